@@ -13,6 +13,8 @@ from typing import Iterable
 
 import numpy as np
 
+from harness.types import BadInputError
+
 __all__ = [
     "OPS",
     "EDGES",
@@ -37,7 +39,7 @@ _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 _ARCH_RE = re.compile(r"^\|[^|]+\|\+\|[^|]+\|[^|]+\|\+\|[^|]+\|[^|]+\|[^|]+\|$")
 
 
-class InvalidCellError(ValueError):
+class InvalidCellError(BadInputError):
     """Raised for input that is not an NB201 cell; the message names the bad part."""
 
 

@@ -154,17 +154,12 @@ def parse_cell(value: object) -> Cell:
             f"not a cell: {value!r} (give an index 0..15624, 6 NB201 digits 0-4, or an arch string)"
         )
     if isinstance(value, Mapping):
-        keys = set(value)
         from adapters._spaces import HP_NAMES, from_configuration  # local: avoids import cycle
 
-        if keys == set(HP_NAMES):
-            return from_configuration(value)
-        for keyset, decode in (
-            (EDGE_NAMES, from_hpobench),
-            (SYNETUNE_KEYS, from_synetune),
-            (OPTUNAHUB_KEYS, from_optunahub),
-        ):
-            if keys == set(keyset):
-                return decode(value)
-        raise InvalidCellError(f"unrecognised cell mapping with keys {sorted(map(str, keys))}")
+        forms = ((HP_NAMES, from_configuration), (EDGE_NAMES, from_hpobench),
+                 (SYNETUNE_KEYS, from_synetune), (OPTUNAHUB_KEYS, from_optunahub))
+        overlap, keyset, decode = max(((len(set(value) & set(k)), k, d) for k, d in forms), key=lambda t: t[0])
+        if overlap:
+            return decode(value)  # the closest form reports its missing or unexpected keys
+        raise InvalidCellError(f"unrecognised cell mapping with keys {sorted(map(str, value))}")
     raise InvalidCellError(f"not a cell representation: {type(value).__name__} {value!r}")

@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from adapters import NUM_CELLS, parse_cell
-from benchmarks._datasets import resolve_dataset
+from benchmarks._datasets import DATASETS, resolve_dataset
 from benchmarks._store import CELL_INFO, METRICS, StoreManifest
 from harness.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, RandomSeed, SeedMean, SeedPolicy
 
@@ -101,7 +101,8 @@ class TabularBenchmark:
 
     @property
     def datasets(self) -> tuple[str, ...]:
-        return tuple(self.manifest.datasets)
+        """The store's datasets, search dataset first (NB201 order)."""
+        return tuple(sorted(self.manifest.datasets, key=lambda d: DATASETS.index(d) if d in DATASETS else len(DATASETS)))
 
     def table(self, dataset: str) -> _DatasetTable:
         table = self._tables.get(dataset)

