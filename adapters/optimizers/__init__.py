@@ -1,0 +1,49 @@
+"""Optimizer adapters, one per library, all behind harness.protocols.Optimizer."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._evolution import RegularizedEvolution
+from adapters.optimizers._random import RandomSearch
+from harness.types import BadInputError
+
+__all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
+
+OPTIMIZERS: dict[str, type] = {cls.name: cls for cls in (RandomSearch, RegularizedEvolution)}
+
+_PROTOCOL = ("setup", "ask", "tell", "report", "settings", "notes")
+
+
+def optimizer_class(name: str) -> type:
+    """A registered name, or ``module:Class`` for a user's own optimizer."""
+    if ":" not in name:
+        try:
+            return OPTIMIZERS[name]
+        except KeyError:
+            raise BadInputError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)} (or module:Class)") from None
+    module_name, _, class_name = name.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise BadInputError(f"cannot load optimizer {name!r}: {exc}") from None
+    missing = [m for m in _PROTOCOL if not callable(getattr(cls, m, None))]
+    missing += [a for a in ("name", "multi_fidelity", "defaults") if not hasattr(cls, a)]
+    if missing:
+        raise BadInputError(f"{name} does not implement the optimizer protocol: missing {', '.join(missing)}")
+    return cls
+
+
+def make_optimizer(name: str, options: dict[str, Any] | None = None) -> Any:
+    cls = optimizer_class(name)
+    options = dict(options or {})
+    if not issubclass(cls, OptimizerBase):
+        from adapters.optimizers._base import coerce_option
+
+        unknown = sorted(set(options) - set(cls.defaults))
+        if unknown:
+            raise BadInputError(f"{name}: unknown option {', '.join(unknown)}; options are {dict(cls.defaults)}")
+        options = {k: coerce_option(name, k, v, cls.defaults[k]) for k, v in options.items()}
+    return cls(**options)

@@ -1,0 +1,56 @@
+"""Regularized evolution (Real et al. 2019), as NB201's baseline runs it.
+
+Aging: the oldest member leaves, not the worst, which keeps the search from locking onto
+a lucky noisy evaluation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+from adapters._cell import NUM_CELLS, NUM_EDGES, OPS, Cell
+from adapters.optimizers._base import OptimizerBase
+from harness.protocols import Observation, SearchProblem, Suggestion
+from harness.types import BadInputError
+
+__all__ = ["RegularizedEvolution", "mutate"]
+
+
+def mutate(cell: Cell, rng: random.Random) -> Cell:
+    """Change exactly one edge to a different op."""
+    ops = list(cell.ops)
+    edge = rng.randrange(NUM_EDGES)
+    ops[edge] = rng.choice([op for op in range(len(OPS)) if op != ops[edge]])
+    return Cell(ops)
+
+
+class RegularizedEvolution(OptimizerBase):
+    """Population P (default 10), tournament S (default 3), one-edge mutations, aging."""
+
+    name = "re"
+    defaults = {"population_size": 10, "tournament_size": 3}
+
+    def validate(self) -> None:
+        p, s = self.options["population_size"], self.options["tournament_size"]
+        if p < 2 or not 1 <= s <= p:
+            raise BadInputError(f"re: need population_size >= 2 and 1 <= tournament_size <= population_size, got P={p}, S={s}")
+
+    def setup(self, problem: SearchProblem) -> None:
+        super().setup(problem)
+        self._rng = random.Random(problem.seed)
+        self._population: deque[tuple[Cell, float]] = deque()
+        self._asked = 0
+
+    def ask(self) -> Suggestion:
+        self._asked += 1
+        if self._asked <= self.options["population_size"] or not self._population:
+            return Suggestion(cell=Cell.from_index(self._rng.randrange(NUM_CELLS)), origin="initial population")
+        sample = self._rng.sample(list(self._population), min(self.options["tournament_size"], len(self._population)))
+        parent = max(sample, key=lambda member: member[1])[0]
+        return Suggestion(cell=mutate(parent, self._rng), origin="mutation")
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None:
+        self._population.append((suggestion.cell, observation.valid_acc))
+        if len(self._population) > self.options["population_size"]:
+            self._population.popleft()

@@ -1,0 +1,72 @@
+"""The one Budget value object, and the one rule every optimizer is charged by."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.types import BadInputError
+
+__all__ = ["Budget"]
+
+_UNITS = {"s": "seconds", "evals": "evals", "full": "full"}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(s|evals|full)\s*$")
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a run may spend, in one of three units.
+
+    - ``seconds``: simulated seconds: the table's train time to the queried fidelity, plus
+      the optimizer's measured ask/tell time when ``include_overhead`` is set;
+    - ``evals``: the number of trials;
+    - ``full``: full-fidelity-equivalent evaluations (charged fidelity / max fidelity).
+
+    A trial starts only if what is left covers its whole cost, so a run never overshoots and
+    never skips ahead to a cheaper trial: the first trial that does not fit ends the run.
+
+    Example:
+        >>> Budget.parse("50full")
+        Budget(kind='full', amount=50.0, include_overhead=False)
+    """
+
+    kind: str
+    amount: float
+    include_overhead: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in _UNITS.values():
+            raise BadInputError(f"budget kind must be one of {sorted(_UNITS.values())}, got {self.kind!r}")
+        if not self.amount > 0:
+            raise BadInputError(f"budget must be positive, got {self.amount}")
+
+    @classmethod
+    def parse(cls, text: str, *, include_overhead: bool = False) -> Budget:
+        match = _PATTERN.match(str(text))
+        if not match:
+            raise BadInputError(f"malformed budget {text!r}; use e.g. 500000s, 100evals or 50full")
+        return cls(_UNITS[match.group(2)], float(match.group(1)), include_overhead)
+
+    def cost(self, cost_s: float, fidelity_fraction: float, overhead_s: float = 0.0) -> float:
+        """One trial's cost in this budget's unit."""
+        if self.kind == "seconds":
+            return cost_s + (overhead_s if self.include_overhead else 0.0)
+        if self.kind == "evals":
+            return 1.0
+        return fidelity_fraction
+
+    def fits(self, used: float, cost: float) -> bool:
+        return used + cost <= self.amount * (1 + _EPS)
+
+    def max_trials(self) -> int | None:
+        """An upper bound on trials where the unit implies one (libraries like SMAC need it)."""
+        return int(self.amount) if self.kind == "evals" else None
+
+    def __str__(self) -> str:
+        unit = {"seconds": "s", "evals": "evals", "full": "full"}[self.kind]
+        extra = " (+ optimizer overhead)" if self.include_overhead else ""
+        return f"{self.amount:g}{unit}{extra}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "amount": self.amount, "include_overhead": self.include_overhead, "text": str(self)}

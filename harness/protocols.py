@@ -1,0 +1,118 @@
+"""The two seams every part plugs into: the Benchmark protocol and the ask/tell Optimizer protocol.
+
+Only the runner combines a benchmark, an optimizer and a budget. Optimizer adapters see
+cells and fidelities, never the table; benchmarks never see optimizers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from harness.types import FidelitySpace, QueryResult, SeedPolicy
+
+__all__ = ["Benchmark", "Optimizer", "SearchProblem", "Suggestion", "Observation", "OPTIMIZER_OPTION_TYPES"]
+
+
+@runtime_checkable
+class Benchmark(Protocol):
+    """A tabular benchmark the runner can query (``benchmarks.TabularBenchmark`` is one)."""
+
+    name: str
+    checksum: str
+
+    def fidelity_space(self, dataset: str) -> FidelitySpace: ...
+
+    def query(
+        self, cell: object, dataset: str, fidelity: int | None = None, seed: SeedPolicy | None = None
+    ) -> QueryResult: ...
+
+    def best(self, dataset: str, metric: str = "valid_acc", fidelity: int | None = None) -> QueryResult: ...
+
+
+@dataclass(frozen=True)
+class SearchProblem:
+    """What an optimizer is told before its first ask.
+
+    Attributes:
+        fidelity: the store's fidelity axis for the dataset (single value: no axis).
+        seed: seeds the optimizer only; the harness draws data seeds itself.
+        workdir: a folder for a library's own output (SMAC's), or None.
+        max_trials: an upper bound on trials when the budget implies one (some libraries need it).
+    """
+
+    fidelity: FidelitySpace
+    seed: int
+    workdir: Path | None = None
+    max_trials: int | None = None
+
+
+@dataclass
+class Suggestion:
+    """One trial an optimizer asks for.
+
+    Attributes:
+        cell: the cell to evaluate (an ``adapters.Cell``).
+        fidelity: the fidelity to train to; None means the highest.
+        origin: how the optimizer chose it (initial design, mutation, random, acquisition, promotion...).
+        token: the adapter's own handle (SMAC TrialInfo, Optuna trial, DEHB job) for ``tell``.
+        intermediate: whether the runner should call ``report`` at every epoch on the way (pruners).
+    """
+
+    cell: Any
+    fidelity: int | None = None
+    origin: str = ""
+    token: Any = None
+    intermediate: bool = False
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the runner tells back: the observed validation accuracy (maximised) and what it cost."""
+
+    valid_acc: float
+    fidelity: int
+    cost_s: float
+    status: str = "ok"  # "ok" or "pruned"
+
+
+OPTIMIZER_OPTION_TYPES = (bool, int, float, str)
+
+
+class Optimizer(Protocol):
+    """The public ask/tell protocol. ``--optimizer module:Class`` loads any class that has it.
+
+    Class attributes:
+        name: the registry name.
+        multi_fidelity: True if it needs a fidelity axis (the runner refuses it otherwise).
+        defaults: option name -> default value; constructors take exactly these as keywords.
+    """
+
+    name: ClassVar[str]
+    multi_fidelity: ClassVar[bool]
+    defaults: ClassVar[dict[str, Any]]
+
+    def setup(self, problem: SearchProblem) -> None:
+        """Build the library's optimizer for this problem."""
+
+    def ask(self) -> Suggestion: ...
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None: ...
+
+    def report(self, suggestion: Suggestion, fidelity: int, valid_acc: float) -> bool:
+        """An intermediate value for an ``intermediate`` suggestion; return True to prune."""
+
+    def settings(self) -> dict[str, Any]:
+        """Every setting that shapes its behaviour, for run.json."""
+
+    def notes(self) -> list[str]:
+        """Labels for the run record (e.g. 'falls back to random sampling on this space')."""
+
+
+@dataclass
+class OptimizerSpec:
+    """An optimizer by registry name or ``module:Class``, with its options."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)

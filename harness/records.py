@@ -1,0 +1,144 @@
+"""Run folders: ``run.json`` (what was run, with which versions) and ``trials.parquet`` (one row a trial).
+
+While a run is going, ``trials.jsonl`` is its append-only, fsynced checkpoint journal; at the
+end the trials are written atomically to ``trials.parquet`` and the journal is removed.
+
+Exporters and reports read only these records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.atomic import atomic_write, atomic_write_json
+from harness.types import BadInputError
+
+__all__ = ["RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "package_versions", "load_trials"]
+
+RUN_SCHEMA_VERSION = 1
+#: Columns of trials.parquet, in order; the first four repeat the run's identity on every row.
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "run_id", "optimizer", "seed", "dataset", "trial",
+    "index", "arch_str", "canonical_id",
+    "fidelity", "fidelity_asked", "continued_from", "valid_acc", "data_seed",
+    "cost_s", "budget_charged", "sim_start_s", "sim_end_s", "wall_s", "overhead_s",
+    "status", "origin",
+    "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
+)
+
+
+def run_id_for(config: dict[str, Any]) -> str:
+    """A readable, unique id: optimizer, dataset, seed and a hash of the whole config."""
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    name = config["optimizer"].replace(":", "_").replace(".", "_")
+    return f"{name}-{config['dataset']}-s{config['seed']}-{digest}"
+
+
+def package_versions() -> dict[str, str]:
+    """Exact versions of every installed distribution, for run.json."""
+    versions = {dist.metadata["Name"]: dist.version for dist in metadata.distributions() if dist.metadata["Name"]}
+    versions["python"] = sys.version.split()[0]
+    return dict(sorted(versions.items(), key=lambda kv: kv[0].lower()))
+
+
+def load_trials(folder: Path) -> pd.DataFrame:
+    path = Path(folder) / "trials.parquet"
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        return pd.DataFrame(columns=list(TRIAL_COLUMNS))
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise BadInputError(f"corrupt trials file {path}: {exc}") from None
+
+
+class RunFolder:
+    """One run's folder. The harness's own files are written atomically."""
+
+    def __init__(self, path: Path, config: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.config = config
+        self.run_id = run_id_for(config)
+
+    @property
+    def optimizer_dir(self) -> Path:
+        """Where a library writes its own output (SMAC's folder); regenerated on resume."""
+        return self.path / "optimizer"
+
+    def existing_config(self) -> dict[str, Any] | None:
+        path = self.path / "run.json"
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())["config"]
+        except (json.JSONDecodeError, KeyError) as exc:
+            raise BadInputError(f"corrupt run record {path}: {exc}") from None
+
+    def claim(self, *, resume: bool) -> list[dict[str, Any]]:
+        """Check the folder may hold this run; return the trials to replay when resuming."""
+        existing = self.existing_config()
+        if existing is None:
+            if resume:
+                raise BadInputError(f"nothing to resume in {self.path} (no run.json)")
+            if self.path.exists() and any(self.path.iterdir()):
+                raise BadInputError(f"output folder {self.path} is not empty and holds no hpo2nas run")
+            return []
+        if existing != json.loads(json.dumps(self.config, default=str)):
+            raise BadInputError(f"output folder {self.path} already holds a different run ({run_id_for(existing)})")
+        if not resume:
+            raise BadInputError(f"output folder {self.path} already holds this run; pass --resume to continue it")
+        return self.recorded_trials()
+
+    def recorded_trials(self) -> list[dict[str, Any]]:
+        """Trials of an interrupted or finished run: trials.parquet if complete, else the journal."""
+        journal = self.path / "trials.jsonl"
+        if not journal.exists():
+            return load_trials(self.path).to_dict("records")
+        trials = []
+        for line in journal.read_text().splitlines():
+            try:
+                trials.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line torn by a kill: everything after it is lost, nothing before
+        return trials
+
+    def checkpoint(self, trials: list[dict[str, Any]], already: int) -> None:
+        """Append trials[already:] to the journal and fsync: O(new trials), safe under SIGKILL."""
+        lines = "".join(json.dumps(t, default=str) + "\n" for t in trials[already:])
+        journal = self.path / "trials.jsonl"
+        with open(journal, "a") as fh:
+            fh.write(lines)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def write_run_json(self, extra: dict[str, Any]) -> None:
+        body = {
+            "schema_version": RUN_SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "config": self.config,
+            "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command_line": sys.argv,
+            "versions": package_versions(),
+            **extra,
+        }
+        atomic_write_json(self.path / "run.json", body)
+
+    def save_trials(self, trials: list[dict[str, Any]]) -> None:
+        identity = {
+            "run_id": self.run_id,
+            "optimizer": self.config["optimizer"],
+            "seed": self.config["seed"],
+            "dataset": self.config["dataset"],
+        }
+        frame = pd.DataFrame([{**identity, **t} for t in trials], columns=list(TRIAL_COLUMNS))
+        frame["data_seed"] = frame["data_seed"].astype(str)
+        atomic_write(self.path / "trials.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+        (self.path / "trials.jsonl").unlink(missing_ok=True)

@@ -1,0 +1,261 @@
+"""The runner: the only loop and the only simulated clock.
+
+Every optimizer is charged by the same rule (see :class:`harness.budget.Budget`), sees data
+seeds drawn by the harness from its own generator, and is recorded in the same trial rows.
+Resume replays the recorded trials through ask/tell (libraries' states cannot all be
+pickled), checking that the optimizer asks for the same cells again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters import canonical_ids
+from harness.budget import Budget
+from harness.protocols import Benchmark, Observation, Optimizer, SearchProblem, Suggestion
+from harness.records import RunFolder
+from harness.types import SEED_MEAN, BadInputError, RandomSeed
+
+__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "Progress"]
+
+#: Called as progress(trials, budget_fraction_used, incumbent_valid_acc).
+Progress = Callable[[int, float, "float | None"], None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run; two runs with equal configs have identical trials.
+
+    ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
+    ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
+    to a lower fidelity continue (paying only the new epochs, on the same data seed);
+    otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers.
+    """
+
+    optimizer: str
+    dataset: str
+    budget: Budget
+    seed: int
+    store: str = "default"
+    options: dict[str, Any] = field(default_factory=dict)
+    data_seeds: str = "random"
+    continue_promotions: bool = False
+    checkpoint_every: int = 100
+
+    def __post_init__(self) -> None:
+        if self.data_seeds not in ("random", "mean"):
+            raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
+        if self.checkpoint_every < 1:
+            raise BadInputError("checkpoint_every must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "options": dict(sorted(self.options.items())),
+            "dataset": self.dataset,
+            "budget": self.budget.to_dict(),
+            "seed": self.seed,
+            "store": self.store,
+            "data_seeds": self.data_seeds,
+            "continue_promotions": self.continue_promotions,
+            "checkpoint_every": self.checkpoint_every,
+        }
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    trials: list[dict[str, Any]]
+    budget_used: float
+
+
+class _Incumbent:
+    """Best observed validation accuracy at the highest fidelity evaluated so far."""
+
+    def __init__(self) -> None:
+        self.fidelity = -1
+        self.observed = float("-inf")
+        self.index: int | None = None
+
+    def update(self, index: int, fidelity: int, observed: float) -> None:
+        if fidelity > self.fidelity or (fidelity == self.fidelity and observed > self.observed):
+            self.fidelity, self.observed, self.index = fidelity, observed, index
+
+
+def run_trials(
+    config: RunConfig,
+    optimizer: Optimizer,
+    benchmark: Benchmark,
+    folder: RunFolder,
+    *,
+    replay: list[dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run ``optimizer`` on ``benchmark`` until the budget's next trial does not fit.
+
+    Args:
+        replay: recorded trials of an interrupted run; they are re-asked and re-told
+            (checking the optimizer asks for the same cells) instead of charged again.
+    """
+    dataset = config.dataset
+    fidelity_space = benchmark.fidelity_space(dataset)
+    if optimizer.multi_fidelity and not fidelity_space.multi_fidelity:
+        raise BadInputError(
+            f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
+            f"{dataset} (only {fidelity_space.kind} {list(fidelity_space.values)}); import curves (NATS-Bench) first"
+        )
+    max_fid = fidelity_space.max
+    budget = config.budget
+    optimizer.setup(
+        SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir, max_trials=budget.max_trials())
+    )
+    seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
+    optimum = benchmark.best(dataset).valid_acc
+    canon = canonical_ids()
+    final_cache: dict[int, tuple[float | None, float | None]] = {}
+    trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed) for continuation
+    incumbent = _Incumbent()
+    replay = list(replay or [])
+    trials: list[dict[str, Any]] = []
+    clock = used = 0.0
+    saved = len(replay)  # replayed trials are already in the journal
+    last_tell_s = 0.0
+
+    def cost_to(index: int, fidelity: int, seed: Any) -> float:
+        result = benchmark.query(index, dataset, fidelity, seed)
+        if result.train_time_s is not None:
+            return result.train_time_s
+        total = benchmark.query(index, dataset, max_fid, seed).train_time_s or 0.0
+        return total * fidelity / max_fid
+
+    while True:
+        t0 = time.perf_counter()
+        suggestion: Suggestion = optimizer.ask()
+        ask_s = time.perf_counter() - t0
+        cell = suggestion.cell
+        index = cell.index
+        target = suggestion.fidelity if suggestion.fidelity is not None else max_fid
+        if target not in fidelity_space.values:
+            raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
+        recorded = replay[len(trials)] if len(trials) < len(replay) else None
+        if recorded is not None and (recorded["index"] != index or recorded["fidelity_asked"] != target):
+            raise BadInputError(
+                f"resume diverged at trial {len(trials)}: {optimizer.name} asked for cell {index} at {target}, "
+                f"the record has cell {recorded['index']} at {recorded['fidelity_asked']}; the optimizer is not deterministic"
+            )
+
+        # Data seed: continue on the same seed when continuing training, otherwise a fresh draw.
+        previous = trained.get(index) if config.continue_promotions else None
+        start_fid = previous[0] if previous and previous[0] < target else 0
+        first = benchmark.query(index, dataset, target, previous[1] if start_fid else seed_policy)
+        data_seed = first.seed
+        full_cost_s = cost_to(index, target, data_seed) - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
+        # Overhead: this ask plus the previous tell, both known before the trial starts.
+        overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
+        planned = budget.cost(full_cost_s, (target - start_fid) / max_fid, overhead_s)
+        if not budget.fits(used, planned):
+            break
+
+        status, stop_fid, observed = "ok", target, first.valid_acc
+        wall_extra = 0.0
+        if suggestion.intermediate:
+            for epoch in fidelity_space.values:
+                if epoch <= start_fid or epoch > target:
+                    continue
+                value = benchmark.query(index, dataset, epoch, data_seed).valid_acc
+                t1 = time.perf_counter()
+                prune = optimizer.report(suggestion, epoch, value)
+                wall_extra += time.perf_counter() - t1
+                if prune and epoch < target:
+                    status, stop_fid, observed = "pruned", epoch, value
+                    break
+        cost_s = full_cost_s
+        if stop_fid != target:
+            cost_s = cost_to(index, stop_fid, data_seed) - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
+        if observed is None:
+            raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
+
+        t2 = time.perf_counter()
+        optimizer.tell(suggestion, Observation(valid_acc=observed, fidelity=stop_fid, cost_s=cost_s, status=status))
+        last_tell_s = time.perf_counter() - t2
+        wall_s = ask_s + wall_extra + last_tell_s if recorded is None else recorded["wall_s"]
+        charged = budget.cost(cost_s, (stop_fid - start_fid) / max_fid, overhead_s)
+        used += charged
+        if config.continue_promotions:
+            trained[index] = (max(stop_fid, start_fid), data_seed)
+
+        incumbent.update(index, stop_fid, observed)
+        if incumbent.index not in final_cache:
+            final = benchmark.query(incumbent.index, dataset, None, SEED_MEAN)
+            final_cache[incumbent.index] = (final.valid_acc, final.test_acc)
+        inc_valid, inc_test = final_cache[incumbent.index]
+        sim_start = clock
+        clock += cost_s + (overhead_s if budget.include_overhead else 0.0)
+        trials.append(
+            {
+                "trial": len(trials),
+                "index": index,
+                "arch_str": cell.arch_str,
+                "canonical_id": int(canon[index]),
+                "fidelity": stop_fid,
+                "fidelity_asked": target,
+                "continued_from": start_fid,
+                "valid_acc": observed,
+                "data_seed": data_seed if isinstance(data_seed, str) else int(data_seed),
+                "cost_s": cost_s,
+                "budget_charged": charged,
+                "sim_start_s": sim_start,
+                "sim_end_s": clock,
+                "wall_s": wall_s,
+                "overhead_s": overhead_s,
+                "status": status,
+                "origin": suggestion.origin,
+                "incumbent_index": incumbent.index,
+                "incumbent_valid_acc": inc_valid,
+                "incumbent_test_acc": inc_test,
+                "regret_valid": None if inc_valid is None else optimum - inc_valid,
+            }
+        )
+        if progress:
+            progress(len(trials), used / budget.amount, inc_valid)
+        if len(trials) % config.checkpoint_every == 0:
+            folder.checkpoint(trials, saved)
+            saved = len(trials)
+    folder.save_trials(trials)
+    return RunResult(folder=folder.path, trials=trials, budget_used=used)
+
+
+
+def execute_run(
+    config: RunConfig, out: Path, *, resume: bool = False, progress: Progress | None = None, root: Path | None = None
+) -> RunResult:
+    """The Python API behind ``hpo2nas run``: open the store, build the optimizer, run, record.
+
+    On resume the optimizer's own output folder is regenerated and the recorded trials are
+    replayed through ask/tell (cost: one ask/tell per recorded trial, no table charges).
+    """
+    from adapters.optimizers import make_optimizer
+    from benchmarks import open_benchmark, resolve_dataset
+
+    benchmark = open_benchmark(config.store, root=root)
+    dataset = resolve_dataset(config.dataset, benchmark.datasets)
+    if dataset != config.dataset:
+        config = RunConfig(**{**config.__dict__, "dataset": dataset})
+    optimizer = make_optimizer(config.optimizer, config.options)
+    folder = RunFolder(out, config.to_dict())
+    replay = folder.claim(resume=resume)
+    if folder.optimizer_dir.exists():
+        shutil.rmtree(folder.optimizer_dir)
+    store = {"name": benchmark.name, "checksum": benchmark.checksum}
+    folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer.settings(),
+                           "multi_fidelity": optimizer.multi_fidelity})
+    result = run_trials(config, optimizer, benchmark, folder, replay=replay, progress=progress)
+    folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
+                           "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
+                           "n_trials": len(result.trials), "budget_used": result.budget_used})
+    return result
