@@ -189,6 +189,100 @@ def _print_result(result, as_json: bool) -> None:
     typer.echo(f"  params {_fmt(result.params_m)} M, FLOPs {_fmt(result.flops_m)} M, latency {_fmt(result.latency_s, 5)} s")
 
 
+@app.command("run")
+def run(
+    optimizer: str = typer.Option(..., "--optimizer", help="A name from `hpo2nas optimizers`, or module:Class."),
+    option: list[str] = typer.Option([], "--set", help="Optimizer option key=value (repeatable)."),
+    dataset: str = typer.Option("cifar10-valid", "--dataset"),
+    budget: Optional[str] = typer.Option(None, "--budget", help="e.g. 500000s, 100evals or 50full."),
+    seed: int = typer.Option(0, "--seed", help="Seeds the optimizer and (separately) the data seed draws."),
+    out: Path = typer.Option(..., "--out", help="Run folder."),
+    store: str = typer.Option("default", "--store"),
+    include_overhead: bool = typer.Option(False, "--include-overhead", help="Charge the optimizer's ask/tell time."),
+    data_seeds: str = typer.Option("random", "--data-seeds", help="random (per-query draw) or mean."),
+    continue_promotions: bool = typer.Option(False, "--continue-promotions"),
+    checkpoint_every: int = typer.Option(100, "--checkpoint-every"),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (DIR may also be given alone)."),
+) -> None:
+    """Run one optimizer on one dataset under a budget, with a live progress bar."""
+    from harness.budget import Budget
+    from harness.runner import RunConfig, execute_run
+
+    if resume and budget is None:
+        config = _config_from_folder(out)
+    else:
+        if budget is None:
+            raise BadInputError("--budget is required (e.g. 500000s, 100evals or 50full)")
+        config = RunConfig(
+            optimizer=optimizer, options=_parse_options(option), dataset=dataset,
+            budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,
+            data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
+        )
+    with run_progress(config) as progress:
+        result = execute_run(config, out, resume=resume, progress=progress)
+    last = result.trials[-1] if result.trials else None
+    summary = f"{len(result.trials)} trials, budget used {result.budget_used:g} of {config.budget}"
+    if last:
+        summary += (f"; incumbent {last['incumbent_index']} with seed-mean valid_acc "
+                    f"{_fmt(last['incumbent_valid_acc'])} (regret {_fmt(last['regret_valid'])})")
+    typer.echo(f"{summary}\nrecords in {out}")
+
+
+def _config_from_folder(out: Path):
+    from harness.records import RunFolder
+    from harness.runner import RunConfig
+
+    existing = RunFolder(out, {"optimizer": "", "dataset": "", "seed": 0}).existing_config()
+    if existing is None:
+        raise BadInputError(f"nothing to resume in {out} (no run.json)")
+    return RunConfig.from_dict(existing)
+
+
+def run_progress(config):
+    """A live bar: trials, simulated budget used and the incumbent's seed-mean valid_acc.
+
+    It starts at the first trial, so input errors are reported before any bar is drawn.
+    """
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def bar():
+        progress = Progress(
+            TextColumn(f"{config.optimizer} on {config.dataset}"), BarColumn(),
+            TextColumn("{task.percentage:>5.1f}% of {task.fields[budget]}"),
+            TextColumn("trials {task.fields[trials]}"), TextColumn("incumbent {task.fields[inc]}"),
+            TimeElapsedColumn(), console=Console(stderr=True), transient=False,
+        )
+        task = progress.add_task("run", total=1.0, budget=str(config.budget), trials=0, inc="-")
+
+        def update(trials: int, fraction: float, incumbent: float | None) -> None:
+            if not progress.live.is_started:
+                progress.start()
+            progress.update(task, completed=fraction, trials=trials, inc=_fmt(incumbent))
+
+        try:
+            yield update
+        finally:
+            if progress.live.is_started:
+                progress.stop()
+
+    return bar()
+
+
+@app.command("optimizers")
+def optimizers() -> None:
+    """One optimizer per line: name, defaults, and whether it needs a fidelity axis."""
+    from adapters.optimizers import OPTIMIZERS
+
+    for name, cls in OPTIMIZERS.items():
+        defaults = " ".join(f"{k}={v}" for k, v in cls.defaults.items()) or "-"
+        kind = "multi-fidelity" if cls.multi_fidelity else "single-fidelity"
+        typer.echo(f"{name:<14} {kind:<16} {defaults}")
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2."""
     try:

@@ -53,6 +53,13 @@ class RunConfig:
         if self.checkpoint_every < 1:
             raise BadInputError("checkpoint_every must be at least 1")
 
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> RunConfig:
+        """Inverse of :meth:`to_dict` (what run.json stores)."""
+        budget = body["budget"]
+        fields = {k: v for k, v in body.items() if k != "budget"}
+        return cls(budget=Budget(budget["kind"], budget["amount"], budget["include_overhead"]), **fields)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "optimizer": self.optimizer,
@@ -153,7 +160,7 @@ def run_trials(
         previous = trained.get(index) if config.continue_promotions else None
         start_fid = previous[0] if previous and previous[0] < target else 0
         first = benchmark.query(index, dataset, target, previous[1] if start_fid else seed_policy)
-        data_seed = first.seed
+        data_seed = SEED_MEAN if first.seed == "mean" else first.seed
         full_cost_s = cost_to(index, target, data_seed) - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
@@ -206,7 +213,7 @@ def run_trials(
                 "fidelity_asked": target,
                 "continued_from": start_fid,
                 "valid_acc": observed,
-                "data_seed": data_seed if isinstance(data_seed, str) else int(data_seed),
+                "data_seed": first.seed,
                 "cost_s": cost_s,
                 "budget_charged": charged,
                 "sim_start_s": sim_start,

@@ -34,3 +34,37 @@ def default_bench(data_root: Path):
     from benchmarks import open_benchmark
 
     return open_benchmark(root=data_root, seed=0)
+
+
+@pytest.fixture(scope="session")
+def curves_root(tmp_path_factory: pytest.TempPathFactory, default_bench) -> Path:
+    """A root holding store 'curves': synthetic learning curves (epochs 1..200) on cifar10-valid.
+
+    Each cell's curve rises to its real seed-mean x-valid accuracy at epoch 200 (from the
+    default store), and train time grows linearly with epochs, so multi-fidelity code paths
+    see realistic orderings without the full NATS-Bench files.
+    """
+    import numpy as np
+
+    from adapters import NUM_CELLS
+    from benchmarks import CELL_INFO, METRICS, DatasetArrays, write_store
+    from harness.types import FidelitySpace
+
+    root = tmp_path_factory.mktemp("curves-store")
+    final = default_bench.lookup(np.arange(NUM_CELLS), "cifar10-valid")
+    total = default_bench.lookup(np.arange(NUM_CELLS), "cifar10-valid", "train_time_s")
+    epochs = np.arange(1, 201)
+    rate = 20.0 + (np.arange(NUM_CELLS) % 7) * 10.0  # curves cross: early rank != final rank
+    shape = 1.0 - np.exp(-epochs[None, :] / rate[:, None])
+    objectives = np.full((NUM_CELLS, 1, len(epochs), len(METRICS)), np.nan, dtype=np.float32)
+    objectives[:, 0, :, 0] = final[:, None] * shape / shape[:, -1:]
+    objectives[:, 0, :, 2] = total[:, None] * epochs[None, :] / 200.0
+    write_store(
+        "curves",
+        {"name": "synthetic curves for tests"},
+        [DatasetArrays("cifar10-valid", objectives, np.zeros((NUM_CELLS, len(CELL_INFO)), np.float32), (0,),
+                       FidelitySpace("epoch", tuple(int(e) for e in epochs)),
+                       {"valid_acc": "x-valid (synthetic curve)", "train_time_s": "cumulative train time (s)"})],
+        root=root,
+    )
+    return root
