@@ -1,0 +1,75 @@
+"""One contract suite for every optimizer adapter (as Optuna tests every sampler).
+
+Each registered optimizer, and the grid example loaded as ``module:Class``, must build with
+its defaults, reject unknown options, ask for valid cells on the store's axis, survive a
+short run through the runner, and be deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters import Cell
+from adapters.optimizers import OPTIMIZERS, make_optimizer
+from benchmarks import open_benchmark
+from harness.budget import Budget
+from harness.protocols import SearchProblem
+from harness.runner import RunConfig, execute_run
+from harness.types import BadInputError
+
+NAMES = sorted(OPTIMIZERS) + ["adapters.examples.grid:GridSearch"]
+#: Trials per contract run: the GP-based optimizers cost up to ~2 s per trial here.
+SHORT = 6
+
+
+def _store_for(name: str) -> str:
+    return "curves" if make_optimizer(name).multi_fidelity else "default"
+
+
+@pytest.fixture
+def roots(data_root, curves_root):
+    return {"default": data_root, "curves": curves_root}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_builds_with_defaults_and_reports_settings(name):
+    """make_optimizer(name) works with no options, and settings() covers every default."""
+    opt = make_optimizer(name)
+    assert set(type(opt).defaults) <= set(opt.settings())
+    assert isinstance(opt.notes(), list)
+    assert isinstance(type(opt).multi_fidelity, bool)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unknown_option_is_bad_input(name):
+    """An unknown option is a BadInputError naming it."""
+    with pytest.raises(BadInputError, match="no_such_option"):
+        make_optimizer(name, {"no_such_option": "1"})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_asks_valid_cells_on_the_axis(name, roots, tmp_path):
+    """ask() returns a Cell and a fidelity on the store's axis (or None for the highest)."""
+    store = _store_for(name)
+    bench = open_benchmark(store, root=roots[store])
+    space = bench.fidelity_space("cifar10-valid")
+    opt = make_optimizer(name)
+    opt.setup(SearchProblem(fidelity=space, seed=0, workdir=tmp_path, max_trials=SHORT))
+    suggestion = opt.ask()
+    assert isinstance(suggestion.cell, Cell)
+    assert suggestion.fidelity is None or suggestion.fidelity in space.values
+    assert isinstance(suggestion.origin, str) and suggestion.origin
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_short_run_is_deterministic(name, roots, tmp_path, monkeypatch):
+    """Two short runs with one seed record identical trials through the runner."""
+    store = _store_for(name)
+    monkeypatch.setenv("HPO2NAS_DATA", str(roots[store]))
+    config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{SHORT}evals"), seed=3, store=store)
+    first = execute_run(config, tmp_path / "a").trials
+    second = execute_run(config, tmp_path / "b").trials
+    assert len(first) == SHORT
+    assert [(t["index"], t["fidelity"], t["origin"]) for t in first] == [
+        (t["index"], t["fidelity"], t["origin"]) for t in second
+    ]
