@@ -110,8 +110,7 @@ class Cell:
 
     @property
     def arch_str(self) -> str:
-        n = self.op_names
-        return f"|{n[0]}~0|+|{n[1]}~0|{n[2]}~1|+|{n[3]}~0|{n[4]}~1|{n[5]}~2|"
+        return _arch_str(self._ops)
 
     @classmethod
     def from_code(cls, code: int) -> Cell:
@@ -125,11 +124,12 @@ class Cell:
 
     @classmethod
     def from_index(cls, index: int) -> Cell:
+        """The cell at an official index (shared immutable instances: optimizers ask thousands)."""
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise InvalidCellError(f"an NB201 index is an integer, got {index!r}")
         if not 0 <= index < NUM_CELLS:
             raise InvalidCellError(f"NB201 index out of range 0..{NUM_CELLS - 1}: {index}")
-        return cls.from_code(int(index_order()[0][index]))
+        return _all_cells()[index]
 
     @classmethod
     def from_arch_str(cls, arch_str: str) -> Cell:
@@ -167,7 +167,7 @@ class Cell:
     @staticmethod
     def all() -> list[Cell]:
         """All 15,625 cells in official index order."""
-        return [Cell.from_code(int(c)) for c in index_order()[0]]
+        return list(_all_cells())
 
     # --- value semantics --------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -181,3 +181,14 @@ class Cell:
 
     def __reduce__(self) -> tuple:
         return (Cell, (self._ops,))
+
+
+@lru_cache(maxsize=1)
+def _all_cells() -> tuple[Cell, ...]:
+    return tuple(Cell.from_code(int(c)) for c in index_order()[0])
+
+
+@lru_cache(maxsize=NUM_CELLS)
+def _arch_str(ops: tuple[int, ...]) -> str:
+    n = [OPS[o] for o in ops]
+    return f"|{n[0]}~0|+|{n[1]}~0|{n[2]}~1|+|{n[3]}~0|{n[4]}~1|{n[5]}~2|"

@@ -35,6 +35,9 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
 
+#: What the runner records per trial: every column but the run's identity.
+_ROW_COLUMNS = TRIAL_COLUMNS[4:]
+
 
 def run_id_for(config: dict[str, Any]) -> str:
     """A readable, unique id: optimizer, dataset, seed and a hash of the whole config."""
@@ -105,14 +108,14 @@ class RunFolder:
         trials = []
         for line in journal.read_text().splitlines():
             try:
-                trials.append(json.loads(line))
-            except json.JSONDecodeError:
+                trials.append(dict(zip(_ROW_COLUMNS, json.loads(line), strict=True)))
+            except (json.JSONDecodeError, ValueError):
                 break  # a line torn by a kill: everything after it is lost, nothing before
         return trials
 
     def checkpoint(self, trials: list[dict[str, Any]], already: int) -> None:
         """Append trials[already:] to the journal and fsync: O(new trials), safe under SIGKILL."""
-        lines = "".join(json.dumps(t, default=str) + "\n" for t in trials[already:])
+        lines = "".join(json.dumps([t[c] for c in _ROW_COLUMNS]) + "\n" for t in trials[already:])
         journal = self.path / "trials.jsonl"
         with open(journal, "a") as fh:
             fh.write(lines)
