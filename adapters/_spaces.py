@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from ConfigSpace import Categorical, Configuration, ConfigurationSpace
 
 from adapters._cell import EDGES, NUM_EDGES, OPS, Cell, InvalidCellError
+
+if TYPE_CHECKING:  # ConfigSpace takes ~1 s to import; queries and the runner's hot path never need it
+    from ConfigSpace import Configuration, ConfigurationSpace
 
 __all__ = [
     "HP_NAMES",
@@ -30,6 +34,8 @@ HP_NAMES: tuple[str, ...] = tuple(f"edge_{to}_{frm}" for to, frm in EDGES)
 
 def configspace(seed: int | None = None) -> ConfigurationSpace:
     """A fresh ConfigSpace of 6 categoricals (a new object, so callers may seed it freely)."""
+    from ConfigSpace import Categorical, ConfigurationSpace
+
     space = ConfigurationSpace(name="nb201", seed=seed)
     space.add([Categorical(name, OPS, default=OPS[3]) for name in HP_NAMES])
     return space
@@ -50,14 +56,17 @@ def _check_space(space: ConfigurationSpace) -> None:
 
 
 def to_configuration(cell: Cell, space: ConfigurationSpace) -> Configuration:
+    from ConfigSpace import Configuration
+
     _check_space(space)
     return Configuration(space, values=dict(zip(HP_NAMES, cell.op_names)))
 
 
 def from_configuration(config: Mapping[str, str]) -> Cell:
     """A ConfigSpace Configuration (or its dict) to a Cell; rejects foreign spaces."""
-    if isinstance(config, Configuration):
-        _check_space(config.config_space)
+    space = getattr(config, "config_space", None)
+    if space is not None:
+        _check_space(space)
     keys = set(config)
     if keys != set(HP_NAMES):
         raise InvalidCellError(

@@ -272,6 +272,29 @@ def run_progress(config):
     return bar()
 
 
+@app.command("compare")
+def compare_cmd(
+    spec: Path = typer.Argument(..., help="An experiment spec (TOML), e.g. experiments/nb201_cifar10.toml."),
+    profile: str = typer.Option("quick", "--profile", help="A profile of the spec (quick, full, ...)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the spec's output/PROFILE)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="tcp://HOST:PORT of an existing Dask cluster."),
+    store_path: Optional[Path] = typer.Option(None, "--store-path", help="A data root every worker can read."),
+) -> None:
+    """Run every optimizer of a spec on the same seeds (on Dask) and write the report."""
+    from harness.compare import compare
+    from harness.progress import delayed_progress
+    from harness.spec import load_spec
+
+    loaded = load_spec(spec)
+    with delayed_progress(f"{loaded.name} [{profile}] runs", delay_s=0.0) as progress:
+        result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
+                         progress=lambda done, total: progress(done, total, ""))
+    for label, reason in result.excluded:
+        typer.echo(f"left out {label}: {reason}")
+    typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
+    typer.echo(f"report: {result.report or 'not written'}")
+
+
 @app.command("optimizers")
 def optimizers() -> None:
     """One optimizer per line: name, defaults, and whether it needs a fidelity axis."""

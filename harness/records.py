@@ -137,7 +137,7 @@ class RunFolder:
     def save_trials(self, trials: list[dict[str, Any]]) -> None:
         identity = {
             "run_id": self.run_id,
-            "optimizer": self.config["optimizer"],
+            "optimizer": self.config.get("label") or self.config["optimizer"],
             "seed": self.config["seed"],
             "dataset": self.config["dataset"],
         }

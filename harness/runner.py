@@ -31,7 +31,8 @@ Progress = Callable[[int, float, "float | None"], None]
 class RunConfig:
     """Everything that defines a run; two runs with equal configs have identical trials.
 
-    ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
+    ``label`` names the optimizer in records and reports (a spec may run one optimizer with
+    different options under two labels). ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
     ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
     to a lower fidelity continue (paying only the new epochs, on the same data seed);
     otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers.
@@ -43,6 +44,7 @@ class RunConfig:
     seed: int
     store: str = "default"
     options: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
     data_seeds: str = "random"
     continue_promotions: bool = False
     checkpoint_every: int = 100
@@ -63,6 +65,7 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return {
             "optimizer": self.optimizer,
+            "label": self.label or self.optimizer,
             "options": dict(sorted(self.options.items())),
             "dataset": self.dataset,
             "budget": self.budget.to_dict(),

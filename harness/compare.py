@@ -1,0 +1,277 @@
+"""Compare optimizers: fan a spec's (optimizer, dataset, seed) grid out on Dask, then report.
+
+Each run is one Dask task. Workers receive the store from the client (the default store is a
+few MB) unless a shared store path is named, run in a private folder, and send the run's
+files back; the client writes them into ``<out>/runs/<run_id>/`` atomically. Finished runs
+are never redone, so an interrupted compare resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.records import run_id_for
+from harness.runner import RunConfig
+from harness.spec import ExperimentSpec, Profile
+from harness.types import BadInputError
+
+__all__ = ["PlannedRun", "plan_runs", "run_grid", "compare", "CompareResult"]
+
+#: Stores larger than this must be on a path every worker can read (not shipped per task).
+_SHIP_LIMIT_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    label: str
+    config: RunConfig
+
+    @property
+    def run_id(self) -> str:
+        return run_id_for(self.config.to_dict())
+
+
+@dataclass
+class CompareResult:
+    out: Path
+    trials: pd.DataFrame
+    report: Path | None
+    excluded: list[tuple[str, str]]
+    wall_s: float
+
+
+def plan_runs(spec: ExperimentSpec, profile: Profile, benchmark) -> tuple[list[PlannedRun], list[tuple[str, str]]]:
+    """The runnable grid, and the optimizers left out with the reason (profile skip or no curves)."""
+    from adapters.optimizers import make_optimizer
+    from benchmarks import resolve_dataset
+
+    runs, excluded = [], []
+    datasets = [resolve_dataset(d, benchmark.datasets) for d in spec.datasets]
+    for entry in spec.optimizers:
+        if entry.label in profile.skip:
+            excluded.append((entry.label, profile.skip[entry.label]))
+            continue
+        optimizer = make_optimizer(entry.optimizer, entry.options)
+        flat = [d for d in datasets if not benchmark.fidelity_space(d).multi_fidelity]
+        if optimizer.multi_fidelity and flat:
+            excluded.append((entry.label, f"multi-fidelity, but store {benchmark.name!r} has no fidelity axis on {', '.join(flat)}"))
+            continue
+        for dataset in datasets:
+            for seed in profile.seeds:
+                config = RunConfig(
+                    optimizer=entry.optimizer, label=entry.label, options=dict(entry.options), dataset=dataset,
+                    budget=profile.budget, seed=seed, store=spec.store, data_seeds=spec.data_seeds,
+                    continue_promotions=spec.continue_promotions,
+                )
+                runs.append(PlannedRun(entry.label, config))
+    return runs, excluded
+
+
+def _is_complete(folder: Path) -> bool:
+    import json
+
+    try:
+        return json.loads((folder / "run.json").read_text()).get("status") == "complete" and (
+            folder / "trials.parquet"
+        ).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _store_payload(store_path: Path) -> dict[str, bytes]:
+    files = [p for p in store_path.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    if size > _SHIP_LIMIT_BYTES:
+        raise BadInputError(
+            f"store {store_path.name!r} is {size >> 20} MB; put it on a path every worker reads and pass --store-path"
+        )
+    return {str(p.relative_to(store_path)): p.read_bytes() for p in files}
+
+
+def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | None, shared_root: str | None) -> Path:
+    """Where the store lives on this worker: the shared root, or a private copy made once."""
+    if shared_root:
+        return Path(shared_root)
+    root = Path(tempfile.gettempdir()) / "hpo2nas-worker-stores" / checksum
+    if (root / store_name / "manifest.json").exists():
+        return root
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root.parent if root.parent.exists() else None))
+    for rel, data in (payload or {}).items():
+        target = staging / store_name / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(staging / store_name, root / store_name)  # another worker may have won the race
+    except OSError:
+        pass
+    shutil.rmtree(staging, ignore_errors=True)
+    return root
+
+
+def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] | None, shared_root: str | None) -> dict[str, bytes]:
+    """One run on a worker; returns the run folder's files (relative path -> bytes)."""
+    from harness.runner import execute_run
+
+    root = _worker_root(config["store"], checksum, payload, shared_root)
+    with tempfile.TemporaryDirectory(prefix="hpo2nas-run-") as tmp:
+        out = Path(tmp) / "run"
+        execute_run(RunConfig.from_dict(config), out, root=root)
+        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for rel, data in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def run_grid(
+    runs: list[PlannedRun],
+    runs_dir: Path,
+    *,
+    store_path: Path,
+    checksum: str,
+    scheduler: str | None = None,
+    shared_store_path: Path | None = None,
+    n_workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Run every planned run not already complete in ``runs_dir``, on Dask."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    todo = [r for r in runs if not _is_complete(runs_dir / r.run_id)]
+    done = len(runs) - len(todo)
+    if progress:
+        progress(done, len(runs))
+    if not todo:
+        return
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        payload = None if shared_store_path else client.scatter(_store_payload(store_path), broadcast=True)
+        shared = str(shared_store_path) if shared_store_path else None
+        # Slow optimizers first, so a few long runs do not end up alone at the tail.
+        order = sorted(todo, key=lambda r: ("smac" not in r.config.optimizer, "gp" not in r.config.optimizer))
+        futures = {
+            client.submit(_run_task, r.config.to_dict(), checksum, payload, shared, key=f"run-{r.run_id}", pure=False): r
+            for r in order
+        }
+        for future in as_completed(futures):
+            run = futures[future]
+            _write_run_files(runs_dir / run.run_id, future.result())
+            done += 1
+            if progress:
+                progress(done, len(runs))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def collect_trials(runs: list[PlannedRun], runs_dir: Path) -> pd.DataFrame:
+    frames = [pd.read_parquet(runs_dir / r.run_id / "trials.parquet") for r in runs]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def machine_facts() -> str:
+    return f"{platform.node() or 'this machine'}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+
+
+def compare(
+    spec: ExperimentSpec,
+    profile_name: str,
+    *,
+    out: Path | None = None,
+    scheduler: str | None = None,
+    shared_store_path: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CompareResult:
+    """The Python API behind ``hpo2nas compare``: plan, run on Dask, collect, report."""
+    from benchmarks import data_root, open_benchmark
+
+    start = time.perf_counter()
+    profile = spec.profile(profile_name)
+    bench = open_benchmark(spec.store, root=shared_store_path)
+    runs, excluded = plan_runs(spec, profile, bench)
+    if not runs:
+        raise BadInputError(f"spec {spec.name}: no optimizer can run in profile {profile.name!r}")
+    out = Path(out or spec.output / profile.name)
+    runs_dir = out / "runs"
+    store_path = Path(shared_store_path or data_root()) / spec.store
+    run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+             shared_store_path=shared_store_path, progress=progress)
+    trials = collect_trials(runs, runs_dir)
+    from harness.atomic import atomic_write
+
+    atomic_write(out / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
+    report = _report(spec, profile, bench, trials, excluded, runs_dir, out, time.perf_counter() - start)
+    return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
+
+
+def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Path | None:
+    """Hand the records to the report writer (it reads records and this context only)."""
+    try:
+        from harness.report import ReportContext, write_report
+    except ImportError:
+        return None
+    import json
+
+    notes: dict[str, list[str]] = {}
+    for folder in runs_dir.iterdir():
+        if (folder / "run.json").exists():
+            body = json.loads((folder / "run.json").read_text())
+            label = body["config"].get("label") or body["config"]["optimizer"]
+            notes.setdefault(label, sorted(set(body.get("notes", []))))
+    context = ReportContext(
+        spec_name=spec.name,
+        profile=profile.name,
+        store=bench.name,
+        store_checksum=bench.checksum,
+        budget=str(profile.budget),
+        budget_rule=BUDGET_RULE,
+        datasets=tuple(sorted(set(trials["dataset"]))),
+        optimum={d: bench.best(d).valid_acc for d in set(trials["dataset"])},
+        splits={d: bench.splits(d) for d in set(trials["dataset"])},
+        excluded=list(excluded),
+        notes=notes,
+        machine=machine_facts(),
+        wall_s=wall_s,
+    )
+    return write_report(trials, context, out)
+
+
+BUDGET_RULE = (
+    "Every optimizer is charged by one rule: a trial costs the table's train time to its fidelity "
+    "(simulated seconds), 1 evaluation, or fidelity/max full-fidelity equivalents; a trial starts only "
+    "if the budget left covers its whole cost, and the first trial that does not fit ends the run "
+    "(no skipping ahead, no overshoot). Pruned trials pay up to the epoch where they stopped."
+)
