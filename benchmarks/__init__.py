@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks._datasets import DATASETS, SEARCH_DATASET, resolve_dataset
@@ -18,7 +19,6 @@ from benchmarks._store import (
     write_store,
 )
 from benchmarks._tabular import TabularBenchmark
-from benchmarks.importers import IMPORTERS, Progress, detect_importer, get_importer
 from harness.types import BadInputError
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "METRICS",
     "CELL_INFO",
     "SCHEMA_VERSION",
-    "IMPORTERS",
     "DatasetArrays",
     "StoreManifest",
     "TabularBenchmark",
@@ -54,10 +53,12 @@ def import_store(
     name: str,
     root: Path | None = None,
     force: bool = False,
-    progress: Progress | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
     **options: object,
 ) -> Path:
     """Import a source into a named store (atomically) and return the store's path."""
+    from benchmarks.importers import detect_importer, get_importer  # pandas-heavy: only when importing
+
     importer = get_importer(fmt) if fmt else detect_importer(path)
     result = importer.read(path, progress=progress, **options)
     return write_store(name, result.source, result.datasets, root=root, force=force)

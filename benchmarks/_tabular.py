@@ -1,17 +1,21 @@
 """Queries over one store: any cell form in, a :class:`QueryResult` with splits out.
 
-The hot paths avoid per-query numpy work where they can: seed means and per-cell facts are
-turned into Python lists once per (dataset, fidelity), and batch lookups are one ``np.take``.
+The hot paths avoid per-query numpy work: each (fidelity, seed slot, cell) record is turned
+into the ready argument tuple of :class:`QueryResult` the first time it is asked for and
+cached (bounded), arch strings and digit keys resolve through one dict, the fast path is a
+plain list, and batch lookups are one ``np.take``. Opening a dataset reads its two small
+arrays and nothing else, so the first query is quick too.
 """
 
 from __future__ import annotations
 
 import warnings
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-from adapters import NUM_CELLS, parse_cell
+from adapters import NUM_CELLS, OPS, parse_cell
+from adapters._cell import index_order
 from benchmarks._datasets import DATASETS, resolve_dataset
 from benchmarks._store import CELL_INFO, METRICS, StoreManifest
 from harness.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, RandomSeed, SeedMean, SeedPolicy
@@ -19,10 +23,37 @@ from harness.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, 
 __all__ = ["TabularBenchmark"]
 
 _VALID, _TEST, _TIME = (METRICS.index(m) for m in ("valid_acc", "test_acc", "train_time_s"))
+#: At most this many query records are cached per dataset (about 250 bytes each). The whole
+#: embedded default store is 15,625 cells x 4 seed slots per dataset; the cap only matters for
+#: stores with many fidelities, whose records past the cap are built per query instead.
+_RECORD_CACHE_CAP = 1 << 19
 
 
 def _none_if_nan(values: list[float]) -> list[float | None]:
     return [v if v == v else None for v in values]
+
+
+@lru_cache(maxsize=1)
+def _string_index() -> dict[str, int]:
+    """Every canonical string form of a cell -> its official index: the arch string, the
+    6 NB201 digits and the decimal index. Other spellings go through :func:`parse_cell`."""
+    codes = index_order()[0]
+    digits = [((codes // 5 ** (5 - k)) % 5).tolist() for k in range(6)]
+    table: dict[str, int] = {}
+    for index, (a, b, c, d, e, f) in enumerate(zip(*digits)):
+        table[f"|{OPS[a]}~0|+|{OPS[b]}~0|{OPS[c]}~1|+|{OPS[d]}~0|{OPS[e]}~1|{OPS[f]}~2|"] = index
+        table[f"{a}{b}{c}{d}{e}{f}"] = index
+        table[str(index)] = index
+    return table
+
+
+def _index_of(cell: object) -> int:
+    """The official index of any cell form (the non-int path of :meth:`TabularBenchmark.query`)."""
+    if type(cell) is str:
+        index = _string_index().get(cell)
+        if index is not None:
+            return index
+    return parse_cell(cell).index
 
 
 class _DatasetTable:
@@ -34,11 +65,16 @@ class _DatasetTable:
         self.folder = manifest.path / dataset
         self.fidelity: FidelitySpace = manifest.fidelity(dataset)
         self.fid_index = {v: i for i, v in enumerate(self.fidelity.values)}
+        self.n_fid = len(self.fidelity.values)
+        self.top = self.n_fid - 1
         self.seeds: tuple[int, ...] = tuple(entry["seeds"])
         self.seed_slot = {s: i for i, s in enumerate(self.seeds)}
+        #: The record slot of the seed mean, after the real seed slots.
+        self.mean_slot = len(self.seeds)
         self.split: dict[str, str] = dict(entry["splits"])
         self.seed_note: str = entry.get("seed_note", "")
-        self._means: dict[int, list[list[float | None]]] = {}
+        #: (slot * n_fid + f) * NUM_CELLS + index -> QueryResult argument tuple (see :meth:`args`).
+        self.records: dict[int, tuple] = {}
         self._mean_arrays: dict[int, np.ndarray] = {}
 
     @cached_property
@@ -48,15 +84,19 @@ class _DatasetTable:
         return np.load(path, mmap_mode=mmap)
 
     @cached_property
-    def info(self) -> list[list[float | None]]:
-        return [_none_if_nan(row) for row in np.load(self.folder / "cell_info.npy").tolist()]
+    def cell_info(self) -> np.ndarray:
+        return np.load(self.folder / "cell_info.npy")
 
     @cached_property
     def available_seeds(self) -> list[tuple[int, ...]]:
         """Per cell, the seed slots that have results at the highest fidelity."""
-        last = self.objectives[:, :, -1, :]
-        has = ~np.isnan(last).all(axis=2)
-        return [tuple(np.flatnonzero(row).tolist()) for row in has]
+        has = ~np.isnan(np.asarray(self.objectives[:, :, -1, :])).all(axis=2)
+        n_seeds = has.shape[1]
+        if n_seeds > 62:
+            return [tuple(np.flatnonzero(row).tolist()) for row in has]
+        codes = (has.astype(np.int64) << np.arange(n_seeds, dtype=np.int64)).sum(axis=1).tolist()
+        patterns = {c: tuple(s for s in range(n_seeds) if c >> s & 1) for c in set(codes)}
+        return [patterns[c] for c in codes]
 
     def mean_array(self, f: int) -> np.ndarray:
         """Seed-mean [cell, metric] at fidelity slot ``f`` (NaN where no seed has a value)."""
@@ -66,10 +106,37 @@ class _DatasetTable:
                 self._mean_arrays[f] = np.nanmean(np.asarray(self.objectives[:, :, f, :], dtype=np.float64), axis=1)
         return self._mean_arrays[f]
 
-    def means(self, f: int) -> list[list[float | None]]:
-        if f not in self._means:
-            self._means[f] = [_none_if_nan(row) for row in self.mean_array(f).tolist()]
-        return self._means[f]
+    def args(self, index: int, slot: int, f: int) -> tuple:
+        """The :class:`QueryResult` arguments of one cell, seed slot (or :attr:`mean_slot`), fidelity slot."""
+        key = (slot * self.n_fid + f) * NUM_CELLS + index
+        return self.records.get(key) or self.record(key, index, slot, f)
+
+    def record(self, key: int, index: int, slot: int, f: int) -> tuple:
+        """Build (and cache) the :class:`QueryResult` arguments of one cell, seed slot, fidelity."""
+        if slot == self.mean_slot:
+            values = self.mean_array(f)[index].tolist()
+            label: int | str = "mean"
+        else:
+            values = self.objectives[index, slot, f].tolist()
+            label = self.seeds[slot]
+        valid, test, time = values[_VALID], values[_TEST], values[_TIME]
+        params, flops, latency = self.cell_info[index].tolist()
+        args = (
+            index,
+            self.name,
+            self.fidelity.values[f],
+            label,
+            valid if valid == valid else None,
+            test if test == test else None,
+            time if time == time else None,
+            params if params == params else None,
+            flops if flops == flops else None,
+            latency if latency == latency else None,
+            self.split,
+        )
+        if len(self.records) < _RECORD_CACHE_CAP:
+            self.records[key] = args
+        return args
 
 
 class TabularBenchmark:
@@ -145,50 +212,40 @@ class TabularBenchmark:
             fidelity: a value on the store's fidelity axis; default the highest.
             seed: a seed label, ``SEED_MEAN``, or a :class:`RandomSeed`; default a seeded draw.
         """
-        index = cell if type(cell) is int and 0 <= cell < NUM_CELLS else parse_cell(cell).index
+        index = cell if type(cell) is int and 0 <= cell < NUM_CELLS else _index_of(cell)
         table = self._tables.get(dataset) or self.table(dataset)
-        f = self._fid_slot(table, fidelity)
+        f = table.top if fidelity is None else self._fid_slot(table, fidelity)
         if seed is None:
             seed = self.default_seed_policy
         if type(seed) is RandomSeed:
             available = table.available_seeds[index]
-            if not available:
+            n = len(available)
+            if n > 1:
+                slot = available[seed.choose(n)]
+            elif n:
+                slot = available[0]
+            else:
                 raise BadInputError(f"cell {index} has no results on {table.name}")
-            slot = available[seed.choose(len(available)) if len(available) > 1 else 0]
-            values = table.objectives[index, slot, f].tolist()
-            seed_label: int | str = table.seeds[slot]
         elif type(seed) is SeedMean:
-            values = table.means(f)[index]
-            seed_label = "mean"
+            slot = table.mean_slot
         else:
             slot = table.seed_slot.get(seed)
             if slot is None or slot not in table.available_seeds[index]:
                 have = [table.seeds[s] for s in table.available_seeds[index]]
                 raise BadInputError(f"cell {index} has no seed {seed!r} on {table.name}; it has {have}")
-            values = table.objectives[index, slot, f].tolist()
-            seed_label = seed
-        valid, test, time = values
-        info = table.info[index]
-        return QueryResult(
-            index,
-            table.name,
-            table.fidelity.values[f],
-            seed_label,
-            valid if valid == valid else None,
-            test if test == test else None,
-            time if time == time else None,
-            info[0],
-            info[1],
-            info[2],
-            table.split,
-        )
+            if type(seed) is not int:  # the record's seed label is the caller's own object (e.g. a numpy int)
+                args = table.args(index, slot, f)
+                return QueryResult(*args[:3], seed, *args[4:])
+        key = (slot * table.n_fid + f) * NUM_CELLS + index
+        args = table.records.get(key) or table.record(key, index, slot, f)
+        return QueryResult(*args)
 
     def valid_table(self, dataset: str, fidelity: int | None = None, seed: int | SeedMean = SEED_MEAN) -> list:
         """The minimal fast path: a list where ``values[index]`` is the validation accuracy."""
         table = self.table(dataset)
         f = self._fid_slot(table, fidelity)
         if isinstance(seed, SeedMean):
-            return [row[_VALID] for row in table.means(f)]
+            return _none_if_nan(table.mean_array(f)[:, _VALID].tolist())
         slot = table.seed_slot.get(seed)
         if slot is None:
             raise BadInputError(f"no seed {seed!r} on {table.name}; seeds are {list(table.seeds)}")
@@ -206,7 +263,7 @@ class TabularBenchmark:
         table = self.table(dataset)
         f = self._fid_slot(table, fidelity)
         if metric in CELL_INFO:
-            column = np.array([row[CELL_INFO.index(metric)] for row in table.info], dtype=float)
+            column = np.asarray(table.cell_info[:, CELL_INFO.index(metric)], dtype=np.float64)
         elif metric in METRICS:
             m = METRICS.index(metric)
             if isinstance(seed, SeedMean):

@@ -62,7 +62,8 @@ def data_import(
     option: list[str] = typer.Option([], "--option", "-o", help="Importer option key=value (repeatable)."),
 ) -> None:
     """Import a source into a named, versioned store (atomic: all or nothing)."""
-    from benchmarks import detect_importer, get_importer, import_store
+    from benchmarks import import_store
+    from benchmarks.importers import detect_importer, get_importer
     from harness.progress import delayed_progress
 
     importer = get_importer(fmt) if fmt else detect_importer(path)
@@ -304,6 +305,39 @@ def optimizers() -> None:
         defaults = " ".join(f"{k}={v}" for k, v in cls.defaults.items()) or "-"
         kind = "multi-fidelity" if cls.multi_fidelity else "single-fidelity"
         typer.echo(f"{name:<14} {kind:<16} {defaults}")
+
+
+# --- DeepCAVE: export and dashboard (logic in harness/export_deepcave.py, harness/dashboard.py) ---
+export_app = typer.Typer(help="Export run records for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("deepcave")
+def export_deepcave_cmd(
+    src: Path = typer.Argument(..., help="A run folder, or a folder of run folders (any depth)."),
+    out: Path = typer.Option(..., "--out", help="Export folder: one DeepCAVE run folder per run."),
+    force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out."),
+) -> None:
+    """Write every run as a DeepCAVE run folder (DataFrame format; SMAC runs also as SMAC3v2)."""
+    from harness.export_deepcave import export_deepcave
+
+    written = export_deepcave(src, out, force=force)
+    typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
+
+
+@app.command("dashboard")
+def dashboard_cmd(
+    folder: Path = typer.Argument(..., help="An export (hpo2nas export deepcave), or run folders to export first."),
+    port: int = typer.Option(8050, "--port", help="Port of the page on 127.0.0.1."),
+) -> None:
+    """Serve DeepCAVE with these runs on 127.0.0.1 until Ctrl-C."""
+    from harness.dashboard import DashboardError, serve_dashboard
+
+    try:
+        serve_dashboard(folder, port=port, echo=typer.echo)
+    except DashboardError as exc:
+        typer.echo(f"hpo2nas: dashboard: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -44,14 +44,21 @@ class RandomSeed:
     This is the default: it reproduces the noise an optimizer would really see.
     """
 
-    __slots__ = ("seed", "_rng")
+    __slots__ = ("seed", "_rng", "_getrandbits")
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
         self._rng = random.Random(seed)
+        self._getrandbits = self._rng.getrandbits
 
     def choose(self, n: int) -> int:
-        return self._rng.randrange(n)
+        """``randrange(n)`` (same stream), minus its argument checks: this is on every query."""
+        bits = self._getrandbits
+        k = n.bit_length()
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        return r
 
     def __repr__(self) -> str:
         return f"RandomSeed({self.seed})"
