@@ -13,14 +13,13 @@ from adapters import NUM_CELLS
 from benchmarks import (
     CELL_INFO,
     DATASETS,
-    IMPORTERS,
     METRICS,
     DatasetArrays,
     import_store,
     open_benchmark,
     verify_store,
 )
-from benchmarks.importers import Importer, detect_importer
+from benchmarks.importers import IMPORTERS, Importer, detect_importer
 from harness.types import SEED_MEAN, BadInputError
 
 NAMES = sorted(IMPORTERS)
