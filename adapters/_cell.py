@@ -106,7 +106,7 @@ class Cell:
     @property
     def index(self) -> int:
         """The official NATS/NB201 index 0..15624."""
-        return int(index_order()[1][self.code])
+        return _index_of_ops()[self._ops]
 
     @property
     def arch_str(self) -> str:
@@ -192,3 +192,8 @@ def _all_cells() -> tuple[Cell, ...]:
 def _arch_str(ops: tuple[int, ...]) -> str:
     n = [OPS[o] for o in ops]
     return f"|{n[0]}~0|+|{n[1]}~0|{n[2]}~1|+|{n[3]}~0|{n[4]}~1|{n[5]}~2|"
+
+
+@lru_cache(maxsize=1)
+def _index_of_ops() -> dict[tuple[int, ...], int]:
+    return {cell._ops: index for index, cell in enumerate(_all_cells())}

@@ -164,7 +164,8 @@ def run_trials(
         start_fid = previous[0] if previous and previous[0] < target else 0
         first = benchmark.query(index, dataset, target, previous[1] if start_fid else seed_policy)
         data_seed = SEED_MEAN if first.seed == "mean" else first.seed
-        full_cost_s = cost_to(index, target, data_seed) - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
+        target_cost = first.train_time_s if first.train_time_s is not None else cost_to(index, target, data_seed)
+        full_cost_s = target_cost - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
         planned = budget.cost(full_cost_s, (target - start_fid) / max_fid, overhead_s)

@@ -110,7 +110,7 @@ def test_records_schema(tmp_path):
     assert body["optimizer_settings"] == {"population_size": 10, "tournament_size": 3}
     assert body["versions"]["smac"] and body["versions"]["optuna"] and body["store"]["checksum"]
     assert body["config"]["budget"]["text"] == "30evals" and "command_line" in body
-    assert not (out / "trials.jsonl").exists()
+    assert not (out / "journal.bin").exists()
 
 
 @pytest.mark.parametrize("name", ["random", "re", "adapters.examples.grid:GridSearch"])
@@ -210,9 +210,9 @@ def test_resume_after_sigkill(data_root, tmp_path):
     args = ["run", "--optimizer", "re", "--budget", "40000evals", "--seed", "9", "--checkpoint-every", "500"]
     cmd, env = _cli(*args, "--out", str(tmp_path / "killed"), env_root=data_root)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    journal = tmp_path / "killed" / "trials.jsonl"
+    journal = tmp_path / "killed" / "journal.bin"
     deadline = time.time() + 60
-    while time.time() < deadline and (not journal.exists() or journal.stat().st_size < 200_000):
+    while time.time() < deadline and (not journal.exists() or journal.stat().st_size < 100_000):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

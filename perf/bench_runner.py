@@ -1,0 +1,88 @@
+"""Runner benchmark: the harness's own per-trial overhead, end-to-end trials/s, and each
+library optimizer's ask+tell time at 50 and 200 trials, measured side by side in one run.
+
+Usage: ``.venv/bin/python perf/bench_runner.py [--quick] [--skip smac-bb,...]``.
+Writes ``results/perf_runner.json`` and prints a Markdown table. Goals: harness overhead
+(everything but ask/tell) <= 20 us per trial; RE and random search >= 20,000 trials/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _run(bench, name: str, trials: int, seed: int, tmp: Path):
+    from adapters.optimizers import make_optimizer
+    from harness.budget import Budget
+    from harness.records import RunFolder
+    from harness.runner import RunConfig, run_trials
+
+    config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{trials}evals"), seed=seed,
+                       checkpoint_every=max(100, trials // 10))
+    folder = RunFolder(tmp / f"{name}-{trials}-{seed}", config.to_dict())
+    optimizer = make_optimizer(name)
+    start = time.perf_counter()
+    result = run_trials(config, optimizer, bench, folder)
+    elapsed = time.perf_counter() - start
+    return elapsed, result.trials
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    parser.add_argument("--skip", default="", help="comma-separated optimizers to leave out")
+    args = parser.parse_args()
+    os.environ.setdefault("HPO2NAS_DATA", tempfile.mkdtemp(prefix="hpo2nas-perf-"))
+    from adapters.optimizers import OPTIMIZERS
+    from benchmarks import open_benchmark
+
+    bench = open_benchmark(seed=0)
+    tmp = Path(tempfile.mkdtemp(prefix="hpo2nas-perf-runs-"))
+    rows, record = [], {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                                    "load_avg": os.getloadavg()[0]}}
+    n_fast = 20_000 if args.quick else 100_000
+    for name in ("random", "re"):
+        _run(bench, name, 2_000, 0, tmp)  # warm caches
+        reps = [_run(bench, name, n_fast, seed, tmp) for seed in range(1 if args.quick else 3)]
+        per_s = [len(t) / e for e, t in reps]
+        overhead = [(e - sum(x["wall_s"] for x in t)) / len(t) * 1e6 for e, t in reps]
+        askt = [statistics.mean(x["wall_s"] for x in t) * 1e6 for _, t in reps]
+        record[name] = {"trials_per_s": statistics.median(per_s), "harness_overhead_us": statistics.median(overhead),
+                        "ask_tell_us": statistics.median(askt)}
+        rows.append((f"{name}: end-to-end trials/s ({n_fast:,} trials)", f"{statistics.median(per_s):,.0f}", ">= 20,000"))
+        rows.append((f"{name}: harness overhead per trial (all but ask/tell)", f"{statistics.median(overhead):.1f} us", "<= 20 us"))
+        rows.append((f"{name}: optimizer ask+tell per trial", f"{statistics.median(askt):.1f} us", ""))
+    skip = set(filter(None, args.skip.split(",")))
+    for name in OPTIMIZERS:
+        if name in ("random", "re") or name in skip or OPTIMIZERS[name].multi_fidelity:
+            continue
+        _, trials = _run(bench, name, 200, 0, tmp)
+        walls = [t["wall_s"] for t in trials]
+        at50 = statistics.mean(walls[40:60]) * 1e3
+        at200 = statistics.mean(walls[180:200]) * 1e3
+        record[name] = {"ask_tell_ms_at_50": at50, "ask_tell_ms_at_200": at200}
+        rows.append((f"{name}: ask+tell per trial at 50 / 200 trials", f"{at50:.2f} / {at200:.2f} ms", ""))
+        print(f"measured {name}", file=sys.stderr)
+    out = Path("results/perf_runner.json")
+    out.parent.mkdir(exist_ok=True)
+    tmp_json = out.with_suffix(".tmp")
+    tmp_json.write_text(json.dumps(record, indent=2))
+    os.replace(tmp_json, out)
+    print(f"\nMachine: {os.cpu_count()} cores, Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}\n")
+    print("| measurement | value | goal |\n|---|---|---|")
+    for row in rows:
+        print(f"| {row[0]} | {row[1]} | {row[2]} |")
+
+
+if __name__ == "__main__":
+    main()
