@@ -10,6 +10,9 @@ from pathlib import Path
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_json"]
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` and rename the result onto ``path``; a crash leaves the old file."""
@@ -17,6 +20,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
     try:
         write(Path(tmp))
         with open(tmp, "rb+") as fh:

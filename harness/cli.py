@@ -293,7 +293,7 @@ def compare_cmd(
     for label, reason in result.excluded:
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
-    typer.echo(f"report: {result.report or 'not written'}")
+    typer.echo(f"report: {result.report}")
 
 
 @app.command("optimizers")

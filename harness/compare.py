@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -46,7 +45,7 @@ class PlannedRun:
 class CompareResult:
     out: Path
     trials: pd.DataFrame
-    report: Path | None
+    report: Path
     excluded: list[tuple[str, str]]
     wall_s: float
 
@@ -202,10 +201,6 @@ def collect_trials(runs: list[PlannedRun], runs_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def machine_facts() -> str:
-    return f"{platform.node() or 'this machine'}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
-
-
 def compare(
     spec: ExperimentSpec,
     profile_name: str,
@@ -237,34 +232,36 @@ def compare(
     return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
 
 
-def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Path | None:
+def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Path:
     """Hand the records to the report writer (it reads records and this context only)."""
-    try:
-        from harness.report import ReportContext, write_report
-    except ImportError:
-        return None
     import json
 
+    from harness.report import ReportContext, machine_facts, write_report
+    from harness.transfer import transfer_section
+
     notes: dict[str, list[str]] = {}
-    for folder in runs_dir.iterdir():
+    for folder in sorted(runs_dir.iterdir()):
         if (folder / "run.json").exists():
             body = json.loads((folder / "run.json").read_text())
             label = body["config"].get("label") or body["config"]["optimizer"]
             notes.setdefault(label, sorted(set(body.get("notes", []))))
+    datasets = tuple(sorted(set(trials["dataset"])))
+    extra = transfer_section(trials, bench, out, datasets=spec.transfer_datasets) if spec.transfer_datasets else ()
     context = ReportContext(
-        spec_name=spec.name,
+        spec=spec.name,
         profile=profile.name,
         store=bench.name,
         store_checksum=bench.checksum,
         budget=str(profile.budget),
         budget_rule=BUDGET_RULE,
-        datasets=tuple(sorted(set(trials["dataset"]))),
-        optimum={d: bench.best(d).valid_acc for d in set(trials["dataset"])},
-        splits={d: bench.splits(d) for d in set(trials["dataset"])},
+        datasets=datasets,
+        optimum={d: bench.best(d).valid_acc for d in datasets},
+        splits={d: bench.splits(d) for d in datasets},
         excluded=list(excluded),
         notes=notes,
         machine=machine_facts(),
-        wall_s=wall_s,
+        wall_time_s=wall_s,
+        extra=extra,
     )
     return write_report(trials, context, out)
 

@@ -14,6 +14,7 @@ import os
 import pickle
 import sys
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ def run_id_for(config: dict[str, Any]) -> str:
     return f"{name}-{config['dataset']}-s{config['seed']}-{digest}"
 
 
+@lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     """Exact versions of every installed distribution, for run.json."""
     versions = {dist.metadata["Name"]: dist.version for dist in metadata.distributions() if dist.metadata["Name"]}

@@ -1,0 +1,318 @@
+"""The comparison report: report.md, report.html and PNG figures from trial records alone.
+
+:func:`write_report` reads only the trials and a :class:`ReportContext` (what the caller
+knows about the experiment), never the benchmark, so a report can be rebuilt from the
+records of any finished compare. Every number names the split it comes from.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from adapters import EDGE_NAMES, HP_NAMES
+from harness import figures
+from harness.atomic import atomic_write_text
+from harness.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
+from harness.stats import (
+    REGRET_FLOOR,
+    edge_importance,
+    evaluation_grid,
+    friedman_nemenyi,
+    paired_margin,
+    ranks_over_grid,
+    run_finals,
+    seed_matrix,
+    step_curves,
+    time_grid,
+)
+from harness.types import BadInputError
+
+__all__ = ["ReportContext", "write_report", "machine_facts", "short_split", "mean_std"]
+
+_EDGE_LABELS = dict(zip(HP_NAMES, EDGE_NAMES))
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the report states beside the trial records.
+
+    Attributes:
+        spec, profile: the experiment spec's name and profile (``quick``/``full``).
+        store, store_checksum: the store every run read, so a reader can check the data.
+        budget: the budget text per run (e.g. ``"200000s"``); budget_rule: the sentence
+            saying how every optimizer is charged.
+        datasets: the datasets in report order; each needs ``optimum`` and ``splits``.
+        optimum: per dataset, the known optimum of the seed-mean x-valid accuracy (regret's zero).
+        splits: per dataset, metric -> split text (``benchmark.splits(dataset)``).
+        excluded: optimizers that could not run, with the reason.
+        notes: per optimizer, notes a reader needs (e.g. "falls back to random sampling").
+        machine: where it ran (name -> fact); wall_time_s: the compare's wall time.
+        reference: the optimizer margins are measured against.
+        extra: further sections (e.g. the transfer analysis), appended to both renderings.
+    """
+
+    spec: str
+    profile: str
+    store: str
+    store_checksum: str
+    budget: str
+    budget_rule: str
+    datasets: tuple[str, ...]
+    optimum: Mapping[str, float]
+    splits: Mapping[str, Mapping[str, str]]
+    excluded: Sequence[tuple[str, str]] = ()
+    notes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    machine: Mapping[str, str] = field(default_factory=dict)
+    wall_time_s: float | None = None
+    reference: str = "random"
+    alpha: float = 0.05
+    extra: Sequence[Block] = ()
+
+
+def machine_facts() -> dict[str, str]:
+    """Facts about this machine for ``ReportContext.machine`` (timings mean little without them)."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    return {
+        "host": platform.node(),
+        "system": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        "cpu": platform.processor() or platform.machine(),
+        "cores": str(os.cpu_count()),
+        "memory": f"{memory / 2**30:.1f} GiB" if memory else "unknown",
+        "python": platform.python_version(),
+    }
+
+
+def short_split(text: str) -> str:
+    """The split's name without its explanation: ``'x-valid (half of ...)'`` -> ``'x-valid'``."""
+    return text.split(" (")[0]
+
+
+def mean_std(values: pd.Series | np.ndarray, digits: int = 2) -> str:
+    """``mean ± std`` (sample std) of the non-missing values; a lone value has no spread to show."""
+    data = pd.Series(values, dtype=float).dropna()
+    if data.empty:
+        return "n/a"
+    if len(data) == 1:
+        return f"{data.iloc[0]:.{digits}f}"
+    return f"{data.mean():.{digits}f} ± {data.std(ddof=1):.{digits}f}"
+
+
+def _p(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
+    splits = [
+        f"{ds}: " + "; ".join(f"{metric} = {text}" for metric, text in context.splits[ds].items())
+        for ds in context.datasets
+    ]
+    seeds = sorted(trials["seed"].unique().tolist())
+    facts = [
+        f"Store: `{context.store}`, checksum `{context.store_checksum}`.",
+        f"Budget per run: {context.budget}. Rule: {context.budget_rule}",
+        f"Datasets searched: {', '.join(context.datasets)}. Seeds: {', '.join(map(str, seeds))}.",
+        "Splits: " + " | ".join(splits),
+        "Known optimum (regret 0), seed-mean validation accuracy: "
+        + ", ".join(f"{ds} {context.optimum[ds]:.3f}% ({short_split(context.splits[ds]['valid_acc'])})"
+                    for ds in context.datasets),
+        "Ran on: " + ("; ".join(f"{k}: {v}" for k, v in context.machine.items()) or "not recorded")
+        + (f". Wall time: {context.wall_time_s:.1f} s." if context.wall_time_s is not None else "."),
+    ]
+    ran = sorted(trials["optimizer"].unique())
+    notes = [f"{name}: {'; '.join(context.notes[name])}" for name in ran if context.notes.get(name)]
+    excluded = [f"{name}: {reason}" for name, reason in context.excluded] or ["none"]
+    return [
+        Heading(f"hpo2nas report: {context.spec} (profile {context.profile})", 1),
+        Bullets(tuple(facts)),
+        Heading("Optimizers"),
+        Paragraph("Ran: " + ", ".join(ran) + "."),
+        *([Paragraph("Notes:"), Bullets(tuple(notes))] if notes else []),
+        Paragraph("Could not run:"),
+        Bullets(tuple(excluded)),
+    ]
+
+
+def _margin_cells(valid: pd.DataFrame, name: str, reference: str) -> tuple[str, str]:
+    """The margin over the reference optimizer and its p-value, as table cells."""
+    if reference not in valid.columns:
+        return "n/a", "n/a"
+    if name == reference:
+        return "reference", "—"
+    margin = paired_margin(valid, name, reference)
+    return ("n/a" if margin.mean is None else f"{margin.mean:+.3f} (n={margin.n})"), margin.reason or _p(margin.p_value)
+
+
+def _summary(trials: pd.DataFrame, finals: pd.DataFrame, context: ReportContext, dataset: str) -> list[Block]:
+    """The per-optimizer table, with a legend naming the split behind each column."""
+    splits = context.splits[dataset]
+    valid_split = splits["valid_acc"]
+    test_split = splits.get("test_acc")
+    valid = finals["valid_acc"].unstack("optimizer")
+    wall_ms = trials.groupby("optimizer")["wall_s"].mean() * 1000
+    rows = []
+    for name, run in finals.groupby(level="optimizer"):
+        margin, p = _margin_cells(valid, str(name), context.reference)
+        test = mean_std(run["test_acc"]) if test_split and run["test_acc"].notna().any() else "not available"
+        rows.append(
+            (
+                str(name),
+                str(len(run)),
+                f"{run['trials'].mean():.1f}",
+                mean_std(run["valid_acc"]),
+                test,
+                mean_std(run["regret_valid"], 3),
+                margin,
+                p,
+                f"{run['distinct_cells'].mean():.1f}",
+                f"{wall_ms[name]:.2f}",
+            )
+        )
+    valid_name = short_split(valid_split)
+    test_note = (
+        f"test acc: the same cell's seed-mean {test_split}, where the store has it."
+        if test_split
+        else f"test acc: not available, the store has no test accuracy for {dataset}."
+    )
+    reference_note = (
+        f"margin: mean over common seeds of (final valid acc − {context.reference}'s), in pp of {valid_name}; "
+        "p: two-sided Wilcoxon signed-rank test on those paired differences."
+        if context.reference in valid.columns
+        else f"margin: not computed, the reference optimizer {context.reference!r} is not among the runs."
+    )
+    legend = (
+        f"Final values are each run's last incumbent (the cell with the best validation accuracy the optimizer "
+        f"observed). valid acc: the incumbent's seed-mean {valid_split}, mean ± std across seeds (%). "
+        f"{test_note} regret: optimum − valid acc (pp, {valid_name}). {reference_note} "
+        "cells: distinct canonical cells (isomorphism classes) evaluated per run. "
+        "ms/trial: the optimizer's own ask/tell wall time per trial (mean over all its trials)."
+    )
+    headers = (
+        "optimizer", "seeds", "trials/run", f"valid acc % ({valid_name})",
+        f"test acc % ({short_split(test_split) if test_split else 'no test split'})", f"regret pp ({valid_name})",
+        f"margin vs {context.reference} (pp)", "p (Wilcoxon)", "cells/run", "ms/trial",
+    )
+    return [Heading("Summary", 3), Paragraph(legend), Table(headers, tuple(rows))]
+
+
+def _curves(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    """Regret over simulated time and over evaluations, and average rank over time."""
+    split = short_split(context.splits[dataset]["valid_acc"])
+    grid = time_grid(trials)
+    by_time = step_curves(trials, "sim_end_s", grid)
+    evals = evaluation_grid(trials)
+    figures.plot_regret_curves(by_time, grid, xlabel="simulated time (s)", log_x=True, split=split,
+                               title=f"Incumbent regret over simulated time, {dataset}",
+                               path=out / f"regret_time_{dataset}.png")
+    figures.plot_regret_curves(step_curves(trials, "evaluation", evals), evals, xlabel="evaluations (trial number)",
+                               log_x=False, split=split, title=f"Incumbent regret over evaluations, {dataset}",
+                               path=out / f"regret_evals_{dataset}.png")
+    blocks: list[Block] = [
+        Heading("Incumbent regret", 3),
+        Paragraph(
+            f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy, "
+            f"clipped to {REGRET_FLOOR:g} on the log axis (a regret of 0 means the optimum was found). "
+            "Each run is a step function of its incumbent, held at its last value after the run ends; "
+            f"the time grid starts at {grid[0]:.0f} s, when every run has finished its first trial."
+        ),
+        Image(f"regret_time_{dataset}.png", f"incumbent regret over simulated time on {dataset}"),
+        Image(f"regret_evals_{dataset}.png", f"incumbent regret over evaluations on {dataset}"),
+        Heading("Average rank over time", 3),
+    ]
+    if len(by_time) < 2:
+        return blocks + [Paragraph("Not shown: ranks need at least 2 optimizers.")]
+    figures.plot_ranks(ranks_over_grid(by_time), grid, title=f"Average rank over simulated time, {dataset}",
+                       path=out / f"rank_time_{dataset}.png")
+    return blocks + [
+        Paragraph("At each time, optimizers are ranked per seed by incumbent regret (ties averaged), "
+                  "then ranks are averaged over the seeds every optimizer ran."),
+        Image(f"rank_time_{dataset}.png", f"average rank over simulated time on {dataset}"),
+    ]
+
+
+def _final(finals: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    """Box plots of final regret and the Friedman/Nemenyi critical-difference diagram."""
+    regret = {name: run["regret_valid"].to_numpy() for name, run in finals.groupby(level="optimizer")}
+    figures.plot_final_box(regret, split=short_split(context.splits[dataset]["valid_acc"]),
+                           title=f"Final incumbent regret, {dataset}", path=out / f"final_regret_{dataset}.png")
+    matrix = seed_matrix(finals, "regret_valid")
+    test = friedman_nemenyi(matrix, context.alpha)
+    ranks = ", ".join(f"{name} {rank:.2f}" for name, rank in test.mean_ranks.items())
+    blocks: list[Block] = [
+        Heading("Final regret", 3),
+        Image(f"final_regret_{dataset}.png", f"final regret box plots on {dataset}"),
+        Heading("Critical-difference diagram", 3),
+    ]
+    if test.reason:
+        return blocks + [Paragraph(f"Cannot be computed: {test.reason}. Mean ranks of final regret: {ranks}.")]
+    verdict = "differ significantly" if test.p_value < context.alpha else "do not differ significantly"
+    figures.plot_cd_diagram(test, title=f"Nemenyi critical difference (alpha={context.alpha:g}), {dataset}",
+                            path=out / f"cd_diagram_{dataset}.png")
+    cliques = "; ".join(", ".join(c) for c in test.cliques) or "none (every pair differs)"
+    text = (
+        f"Friedman test on final regret over {test.n_blocks} seeds (blocks) x {len(test.mean_ranks)} optimizers: "
+        f"chi² = {test.statistic:.4g}, p = {_p(test.p_value)}; at alpha = {context.alpha:g} the optimizers {verdict}. "
+        f"Mean ranks (1 = lowest regret): {ranks}. Nemenyi critical difference CD = {test.cd:.3f}; "
+        f"groups not significantly different (joined by bars): {cliques}."
+    )
+    return blocks + [Paragraph(text), Image(f"cd_diagram_{dataset}.png", f"critical-difference diagram on {dataset}")]
+
+
+def _importance(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    """fANOVA importance of the 6 edges over every optimizer's trials pooled."""
+    importance = edge_importance(trials)
+    if importance.empty:
+        return [Heading("Edge importance", 3),
+                Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
+                          "with fewer than two distinct accuracies.")]
+    figures.plot_importance(importance, _EDGE_LABELS, title=f"Edge importance (fANOVA), {dataset}",
+                            path=out / f"importance_{dataset}.png")
+    rows = tuple((_EDGE_LABELS[name], f"{value:.3f}") for name, value in importance.items())
+    return [
+        Heading("Edge importance", 3),
+        Paragraph(
+            f"fANOVA (optuna.importance, 16 trees of depth 8) on {importance.name} pooled over every optimizer and "
+            f"seed: completed trials at the highest recorded fidelity, target the observed validation accuracy "
+            f"({short_split(context.splits[dataset]['valid_acc'])}, one training seed per trial)."
+        ),
+        Table(("edge (to<-from)", "importance"), rows),
+        Image(f"importance_{dataset}.png", f"edge importance on {dataset}"),
+    ]
+
+
+def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    finals = run_finals(trials)
+    return [
+        Heading(f"Results on {dataset}"),
+        *_summary(trials, finals, context, dataset),
+        *_curves(trials, context, dataset, out),
+        *_final(finals, context, dataset, out),
+        *_importance(trials, context, dataset, out),
+    ]
+
+
+def write_report(trials: pd.DataFrame, context: ReportContext, out: Path) -> Path:
+    """Write report.md, report.html and the figures into ``out``; return report.md's path."""
+    if trials.empty:
+        raise BadInputError("no trials to report")
+    unknown = sorted(set(trials["dataset"]) - set(context.datasets))
+    missing = [ds for ds in context.datasets if ds not in context.splits or ds not in context.optimum]
+    if unknown or missing:
+        raise BadInputError(f"report context lacks datasets {unknown + missing} (each needs splits and optimum)")
+    out = Path(out)
+    blocks = _header(context, trials)
+    for dataset in context.datasets:
+        subset = trials[trials["dataset"] == dataset]
+        if not subset.empty:
+            blocks += _dataset_section(subset, context, dataset, out)
+    blocks += list(context.extra)
+    atomic_write_text(out / "report.html", to_html(blocks, f"hpo2nas report: {context.spec}"))
+    path = out / "report.md"
+    atomic_write_text(path, to_markdown(blocks))
+    return path

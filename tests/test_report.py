@@ -1,0 +1,143 @@
+"""The comparison report from real runs: files, table values, the Friedman test, splits, edge cases."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from harness.document import Heading, Paragraph
+from harness.report import ReportContext, write_report
+from harness.stats import RankTest, nemenyi_cd, step_curves
+from tests._runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
+
+FIGURES = ("regret_time", "regret_evals", "rank_time", "final_regret", "cd_diagram", "importance")
+
+
+@pytest.fixture(scope="module")
+def trials(default_bench, data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    return make_trials(data_root, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def context(default_bench) -> ReportContext:
+    return ReportContext(
+        spec="test_spec",
+        profile="quick",
+        store=default_bench.name,
+        store_checksum=default_bench.checksum,
+        budget=BUDGET,
+        budget_rule="every trial is charged the table's train time; a trial starts only if it fits.",
+        datasets=(DATASET,),
+        optimum={DATASET: default_bench.best(DATASET).valid_acc},
+        splits={DATASET: default_bench.splits(DATASET)},
+        excluded=[("optuna-hyperband", "the store has no learning curves")],
+        notes={"re": ["population 10, tournament 3"]},
+        machine={"cores": "2"},
+        wall_time_s=1.5,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(trials: pd.DataFrame, context: ReportContext, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(trials, context, tmp_path_factory.mktemp("report"))
+
+
+def _row(markdown: str, name: str) -> list[str]:
+    """The cells of the first table row whose first cell is ``name``."""
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("|") and cells[0] == name:
+            return cells
+    raise AssertionError(f"no table row for {name}")
+
+
+def _finals(trials: pd.DataFrame) -> pd.DataFrame:
+    """Each run's last trial, recomputed here independently of harness.stats."""
+    return trials.loc[trials.groupby("run_id")["trial"].idxmax()]
+
+
+def test_writes_report_html_and_pngs(report: Path) -> None:
+    assert report.name == "report.md" and report.read_text().startswith("# hpo2nas report: test_spec")
+    html = (report.parent / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html
+    for stem in FIGURES:
+        png = report.parent / f"{stem}_{DATASET}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert f"]({png.name})" in report.read_text() and f'src="{png.name}"' in html
+
+
+def test_table_recomputes_from_trials(report: Path, trials: pd.DataFrame) -> None:
+    markdown = report.read_text()
+    finals = _finals(trials)
+    valid = finals.pivot(index="seed", columns="optimizer", values="incumbent_valid_acc")
+    for name in OPTIMIZERS:
+        runs = trials[trials["optimizer"] == name]
+        cells = _row(markdown, name)
+        acc = valid[name]
+        assert cells[1] == str(len(SEEDS))
+        assert cells[3] == f"{acc.mean():.2f} ± {acc.std():.2f}"
+        assert cells[4] == "not available"
+        assert cells[8] == f"{runs.groupby('run_id')['canonical_id'].nunique().mean():.1f}"
+        assert cells[9] == f"{runs['wall_s'].mean() * 1000:.2f}"
+        if name != "random":
+            diff = acc - valid["random"]
+            assert cells[6] == f"{diff.mean():+.3f} (n={len(SEEDS)})"
+            assert cells[7] == f"{stats.wilcoxon(diff.to_numpy()).pvalue:.4g}"
+    assert _row(markdown, "random")[6] == "reference"
+
+
+def test_friedman_p_value_equals_scipy(report: Path, trials: pd.DataFrame) -> None:
+    regret = _finals(trials).pivot(index="seed", columns="optimizer", values="regret_valid")
+    p = stats.friedmanchisquare(*(regret[c] for c in regret.columns)).pvalue
+    assert f"p = {p:.4g};" in report.read_text()
+
+
+def test_states_store_splits_budget_and_exclusions(report: Path, context: ReportContext) -> None:
+    text = report.read_text()
+    html = (report.parent / "report.html").read_text()
+    assert context.store_checksum in text and context.store_checksum in html
+    for split in context.splits[DATASET].values():
+        assert split in text
+    assert context.budget_rule.replace("'", "&#x27;") in html and context.budget_rule in text
+    assert "optuna-hyperband: the store has no learning curves" in text
+    assert "re: population 10, tournament 3" in text
+
+
+def test_single_optimizer_says_what_cannot_be_computed(
+    trials: pd.DataFrame, context: ReportContext, tmp_path: Path
+) -> None:
+    one = trials[(trials["optimizer"] == "re") & (trials["seed"] < 2)]
+    extra = replace(context, extra=(Heading("Appended analysis"), Paragraph("from `elsewhere`")))
+    text = write_report(one, extra, tmp_path).read_text()
+    assert text.endswith("## Appended analysis\n\nfrom `elsewhere`\n")
+    assert "<p>from <code>elsewhere</code></p>" in (tmp_path / "report.html").read_text()
+    assert "Cannot be computed: Friedman's test needs at least 3 optimizers" in text
+    assert "reference optimizer 'random' is not among the runs" in text
+    assert _row(text, "re")[1] == "2"
+    assert not (tmp_path / f"cd_diagram_{DATASET}.png").exists()
+
+
+def test_nemenyi_cd_matches_demsar_table() -> None:
+    # Demšar (2006), Table 5a: q_0.05 = 2.343 (k=3), 2.728 (k=5), 3.164 (k=10).
+    for k, q in ((3, 2.343), (5, 2.728), (10, 3.164)):
+        assert nemenyi_cd(k, 8) == pytest.approx(q * np.sqrt(k * (k + 1) / 48), abs=2e-3)
+
+
+def test_cliques_are_maximal_runs_within_cd() -> None:
+    test = RankTest(pd.Series([1.0, 1.5, 2.4, 3.6], index=list("abcd")), 10, cd=1.0)
+    assert test.cliques == [("a", "b"), ("b", "c")]
+
+
+def test_step_curves_hold_last_value_after_a_run_ends() -> None:
+    runs = pd.DataFrame(
+        {"optimizer": "x", "seed": [0, 0, 1], "trial": [0, 1, 0],
+         "sim_end_s": [1.0, 3.0, 2.0], "regret_valid": [5.0, 2.0, 4.0]}
+    )
+    curves = step_curves(runs, "sim_end_s", np.array([1.0, 2.0, 3.0, 10.0]))["x"]
+    np.testing.assert_array_equal(curves.loc[0], [5.0, 5.0, 2.0, 2.0])
+    np.testing.assert_array_equal(curves.loc[1], [np.nan, 4.0, 4.0, 4.0])
