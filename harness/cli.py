@@ -304,6 +304,8 @@ def optimizers() -> None:
     for name, cls in OPTIMIZERS.items():
         defaults = " ".join(f"{k}={v}" for k, v in cls.defaults.items()) or "-"
         kind = "multi-fidelity" if cls.multi_fidelity else "single-fidelity"
+        if "pruner" in cls.defaults:
+            kind = "multi-fid. w/ pruner"
         typer.echo(f"{name:<14} {kind:<16} {defaults}")
 
 
@@ -319,9 +321,11 @@ def export_deepcave_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out."),
 ) -> None:
     """Write every run as a DeepCAVE run folder (DataFrame format; SMAC runs also as SMAC3v2)."""
-    from harness.export_deepcave import export_deepcave
+    from harness.export_deepcave import MANIFEST, export_deepcave
 
     written = export_deepcave(src, out, force=force)
+    for item in json.loads((out / MANIFEST).read_text())["skipped"]:
+        typer.echo(f"skipped {item['source']}: {item['reason']}")
     typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
 
 

@@ -97,6 +97,17 @@ class _Incumbent:
             self.fidelity, self.observed, self.index = fidelity, observed, index
 
 
+def check_fidelity_axis(optimizer: Optimizer, benchmark: Benchmark, dataset: str):
+    """The dataset's fidelity axis, or a clear refusal for a multi-fidelity optimizer without one."""
+    fidelity_space = benchmark.fidelity_space(dataset)
+    if optimizer.multi_fidelity and not fidelity_space.multi_fidelity:
+        raise BadInputError(
+            f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
+            f"{dataset} (only {fidelity_space.kind} {list(fidelity_space.values)}); import curves (NATS-Bench) first"
+        )
+    return fidelity_space
+
+
 def run_trials(
     config: RunConfig,
     optimizer: Optimizer,
@@ -113,12 +124,7 @@ def run_trials(
             (checking the optimizer asks for the same cells) instead of charged again.
     """
     dataset = config.dataset
-    fidelity_space = benchmark.fidelity_space(dataset)
-    if optimizer.multi_fidelity and not fidelity_space.multi_fidelity:
-        raise BadInputError(
-            f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
-            f"{dataset} (only {fidelity_space.kind} {list(fidelity_space.values)}); import curves (NATS-Bench) first"
-        )
+    fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset)
     max_fid = fidelity_space.max
     budget = config.budget
     optimizer.setup(
@@ -258,14 +264,21 @@ def execute_run(
     if dataset != config.dataset:
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
     optimizer = make_optimizer(config.optimizer, config.options)
+    check_fidelity_axis(optimizer, benchmark, dataset)
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
+    fresh = not replay and not (Path(out) / "run.json").exists()
     if folder.optimizer_dir.exists():
         shutil.rmtree(folder.optimizer_dir)
     store = {"name": benchmark.name, "checksum": benchmark.checksum}
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity})
-    result = run_trials(config, optimizer, benchmark, folder, replay=replay, progress=progress)
+    try:
+        result = run_trials(config, optimizer, benchmark, folder, replay=replay, progress=progress)
+    except BadInputError:
+        if fresh and not folder.recorded_trials():  # refused before any trial (e.g. in setup): no half-made run
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
                            "n_trials": len(result.trials), "budget_used": result.budget_used})

@@ -1,0 +1,275 @@
+"""Optuna 5 samplers behind the ask/tell protocol, one in-memory study per run.
+
+Every adapter asks with the fixed NB201 distributions (``study.ask(optuna_distributions())``)
+and tells the validation accuracy to a maximizing study. The study name is fixed rather
+than Optuna's random default because HyperbandPruner assigns brackets by hashing it: a
+random name would make pruned runs irreproducible.
+
+Origins come from the sampler itself, not from a guess at its startup rule (TPE counts
+pruned trials towards its startup, GP does not, Hyperband shows each bracket only its own
+trials): a trial with parameters from the sampler's relative (model-based or evolutionary)
+step gets the sampler's label, one drawn by its independent random sampler gets a random one.
+
+Optuna is imported on the first ``setup``, not with the registry, which keeps ``hpo2nas``
+start-up fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from adapters._spaces import from_optuna_params, optuna_distributions
+from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._optuna_pruners import PRUNERS, make_pruner
+from harness.protocols import Observation, SearchProblem, Suggestion
+from harness.types import BadInputError
+
+if TYPE_CHECKING:
+    from optuna.samplers import BaseSampler
+
+__all__ = [
+    "OPTUNA_OPTIMIZERS",
+    "OptunaOptimizer",
+    "OptunaTPE",
+    "OptunaRandom",
+    "OptunaNSGA2",
+    "OptunaGP",
+    "OptunaQMC",
+    "OptunaCmaEs",
+]
+
+
+@contextlib.contextmanager
+def _quiet_info() -> Iterator[None]:
+    """Raise Optuna's log level to WARNING for one call: its INFO lines ("A new study
+    created", per-trial lines) would repeat in every run's log; real warnings still show."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(level, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+class OptunaOptimizer(OptimizerBase):
+    """One Optuna sampler (``sampler_factory``), optionally with a pruner.
+
+    With ``pruner`` other than "none" this instance is multi-fidelity: the runner reports
+    every epoch, Optuna's pruner may stop the trial, and the trial is told as PRUNED.
+    ``reduction_factor`` (eta) is used by the hyperband and sh pruners.
+    """
+
+    defaults: ClassVar[dict[str, Any]] = {"pruner": "none", "reduction_factor": 3}
+    #: Origin of a trial whose parameters came from the sampler's relative step.
+    relative_origin: ClassVar[str] = "acquisition"
+    #: Origin of a trial drawn entirely by the sampler's independent random sampler.
+    independent_origin: ClassVar[str] = "random (startup)"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # The protocol declares multi_fidelity per class; a pruner needs curves, so this
+        # instance needs a fidelity axis, and the runner reads the instance's value.
+        self.multi_fidelity = self.options["pruner"] != "none"
+
+    def validate(self) -> None:
+        if self.options["pruner"] not in PRUNERS:
+            raise BadInputError(f"{self.name}: pruner must be one of {', '.join(PRUNERS)}, got {self.options['pruner']!r}")
+        if self.options["reduction_factor"] < 2:
+            raise BadInputError(f"{self.name}: reduction_factor must be at least 2, got {self.options['reduction_factor']}")
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        """The library's sampler, seeded with the run's optimizer seed."""
+        raise NotImplementedError
+
+    def setup(self, problem: SearchProblem) -> None:
+        import optuna
+
+        super().setup(problem)
+        pruner, self._pruner_settings = make_pruner(self.options["pruner"], problem.fidelity, self.options["reduction_factor"])
+        sampler = self.sampler_factory(problem.seed)
+        with _quiet_info():
+            self._study = optuna.create_study(
+                storage=optuna.storages.InMemoryStorage(),
+                sampler=sampler,
+                pruner=pruner,
+                study_name=f"hpo2nas-{self.name}",
+                direction="maximize",
+            )
+        self._sampler_name = type(sampler).__name__
+        self._distributions = optuna_distributions()
+
+    def ask(self) -> Suggestion:
+        with _quiet_info():
+            trial = self._study.ask(self._distributions)
+        origin = self.relative_origin if trial.relative_params else self.independent_origin
+        return Suggestion(
+            cell=from_optuna_params(trial.params), origin=origin, token=trial, intermediate=self.multi_fidelity
+        )
+
+    def report(self, suggestion: Suggestion, fidelity: int, valid_acc: float) -> bool:
+        trial = suggestion.token
+        trial.report(valid_acc, step=fidelity)
+        return trial.should_prune()
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None:
+        from optuna.trial import TrialState
+
+        with _quiet_info():
+            if observation.status == "pruned":
+                # Optuna's convention: no value; it records the last reported epoch's value.
+                self._study.tell(suggestion.token, state=TrialState.PRUNED)
+            else:
+                self._study.tell(suggestion.token, observation.valid_acc)
+
+    def settings(self) -> dict[str, Any]:
+        settings = super().settings()
+        if hasattr(self, "_study"):
+            settings["sampler"] = self._sampler_name
+            settings["study_name"] = self._study.study_name
+            if self._pruner_settings:
+                settings["pruner_settings"] = dict(self._pruner_settings)
+        return settings
+
+
+class OptunaTPE(OptunaOptimizer):
+    """TPE (Bergstra et al. 2011), multivariate as Optuna 5 defaults for one objective."""
+
+    name = "optuna-tpe"
+    defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10}
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.samplers import TPESampler
+
+        return TPESampler(seed=seed, n_startup_trials=self.options["n_startup_trials"])
+
+
+class OptunaRandom(OptunaOptimizer):
+    """Optuna's random sampler: the baseline inside the same study machinery."""
+
+    name = "optuna-random"
+    independent_origin = "random"
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.samplers import RandomSampler
+
+        return RandomSampler(seed=seed)
+
+
+class OptunaNSGA2(OptunaOptimizer):
+    """NSGA-II on one objective: a generational GA; its first generation is random."""
+
+    name = "optuna-nsga2"
+    defaults = {**OptunaOptimizer.defaults, "population_size": 50}
+    relative_origin = "evolution"
+    independent_origin = "random (initial population)"
+
+    def validate(self) -> None:
+        super().validate()
+        if self.options["population_size"] < 2:
+            raise BadInputError(f"{self.name}: population_size must be at least 2, got {self.options['population_size']}")
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.samplers import NSGAIISampler
+
+        return NSGAIISampler(seed=seed, population_size=self.options["population_size"])
+
+
+class OptunaGP(OptunaOptimizer):
+    """Gaussian-process BO; the objective is noisy (random data seeds), so noise is fitted.
+
+    The GP is fitted with torch on one thread: every other adapter runs on one core, and on
+    a busy 2-core machine torch's default thread pool made each ask about 3x slower (and
+    cost 6x the CPU) for the same trials, which would inflate GP's charged overhead.
+    """
+
+    name = "optuna-gp"
+    defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10}
+    torch_threads: ClassVar[int] = 1
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.samplers import GPSampler
+
+        return GPSampler(seed=seed, n_startup_trials=self.options["n_startup_trials"], deterministic_objective=False)
+
+    def ask(self) -> Suggestion:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.torch_threads)
+        try:
+            return super().ask()
+        finally:
+            torch.set_num_threads(threads)
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "torch_threads": self.torch_threads}
+
+
+class OptunaQMC(OptunaOptimizer):
+    """Quasi-Monte Carlo. Optuna 5 maps each categorical edge to one QMC coordinate, so
+    this is a low-discrepancy design, not a random fallback; only the first trial is random.
+
+    Scrambling is on by default: unscrambled sequences ignore the seed, so every seed would
+    ask for the same cells after the first.
+    """
+
+    name = "optuna-qmc"
+    defaults = {**OptunaOptimizer.defaults, "qmc_type": "sobol", "scramble": True}
+    relative_origin = "quasi-random"
+    independent_origin = "random (first trial)"
+
+    def validate(self) -> None:
+        super().validate()
+        if self.options["qmc_type"] not in ("sobol", "halton"):
+            raise BadInputError(f"{self.name}: qmc_type must be sobol or halton, got {self.options['qmc_type']!r}")
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.exceptions import ExperimentalWarning
+        from optuna.samplers import QMCSampler
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=ExperimentalWarning, message="QMCSampler")
+            return QMCSampler(seed=seed, qmc_type=self.options["qmc_type"], scramble=self.options["scramble"])
+
+    def notes(self) -> list[str]:
+        return [
+            f"QMCSampler is experimental in Optuna; it maps each categorical edge to one {self.options['qmc_type']} "
+            "coordinate (floor of a point in [0, 5)), so it is a low-discrepancy design, not random sampling; "
+            "its first trial is random"
+        ]
+
+
+class OptunaCmaEs(OptunaOptimizer):
+    """CMA-ES has no categorical support: on NB201's six categorical edges Optuna samples
+    every parameter with its independent RandomSampler. The run is random search, labelled so."""
+
+    name = "optuna-cmaes"
+    relative_origin = "evolution strategy"
+    independent_origin = "random (fallback)"
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.samplers import CmaEsSampler
+
+        # The fallback warns 6 times a trial; notes() says it once for the whole run.
+        return CmaEsSampler(seed=seed, warn_independent_sampling=False)
+
+    def notes(self) -> list[str]:
+        return [
+            "CmaEsSampler falls back to independent random sampling on this all-categorical space: this run is "
+            "random search (the same cells as optuna-random with the same seed)"
+        ]
+
+
+OPTUNA_OPTIMIZERS: tuple[type[OptunaOptimizer], ...] = (
+    OptunaTPE,
+    OptunaRandom,
+    OptunaNSGA2,
+    OptunaGP,
+    OptunaQMC,
+    OptunaCmaEs,
+)
