@@ -3,8 +3,10 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# DeepCAVE's isolated environment (Python 3.10): only the DeepCAVE tests and `hpo2nas dashboard` use it.
+DEEPCAVE_STAMP := .venv-deepcave/.installed
 
-.PHONY: run test install clean
+.PHONY: run test install clean debian-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,11 +17,18 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+$(DEEPCAVE_STAMP): requirements-deepcave.lock scripts/make-deepcave-env.sh
+	bash scripts/make-deepcave-env.sh
+
+# Debian's redis-server and chromium (dashboard and browser tests), installed where missing.
+debian-deps:
+	bash scripts/ensure-debian.sh
+
 run: $(STAMP)
 	$(BIN)/hpo2nas data summary
 
-test: $(STAMP)
+test: $(STAMP) $(DEEPCAVE_STAMP) debian-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-deepcave

@@ -109,6 +109,9 @@ class Optimizer(Protocol):
     def notes(self) -> list[str]:
         """Labels for the run record (e.g. 'falls back to random sampling on this space')."""
 
+    # Optional: ``close()``, if present, is called once after the last trial (SMAC writes its
+    # own output folder there rather than on every tell).
+
 
 @dataclass
 class OptimizerSpec:

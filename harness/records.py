@@ -31,7 +31,7 @@ RUN_SCHEMA_VERSION = 1
 TRIAL_COLUMNS: tuple[str, ...] = (
     "run_id", "optimizer", "seed", "dataset", "trial",
     "index", "arch_str", "canonical_id",
-    "fidelity", "fidelity_asked", "continued_from", "valid_acc", "data_seed",
+    "fidelity", "fidelity_asked", "continued_from", "valid_acc", "test_acc", "data_seed",
     "cost_s", "budget_charged", "sim_start_s", "sim_end_s", "wall_s", "overhead_s",
     "status", "origin",
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",

@@ -178,7 +178,7 @@ def run_trials(
         if not budget.fits(used, planned):
             break
 
-        status, stop_fid, observed = "ok", target, first.valid_acc
+        status, stop_fid, observed, observed_test = "ok", target, first.valid_acc, first.test_acc
         wall_extra = 0.0
         if suggestion.intermediate:
             for epoch in fidelity_space.values:
@@ -190,6 +190,7 @@ def run_trials(
                 wall_extra += time.perf_counter() - t1
                 if prune and epoch < target:
                     status, stop_fid, observed = "pruned", epoch, value
+                    observed_test = benchmark.query(index, dataset, epoch, data_seed).test_acc
                     break
         cost_s = full_cost_s
         if stop_fid != target:
@@ -223,6 +224,7 @@ def run_trials(
                 "fidelity_asked": target,
                 "continued_from": start_fid,
                 "valid_acc": observed,
+                "test_acc": observed_test,
                 "data_seed": first.seed,
                 "cost_s": cost_s,
                 "budget_charged": charged,
@@ -243,6 +245,9 @@ def run_trials(
         if len(trials) % config.checkpoint_every == 0:
             folder.checkpoint(trials, saved)
             saved = len(trials)
+    close = getattr(optimizer, "close", None)
+    if close is not None:
+        close()  # lets a library write its own output folder once (SMAC's run history)
     folder.save_trials(trials)
     return RunResult(folder=folder.path, trials=trials, budget_used=used)
 

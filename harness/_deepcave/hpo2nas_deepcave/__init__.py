@@ -1,0 +1,1 @@
+"""DeepCAVE configuration for ``hpo2nas dashboard`` (imported by DeepCAVE's ``--config``)."""

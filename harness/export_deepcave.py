@@ -1,0 +1,284 @@
+"""Export run records to folders that DeepCAVE 1.4.1's own loaders read.
+
+Only run records are read (``run.json`` + ``trials.parquet``, and SMAC's own output folder
+where a run kept one), never a benchmark or an optimizer, so any run of any optimizer
+exports the same way, and the main environment never imports DeepCAVE.
+
+Format: DeepCAVE's DataFrame converter (``trials.csv`` + ``configspace.csv``). Of DeepCAVE
+1.4.1's loaders it is the only one that keeps simulated start *and* end times, budgets, seeds
+and the PRUNED status, and it turns every column it does not know into a trial's additional
+info. Its native format drops end times; SMAC3v2 starts every trial at 0 and turns PRUNED into
+CRASHED. What DeepCAVE still drops is kept as extra columns (see ``docs/deepcave.md``):
+
+* costs of non-success trials: ``observed_valid_acc`` and ``observed_cost_s`` hold them;
+* origins: the ``origin`` column;
+* repeated evaluations: DeepCAVE keys trials by (config, budget, seed) and keeps the last
+  of a repeat; ``trials.csv`` still holds every trial, and ``export.json`` counts repeats.
+
+SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 converter reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from adapters import HP_NAMES, Cell, InvalidCellError, configspace
+from harness.records import TRIAL_COLUMNS
+from harness.types import BadInputError
+
+__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "objective_header"]
+
+#: The DeepCAVE release whose loaders the tests prove these files against.
+DEEPCAVE_VERSION = "1.4.1"
+#: The file in an export's root that marks it as ours (``--force`` replaces nothing else).
+MANIFEST = "export.json"
+
+_STATUS = {"ok": "SUCCESS", "pruned": "PRUNED"}
+#: trials.parquet columns that become DeepCAVE's budget, start_time, end_time and status;
+#: every other column is kept as extra info.
+_MAPPED = ("fidelity", "sim_start_s", "sim_end_s", "status")
+#: Renamed extra columns: ``seed`` is the run's seed (DeepCAVE's seed is the data seed),
+#: ``index`` is the cell's NB201 index, and the objectives are repeated because DeepCAVE
+#: empties the objectives of non-success (pruned) trials.
+_RENAMED = {"seed": "run_seed", "index": "cell_index", "valid_acc": "observed_valid_acc", "cost_s": "observed_cost_s"}
+_SMAC_FILES = ("runhistory.json", "configspace.json", "scenario.json")
+
+
+def objective_header(name: str, lower: float, upper: float, maximize: bool) -> str:
+    """A DataFrame-converter column header: ``metric:<name> [<lower>; <upper>] (<maximize>)``.
+
+    DeepCAVE parses it with ``metric:(\\w+) \\[(-?\\d+\\.?\\d*|[-+]inf); ...\\] \\((\\w+)\\)``,
+    so bounds must be plain decimals (``1e+06`` does not match).
+    """
+    def fmt(value: float) -> str:
+        return f"{value:.0f}" if float(value).is_integer() else repr(float(value))
+
+    return f"metric:{name} [{fmt(lower)}; {fmt(upper)}] ({'maximize' if maximize else 'minimize'})"
+
+
+@dataclass
+class _Run:
+    """One validated run folder, ready to write."""
+
+    source: Path
+    name: str
+    frame: pd.DataFrame
+    smac_dirs: list[Path]
+    skipped: list[dict[str, str]]
+
+
+def find_run_folders(src: Path) -> list[Path]:
+    """Every folder under ``src`` (or ``src`` itself) that holds a run's records.
+
+    A folder counts as a run when it has ``run.json`` or ``trials.parquet``; a run's own
+    subfolders (``optimizer/``) are not searched.
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise BadInputError(f"{src} is not a folder")
+    found = []
+    for root, dirs, files in os.walk(src):
+        if "run.json" in files or "trials.parquet" in files:
+            found.append(Path(root))
+            dirs.clear()
+        else:
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found)
+
+
+def _load_run(folder: Path) -> _Run:
+    """Read and check one run folder; any problem is a one-line BadInputError."""
+    run_json, parquet = folder / "run.json", folder / "trials.parquet"
+    if not run_json.is_file():
+        raise BadInputError(f"{folder} is not a complete run folder: run.json is missing")
+    try:
+        record = json.loads(run_json.read_text())
+        run_id = record["run_id"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BadInputError(f"corrupt run record {run_json}: {type(exc).__name__}: {exc}") from None
+    if record.get("status") != "complete" or not parquet.is_file():
+        raise BadInputError(f"{folder} holds a partial run (status {record.get('status')!r}, "
+                            f"trials.parquet {'present' if parquet.is_file() else 'missing'}); resume it first")
+    try:
+        frame = pd.read_parquet(parquet)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise BadInputError(f"corrupt trials file {parquet}: {' '.join(str(exc).split())}") from None
+    missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BadInputError(f"corrupt trials file {parquet}: missing columns {', '.join(missing)}")
+    if "n_trials" in record and record["n_trials"] != len(frame):
+        raise BadInputError(f"{folder}: run.json says {record['n_trials']} trials, trials.parquet has {len(frame)}")
+    unknown = sorted(set(frame["status"]) - set(_STATUS))
+    if unknown:
+        raise BadInputError(f"corrupt trials file {parquet}: unknown status {', '.join(map(str, unknown))}")
+    needed = ["index", "fidelity", "sim_start_s", "sim_end_s", "valid_acc", "cost_s"]
+    if frame[needed].isna().any().any():
+        raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
+    smac_dirs, skipped = [], []
+    for smac in sorted(Path(r) for r, _, files in os.walk(folder / "optimizer") if set(_SMAC_FILES) <= set(files)):
+        try:
+            history = json.loads((smac / "runhistory.json").read_text())
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"corrupt SMAC run history {smac / 'runhistory.json'}: {exc}") from None
+        if history.get("data"):
+            smac_dirs.append(smac)
+        else:  # DeepCAVE 1.4.1's SMAC3v2 converter fails on an empty history (IndexError)
+            skipped.append({"source": str(smac.resolve()), "reason": "SMAC's runhistory.json holds no trials"})
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(run_id))
+    return _Run(folder, name, frame, smac_dirs, skipped)
+
+
+def _config_columns(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """One column per edge hyperparameter, checked against the recorded cell index."""
+    ops: dict[str, tuple[str, ...]] = {}
+    for arch_str, index in set(zip(frame["arch_str"], frame["index"])):
+        try:
+            cell = Cell.from_arch_str(arch_str)
+        except InvalidCellError as exc:
+            raise BadInputError(f"corrupt trials file {source}: {exc}") from None
+        if cell.index != int(index):
+            raise BadInputError(f"corrupt trials file {source}: cell {index} has arch string of cell {cell.index}")
+        ops[arch_str] = cell.op_names
+    return pd.DataFrame([ops[a] for a in frame["arch_str"]], columns=list(HP_NAMES), index=frame.index)
+
+
+def _seed(data_seed: Any) -> int | None:
+    """DeepCAVE's seed: the trial's training (data) seed; none for seed-mean values."""
+    try:
+        return int(data_seed)
+    except (TypeError, ValueError):
+        return None
+
+
+def _trials_csv(run: _Run, cost_upper: float) -> pd.DataFrame:
+    frame = run.frame
+    seeds = pd.array([_seed(s) for s in frame["data_seed"]], dtype="Int64")
+    out = pd.DataFrame({"config_id": frame["index"].astype(int)})
+    out = pd.concat([out, _config_columns(frame, run.source / "trials.parquet")], axis=1)
+    out["budget"] = frame["fidelity"].astype(float)
+    out["seed"] = seeds
+    out["start_time"] = frame["sim_start_s"].astype(float)
+    out["end_time"] = frame["sim_end_s"].astype(float)
+    out["status"] = frame["status"].map(_STATUS)
+    out[objective_header("valid_acc", 0, 100, maximize=True)] = frame["valid_acc"].astype(float)
+    out[objective_header("cost_s", 0, cost_upper, maximize=False)] = frame["cost_s"].astype(float)
+    for column in TRIAL_COLUMNS:
+        if column not in _MAPPED:
+            out[_RENAMED.get(column, column)] = frame[column]
+    return out
+
+
+def _configspace_csv() -> pd.DataFrame:
+    """The NB201 space as DeepCAVE's DataFrame converter reads it (categoricals only)."""
+    rows = []
+    for hp in configspace().values():
+        row: dict[str, Any] = {"name": hp.name, "type": "categorical", "default": hp.default_value, "ordered": False}
+        row.update({f"item_{i}": choice for i, choice in enumerate(hp.choices)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cost_upper(runs: list[_Run]) -> float:
+    """One cost bound for the whole export: the next power of ten above the largest cost.
+
+    DeepCAVE needs finite bounds to normalise costs, and merges runs into a group only when
+    their locked bounds are equal, so every run of one export shares the bound.
+    """
+    largest = max((float(r.frame["cost_s"].max()) for r in runs if len(r.frame)), default=1.0)
+    return float(10 ** max(0, math.ceil(math.log10(max(largest, 1.0)))))
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    with open(path, "w", newline="") as fh:
+        frame.to_csv(fh, index=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _check_out(src: Path, out: Path, force: bool) -> None:
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise BadInputError(f"output folder {out} already exists; pass --force to replace it")
+        if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file()):
+            raise BadInputError(f"{out} exists and is not a DeepCAVE export of hpo2nas; not replacing it")
+    src_r, out_r = src.resolve(), out.resolve()
+    if src_r == out_r or out_r in src_r.parents:
+        raise BadInputError(f"output folder {out} would contain the runs being exported ({src})")
+
+
+def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
+    """Export a run folder, or every run folder under ``src``, into ``out``; return the runs written.
+
+    All-or-nothing: every run is read and checked before anything is written, the export is
+    built in a hidden sibling folder and renamed into place, so a failure leaves no half-written
+    ``out`` (and, with ``force``, the previous export untouched until the rename).
+    """
+    src, out = Path(src), Path(out)
+    _check_out(src, out, force)
+    runs = [_load_run(folder) for folder in find_run_folders(src)]
+    if not runs:
+        raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")
+    names: dict[str, Path] = {}
+    for run in runs:
+        if run.name in names:
+            raise BadInputError(f"{names[run.name]} and {run.source} hold the same run {run.name}")
+        names[run.name] = run.source
+
+    cost_upper = _cost_upper(runs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"  # hidden: DeepCAVE lists no dot-folders
+    tmp.mkdir()
+    try:
+        manifest = _write_all(runs, tmp, cost_upper)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / entry["name"] for entry in manifest["runs"]]
+
+
+def _write_all(runs: list[_Run], tmp: Path, cost_upper: float) -> dict[str, Any]:
+    space = _configspace_csv()
+    entries = []
+    for run in runs:
+        folder = tmp / run.name
+        folder.mkdir()
+        trials = _trials_csv(run, cost_upper)
+        _write_csv(trials, folder / "trials.csv")
+        _write_csv(space, folder / "configspace.csv")
+        keys = trials[["config_id", "budget", "seed"]].astype(str).drop_duplicates()
+        entries.append({
+            "name": run.name, "format": "DataFrame", "source": str(run.source.resolve()),
+            "trials": len(trials), "deepcave_trials": len(keys),
+        })
+        for i, smac in enumerate(run.smac_dirs):
+            name = f"{run.name}-smac3v2" + (f"-{i}" if len(run.smac_dirs) > 1 else "")
+            shutil.copytree(smac, tmp / name)
+            entries.append({"name": name, "format": "SMAC3v2", "source": str(smac.resolve())})
+    return {
+        "deepcave_version": DEEPCAVE_VERSION,
+        "objectives": [objective_header("valid_acc", 0, 100, True), objective_header("cost_s", 0, cost_upper, False)],
+        "runs": entries,
+        "skipped": [item for run in runs for item in run.skipped],
+    }
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` onto ``out``; an old ``out`` is moved aside first and removed after."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
