@@ -24,8 +24,10 @@ $(DEEPCAVE_STAMP): requirements-deepcave.lock scripts/make-deepcave-env.sh
 debian-deps:
 	bash scripts/ensure-debian.sh
 
+# The main job: the optimizer comparison on NB201 cifar10-valid (quick profile, embedded data).
 run: $(STAMP)
 	$(BIN)/hpo2nas data summary
+	$(BIN)/hpo2nas compare experiments/nb201_cifar10.toml --profile quick
 
 test: $(STAMP) $(DEEPCAVE_STAMP) debian-deps
 	$(BIN)/python -m pytest -n 2 -q

@@ -229,6 +229,10 @@ def compare(
 
     atomic_write(out / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
     report = _report(spec, profile, bench, trials, excluded, runs_dir, out, time.perf_counter() - start)
+    if spec.export_deepcave:
+        from harness.export_deepcave import export_deepcave
+
+        export_deepcave(runs_dir, out / "deepcave", force=True)
     return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
 
 

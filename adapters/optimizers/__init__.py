@@ -6,13 +6,18 @@ import importlib
 from typing import Any
 
 from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._dehb import DEHBOptimizer
 from adapters.optimizers._evolution import RegularizedEvolution
+from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
 from adapters.optimizers._random import RandomSearch
+from adapters.optimizers._smac import SMAC_OPTIMIZERS
 from harness.types import BadInputError
 
 __all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
 
-OPTIMIZERS: dict[str, type] = {cls.name: cls for cls in (RandomSearch, RegularizedEvolution)}
+OPTIMIZERS: dict[str, type] = {
+    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, *SMAC_OPTIMIZERS, DEHBOptimizer, *OPTUNA_OPTIMIZERS)
+}
 
 _PROTOCOL = ("setup", "ask", "tell", "report", "settings", "notes")
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import tempfile
+import warnings
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.protocols import Observation, SearchProblem, Suggestion
 from harness.types import BadInputError
 
-__all__ = ["OptimizerBase", "coerce_option"]
+__all__ = ["OptimizerBase", "Promotions", "coerce_option", "nearest_fidelity", "quiet", "rounding_note"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -30,6 +36,55 @@ def coerce_option(owner: str, key: str, value: Any, default: Any) -> Any:
     except ValueError:
         raise BadInputError(f"{owner}: option {key}={value!r} must be a {type(default).__name__}") from None
     return None if value.lower() == "none" else value
+
+
+def nearest_fidelity(axis: Sequence[int], budget: float) -> int:
+    """The fidelity on the axis closest to a library's budget (the lower one on a tie).
+
+    SMAC and DEHB space budgets geometrically (200/81 = 2.47, 7.41, ...), but the table has
+    results only at the axis values, so a budget is evaluated at the nearest one.
+    """
+    return min(axis, key=lambda value: (abs(value - budget), value))
+
+
+def rounding_note(library: str, budgets: Iterable[float], axis: Sequence[int]) -> str:
+    """A note for the run record: which fidelity each of the library's budgets ran at."""
+    pairs = ", ".join(f"{budget:.3g} -> {nearest_fidelity(axis, budget)}" for budget in budgets)
+    return f"{library} budgets run at the nearest fidelity on the axis: {pairs}"
+
+
+class Promotions:
+    """Recognises a library re-asking a configuration at a higher budget than it first asked.
+
+    The library's own budgets are compared, not the rounded fidelities: two budgets that
+    round to the same axis value are still a promotion in the library's bracket.
+    """
+
+    def __init__(self) -> None:
+        self._first: dict[Hashable, float] = {}
+
+    def is_promotion(self, key: Hashable, budget: float) -> bool:
+        return budget > self._first.setdefault(key, budget)
+
+
+@contextlib.contextmanager
+def quiet(logger_name: str | None = None) -> Iterator[None]:
+    """Silence a library for one call: its stdlib logger below ERROR, and DeprecationWarnings.
+
+    The CLI draws a progress bar that a line per trial would break, and neither kind of
+    message is actionable for a user (DEHB 0.1.2 calls ConfigSpace methods deprecated in 1.x).
+    """
+    logger = logging.getLogger(logger_name) if logger_name else None
+    level = logger.level if logger else logging.NOTSET
+    if logger:
+        logger.setLevel(max(level, logging.ERROR))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        if logger:
+            logger.setLevel(level)
 
 
 class OptimizerBase:
@@ -68,6 +123,20 @@ class OptimizerBase:
 
     def report(self, suggestion: Suggestion, fidelity: int, valid_acc: float) -> bool:
         return False
+
+    def close(self) -> None:
+        """After the last tell: write what the library keeps on disk. Nothing by default."""
+
+    def library_dir(self) -> Path:
+        """Where the library writes its own files: the problem's workdir, else a temporary folder.
+
+        SMAC and DEHB insist on writing somewhere; the temporary folder goes with this object.
+        """
+        if self.problem.workdir is not None:
+            return Path(self.problem.workdir)
+        if not hasattr(self, "_tmpdir"):
+            self._tmpdir = tempfile.TemporaryDirectory(prefix=f"hpo2nas-{self.name}-")
+        return Path(self._tmpdir.name)
 
     def settings(self) -> dict[str, Any]:
         return dict(self.options)

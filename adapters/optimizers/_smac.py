@@ -1,0 +1,190 @@
+"""SMAC 2.x behind the ask/tell protocol: a random forest (smac-hpo), a Gaussian process
+(smac-bb) and Hyperband with a random forest (smac-hb).
+
+SMAC minimises, so it is told cost = 100 - valid_acc, with the simulated train time as the
+trial's time and as its start/end on a clock of the costs told so far (DeepCAVE's SMAC3v2
+converter reads start and end as the Time objective). The scenario is deterministic (the
+harness adds the data noise itself) with one seed, the run's optimizer seed.
+
+Three things differ from a plain facade, each for a measured reason:
+
+- Local search takes its start points through a ``set`` of Configurations, and a
+  Configuration hashes its repr string, so the start order, and with it SMAC's choices,
+  changes with PYTHONHASHSEED from process to process. Resume replays a run in a new
+  process, so the start points are sorted by repr, which every process agrees on.
+- The random forest fits single-threaded. Its default (n_jobs=-1) runs joblib threads on
+  every core, which parallel runs would fight over, for no gain on ten small trees (about
+  10% slower at 50 trials here).
+- ``tell`` does not rewrite SMAC's files: the rewrite grows with the run (0.1-0.3 s per
+  tell at 1,000-2,000 trials here), and the budget may charge optimizer time. SMAC writes
+  its folder at setup; :meth:`SmacOptimizer.close` rewrites it once, after the last tell.
+
+SMAC is imported on the first ``setup``, which keeps ``hpo2nas`` start-up fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from adapters._spaces import configspace, from_configuration
+from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
+from harness.protocols import Observation, SearchProblem, Suggestion
+from harness.types import BadInputError
+
+__all__ = ["SMAC_OPTIMIZERS", "SmacOptimizer", "SmacHPO", "SmacBlackBox", "SmacHyperband"]
+
+#: SMAC's n_trials when the budget sets no bound; it only caps the initial design (25% of it).
+UNBOUNDED_TRIALS = 1_000_000
+#: Origin of a configuration SMAC sampled because its model had no data yet (SMAC leaves it
+#: empty, and its own runhistory would call it "Custom").
+NO_MODEL_ORIGIN = "Random: no data for the model yet"
+
+
+def _order_start_points(facade: Any) -> None:
+    """Sort the local search's start points by repr, which is the same in every process.
+
+    SMAC 2.4.1 returns them as ``list(set(...))``, in string-hash order (module docstring).
+    All three facades maximise with LocalAndSortedRandomSearch, which holds the local search.
+    """
+    local_search = facade._acquisition_maximizer._local_search
+    start_points = local_search._get_initial_points
+    local_search._get_initial_points = lambda *args, **kwargs: sorted(start_points(*args, **kwargs), key=repr)
+
+
+class SmacOptimizer(OptimizerBase):
+    """One SMAC facade (``facade_name`` in ``smac``).
+
+    ``n_initial`` is the number of initial-design configurations (at most n_trials); 0 keeps
+    SMAC's default: 10 per hyperparameter (8 for the GP), at most a quarter of n_trials.
+    """
+
+    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0}
+    facade_name: ClassVar[str] = ""
+
+    def validate(self) -> None:
+        n_initial = self.options["n_initial"]
+        if n_initial < 0:
+            raise BadInputError(f"{self.name}: n_initial must be 0 (SMAC's default) or more, got {n_initial}")
+
+    def scenario_budgets(self, problem: SearchProblem) -> dict[str, float]:
+        """Scenario keywords for budgets; none unless multi-fidelity."""
+        return {}
+
+    def components(self, facade: type, scenario: Any) -> dict[str, Any]:
+        """Facade components that differ from SMAC's defaults."""
+        if self.options["n_initial"]:
+            # max_ratio=1: SMAC would otherwise cut an explicit n_configs to 25% of n_trials.
+            design = facade.get_initial_design(scenario, n_configs=self.options["n_initial"], max_ratio=1.0)
+            return {"initial_design": design}
+        return {}
+
+    def setup(self, problem: SearchProblem) -> None:
+        import smac
+        from smac import Scenario
+
+        super().setup(problem)
+        self._n_trials = problem.max_trials or UNBOUNDED_TRIALS
+        scenario = Scenario(
+            configspace(seed=problem.seed),
+            name=self.name,
+            output_directory=self.library_dir(),
+            deterministic=True,
+            n_trials=self._n_trials,
+            seed=problem.seed,
+            **self.scenario_budgets(problem),
+        )
+        facade = getattr(smac, self.facade_name)
+        with quiet("smac"):
+            # overwrite=True: an existing folder with another scenario would make SMAC call input().
+            self._smac = facade(scenario, None, logging_level=False, overwrite=True, **self.components(facade, scenario))
+        _order_start_points(self._smac)
+        self._promotions = Promotions()
+        self._clock = 0.0
+
+    def ask(self) -> Suggestion:
+        with quiet("smac"):
+            info = self._smac.ask()
+        config = info.config
+        if config.origin is None:
+            config.origin = NO_MODEL_ORIGIN
+        origin = config.origin
+        fidelity = None
+        if info.budget is not None:
+            fidelity = nearest_fidelity(self.problem.fidelity.values, info.budget)
+            if self._promotions.is_promotion(config, info.budget):
+                origin = "promotion"
+        return Suggestion(cell=from_configuration(config), fidelity=fidelity, origin=origin, token=info)
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None:
+        from smac.runhistory.dataclasses import TrialValue
+
+        start, self._clock = self._clock, self._clock + observation.cost_s
+        value = TrialValue(cost=100.0 - observation.valid_acc, time=observation.cost_s, starttime=start, endtime=self._clock)
+        with quiet("smac"):
+            self._smac.tell(suggestion.token, value, save=False)
+
+    def close(self) -> None:
+        """Write SMAC's folder (runhistory, intensifier, stats) with every trial told."""
+        self._smac.optimizer.save()
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "facade": self.facade_name}
+
+    def notes(self) -> list[str]:
+        if getattr(self, "_n_trials", None) == UNBOUNDED_TRIALS:
+            return [f"the budget sets no trial bound: SMAC's n_trials is {UNBOUNDED_TRIALS:,} (it sizes the initial design)"]
+        return []
+
+
+class SmacHPO(SmacOptimizer):
+    """SMAC's HPO facade: random forest, log-EI, Sobol initial design, 20% random interleaving."""
+
+    name = "smac-hpo"
+    facade_name = "HyperparameterOptimizationFacade"
+
+    def components(self, facade: type, scenario: Any) -> dict[str, Any]:
+        model = facade.get_model(scenario)
+        model._rf_opts["n_jobs"] = 1  # see the module docstring; SMAC records it in its meta
+        return {**super().components(facade, scenario), "model": model}
+
+
+class SmacBlackBox(SmacOptimizer):
+    """SMAC's black-box facade: a Gaussian process with EI, retrained after every trial."""
+
+    name = "smac-bb"
+    facade_name = "BlackBoxFacade"
+
+
+class SmacHyperband(SmacHPO):
+    """SMAC's multi-fidelity facade: the HPO facade's random forest inside Hyperband brackets.
+
+    SMAC's budgets lie between the axis's lowest and highest fidelity on SMAC's geometric
+    grid (eta); each runs at the nearest fidelity on the axis, and SMAC is told the budget
+    it asked for. A configuration re-asked at a higher budget is labelled "promotion".
+    """
+
+    name = "smac-hb"
+    multi_fidelity = True
+    facade_name = "MultiFidelityFacade"
+    defaults = {**SmacOptimizer.defaults, "eta": 3}
+
+    def validate(self) -> None:
+        super().validate()
+        if self.options["eta"] < 2:
+            raise BadInputError(f"{self.name}: eta must be at least 2, got {self.options['eta']}")
+
+    def scenario_budgets(self, problem: SearchProblem) -> dict[str, float]:
+        return {"min_budget": float(problem.fidelity.min), "max_budget": float(problem.fidelity.max)}
+
+    def components(self, facade: type, scenario: Any) -> dict[str, Any]:
+        intensifier = facade.get_intensifier(scenario, eta=self.options["eta"])
+        return {**super().components(facade, scenario), "intensifier": intensifier}
+
+    def notes(self) -> list[str]:
+        if not hasattr(self, "_smac"):
+            return []
+        budgets = sorted({budget for stage in self._smac.intensifier._budgets_in_stage.values() for budget in stage})
+        return [*super().notes(), rounding_note("SMAC", budgets, self.problem.fidelity.values)]
+
+
+SMAC_OPTIMIZERS: tuple[type[SmacOptimizer], ...] = (SmacHPO, SmacBlackBox, SmacHyperband)
