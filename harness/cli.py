@@ -296,6 +296,16 @@ def compare_cmd(
     typer.echo(f"report: {result.report}")
 
 
+def _fidelity_use(cls: type) -> str:
+    if cls.multi_fidelity:
+        return "multi-fidelity (needs curves)"
+    if "pruner" in cls.defaults:
+        return "single; pruner= needs curves"
+    if getattr(cls, "uses_fidelity", False):
+        return "uses a fidelity axis if any"
+    return "single-fidelity"
+
+
 @app.command("optimizers")
 def optimizers() -> None:
     """One optimizer per line: name, defaults, and whether it needs a fidelity axis."""
@@ -303,10 +313,7 @@ def optimizers() -> None:
 
     for name, cls in OPTIMIZERS.items():
         defaults = " ".join(f"{k}={v}" for k, v in cls.defaults.items()) or "-"
-        kind = "multi-fidelity" if cls.multi_fidelity else "single-fidelity"
-        if "pruner" in cls.defaults:
-            kind = "multi-fid. w/ pruner"
-        typer.echo(f"{name:<14} {kind:<16} {defaults}")
+        typer.echo(f"{name:<16} {_fidelity_use(cls):<30} {defaults}")
 
 
 # --- DeepCAVE: export and dashboard (logic in harness/export_deepcave.py, harness/dashboard.py) ---

@@ -57,6 +57,7 @@ def _int_sized_dehb() -> type:
 class DEHBOptimizer(OptimizerBase):
     """DEHB with its defaults (rand1_bin, F=0.5, CR=0.5); plain DE without a fidelity axis."""
 
+    uses_fidelity = True  # multi-fidelity where the store has an axis, plain DE where not
     name = "dehb"
     defaults: ClassVar[dict[str, Any]] = {"eta": 3, "mutation_factor": 0.5, "crossover_prob": 0.5, "de_pop_size": 20}
 
