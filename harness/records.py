@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import pickle
 import sys
@@ -41,6 +42,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 JOURNAL = "journal.bin"
 #: What the runner records per trial: every column but the run's identity.
 _ROW_COLUMNS = TRIAL_COLUMNS[4:]
+_row_values = operator.itemgetter(*_ROW_COLUMNS)
 
 
 def run_id_for(config: dict[str, Any]) -> str:
@@ -128,7 +130,7 @@ class RunFolder:
         O(new trials) per checkpoint and safe under SIGKILL: a torn last frame is dropped
         on resume and the run replays from the frame before it.
         """
-        rows = pickle.dumps([tuple(t[c] for c in _ROW_COLUMNS) for t in trials[already:]], protocol=5)
+        rows = pickle.dumps(list(map(_row_values, trials[already:])), protocol=5)
         self.path.mkdir(parents=True, exist_ok=True)
         with open(self.path / JOURNAL, "ab") as fh:
             fh.write(len(rows).to_bytes(8, "little") + rows)
@@ -155,7 +157,8 @@ class RunFolder:
             "dataset": self.config["dataset"],
         }
         columns = {key: [value] * len(trials) for key, value in identity.items()}
-        columns.update({c: [t[c] for t in trials] for c in _ROW_COLUMNS})
+        columns.update(zip(_ROW_COLUMNS, map(list, zip(*map(_row_values, trials)))) if trials else
+                       ((c, []) for c in _ROW_COLUMNS))
         frame = pd.DataFrame(columns, columns=list(TRIAL_COLUMNS))
         frame["data_seed"] = frame["data_seed"].astype(str)
         atomic_write(self.path / "trials.parquet", lambda tmp: frame.to_parquet(tmp, index=False))

@@ -132,7 +132,8 @@ def run_trials(
     )
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc
-    canon = canonical_ids()
+    canon = canonical_ids().tolist()
+    on_axis = frozenset(fidelity_space.values)
     final_cache: dict[int, tuple[float | None, float | None]] = {}
     trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed) for continuation
     incumbent = _Incumbent()
@@ -156,7 +157,7 @@ def run_trials(
         cell = suggestion.cell
         index = cell.index
         target = suggestion.fidelity if suggestion.fidelity is not None else max_fid
-        if target not in fidelity_space.values:
+        if target not in on_axis:
             raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
         recorded = replay[len(trials)] if len(trials) < len(replay) else None
         if recorded is not None and (recorded["index"] != index or recorded["fidelity_asked"] != target):
@@ -219,7 +220,7 @@ def run_trials(
                 "trial": len(trials),
                 "index": index,
                 "arch_str": cell.arch_str,
-                "canonical_id": int(canon[index]),
+                "canonical_id": canon[index],
                 "fidelity": stop_fid,
                 "fidelity_asked": target,
                 "continued_from": start_fid,
