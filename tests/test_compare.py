@@ -96,3 +96,16 @@ def test_compare_end_to_end_on_dask(tmp_path):
                                   trials.drop(columns=timing).sort_values(["run_id", "trial"]).reset_index(drop=True))
     if result.report is not None:
         assert result.report.exists() and "random" in result.report.read_text()
+
+
+def test_compare_on_an_existing_cluster(tmp_path):
+    """--scheduler: the grid runs on an existing Dask cluster; workers get the store from the client."""
+    from dask.distributed import LocalCluster
+
+    text = SMALL.replace("seeds = [0, 1, 2]", "seeds = [7, 8]").replace("[optimizers.re]\npopulation_size = 5\n", "")
+    spec = load_spec(_spec(tmp_path, text))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = compare(spec, "quick", scheduler=cluster.scheduler_address)
+    trials = pd.read_parquet(result.out / "trials.parquet")
+    assert set(trials["optimizer"]) == {"random"} and set(trials["seed"]) == {7, 8}
+    assert (result.out / "report.md").exists()
