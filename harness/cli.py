@@ -280,6 +280,7 @@ def compare_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the spec's output/PROFILE)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="tcp://HOST:PORT of an existing Dask cluster."),
     store_path: Optional[Path] = typer.Option(None, "--store-path", help="A data root every worker can read."),
+    skip: list[str] = typer.Option([], "--skip", help="Leave an optimizer out this time: LABEL or LABEL=reason."),
 ) -> None:
     """Run every optimizer of a spec on the same seeds (on Dask) and write the report."""
     from harness.compare import compare
@@ -288,8 +289,10 @@ def compare_cmd(
 
     loaded = load_spec(spec)
     with delayed_progress(f"{loaded.name} [{profile}] runs", delay_s=0.0) as progress:
+        skipped = {label: reason or "left out on the command line (--skip)"
+                   for label, _, reason in (item.partition("=") for item in skip)}
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
-                         progress=lambda done, total: progress(done, total, ""))
+                         skip=skipped, progress=lambda done, total: progress(done, total, ""))
     for label, reason in result.excluded:
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")

@@ -50,16 +50,22 @@ class CompareResult:
     wall_s: float
 
 
-def plan_runs(spec: ExperimentSpec, profile: Profile, benchmark) -> tuple[list[PlannedRun], list[tuple[str, str]]]:
-    """The runnable grid, and the optimizers left out with the reason (profile skip or no curves)."""
+def plan_runs(
+    spec: ExperimentSpec, profile: Profile, benchmark, skip: dict[str, str] | None = None
+) -> tuple[list[PlannedRun], list[tuple[str, str]]]:
+    """The runnable grid, and the optimizers left out with the reason (skipped, or no curves)."""
     from adapters.optimizers import make_optimizer
     from benchmarks import resolve_dataset
 
     runs, excluded = [], []
     datasets = [resolve_dataset(d, benchmark.datasets) for d in spec.datasets]
+    skip = {**profile.skip, **(skip or {})}
+    unknown = sorted(set(skip) - {e.label for e in spec.optimizers})
+    if unknown:
+        raise BadInputError(f"spec {spec.name}: cannot skip unknown optimizer {unknown[0]!r}")
     for entry in spec.optimizers:
-        if entry.label in profile.skip:
-            excluded.append((entry.label, profile.skip[entry.label]))
+        if entry.label in skip:
+            excluded.append((entry.label, skip[entry.label]))
             continue
         optimizer = make_optimizer(entry.optimizer, entry.options)
         flat = [d for d in datasets if not benchmark.fidelity_space(d).multi_fidelity]
@@ -208,15 +214,19 @@ def compare(
     out: Path | None = None,
     scheduler: str | None = None,
     shared_store_path: Path | None = None,
+    skip: dict[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CompareResult:
-    """The Python API behind ``hpo2nas compare``: plan, run on Dask, collect, report."""
+    """The Python API behind ``hpo2nas compare``: plan, run on Dask, collect, report.
+
+    ``skip`` maps optimizer labels to leave out (this time) to the reason the report gives.
+    """
     from benchmarks import data_root, open_benchmark
 
     start = time.perf_counter()
     profile = spec.profile(profile_name)
     bench = open_benchmark(spec.store, root=shared_store_path)
-    runs, excluded = plan_runs(spec, profile, bench)
+    runs, excluded = plan_runs(spec, profile, bench, skip)
     if not runs:
         raise BadInputError(f"spec {spec.name}: no optimizer can run in profile {profile.name!r}")
     out = Path(out or spec.output / profile.name)
