@@ -11,12 +11,14 @@ from adapters.optimizers._evolution import RegularizedEvolution
 from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
 from adapters.optimizers._random import RandomSearch
 from adapters.optimizers._smac import SMAC_OPTIMIZERS
+from adapters.optimizers._zerocost import ZeroCostSearch, ZeroCostWarmRE
 from harness.types import BadInputError
 
 __all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
 
 OPTIMIZERS: dict[str, type] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, *SMAC_OPTIMIZERS, DEHBOptimizer, *OPTUNA_OPTIMIZERS)
+    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, *SMAC_OPTIMIZERS, DEHBOptimizer, *OPTUNA_OPTIMIZERS,
+                  ZeroCostSearch, ZeroCostWarmRE)
 }
 
 _PROTOCOL = ("setup", "ask", "tell", "report", "settings", "notes")

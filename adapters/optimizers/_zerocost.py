@@ -1,0 +1,159 @@
+"""Zero-cost search ("zc") and a zero-cost warm start for regularized evolution ("re-zc").
+
+Both read the shipped proxy table (``adapters/data/zerocost_<dataset>.npz``), never the
+benchmark's accuracies: ``zc`` ranks the candidate cells by the weighted proxy score,
+evaluates the best unevaluated one for real, and refits the weights (``ProxyScorer``) on the
+accuracies the run has paid for. Isomorphic duplicates of evaluated cells are skipped, since
+they would cost budget for the same network.
+
+The proxy table was computed offline, so by default the run is charged nothing for it. The
+time it would cost (the table's measured seconds per cell for the proxies used, times the
+candidates scored) is reported as ``proxy_cost_s`` in the settings; the runner has no hook
+to charge an optimizer's own compute yet.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from adapters._canonical import canonical_ids
+from adapters._cell import NUM_CELLS, Cell
+from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._evolution import RegularizedEvolution
+from harness.protocols import Observation, SearchProblem, Suggestion
+from harness.types import BadInputError
+
+__all__ = ["ZeroCostSearch", "ZeroCostWarmRE"]
+
+_PROXY_GROUP = {"grad_norm": "loss_pass", "snip": "loss_pass", "fisher": "loss_pass", "nwot": "loss_pass",
+                "grasp": "loss_pass"}
+
+
+def _scorer(dataset: str, proxies: str, ridge: float):
+    """The table's ProxyScorer for ``proxies`` ("auto": every proxy all cells have)."""
+    from adapters.zerocost._table import load_table
+    from adapters.zerocost._weighting import ProxyScorer, full_coverage
+
+    try:
+        table = load_table(dataset)
+    except FileNotFoundError as exc:
+        raise BadInputError(str(exc)) from None
+    names = full_coverage(table) if proxies == "auto" else [p.strip() for p in proxies.split(",") if p.strip()]
+    unknown = sorted(set(names) - set(table.columns))
+    if unknown:
+        raise BadInputError(f"unknown proxies {unknown}; the table has {list(table.columns)}")
+    try:
+        return table, ProxyScorer.from_table(table, names, ridge=ridge)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
+
+
+def _proxy_cost_s(table, names: tuple[str, ...], cells: int) -> float:
+    """What computing ``names`` for ``cells`` cells would take at the table's measured speed."""
+    seconds = table.meta.get("mean_seconds_per_cell", {})
+    groups = {_PROXY_GROUP.get(n, n) for n in names}
+    return cells * sum(seconds.get(g, 0.0) for g in groups)
+
+
+class ZeroCostSearch(OptimizerBase):
+    """Evaluate cells in order of the weighted zero-cost score, refitting the weights as results arrive."""
+
+    name = "zc"
+    defaults = {"dataset": "cifar10-valid", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0}
+
+    def validate(self) -> None:
+        if self.options["refit_every"] < 1 or self.options["min_fit"] < 2 or self.options["ridge"] < 0:
+            raise BadInputError("zc: need refit_every >= 1, min_fit >= 2 and ridge >= 0")
+
+    def setup(self, problem: SearchProblem) -> None:
+        super().setup(problem)
+        self._table, self._scorer = _scorer(self.options["dataset"], self.options["proxies"], self.options["ridge"])
+        self._rng = random.Random(problem.seed)
+        self._canon = canonical_ids()
+        self._seen_classes: set[int] = set()
+        self._results: list[tuple[int, float]] = []
+        self._fitted_at = 0
+        # Seeded tie-breaking: equal scores (isomorphic cells, equal counts) go in a random order.
+        self._jitter = np.random.default_rng(problem.seed).random(len(self._scorer.cells)) * 1e-9
+        self._rescore()
+
+    def _rescore(self) -> None:
+        self._order = list(np.argsort(-(self._scorer.scores() + self._jitter), kind="stable"))
+        self._next = 0
+
+    def ask(self) -> Suggestion:
+        cells = self._scorer.cells
+        while self._next < len(self._order):
+            index = int(cells[self._order[self._next]])
+            self._next += 1
+            if int(self._canon[index]) not in self._seen_classes:
+                self._seen_classes.add(int(self._canon[index]))
+                return Suggestion(cell=Cell.from_index(index), origin="zero-cost rank")
+        # Every candidate class evaluated: fall back to random cells (only with a partial table).
+        return Suggestion(cell=Cell.from_index(self._rng.randrange(NUM_CELLS)), origin="random (candidates exhausted)")
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None:
+        self._results.append((suggestion.cell.index, observation.valid_acc))
+        n = len(self._results)
+        if n >= self.options["min_fit"] and n - self._fitted_at >= self.options["refit_every"]:
+            indices, accuracy = zip(*self._results)
+            self._scorer.fit(indices, accuracy)
+            self._fitted_at = n
+            self._rescore()
+
+    def settings(self) -> dict:
+        out = dict(self.options)
+        if hasattr(self, "_scorer"):
+            out["proxies_used"] = list(self._scorer.names)
+            out["candidates"] = int(len(self._scorer.cells))
+            out["proxy_cost_s"] = _proxy_cost_s(self._table, self._scorer.names, len(self._scorer.cells))
+            out["weights"] = [round(float(w), 6) for w in self._scorer.weights]
+        return out
+
+    def notes(self) -> list[str]:
+        return ["zero-cost proxies precomputed offline: their compute time (proxy_cost_s) is not charged to the budget"]
+
+
+class ZeroCostWarmRE(RegularizedEvolution):
+    """Regularized evolution whose initial population is the top cells by (equal-weight) zero-cost score.
+
+    No accuracies exist before the first evaluation, so the warm start uses the data-free
+    equal weighting of the proxies; distinct isomorphism classes only.
+    """
+
+    name = "re-zc"
+    defaults = {**RegularizedEvolution.defaults, "dataset": "cifar10-valid", "proxies": "auto"}
+
+    def setup(self, problem: SearchProblem) -> None:
+        super().setup(problem)
+        self._table, scorer = _scorer(self.options["dataset"], self.options["proxies"], 1.0)
+        jitter = np.random.default_rng(problem.seed).random(len(scorer.cells)) * 1e-9
+        canon = canonical_ids()
+        warm: list[int] = []
+        classes: set[int] = set()
+        for pos in np.argsort(-(scorer.scores() + jitter), kind="stable"):
+            index = int(scorer.cells[pos])
+            if int(canon[index]) not in classes:
+                classes.add(int(canon[index]))
+                warm.append(index)
+            if len(warm) == self.options["population_size"]:
+                break
+        self._warm = warm
+        self._names = scorer.names
+
+    def ask(self) -> Suggestion:
+        if self._asked < len(self._warm):
+            self._asked += 1
+            return Suggestion(cell=Cell.from_index(self._warm[self._asked - 1]), origin="zero-cost warm start")
+        return super().ask()
+
+    def settings(self) -> dict:
+        out = dict(self.options)
+        if hasattr(self, "_names"):
+            out["proxies_used"] = list(self._names)
+        return out
+
+    def notes(self) -> list[str]:
+        return ["initial population: top cells by equal-weight zero-cost score (proxy time not charged)"]

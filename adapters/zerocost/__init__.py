@@ -1,0 +1,34 @@
+"""Zero-cost proxies for NB201 cells: networks in torch, closed-form counts, proxies, shipped table."""
+
+from __future__ import annotations
+
+from adapters.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND, fixed_batch
+from adapters.zerocost._counts import flop_count, flop_counts, model_size_exceptions, param_count, param_counts
+from adapters.zerocost._network import NET_SHAPES, NB201Network, build_network
+from adapters.zerocost._proxies import (
+    ANALYTIC_PROXIES,
+    DATA_FREE,
+    PROXIES,
+    TORCH_PROXIES,
+    compute_proxies,
+)
+
+__all__ = [
+    "NET_SHAPES",
+    "NB201Network",
+    "build_network",
+    "param_count",
+    "param_counts",
+    "flop_count",
+    "flop_counts",
+    "model_size_exceptions",
+    "PROXIES",
+    "TORCH_PROXIES",
+    "ANALYTIC_PROXIES",
+    "DATA_FREE",
+    "DEFAULT_BATCH",
+    "DEFAULT_BATCH_KIND",
+    "BATCH_KINDS",
+    "compute_proxies",
+    "fixed_batch",
+]

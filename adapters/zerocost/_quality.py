@@ -1,0 +1,89 @@
+"""How well proxies rank cells: Spearman correlations, against accuracy and against NASLib.
+
+Pure functions over arrays in official index order; callers pass the accuracies (from a
+store) so this module never reads a benchmark table itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from adapters._encodings import from_naslib
+from adapters.zerocost._proxies import PROXIES
+
+__all__ = ["spearman", "read_naslib_zc", "NASLIB_DATASETS", "quality_rows", "markdown_table"]
+
+#: NASLib's dataset keys -> hpo2nas names (NASLib's "cifar10" is cifar10-valid's x-valid).
+NASLIB_DATASETS = {"cifar10": "cifar10-valid", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+    """Spearman's rho over the pairs where both are finite, and how many pairs that was."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    ok = np.isfinite(a) & np.isfinite(b)
+    n = int(ok.sum())
+    if n < 3:
+        return float("nan"), n
+    return float(spearmanr(a[ok], b[ok]).statistic), n
+
+
+def read_naslib_zc(path: Path, dataset: str) -> dict[str, np.ndarray]:
+    """NASLib's precomputed proxies for ``dataset`` as NaN-filled columns over the official indices.
+
+    Keys of the file are NASLib op-index tuples (its ``idx`` field is not the NB201 index);
+    ``val_accuracy`` comes along as a column too.
+    """
+    from adapters._cell import NUM_CELLS
+
+    naslib_key = {v: k for k, v in NASLIB_DATASETS.items()}[dataset]
+    body = json.loads(Path(path).read_text())[naslib_key]
+    columns: dict[str, np.ndarray] = {}
+    for key, entry in body.items():
+        index = from_naslib(tuple(int(t) for t in key.strip("()").split(","))).index
+        for name, value in entry.items():
+            if isinstance(value, dict) and "score" in value:
+                value = value["score"]
+            elif name != "val_accuracy":
+                continue
+            columns.setdefault(name, np.full(NUM_CELLS, np.nan))[index] = float(value)
+    return columns
+
+
+def quality_rows(
+    columns: Mapping[str, np.ndarray], accuracy: np.ndarray, naslib: Mapping[str, np.ndarray] | None = None
+) -> list[dict]:
+    """Per proxy: rho with accuracy on every computed cell, and beside NASLib on the shared cells."""
+    rows = []
+    shared_mask = None if naslib is None else np.isfinite(naslib.get("val_accuracy", np.full(len(accuracy), np.nan)))
+    for name in PROXIES:
+        if name not in columns:
+            continue
+        ours = columns[name]
+        rho, n = spearman(ours, accuracy)
+        row = {"proxy": name, "cells": n, "rho_acc": rho}
+        if naslib is not None and name in naslib:
+            theirs = np.where(shared_mask, naslib[name], np.nan)
+            both = np.isfinite(ours) & np.isfinite(theirs)
+            row["shared"] = int(both.sum())
+            row["rho_acc_ours_shared"] = spearman(np.where(both, ours, np.nan), accuracy)[0]
+            row["rho_acc_naslib_shared"] = spearman(np.where(both, theirs, np.nan), accuracy)[0]
+            row["rho_ours_naslib"] = spearman(np.where(both, ours, np.nan), theirs)[0]
+            row["rho_acc_naslib_all"] = spearman(theirs, accuracy)[0]
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    def f(value: object) -> str:
+        return "" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+
+    head = ("proxy", "cells", "rho_acc", "shared", "rho_acc_ours_shared", "rho_acc_naslib_shared", "rho_ours_naslib",
+            "rho_acc_naslib_all")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(f(row.get(k)) for k in head) + " |" for row in rows]
+    return "\n".join(lines)

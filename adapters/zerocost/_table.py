@@ -1,0 +1,285 @@
+"""The shipped zero-cost table: a resumable compute job, packing with provenance, and verify.
+
+Layout: ``adapters/data/zerocost_<dataset>.npz`` holds one float64 column per proxy over
+the 15,625 official indices (NaN where a proxy was not computed for a cell, so "which cells
+have which proxies" is ``~isnan``) and ``meta``, a JSON string with the provenance: torch
+and Python versions, device, seed, batch size, date, cells per proxy, seconds per proxy.
+
+The job appends one JSON line per cell to a checkpoint (flushed and fsynced), so it can be
+killed at any time and resumed; cells run in a seeded random order, so every prefix is a
+uniform sample and partial tables still give unbiased rank correlations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from adapters._cell import NUM_CELLS, Cell
+from adapters.zerocost._counts import flop_counts, param_counts
+from adapters.zerocost._network import NET_SHAPES
+from adapters.zerocost._batch import DEFAULT_BATCH, DEFAULT_BATCH_KIND
+from adapters.zerocost._proxies import ANALYTIC_PROXIES, PROXIES, TORCH_PROXIES, compute_proxies
+
+__all__ = [
+    "ZeroCostTable",
+    "table_path",
+    "load_table",
+    "cell_order",
+    "run_job",
+    "pack_table",
+    "verify_zerocost",
+    "VerifyResult",
+]
+
+_BATCH_TEXT = {
+    "patches": "seeded crops of scikit-learn's two sample photos (CC BY 2.0), standardised, uniform random "
+               "labels (adapters.zerocost.fixed_batch)",
+    "noise": "N(0,1) images with uniform random labels from torch.Generator(seed) (adapters.zerocost.fixed_batch)",
+}
+ORDER_SEED = 201  #: seed of the cell order the job follows (prefixes are uniform samples)
+
+
+def table_path(dataset: str) -> Path:
+    return Path(str(resources.files("adapters").joinpath(f"data/zerocost_{dataset}.npz")))
+
+
+@dataclass(frozen=True)
+class ZeroCostTable:
+    """Proxy columns over the official index order, and the provenance they were made with."""
+
+    dataset: str
+    columns: dict[str, np.ndarray]
+    meta: dict
+
+    def values(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def has(self, name: str) -> np.ndarray:
+        """Boolean mask of the cells that have ``name``."""
+        return ~np.isnan(self.columns[name])
+
+    @property
+    def seed(self) -> int:
+        return int(self.meta["seed"])
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.meta["batch_size"])
+
+    @property
+    def batch_kind(self) -> str:
+        return str(self.meta["batch_kind"])
+
+
+def load_table(dataset: str = "cifar10-valid", path: Path | None = None) -> ZeroCostTable:
+    path = path or table_path(dataset)
+    if not path.exists():
+        raise FileNotFoundError(f"no zero-cost table for {dataset} at {path}")
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        columns = {name: np.asarray(data[name]) for name in meta["proxies"]}
+    for column in columns.values():
+        column.setflags(write=False)
+    return ZeroCostTable(dataset, columns, meta)
+
+
+def cell_order(seed: int = ORDER_SEED) -> np.ndarray:
+    """The job's order of official indices: a seeded permutation of all cells."""
+    return np.random.default_rng(seed).permutation(NUM_CELLS)
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line the job was killed while writing, so new rows start on a line of their own."""
+    if not path.exists():
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def _read_checkpoint(path: Path) -> list[dict]:
+    """Checkpoint rows; a torn last line (the job was killed mid-write) is ignored."""
+    if not path.exists():
+        return []
+    rows = []
+    with path.open() as fh:
+        for line in fh:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
+
+
+def _settings(dataset: str, seed: int, batch_size: int, batch_kind: str, device: str) -> dict:
+    import torch
+
+    return {
+        "dataset": dataset,
+        "seed": seed,
+        "batch_size": batch_size,
+        "batch_kind": batch_kind,
+        "device": device if device == "cpu" else torch.cuda.get_device_name(0),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def run_job(
+    dataset: str,
+    proxies: Sequence[str],
+    checkpoint: Path,
+    *,
+    seed: int = 0,
+    batch_size: int = DEFAULT_BATCH,
+    batch_kind: str = DEFAULT_BATCH_KIND,
+    device: str = "cpu",
+    cells: Sequence[int] | None = None,
+    limit: int | None = None,
+    deadline_s: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Compute ``proxies`` for cells (default: :func:`cell_order`) that lack them; return cells done now.
+
+    Rows carry their settings; a checkpoint written with other settings is refused, so one
+    table never mixes seeds, batch sizes or proxy definitions.
+    """
+    proxies = [p for p in proxies if p in TORCH_PROXIES]
+    settings = _settings(dataset, seed, batch_size, batch_kind, device)
+    _drop_torn_tail(checkpoint)
+    done: dict[int, set[str]] = {}
+    for row in _read_checkpoint(checkpoint):
+        for key in ("dataset", "seed", "batch_size", "batch_kind"):
+            if row["settings"][key] != settings[key]:
+                raise ValueError(f"{checkpoint} was made with {key}={row['settings'][key]!r}, not {settings[key]!r}")
+        done.setdefault(row["index"], set()).update(row["values"])
+    order = cell_order() if cells is None else cells
+    todo = [int(i) for i in order if not set(proxies) <= done.get(int(i), set())]
+    if limit is not None:
+        todo = todo[:limit]
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    count = 0
+    with checkpoint.open("a") as fh:
+        for index in todo:
+            if deadline_s is not None and time.monotonic() - start > deadline_s:
+                break
+            missing = [p for p in proxies if p not in done.get(index, set())]
+            timings: dict[str, float] = {}
+            values = compute_proxies(Cell.from_index(index), dataset, missing, seed=seed, batch_size=batch_size,
+                                     batch_kind=batch_kind, device=device, timings=timings)
+            fh.write(json.dumps({"index": index, "values": values, "seconds": timings, "settings": settings}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+            count += 1
+            if progress:
+                progress(count, len(todo))
+    return count
+
+
+def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = None) -> Path:
+    """Write the table from checkpoints (later rows win) plus the closed-form columns, atomically."""
+    columns = {name: np.full(NUM_CELLS, np.nan) for name in PROXIES}
+    columns["params"] = param_counts(NET_SHAPES[dataset].num_classes).astype(np.float64)
+    columns["flops"] = flop_counts(dataset).astype(np.float64)
+    seconds: dict[str, list[float]] = {}
+    settings: list[dict] = []
+    for path in checkpoints:
+        for row in _read_checkpoint(Path(path)):
+            if row["settings"]["dataset"] != dataset:
+                raise ValueError(f"{path} holds {row['settings']['dataset']}, not {dataset}")
+            for name, value in row["values"].items():
+                columns[name][row["index"]] = value
+            for group, s in row["seconds"].items():
+                seconds.setdefault(group, []).append(s)
+            if row["settings"] not in settings:
+                settings.append(row["settings"])
+    keys = {(s["seed"], s["batch_size"], s["batch_kind"]) for s in settings}
+    if len(keys) > 1:
+        raise ValueError(f"checkpoints mix seeds/batch settings {sorted(keys)}; one table needs one setting")
+    seed, batch, kind = keys.pop() if keys else (0, DEFAULT_BATCH, DEFAULT_BATCH_KIND)
+    meta = {
+        "dataset": dataset,
+        "proxies": list(PROXIES),
+        "seed": seed,
+        "batch_size": batch,
+        "batch_kind": kind,
+        "batch": _BATCH_TEXT[kind],
+        "made_with": settings,
+        "cells_per_proxy": {name: int((~np.isnan(col)).sum()) for name, col in columns.items()},
+        "mean_seconds_per_cell": {group: float(np.mean(s)) for group, s in sorted(seconds.items())},
+        "analytic": list(ANALYTIC_PROXIES),
+        "units": {"params": "trainable parameters", "flops": "NB201 FLOPs (conv/linear MACs) per image",
+                  "synflow": "log of the SynFlow sum"},
+        "packed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "packer_python": sys.version.split()[0],
+    }
+    out = out or table_path(dataset)
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("wb") as fh:
+        np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **columns)
+    os.replace(tmp, out)
+    return out
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Recomputed cells against the shipped values; ``worst`` is the largest relative error per proxy."""
+
+    dataset: str
+    cells: list[int]
+    worst: dict[str, float]
+    failures: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def verify_zerocost(
+    sample: int = 3,
+    seed: int = 0,
+    *,
+    dataset: str = "cifar10-valid",
+    proxies: Sequence[str] | None = None,
+    rtol: float = 1e-4,
+    device: str = "cpu",
+    path: Path | None = None,
+) -> VerifyResult:
+    """Recompute a seeded random sample of the table's cells and compare with the shipped values.
+
+    Cells are drawn among those that have every requested proxy. The same torch on the same
+    kind of device reproduces the values exactly; ``rtol`` allows for another torch or a GPU.
+    """
+    table = load_table(dataset, path)
+    names = list(proxies or [p for p in PROXIES if table.has(p).any()])
+    have = np.logical_and.reduce([table.has(p) for p in names])
+    candidates = np.flatnonzero(have)
+    if len(candidates) == 0:
+        raise ValueError(f"no cell of the {dataset} table has all of {names}")
+    rng = np.random.default_rng(seed)
+    cells = sorted(int(i) for i in rng.choice(candidates, min(sample, len(candidates)), replace=False))
+    worst = {name: 0.0 for name in names}
+    failures = []
+    for index in cells:
+        fresh = compute_proxies(Cell.from_index(index), dataset, names, seed=table.seed,
+                                batch_size=table.batch_size, batch_kind=table.batch_kind, device=device)
+        for name in names:
+            shipped = float(table.values(name)[index])
+            err = abs(fresh[name] - shipped) / max(abs(shipped), 1e-12)
+            worst[name] = max(worst[name], err)
+            if err > rtol:
+                failures.append(f"cell {index} {name}: shipped {shipped!r}, recomputed {fresh[name]!r}")
+    return VerifyResult(dataset, cells, worst, failures)

@@ -1,0 +1,78 @@
+"""Benchmark: seconds per cell for each zero-cost proxy, one CPU thread (or one GPU).
+
+Not a test. Run it from the repository root::
+
+    nice -n 10 .venv/bin/python perf/bench_zerocost.py --cells 8            # CPU, 1 thread
+    .venv/bin/python perf/bench_zerocost.py --cells 32 --device cuda        # a GPU machine
+
+Each proxy is timed alone on a seeded uniform sample of cells (network build included, as
+the table's job pays it too), then all proxies together (shared passes). It prints a
+Markdown table and writes the figures to ``results/perf_zerocost_<device>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from adapters import NUM_CELLS, Cell  # noqa: E402
+from adapters.zerocost import TORCH_PROXIES, compute_proxies  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=8)
+    parser.add_argument("--dataset", default="cifar10-valid")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    cells = [Cell.from_index(int(i)) for i in np.random.default_rng(args.seed).choice(NUM_CELLS, args.cells, replace=False)]
+    compute_proxies(cells[0], args.dataset, TORCH_PROXIES, device=args.device)  # warm-up
+
+    def per_cell(names: tuple[str, ...]) -> list[float]:
+        times = []
+        for cell in cells:
+            t0 = time.perf_counter()
+            compute_proxies(cell, args.dataset, names, device=args.device)
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        return times
+
+    rows = {name: per_cell((name,)) for name in TORCH_PROXIES}
+    rows["all (shared passes)"] = per_cell(TORCH_PROXIES)
+    facts = {
+        "device": args.device if args.device == "cpu" else torch.cuda.get_device_name(0),
+        "cpu": platform.processor() or platform.machine(),
+        "threads": args.threads,
+        "load_avg": os.getloadavg(),
+        "torch": torch.__version__,
+        "dataset": args.dataset,
+        "cells": [c.index for c in cells],
+    }
+    print(f"{facts}\n\n| proxy | median s/cell | mean s/cell | max |\n|---|---|---|---|")
+    for name, times in rows.items():
+        print(f"| {name} | {statistics.median(times):.3f} | {statistics.mean(times):.3f} | {max(times):.3f} |")
+    out = ROOT / "results" / f"perf_zerocost_{'cpu' if args.device == 'cpu' else 'gpu'}.json"
+    out.parent.mkdir(exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"facts": facts, "seconds_per_cell": rows}, indent=1))
+    os.replace(tmp, out)
+
+
+if __name__ == "__main__":
+    main()

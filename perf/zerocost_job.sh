@@ -1,0 +1,30 @@
+#!/bin/bash
+# The zero-cost table job, cheap proxies first (resumable: rerun to continue; see docs/zerocost.md).
+# Run from the repository root:  nohup nice -n 10 perf/zerocost_job.sh > results/zerocost/job.log 2>&1 &
+# Then ship what is done:        .venv/bin/python -m adapters.zerocost pack --dataset D results/zerocost/D.jsonl
+set -e
+cd "$(dirname "$0")/.."
+mkdir -p results/zerocost
+run() { .venv/bin/python -m adapters.zerocost compute --checkpoint "results/zerocost/$1.jsonl" --dataset "$@"; }
+NL=results/zerocost/naslib_cifar10-valid_cells.txt
+SHARED=../shared/data/nb201/naslib_zc_nasbench201.json
+if [ ! -f "$NL" ] && [ -f "$SHARED" ]; then  # NASLib's cells first: they make the comparison table
+    .venv/bin/python -c "
+import sys, numpy as np; from pathlib import Path
+from adapters.zerocost._quality import read_naslib_zc
+acc = read_naslib_zc(Path(sys.argv[1]), 'cifar10-valid')['val_accuracy']
+Path(sys.argv[2]).write_text(' '.join(map(str, np.flatnonzero(np.isfinite(acc)))))" "$SHARED" "$NL"
+fi
+BATCH=grad_norm,snip,fisher,nwot,jacov,zen
+if [ -f "$NL" ]; then
+    run cifar10-valid --proxies synflow --cells "$NL"
+    run cifar10-valid --proxies "$BATCH" --cells "$NL"
+fi
+run cifar10-valid --proxies synflow
+run cifar10-valid --proxies "$BATCH" --limit 3000
+run ImageNet16-120 --proxies synflow
+if [ -f "$NL" ]; then run cifar10-valid --proxies grasp --cells "$NL"; fi
+run cifar10-valid --proxies grasp --limit 1000
+run cifar100 --proxies synflow
+run cifar10-valid --proxies "$BATCH"
+run cifar10-valid --proxies grasp

@@ -1,0 +1,147 @@
+"""The torch NB201 builder: shapes, parameter counts against the table, FLOPs against hooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from adapters import NUM_CELLS, Cell, from_naslib
+from adapters.zerocost import NET_SHAPES, NB201Network, build_network, flop_count, flop_counts, param_count, param_counts
+from adapters.zerocost._network import InferCell
+from adapters.zerocost._counts import ONE_CONV_PARAMS, find_model_size_exceptions, model_size_exceptions
+
+from conftest import shared_table
+
+DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread: these networks are tiny, and extra threads only spin on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _built_params(cell: Cell, num_classes: int) -> int:
+    with torch.device("meta"):  # shapes only: no init cost
+        net = NB201Network(cell, num_classes)
+    return sum(p.numel() for p in net.parameters())
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_forward_shape(dataset):
+    """32x32 (16x16 for ImageNet16-120) in, one logit per class out."""
+    shape = NET_SHAPES[dataset]
+    net = build_network(Cell.from_index(6111), dataset, seed=0)
+    out = net(torch.randn(2, 3, shape.resolution, shape.resolution))
+    assert out.shape == (2, shape.num_classes)
+
+
+def test_seeded_build_is_reproducible():
+    a, b = build_network(Cell.from_index(6111), seed=3), build_network(Cell.from_index(6111), seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_known_values():
+    """NB201's best cell: 1.073466 M params (model_size) and 153.27 MFLOPs on CIFAR-10."""
+    assert param_count(Cell.from_index(6111)) == 1_073_466
+    assert flop_count(Cell.from_index(6111)) == 153_272_970
+    assert param_count(Cell.from_op_names(["none"] * 6)) == 73_306
+
+
+def test_closed_form_params_match_built_networks():
+    """The formula equals whole built networks on a seeded sample, for every class count."""
+    sample = np.random.default_rng(0).choice(NUM_CELLS, 12, replace=False).tolist() + [6111, 0]
+    for index in sample:
+        cell = Cell.from_index(int(index))
+        assert _built_params(cell, 10) == param_count(cell, 10), cell
+    for num_classes in (100, 120):
+        cell = Cell.from_index(int(sample[0]))
+        assert _built_params(cell, num_classes) == param_count(cell, num_classes)
+
+
+def test_closed_form_params_match_built_cells_of_every_exception():
+    """On all 150 listed cells the formula equals real modules: fixed layers + 5 built cells per stage.
+
+    Building the three stage cells instead of whole networks keeps this fast; the whole-network
+    test above checks that the network is exactly those parts.
+    """
+    fixed = _built_params(Cell.from_op_names(["none"] * 6), 10)
+    for index in model_size_exceptions():
+        cell = Cell.from_index(index)
+        with torch.device("meta"):
+            stages = [InferCell(cell, c) for c in (16, 32, 64)]
+        built = fixed + 5 * sum(p.numel() for stage in stages for p in stage.parameters())
+        assert built == param_count(cell, 10), cell
+
+
+def _hook_flops(net: nn.Module, resolution: int) -> int:
+    """NB201's counter (xautodl get_model_infos): conv and linear multiply-accumulates + biases."""
+    total = 0
+
+    def conv(m: nn.Conv2d, inputs, out) -> None:
+        nonlocal total
+        per_pos = m.kernel_size[0] * m.kernel_size[1] * m.in_channels * m.out_channels // m.groups
+        total += out.shape[2] * out.shape[3] * (per_pos + (m.out_channels if m.bias is not None else 0))
+
+    def linear(m: nn.Linear, inputs, out) -> None:
+        nonlocal total
+        total += m.in_features * m.out_features + (m.out_features if m.bias is not None else 0)
+
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            m.register_forward_hook(conv)
+        elif isinstance(m, nn.Linear):
+            m.register_forward_hook(linear)
+    with torch.no_grad():
+        net(torch.zeros(1, 3, resolution, resolution))
+    return total
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_closed_form_flops_match_hook_counter(dataset):
+    for index in (6111, 0, 3, 12345):
+        cell = Cell.from_index(index)
+        assert _hook_flops(build_network(cell, dataset), NET_SHAPES[dataset].resolution) == flop_count(cell, dataset)
+
+
+def test_table_model_size_matches_except_listed_cells(default_bench):
+    """Every cell on every dataset equals the built network, but the 150 listed, each off by one conv."""
+    listed = model_size_exceptions()
+    assert len(listed) == 150
+    for dataset in DATASETS:
+        table = default_bench.lookup(np.arange(NUM_CELLS), dataset, "params_m")
+        found = find_model_size_exceptions(table, NET_SHAPES[dataset].num_classes)
+        assert {row["index"]: row["table_minus_built"] for row in found} == listed
+        assert all(abs(row["table_minus_built"]) == ONE_CONV_PARAMS[row["conv"]] for row in found)
+        ok = np.ones(NUM_CELLS, bool)
+        ok[list(listed)] = False
+        assert np.array_equal(np.rint(table[ok] * 1e6).astype(np.int64), param_counts(NET_SHAPES[dataset].num_classes)[ok])
+
+
+def test_naslib_params_and_flops_agree():
+    """NASLib's 'params' equal the closed form; its FLOPs differ only by what tensorwatch adds.
+
+    NASLib counted FLOPs with tensorwatch, which also counts 3 per element for each conv op's
+    ReLU + BN and 9 per output element for each 3x3 average pool, plus a constant for the
+    fixed layers; NB201's convention (ours) counts conv/linear multiply-accumulates only.
+    """
+    import json
+
+    body = json.loads(shared_table("naslib_zc_nasbench201.json").read_text())
+    for key, dataset in (("cifar10", "cifar10-valid"), ("cifar100", "cifar100"), ("ImageNet16-120", "ImageNet16-120")):
+        cells = [from_naslib(tuple(int(t) for t in k.strip("()").split(","))) for k in body[key]]
+        indices = [c.index for c in cells]
+        theirs = np.array([v["params"]["score"] for v in body[key].values()])
+        assert np.allclose(theirs, param_counts(NET_SHAPES[dataset].num_classes)[indices] / 1e6, rtol=0, atol=1e-6)
+        side = NET_SHAPES[dataset].resolution
+        elements = 5 * sum(16 * 2**s * (side >> s) ** 2 for s in range(3))  # one op's outputs in 15 cells
+        convs = np.array([sum(op in (2, 3) for op in c.ops) for c in cells])
+        pools = np.array([sum(op == 4 for op in c.ops) for c in cells])
+        extra = np.array([v["flops"]["score"] for v in body[key].values()]) * 1e6 - flop_counts(dataset)[indices]
+        rest = extra - 3 * elements * convs - 9 * elements * pools
+        assert np.ptp(rest) < 1.0  # the same constant for every cell

@@ -1,0 +1,77 @@
+"""Proxy weighting and the zero-cost optimizers ("zc", "re-zc") through the runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adapters import NUM_CELLS, canonical_ids
+from adapters.zerocost._table import ZeroCostTable, load_table
+from adapters.zerocost._weighting import ProxyScorer, full_coverage, heldout_weighting
+from harness.budget import Budget
+from harness.runner import RunConfig, execute_run
+
+
+def _synthetic_table() -> tuple[ZeroCostTable, np.ndarray]:
+    """Two proxies over all cells: 'good' orders cells like the target, 'noise' does not."""
+    rng = np.random.default_rng(0)
+    target = rng.random(NUM_CELLS)
+    columns = {"good": target + 0.05 * rng.random(NUM_CELLS), "noise": rng.random(NUM_CELLS)}
+    return ZeroCostTable("cifar10-valid", columns, {}), target
+
+
+def test_fit_puts_weight_on_the_informative_proxy():
+    table, target = _synthetic_table()
+    scorer = ProxyScorer.from_table(table, ["good", "noise"])
+    assert np.allclose(scorer.weights, 0.5)  # equal before any result
+    picked = np.arange(0, NUM_CELLS, 300)
+    scorer.fit(picked, target[picked])
+    assert scorer.weights[0] > 10 * abs(scorer.weights[1])
+
+
+def test_heldout_weighting_reports_weighted_and_single_proxies():
+    table, target = _synthetic_table()
+    result = heldout_weighting(table, target, ["good", "noise"], n_fit=50, seed=1)
+    assert result["n_fit"] == 50 and result["n_test"] == NUM_CELLS - 50
+    assert result["rho_weighted"] > 0.95 > result["rho_equal_weights"]
+
+
+def test_scorer_skips_cells_without_every_proxy():
+    table, _ = _synthetic_table()
+    partial = dict(table.columns)
+    partial["noise"] = partial["noise"].copy()
+    partial["noise"][:100] = np.nan
+    scorer = ProxyScorer.from_table(ZeroCostTable("cifar10-valid", partial, {}), ["good", "noise"])
+    assert len(scorer.cells) == NUM_CELLS - 100 and scorer.position(5) is None
+
+
+def test_auto_uses_the_full_coverage_proxies():
+    assert {"params", "flops"} <= set(full_coverage(load_table("cifar10-valid")))
+
+
+def test_zc_run_evaluates_distinct_top_cells(tmp_path):
+    """zc evaluates distinct isomorphism classes, refits its weights, and beats chance by far."""
+    config = RunConfig(optimizer="zc", dataset="cifar10-valid", budget=Budget.parse("15evals"), seed=0)
+    trials = execute_run(config, tmp_path / "zc").trials
+    classes = [int(canonical_ids()[t["index"]]) for t in trials]
+    assert len(set(classes)) == len(trials) == 15
+    assert {t["origin"] for t in trials} == {"zero-cost rank"}
+    assert max(t["valid_acc"] for t in trials) > 85.0
+
+
+def test_re_zc_starts_from_the_top_zero_cost_cells(tmp_path):
+    config = RunConfig(optimizer="re-zc", dataset="cifar10-valid", budget=Budget.parse("12evals"), seed=0,
+                       options={"population_size": 5})
+    trials = execute_run(config, tmp_path / "re").trials
+    assert [t["origin"] for t in trials[:5]] == ["zero-cost warm start"] * 5
+    assert trials[5]["origin"] == "mutation"
+
+
+@pytest.mark.parametrize("name", ["zc", "re-zc"])
+def test_unknown_proxy_is_bad_input(name, tmp_path):
+    from harness.types import BadInputError
+
+    config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse("3evals"), seed=0,
+                       options={"proxies": "nope"})
+    with pytest.raises(BadInputError, match="nope"):
+        execute_run(config, tmp_path / "x")

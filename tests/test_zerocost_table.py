@@ -1,0 +1,64 @@
+"""The shipped zero-cost tables: coverage, provenance, verify, and the resumable job's round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from adapters import NUM_CELLS
+from adapters.zerocost import NET_SHAPES, PROXIES, flop_counts, param_counts
+from adapters.zerocost._table import cell_order, load_table, pack_table, run_job, verify_zerocost
+
+DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread, as the table was computed with (and faster on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_shipped_table_covers_counts_and_has_provenance(dataset):
+    table = load_table(dataset)
+    assert set(table.columns) == set(PROXIES)
+    assert np.array_equal(table.values("params"), param_counts(NET_SHAPES[dataset].num_classes))
+    assert np.array_equal(table.values("flops"), flop_counts(dataset))
+    meta = table.meta
+    assert meta["cells_per_proxy"] == {p: int(table.has(p).sum()) for p in PROXIES}
+    assert {"seed", "batch_size", "batch", "made_with", "packed"} <= set(meta)
+    assert all({"torch", "device", "python"} <= set(s) for s in meta["made_with"])
+
+
+def test_verify_recomputes_a_sample_exactly():
+    """Three shipped cells recomputed here match (same torch, same device kind)."""
+    table = load_table("cifar10-valid")
+    cheap = [p for p in ("synflow", "nwot", "params", "flops") if table.has(p).any()]
+    result = verify_zerocost(3, seed=0, proxies=cheap)
+    assert result.ok, result.failures
+    assert len(result.cells) == 3
+
+
+def test_job_resumes_and_packs(tmp_path):
+    """Rows append per cell; a torn last line is dropped and redone; pack keeps provenance."""
+    checkpoint = tmp_path / "c.jsonl"
+    assert run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=4, limit=2) == 2
+    with checkpoint.open("a") as fh:
+        fh.write('{"index": 1, "val')  # killed mid-write
+    assert run_job("ImageNet16-120", ["synflow", "nwot"], checkpoint, batch_size=4, limit=1) == 1
+    out = pack_table("ImageNet16-120", [checkpoint], out=tmp_path / "t.npz")
+    table = load_table("ImageNet16-120", out)
+    first = cell_order()[:2]
+    assert table.has("synflow")[first].all() and table.has("nwot")[first[0]] and not table.has("nwot")[first[1]]
+    assert table.meta["cells_per_proxy"]["synflow"] == 2 and table.batch_size == 4
+    with pytest.raises(ValueError, match="batch_size"):
+        run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=8, limit=1)
+    rows = [json.loads(line) for line in checkpoint.read_text().splitlines()[:2]]
+    assert [r["index"] for r in rows] == list(first)
+    assert len(table.values("params")) == NUM_CELLS
