@@ -58,6 +58,8 @@ class Suggestion:
         origin: how the optimizer chose it (initial design, mutation, random, acquisition, promotion...).
         token: the adapter's own handle (SMAC TrialInfo, Optuna trial, DEHB job) for ``tell``.
         intermediate: whether the runner should call ``report`` at every epoch on the way (pruners).
+        extra_cost_s: simulated seconds of the optimizer's own compute to charge with this trial
+            (e.g. zero-cost proxies, when the user asks for them to be charged).
     """
 
     cell: Any
@@ -65,6 +67,7 @@ class Suggestion:
     origin: str = ""
     token: Any = None
     intermediate: bool = False
+    extra_cost_s: float = 0.0
 
 
 @dataclass(frozen=True)

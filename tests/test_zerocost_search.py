@@ -75,3 +75,27 @@ def test_unknown_proxy_is_bad_input(name, tmp_path):
                        options={"proxies": "nope"})
     with pytest.raises(BadInputError, match="nope"):
         execute_run(config, tmp_path / "x")
+
+
+def test_proxy_time_charged_only_when_asked(tmp_path):
+    """charge_proxy_time adds the proxies' table time to the first trial's cost, and only then."""
+    from harness.budget import Budget
+    from harness.runner import RunConfig, execute_run
+
+    runs = {}
+    for charge in (False, True):
+        config = RunConfig(optimizer="zc", options={"charge_proxy_time": charge, "proxies": "synflow,params"}, dataset="cifar10-valid",
+                           budget=Budget.parse("3evals"), seed=0)
+        runs[charge] = execute_run(config, tmp_path / str(charge)).trials
+    plain, charged = runs[False], runs[True]
+    assert [t["index"] for t in plain] == [t["index"] for t in charged]
+    from adapters.optimizers import make_optimizer
+    from benchmarks import open_benchmark
+    from harness.protocols import SearchProblem
+
+    zc = make_optimizer("zc", {"proxies": "synflow,params"})
+    zc.setup(SearchProblem(fidelity=open_benchmark().fidelity_space("cifar10-valid"), seed=0))
+    proxy_s = zc.settings()["proxy_cost_s"]
+    assert proxy_s > 0
+    assert charged[0]["cost_s"] == pytest.approx(plain[0]["cost_s"] + proxy_s)
+    assert [t["cost_s"] for t in charged[1:]] == [t["cost_s"] for t in plain[1:]]

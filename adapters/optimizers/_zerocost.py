@@ -8,8 +8,9 @@ they would cost budget for the same network.
 
 The proxy table was computed offline, so by default the run is charged nothing for it. The
 time it would cost (the table's measured seconds per cell for the proxies used, times the
-candidates scored) is reported as ``proxy_cost_s`` in the settings; the runner has no hook
-to charge an optimizer's own compute yet.
+candidates scored) is reported as ``proxy_cost_s`` in the settings; with
+``charge_proxy_time=true`` ``zc`` charges it with its first trial (scoring every candidate
+comes before the first evaluation).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class ZeroCostSearch(OptimizerBase):
     """Evaluate cells in order of the weighted zero-cost score, refitting the weights as results arrive."""
 
     name = "zc"
-    defaults = {"dataset": "cifar10-valid", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0}
+    defaults = {"dataset": "cifar10-valid", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0,
+                "charge_proxy_time": False}
 
     def validate(self) -> None:
         if self.options["refit_every"] < 1 or self.options["min_fit"] < 2 or self.options["ridge"] < 0:
@@ -89,8 +91,10 @@ class ZeroCostSearch(OptimizerBase):
             index = int(cells[self._order[self._next]])
             self._next += 1
             if int(self._canon[index]) not in self._seen_classes:
+                first = not self._seen_classes
                 self._seen_classes.add(int(self._canon[index]))
-                return Suggestion(cell=Cell.from_index(index), origin="zero-cost rank")
+                extra = self.settings()["proxy_cost_s"] if first and self.options["charge_proxy_time"] else 0.0
+                return Suggestion(cell=Cell.from_index(index), origin="zero-cost rank", extra_cost_s=extra)
         # Every candidate class evaluated: fall back to random cells (only with a partial table).
         return Suggestion(cell=Cell.from_index(self._rng.randrange(NUM_CELLS)), origin="random (candidates exhausted)")
 
@@ -113,6 +117,8 @@ class ZeroCostSearch(OptimizerBase):
         return out
 
     def notes(self) -> list[str]:
+        if self.options["charge_proxy_time"]:
+            return ["zero-cost proxy time (proxy_cost_s) charged with the first trial"]
         return ["zero-cost proxies precomputed offline: their compute time (proxy_cost_s) is not charged to the budget"]
 
 
