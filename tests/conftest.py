@@ -68,3 +68,15 @@ def curves_root(tmp_path_factory: pytest.TempPathFactory, default_bench) -> Path
         root=root,
     )
     return root
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread: NB201 networks are tiny, extra threads only spin on a busy 2-core machine,
+    and the shipped zero-cost table was computed that way."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -14,10 +14,10 @@ from _importer_sources import (  # noqa: F401  (isolated_data: autouse fixture)
     TABLE_OPTIONS,
     TABLE_SEEDS,
     isolated_data,
-    shared_table,
     table_frame,
     table_value,
 )
+from conftest import shared_table
 
 from adapters import NUM_CELLS, Cell
 from benchmarks import METRICS, import_store, open_benchmark

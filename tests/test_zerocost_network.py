@@ -17,13 +17,7 @@ from conftest import shared_table
 DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: these networks are tiny, and extra threads only spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _built_params(cell: Cell, num_classes: int) -> int:

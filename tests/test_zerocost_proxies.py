@@ -15,16 +15,10 @@ from adapters.zerocost import PROXIES, TORCH_PROXIES, build_network, compute_pro
 #: Every op once (conv 1x1 and 3x3, pool, skip, none), and the all-none cell whose output ignores its input.
 MIXED = Cell.from_op_names(["nor_conv_1x1", "skip_connect", "avg_pool_3x3", "nor_conv_3x3", "none", "skip_connect"])
 ALL_NONE = Cell.from_op_names(["none"] * 6)
-BATCH = 8  # small, to keep tests fast; the table uses 64
+BATCH = 8  # small, to keep tests fast; the table uses 32
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: these networks are tiny, and extra threads only spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from adapters import NUM_CELLS
 from adapters.zerocost import NET_SHAPES, PROXIES, flop_counts, param_counts
@@ -15,13 +14,7 @@ from adapters.zerocost._table import cell_order, load_table, pack_table, run_job
 DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread, as the table was computed with (and faster on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
