@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from adapters._spaces import configspace, from_configuration
+from adapters._cell import Cell
+from adapters._spaces import configspace, from_configuration, to_configuration
 from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from harness.protocols import Observation, SearchProblem, Suggestion
 from harness.types import BadInputError
@@ -56,15 +57,17 @@ class SmacOptimizer(OptimizerBase):
 
     ``n_initial`` is the number of initial-design configurations (at most n_trials); 0 keeps
     SMAC's default: 10 per hyperparameter (8 for the GP), at most a quarter of n_trials.
+    ``zc_initial`` > 0 adds that many top zero-cost cells (equal-weight score over the shipped
+    proxy table, one per isomorphism class) to the initial design: a zero-cost warm start.
     """
 
-    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0}
+    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0, "zc_initial": 0, "zc_dataset": "cifar10-valid"}
     facade_name: ClassVar[str] = ""
 
     def validate(self) -> None:
-        n_initial = self.options["n_initial"]
-        if n_initial < 0:
-            raise BadInputError(f"{self.name}: n_initial must be 0 (SMAC's default) or more, got {n_initial}")
+        for key in ("n_initial", "zc_initial"):
+            if self.options[key] < 0:
+                raise BadInputError(f"{self.name}: {key} must be 0 or more, got {self.options[key]}")
 
     def scenario_budgets(self, problem: SearchProblem) -> dict[str, float]:
         """Scenario keywords for budgets; none unless multi-fidelity."""
@@ -72,11 +75,16 @@ class SmacOptimizer(OptimizerBase):
 
     def components(self, facade: type, scenario: Any) -> dict[str, Any]:
         """Facade components that differ from SMAC's defaults."""
+        kwargs: dict[str, Any] = {}
         if self.options["n_initial"]:
             # max_ratio=1: SMAC would otherwise cut an explicit n_configs to 25% of n_trials.
-            design = facade.get_initial_design(scenario, n_configs=self.options["n_initial"], max_ratio=1.0)
-            return {"initial_design": design}
-        return {}
+            kwargs.update(n_configs=self.options["n_initial"], max_ratio=1.0)
+        if self.options["zc_initial"]:
+            from adapters.optimizers._zerocost import zero_cost_top_cells
+
+            cells, _ = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, self.options["zc_dataset"], "auto")
+            kwargs["additional_configs"] = [to_configuration(Cell.from_index(i), scenario.configspace) for i in cells]
+        return {"initial_design": facade.get_initial_design(scenario, **kwargs)} if kwargs else {}
 
     def setup(self, problem: SearchProblem) -> None:
         import smac

@@ -122,6 +122,27 @@ class ZeroCostSearch(OptimizerBase):
         return ["zero-cost proxies precomputed offline: their compute time (proxy_cost_s) is not charged to the budget"]
 
 
+def zero_cost_top_cells(k: int, seed: int, dataset: str, proxies: str) -> tuple[list[int], tuple[str, ...]]:
+    """The k best cells by equal-weight zero-cost score, one per isomorphism class (a warm start).
+
+    No accuracies exist before the first evaluation, so nothing is fitted; seeded jitter
+    breaks ties between equal scores.
+    """
+    _, scorer = _scorer(dataset, proxies, 1.0)
+    jitter = np.random.default_rng(seed).random(len(scorer.cells)) * 1e-9
+    canon = canonical_ids()
+    warm: list[int] = []
+    classes: set[int] = set()
+    for pos in np.argsort(-(scorer.scores() + jitter), kind="stable"):
+        index = int(scorer.cells[pos])
+        if int(canon[index]) not in classes:
+            classes.add(int(canon[index]))
+            warm.append(index)
+        if len(warm) == k:
+            break
+    return warm, tuple(scorer.names)
+
+
 class ZeroCostWarmRE(RegularizedEvolution):
     """Regularized evolution whose initial population is the top cells by (equal-weight) zero-cost score.
 
@@ -134,20 +155,9 @@ class ZeroCostWarmRE(RegularizedEvolution):
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
-        self._table, scorer = _scorer(self.options["dataset"], self.options["proxies"], 1.0)
-        jitter = np.random.default_rng(problem.seed).random(len(scorer.cells)) * 1e-9
-        canon = canonical_ids()
-        warm: list[int] = []
-        classes: set[int] = set()
-        for pos in np.argsort(-(scorer.scores() + jitter), kind="stable"):
-            index = int(scorer.cells[pos])
-            if int(canon[index]) not in classes:
-                classes.add(int(canon[index]))
-                warm.append(index)
-            if len(warm) == self.options["population_size"]:
-                break
-        self._warm = warm
-        self._names = scorer.names
+        self._warm, self._names = zero_cost_top_cells(
+            self.options["population_size"], problem.seed, self.options["dataset"], self.options["proxies"]
+        )
 
     def ask(self) -> Suggestion:
         if self._asked < len(self._warm):
