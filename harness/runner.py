@@ -172,8 +172,8 @@ def run_trials(
         first = benchmark.query(index, dataset, target, previous[1] if start_fid else seed_policy)
         data_seed = SEED_MEAN if first.seed == "mean" else first.seed
         target_cost = first.train_time_s if first.train_time_s is not None else cost_to(index, target, data_seed)
-        full_cost_s = target_cost - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
-        full_cost_s += suggestion.extra_cost_s
+        start_cost = cost_to(index, start_fid, data_seed) if start_fid else 0.0  # already paid for
+        full_cost_s = target_cost - start_cost + suggestion.extra_cost_s
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
         planned = budget.cost(full_cost_s, (target - start_fid) / max_fid, overhead_s)
@@ -196,8 +196,7 @@ def run_trials(
                     break
         cost_s = full_cost_s
         if stop_fid != target:
-            cost_s = cost_to(index, stop_fid, data_seed) - (cost_to(index, start_fid, data_seed) if start_fid else 0.0)
-            cost_s += suggestion.extra_cost_s
+            cost_s = cost_to(index, stop_fid, data_seed) - start_cost + suggestion.extra_cost_s
         if observed is None:
             raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
 
