@@ -156,10 +156,14 @@ class RunFolder:
             "seed": self.config["seed"],
             "dataset": self.config["dataset"],
         }
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         columns = {key: [value] * len(trials) for key, value in identity.items()}
         columns.update(zip(_ROW_COLUMNS, map(list, zip(*map(_row_values, trials)))) if trials else
                        ((c, []) for c in _ROW_COLUMNS))
-        frame = pd.DataFrame(columns, columns=list(TRIAL_COLUMNS))
-        frame["data_seed"] = frame["data_seed"].astype(str)
-        atomic_write(self.path / "trials.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+        columns["data_seed"] = [str(seed) for seed in columns["data_seed"]]
+        # pyarrow straight from the column lists: a pandas frame in between doubles the cost.
+        table = pa.table({c: columns[c] for c in TRIAL_COLUMNS})
+        atomic_write(self.path / "trials.parquet", lambda tmp: pq.write_table(table, tmp))
         (self.path / JOURNAL).unlink(missing_ok=True)
