@@ -8,7 +8,7 @@ Format: DeepCAVE's DataFrame converter (``trials.csv`` + ``configspace.csv``). O
 1.4.1's loaders it is the only one that keeps simulated start *and* end times, budgets, seeds
 and the PRUNED status, and it turns every column it does not know into a trial's additional
 info. Its native format drops end times; SMAC3v2 starts every trial at 0 and turns PRUNED into
-CRASHED. What DeepCAVE still drops is kept as extra columns (see ``docs/deepcave.md``):
+CRASHED. What DeepCAVE still drops is kept as extra columns (see the README, "Inspecting runs in DeepCAVE"):
 
 * costs of non-success trials: ``observed_valid_acc`` and ``observed_cost_s`` hold them;
 * origins: the ``origin`` column;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The zero-cost table job, cheap proxies first (resumable: rerun to continue; see docs/zerocost.md).
+# The zero-cost table job, cheap proxies first (resumable: rerun to continue; see the README, "Zero-cost proxies").
 # Run from the repository root:  nohup nice -n 10 perf/zerocost_job.sh > results/zerocost/job.log 2>&1 &
 # Then ship what is done:        .venv/bin/python -m adapters.zerocost pack --dataset D results/zerocost/D.jsonl
 set -e

@@ -9,7 +9,7 @@ under ``torch.manual_seed(seed)``.
 The one fixed minibatch comes from ``_batch.fixed_batch``: by default 32 natural-image
 patches (scikit-learn's two sample photos) with random labels, optionally i.i.d. noise; see
 that module for why. **Deviation:** NASLib used one batch of real CIFAR/ImageNet16 training
-images with their labels; docs/zerocost.md reports the effect on rank correlations.
+images with their labels; the README's zero-cost section reports the effect on rank correlations.
 
 Data-free proxies need no batch: ``synflow`` feeds a single all-ones image, ``zen`` its own
 seeded Gaussian inputs, and ``params``/``flops`` are closed-form counts.

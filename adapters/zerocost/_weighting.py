@@ -10,7 +10,7 @@ supplies: inside a run, the cells it has evaluated and paid for.
 The target is validation accuracy rank-transformed among the fitted cells (ranks / n). On
 raw accuracy, least squares is dominated by the degenerate cells near chance (10% against
 ~90%), and the fit then ranks the good cells worse than equal weights do; on ranks it does
-not (docs/zerocost.md has the held-out numbers for both).
+not (the README's zero-cost section has the held-out numbers for both).
 
 Before any fit the weights are equal (the mean z-score of the proxies, a data-free ensemble).
 A small ridge penalty keeps the first fits, on a handful of cells, from swinging wildly.
