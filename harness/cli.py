@@ -192,7 +192,7 @@ def _print_result(result, as_json: bool) -> None:
 
 @app.command("run")
 def run(
-    optimizer: str = typer.Option(..., "--optimizer", help="A name from `hpo2nas optimizers`, or module:Class."),
+    optimizer: Optional[str] = typer.Option(None, "--optimizer", help="A name from `hpo2nas optimizers`, or module:Class."),
     option: list[str] = typer.Option([], "--set", help="Optimizer option key=value (repeatable)."),
     dataset: str = typer.Option("cifar10-valid", "--dataset"),
     budget: Optional[str] = typer.Option(None, "--budget", help="e.g. 500000s, 100evals or 50full."),
@@ -212,8 +212,8 @@ def run(
     if resume and budget is None:
         config = _config_from_folder(out)
     else:
-        if budget is None:
-            raise BadInputError("--budget is required (e.g. 500000s, 100evals or 50full)")
+        if optimizer is None or budget is None:
+            raise BadInputError("--optimizer and --budget are required (e.g. --optimizer re --budget 100evals)")
         config = RunConfig(
             optimizer=optimizer, options=_parse_options(option), dataset=dataset,
             budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,

@@ -216,7 +216,7 @@ def test_resume_after_sigkill(data_root, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert journal.exists() and not (tmp_path / "killed" / "trials.parquet").exists(), "killed too late"
-    cmd, env = _cli("run", "--optimizer", "re", "--resume", "--out", str(tmp_path / "killed"), env_root=data_root)
+    cmd, env = _cli("run", "--resume", "--out", str(tmp_path / "killed"), env_root=data_root)
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     cmd, env = _cli(*args, "--out", str(tmp_path / "clean"), env_root=data_root)
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
