@@ -111,12 +111,13 @@ def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | Non
     root = Path(tempfile.gettempdir()) / "hpo2nas-worker-stores" / checksum
     if (root / store_name / "manifest.json").exists():
         return root
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root.parent if root.parent.exists() else None))
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root.parent))  # same filesystem: atomic rename
     for rel, data in (payload or {}).items():
         target = staging / store_name / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(exist_ok=True)
     try:
         os.replace(staging / store_name, root / store_name)  # another worker may have won the race
     except OSError:
