@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from adapters._cell import EDGES, NUM_CELLS, OPS, Cell, index_order
+from adapters._cell import EDGES, NUM_CELLS, OPS, Cell
 
 __all__ = ["canonical_str", "canonical_id", "canonical_ids"]
 
@@ -41,11 +41,10 @@ def canonical_str(cell: Cell) -> str:
 @lru_cache(maxsize=1)
 def canonical_ids() -> np.ndarray:
     """For each official index, the smallest official index of its isomorphism class."""
-    codes = index_order()[0]
     first: dict[str, int] = {}
     ids = np.empty(NUM_CELLS, dtype=np.int64)
-    for index, code in enumerate(codes):
-        key = canonical_str(Cell.from_code(int(code)))
+    for index, cell in enumerate(Cell.all()):
+        key = canonical_str(cell)
         ids[index] = first.setdefault(key, index)
     ids.setflags(write=False)
     return ids

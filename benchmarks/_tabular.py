@@ -14,8 +14,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from adapters import NUM_CELLS, OPS, parse_cell
-from adapters._cell import index_order
+from adapters import NUM_CELLS, Cell, parse_cell, to_simple_key
 from benchmarks._datasets import DATASETS, resolve_dataset
 from benchmarks._store import CELL_INFO, METRICS, StoreManifest
 from harness.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, RandomSeed, SeedMean, SeedPolicy
@@ -37,12 +36,10 @@ def _none_if_nan(values: list[float]) -> list[float | None]:
 def _string_index() -> dict[str, int]:
     """Every canonical string form of a cell -> its official index: the arch string, the
     6 NB201 digits and the decimal index. Other spellings go through :func:`parse_cell`."""
-    codes = index_order()[0]
-    digits = [((codes // 5 ** (5 - k)) % 5).tolist() for k in range(6)]
     table: dict[str, int] = {}
-    for index, (a, b, c, d, e, f) in enumerate(zip(*digits)):
-        table[f"|{OPS[a]}~0|+|{OPS[b]}~0|{OPS[c]}~1|+|{OPS[d]}~0|{OPS[e]}~1|{OPS[f]}~2|"] = index
-        table[f"{a}{b}{c}{d}{e}{f}"] = index
+    for index, cell in enumerate(Cell.all()):
+        table[cell.arch_str] = index
+        table[to_simple_key(cell)] = index
         table[str(index)] = index
     return table
 

@@ -17,7 +17,7 @@ from importlib import resources
 
 import numpy as np
 
-from adapters._cell import OPS, Cell, index_order
+from adapters._cell import OPS, Cell
 from adapters.zerocost._network import C, N, NET_SHAPES
 
 __all__ = [
@@ -73,7 +73,7 @@ def flop_count(cell: Cell, dataset: str = "cifar10-valid") -> int:
 @lru_cache(maxsize=8)
 def param_counts(num_classes: int = 10) -> np.ndarray:
     """``param_count`` for every official index (read-only int64 array)."""
-    out = np.array([param_count(Cell.from_code(int(code)), num_classes) for code in index_order()[0]], dtype=np.int64)
+    out = np.array([param_count(cell, num_classes) for cell in Cell.all()], dtype=np.int64)
     out.setflags(write=False)
     return out
 
@@ -81,7 +81,7 @@ def param_counts(num_classes: int = 10) -> np.ndarray:
 @lru_cache(maxsize=8)
 def flop_counts(dataset: str = "cifar10-valid") -> np.ndarray:
     """``flop_count`` for every official index (read-only int64 array)."""
-    out = np.array([flop_count(Cell.from_code(int(code)), dataset) for code in index_order()[0]], dtype=np.int64)
+    out = np.array([flop_count(cell, dataset) for cell in Cell.all()], dtype=np.int64)
     out.setflags(write=False)
     return out
 
@@ -110,7 +110,7 @@ def find_model_size_exceptions(table_params_m: np.ndarray, num_classes: int = 10
         rows.append(
             {
                 "index": int(index),
-                "arch_str": Cell.from_code(int(index_order()[0][index])).arch_str,
+                "arch_str": Cell.from_index(index).arch_str,
                 "table_params": int(table[index]),
                 "built_params": int(built[index]),
                 "table_minus_built": diff,
