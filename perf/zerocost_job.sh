@@ -1,11 +1,21 @@
 #!/bin/bash
-# The zero-cost table job, cheap proxies first (resumable: rerun to continue; see the README, "Zero-cost proxies").
-# Run from the repository root:  nohup nice -n 10 perf/zerocost_job.sh > results/zerocost/job.log 2>&1 &
+# The zero-cost table job on the CPU, cheap proxies for all cells first (resumable: rerun to continue;
+# see the README, "Zero-cost proxies"). JOBS processes (default: one per core) share each step.
+# Run from the repository root:  nohup nice -n 10 perf/zerocost_job.sh >> results/zerocost/job.log 2>&1 &
 # Then ship what is done:        .venv/bin/python -m adapters.zerocost pack --dataset D results/zerocost/D.jsonl
 set -e
 cd "$(dirname "$0")/.."
 mkdir -p results/zerocost
-run() { .venv/bin/python -m adapters.zerocost compute --checkpoint "results/zerocost/$1.jsonl" --dataset "$@"; }
+JOBS=${JOBS:-$(nproc)}
+run() {  # run DATASET ARGS...: one step, split over JOBS processes appending to one checkpoint
+    local pids=() k
+    for ((k = 0; k < JOBS; k++)); do
+        .venv/bin/python -m adapters.zerocost compute --checkpoint "results/zerocost/$1.jsonl" --dataset "$@" \
+            --shard "$k/$JOBS" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+}
 NL=results/zerocost/naslib_cifar10-valid_cells.txt
 SHARED=../shared/data/nb201/naslib_zc_nasbench201.json
 if [ ! -f "$NL" ] && [ -f "$SHARED" ]; then  # NASLib's cells first: they make the comparison table
@@ -21,10 +31,11 @@ if [ -f "$NL" ]; then
     run cifar10-valid --proxies "$BATCH" --cells "$NL"
 fi
 run cifar10-valid --proxies synflow
-run cifar10-valid --proxies "$BATCH" --limit 3000
-run ImageNet16-120 --proxies synflow
-if [ -f "$NL" ]; then run cifar10-valid --proxies grasp --cells "$NL"; fi
-run cifar10-valid --proxies grasp --limit 1000
-run cifar100 --proxies synflow
 run cifar10-valid --proxies "$BATCH"
+if [ -f "$NL" ]; then run cifar10-valid --proxies grasp --cells "$NL"; fi
+run cifar10-valid --proxies grasp --limit 3000
+run ImageNet16-120 --proxies "synflow,$BATCH,grasp" --limit 3000
+run cifar100 --proxies "synflow,$BATCH,grasp" --limit 3000
 run cifar10-valid --proxies grasp
+run ImageNet16-120 --proxies "synflow,$BATCH,grasp"
+run cifar100 --proxies "synflow,$BATCH,grasp"

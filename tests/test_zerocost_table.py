@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -55,3 +57,16 @@ def test_job_resumes_and_packs(tmp_path):
     rows = [json.loads(line) for line in checkpoint.read_text().splitlines()[:2]]
     assert [r["index"] for r in rows] == list(first)
     assert len(table.values("params")) == NUM_CELLS
+
+
+def test_shards_split_the_cells_without_overlap(tmp_path):
+    """Two shard processes started together on one checkpoint do each cell of the limit once."""
+    checkpoint = tmp_path / "c.jsonl"
+    command = [sys.executable, "-m", "adapters.zerocost", "compute", "--dataset", "ImageNet16-120",
+               "--proxies", "synflow", "--checkpoint", str(checkpoint), "--limit", "5"]
+    shards = [subprocess.Popen([*command, "--shard", f"{k}/2"], stdout=subprocess.DEVNULL) for k in range(2)]
+    assert [shard.wait(timeout=300) for shard in shards] == [0, 0]
+    indices = [json.loads(line)["index"] for line in checkpoint.read_text().splitlines()]
+    assert sorted(indices) == sorted(int(i) for i in cell_order()[:5])
+    with pytest.raises(ValueError, match="shard"):
+        run_job("ImageNet16-120", ["synflow"], checkpoint, shard=(2, 2))

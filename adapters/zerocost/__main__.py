@@ -55,6 +55,14 @@ def _exceptions(_: argparse.Namespace) -> None:
     print(f"{len(base)} cells -> {out}")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard {text!r}: expected K/N, e.g. 0/2") from None
+    return k, n
+
+
 def _compute(args: argparse.Namespace) -> None:
     import torch
 
@@ -70,8 +78,8 @@ def _compute(args: argparse.Namespace) -> None:
 
     cells = [int(t) for t in Path(args.cells).read_text().split()] if args.cells else None
     n = run_job(args.dataset, proxies, Path(args.checkpoint), seed=args.seed, batch_size=args.batch,
-                batch_kind=args.batch_kind, device=args.device, cells=cells, limit=args.limit, deadline_s=args.hours * 3600 if args.hours else None,
-                progress=progress)
+                batch_kind=args.batch_kind, device=args.device, cells=cells, limit=args.limit,
+                deadline_s=args.hours * 3600 if args.hours else None, shard=_shard(args.shard), progress=progress)
     print(f"computed {n} cells")
 
 
@@ -124,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cells", default=None, help="file of official indices to do, in order (default: all, seeded order)")
     p.add_argument("--limit", type=int, default=None, help="at most this many cells")
     p.add_argument("--hours", type=float, default=None, help="stop starting new cells after this long")
+    p.add_argument("--shard", default="0/1", help="K/N: this process's share of the cells (run N together)")
     p.set_defaults(func=_compute)
     p = sub.add_parser("pack", help="write adapters/data/zerocost_<dataset>.npz from checkpoints")
     p.add_argument("--dataset", default="cifar10-valid")

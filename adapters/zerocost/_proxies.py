@@ -63,8 +63,8 @@ PROXIES: tuple[str, ...] = TORCH_PROXIES + ANALYTIC_PROXIES
 #: Proxies that use no minibatch.
 DATA_FREE: frozenset[str] = frozenset({"synflow", "zen", "params", "flops"})
 
-#: Proxies computed from the same cross-entropy forward/backward pass on the fixed batch.
-_LOSS_PASS = frozenset({"grad_norm", "snip", "fisher", "nwot", "grasp"})
+#: Proxies computed from one shared forward pass on the fixed batch.
+_BATCH_PASS = frozenset({"grad_norm", "snip", "fisher", "nwot", "grasp", "jacov"})
 _FAILED = -1e8  # NASLib's value for NaN/inf scores
 
 
@@ -76,15 +76,34 @@ def _finite(value: float) -> float:
     return value if math.isfinite(value) else _FAILED
 
 
-def _loss_pass(net: NB201Network, x: torch.Tensor, y: torch.Tensor, names: set[str]) -> dict[str, float]:
-    """grad_norm, snip, fisher, nwot and grasp from one cross-entropy pass (+ grasp's Hessian pass).
+def _jacov_score(jacob: torch.Tensor) -> float:
+    """Jacobian covariance (Mellor et al. v1) of per-image input gradients, NASLib's variant with k = 1e-5."""
+    jacob_np = jacob.flatten(1).to(torch.float64).cpu().numpy()
+    with np.errstate(all="ignore"):
+        corrs = np.corrcoef(jacob_np)
+        if not np.all(np.isfinite(corrs)):
+            return float("nan")
+        eig = np.linalg.eigvalsh(corrs)
+        k = 1e-5
+        return float(-np.sum(np.log(eig + k) + 1.0 / (eig + k)))
 
-    Sharing the pass is exact: NASLib runs each on a fresh copy of the same initial network
-    and batch, and train-mode BN does not depend on running statistics.
+
+def _batch_pass(
+    net: NB201Network, x: torch.Tensor, y: torch.Tensor, names: set[str], timings: Callable[[str, float], None]
+) -> dict[str, float]:
+    """Every minibatch proxy (grad_norm, snip, fisher, nwot, grasp, jacov) from one forward pass.
+
+    Sharing the forward is exact: NASLib runs each proxy on a fresh copy of the same initial
+    network and batch, and train-mode BN does not depend on running statistics, so each
+    backward below sees the graph its own forward would have built. ``timings`` gets
+    ``loss_pass`` (the forward, the cross-entropy backward and grasp's Hessian pass) and
+    ``jacov`` (the input-gradient backward and the eigenvalues).
     """
+    t0 = time.perf_counter()
     layers = _weighted_layers(net)
     weights = [m.weight for m in layers]
-    handles = []
+    module_hooks = []
+    grad_hooks: list[torch.utils.hooks.RemovableHandle] = []
     kernel = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64, device=x.device)
     fisher_terms: list[torch.Tensor] = []
 
@@ -98,7 +117,7 @@ def _loss_pass(net: NB201Network, x: torch.Tensor, y: torch.Tensor, names: set[s
             agree = 2.0 * (codes @ codes.t()).to(torch.float64) + codes.shape[1] - sums[:, None] - sums[None, :]
             kernel = kernel + agree
 
-        handles += [m.register_forward_hook(relu_hook) for m in net.modules() if isinstance(m, nn.ReLU)]
+        module_hooks += [m.register_forward_hook(relu_hook) for m in net.modules() if isinstance(m, nn.ReLU)]
 
     if "fisher" in names:
         def fisher_hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
@@ -109,18 +128,20 @@ def _loss_pass(net: NB201Network, x: torch.Tensor, y: torch.Tensor, names: set[s
                 g_nk = (act * grad).sum(dim=tuple(range(2, act.dim()))) if act.dim() > 2 else act * grad
                 fisher_terms.append(0.5 * g_nk.pow(2).mean(0).abs().sum() * fan_in)
 
-            output.register_hook(on_grad)
+            grad_hooks.append(output.register_hook(on_grad))
 
-        handles += [m.register_forward_hook(fisher_hook) for m in layers]
+        module_hooks += [m.register_forward_hook(fisher_hook) for m in layers]
 
+    backward = names - {"nwot", "jacov"}
+    x = x.clone().requires_grad_("jacov" in names)
     try:
         logits = net(x)
-        if names == {"nwot"}:  # NASWOT needs the forward pass only
-            grads: Sequence[torch.Tensor | None] = ()
-        else:
-            grads = torch.autograd.grad(F.cross_entropy(logits, y), weights, allow_unused=True)
+        grads: Sequence[torch.Tensor | None] = ()
+        if backward:
+            loss = F.cross_entropy(logits, y)
+            grads = torch.autograd.grad(loss, weights, allow_unused=True, retain_graph=bool(names & {"jacov", "grasp"}))
     finally:
-        for handle in handles:
+        for handle in module_hooks + grad_hooks:  # fisher reads the cross-entropy gradients only
             handle.remove()
 
     out: dict[str, float] = {}
@@ -134,27 +155,19 @@ def _loss_pass(net: NB201Network, x: torch.Tensor, y: torch.Tensor, names: set[s
         out["nwot"] = float(torch.linalg.slogdet(kernel)[1])
     if "grasp" in names:
         # GraSP: Hg by differentiating g_detached . grad_f; score = sum(-theta * Hg).
-        loss = F.cross_entropy(net(x), y)
         grad_f = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
         z = sum((g.detach() * gf).sum() for g, gf in zip(grads, grad_f) if g is not None and gf is not None)
-        hg = torch.autograd.grad(z, weights, allow_unused=True)
+        hg = torch.autograd.grad(z, weights, allow_unused=True, retain_graph="jacov" in names)
         out["grasp"] = float(sum((-w.detach() * h).sum() for w, h in zip(weights, hg) if h is not None))
+    if "jacov" in names:
+        t1 = time.perf_counter()
+        timings("loss_pass", t1 - t0)
+        (jacob,) = torch.autograd.grad(logits, x, grad_outputs=torch.ones_like(logits))
+        out["jacov"] = _jacov_score(jacob)
+        timings("jacov", time.perf_counter() - t1)
+    else:
+        timings("loss_pass", time.perf_counter() - t0)
     return out
-
-
-def _jacov(net: NB201Network, x: torch.Tensor) -> float:
-    """Jacobian covariance (Mellor et al. v1), NASLib's variant with k = 1e-5."""
-    x = x.clone().requires_grad_(True)
-    logits = net(x)
-    (jacob,) = torch.autograd.grad(logits, x, grad_outputs=torch.ones_like(logits))
-    jacob = jacob.flatten(1).to(torch.float64).cpu().numpy()
-    with np.errstate(all="ignore"):
-        corrs = np.corrcoef(jacob)
-        if not np.all(np.isfinite(corrs)):
-            return float("nan")
-        eig = np.linalg.eigvalsh(corrs)
-        k = 1e-5
-        return float(-np.sum(np.log(eig + k) + 1.0 / (eig + k)))
 
 
 def _no_bn(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -234,11 +247,14 @@ def compute_proxies(
     if not wanted:
         return {n: out[n] for n in names}
 
+    def record(group: str, seconds: float) -> None:
+        if timings is not None:
+            timings[group] = timings.get(group, 0.0) + seconds
+
     def timed(group: str, fn: Callable[[], object]) -> object:
         t0 = time.perf_counter()
         result = fn()
-        if timings is not None:
-            timings[group] = timings.get(group, 0.0) + time.perf_counter() - t0
+        record(group, time.perf_counter() - t0)
         return result
 
     net = build_network(cell, dataset, seed=seed).to(device).train()
@@ -247,10 +263,8 @@ def compute_proxies(
     if "synflow" in wanted:
         raw = timed("synflow", lambda: _synflow(net, shape.resolution, device))
         out["synflow"] = math.log(raw) if raw > 0 else (0.0 if raw == 0 else -math.log(-raw))
-    if wanted & _LOSS_PASS:
-        out.update(timed("loss_pass", lambda: _loss_pass(net, x, y, wanted & _LOSS_PASS)))
-    if "jacov" in wanted:
-        out["jacov"] = timed("jacov", lambda: _jacov(net, x))
+    if wanted & _BATCH_PASS:
+        out.update(_batch_pass(net, x, y, wanted & _BATCH_PASS, record))
     if "zen" in wanted:
         batch_shape = (batch_size, 3, shape.resolution, shape.resolution)
         out["zen"] = timed("zen", lambda: _zen(net, batch_shape, seed, device))

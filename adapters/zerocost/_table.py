@@ -149,13 +149,19 @@ def run_job(
     cells: Sequence[int] | None = None,
     limit: int | None = None,
     deadline_s: float | None = None,
+    shard: tuple[int, int] = (0, 1),
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Compute ``proxies`` for cells (default: :func:`cell_order`) that lack them; return cells done now.
 
     Rows carry their settings; a checkpoint written with other settings is refused, so one
-    table never mixes seeds, batch sizes or proxy definitions.
+    table never mixes seeds, batch sizes or proxy definitions. ``shard=(k, n)`` takes every
+    n-th cell of the order from the k-th on (and its share of ``limit``), so n processes split
+    the work without overlap; they may share one checkpoint, as each row is one ``O_APPEND`` write.
     """
+    k, n = shard
+    if not 0 <= k < n:
+        raise ValueError(f"shard {k}/{n}: need 0 <= k < n")
     proxies = [p for p in proxies if p in TORCH_PROXIES]
     settings = _settings(dataset, seed, batch_size, batch_kind, device)
     _drop_torn_tail(checkpoint)
@@ -166,9 +172,10 @@ def run_job(
                 raise ValueError(f"{checkpoint} was made with {key}={row['settings'][key]!r}, not {settings[key]!r}")
         done.setdefault(row["index"], set()).update(row["values"])
     order = cell_order() if cells is None else cells
-    todo = [int(i) for i in order if not set(proxies) <= done.get(int(i), set())]
+    # Shards own fixed positions of the order, so a shard that starts late still splits cleanly.
+    todo = [int(i) for i in order[k::n] if not set(proxies) <= done.get(int(i), set())]
     if limit is not None:
-        todo = todo[:limit]
+        todo = todo[: limit // n + (k < limit % n)]
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     count = 0
