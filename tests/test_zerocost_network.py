@@ -9,7 +9,7 @@ from torch import nn
 
 from adapters import NUM_CELLS, Cell, from_naslib
 from adapters.zerocost import NET_SHAPES, NB201Network, build_network, flop_count, flop_counts, param_count, param_counts
-from adapters.zerocost._network import InferCell
+from adapters.zerocost._network import AvgPool3x3, InferCell
 from adapters.zerocost._counts import ONE_CONV_PARAMS, find_model_size_exceptions, model_size_exceptions
 
 from conftest import shared_table
@@ -139,3 +139,20 @@ def test_naslib_params_and_flops_agree():
         extra = np.array([v["flops"]["score"] for v in body[key].values()]) * 1e6 - flop_counts(dataset)[indices]
         rest = extra - 3 * elements * convs - 9 * elements * pools
         assert np.ptp(rest) < 1.0  # the same constant for every cell
+
+
+@pytest.mark.parametrize("shape", [(32, 16, 32, 32), (32, 64, 8, 8), (2, 3, 5, 7), (1, 1, 1, 1)])
+def test_avg_pool_3x3_is_bit_identical_to_torch(shape):
+    """The fast pool must not change a single bit of any proxy: outputs and gradients equal exactly."""
+    gen = torch.Generator().manual_seed(sum(shape))
+    x = torch.relu(torch.randn(shape, generator=gen)) * 1e3  # exact zeros and large values
+    grad = torch.randn(shape, generator=gen)
+    outs, grads = [], []
+    for pool in (nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False), AvgPool3x3()):
+        leaf = x.clone().requires_grad_()
+        out = pool(leaf)
+        out.backward(grad)
+        outs.append(out)
+        grads.append(leaf.grad)
+    assert torch.equal(outs[0], outs[1])
+    assert torch.equal(grads[0], grads[1])
