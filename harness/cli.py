@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -239,38 +241,19 @@ def _config_from_folder(out: Path):
     return RunConfig.from_dict(existing)
 
 
-def run_progress(config):
-    """A live bar: trials, simulated budget used and the incumbent's seed-mean valid_acc.
+@contextmanager
+def run_progress(config) -> Iterator[Callable[[int, float, float | None], None]]:
+    """A live bar: trials, simulated budget used and the incumbent's seed-mean valid_acc."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
-    It starts at the first trial, so input errors are reported before any bar is drawn.
-    """
-    from contextlib import contextmanager
+    from harness.progress import lazy_bar
 
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    @contextmanager
-    def bar():
-        progress = Progress(
-            TextColumn(f"{config.optimizer} on {config.dataset}"), BarColumn(),
-            TextColumn("{task.percentage:>5.1f}% of {task.fields[budget]}"),
-            TextColumn("trials {task.fields[trials]}"), TextColumn("incumbent {task.fields[inc]}"),
-            TimeElapsedColumn(), console=Console(stderr=True), transient=False,
-        )
-        task = progress.add_task("run", total=1.0, budget=str(config.budget), trials=0, inc="-")
-
-        def update(trials: int, fraction: float, incumbent: float | None) -> None:
-            if not progress.live.is_started:
-                progress.start()
-            progress.update(task, completed=fraction, trials=trials, inc=_fmt(incumbent))
-
-        try:
-            yield update
-        finally:
-            if progress.live.is_started:
-                progress.stop()
-
-    return bar()
+    columns = (TextColumn(f"{config.optimizer} on {config.dataset}"), BarColumn(),
+               TextColumn("{task.percentage:>5.1f}% of {task.fields[budget]}"),
+               TextColumn("trials {task.fields[trials]}"), TextColumn("incumbent {task.fields[inc]}"),
+               TimeElapsedColumn())
+    with lazy_bar(*columns, total=1.0, budget=str(config.budget), trials=0, inc="-") as bar:
+        yield lambda trials, fraction, incumbent: bar(completed=fraction, trials=trials, inc=_fmt(incumbent))
 
 
 @app.command("compare")

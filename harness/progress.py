@@ -1,46 +1,54 @@
-"""Progress bars that appear only for work that takes longer than a second."""
+"""Progress bars on stderr that start only when there is something to show.
+
+One helper, :func:`lazy_bar`, owns rich's start/stop; the two bars the CLI draws
+(counted work, and a run's budget) differ only in their columns and fields.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-__all__ = ["delayed_progress"]
+__all__ = ["lazy_bar", "delayed_progress"]
 
 
 @contextmanager
-def delayed_progress(description: str, *, delay_s: float = 1.0) -> Iterator:
-    """Yield a ``progress(done, total, desc)`` callback that draws a bar after ``delay_s``.
+def lazy_bar(*columns: ProgressColumn, delay_s: float = 0.0, **task: object) -> Iterator[Callable[..., None]]:
+    """Yield ``update(**fields)`` for one rich task; the bar starts at the first update after ``delay_s``.
 
-    Quick work stays silent; long work shows a bar on stderr.
+    Why lazily: quick work stays silent, and a command that fails on its input reports the
+    error before any bar is drawn. ``task`` holds the task's initial ``add_task`` arguments.
     """
     start = time.perf_counter()
-    bar: dict = {}
+    progress = Progress(*columns, console=Console(stderr=True), transient=False)
+    task_id = progress.add_task(**{"description": "", **task})
 
-    def update(done: int, total: int, desc: str = "") -> None:
-        if "progress" not in bar:
+    def update(**fields: object) -> None:
+        if not progress.live.is_started:
             if time.perf_counter() - start < delay_s:
                 return
-            progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                transient=False,
-                console=Console(stderr=True),
-            )
             progress.start()
-            bar["progress"] = progress
-            bar["task"] = progress.add_task(description, total=total)
-        bar["progress"].update(bar["task"], completed=done, total=total, description=f"{description} {desc}".strip())
+        progress.update(task_id, **fields)
 
     try:
         yield update
     finally:
-        if "progress" in bar:
-            bar["progress"].stop()
+        if progress.live.is_started:
+            progress.stop()
+
+
+@contextmanager
+def delayed_progress(description: str, *, delay_s: float = 1.0) -> Iterator[Callable[..., None]]:
+    """Yield a ``progress(done, total, desc)`` callback for counted work (imports, compare's runs)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with lazy_bar(*columns, delay_s=delay_s, description=description, total=None) as bar:
+
+        def update(done: int, total: int, desc: str = "") -> None:
+            bar(completed=done, total=total, description=f"{description} {desc}".strip())
+
+        yield update
