@@ -114,7 +114,7 @@ def _report(args: argparse.Namespace) -> None:
     table = load_table(args.dataset)
     accuracy = open_benchmark().lookup(np.arange(NUM_CELLS), args.dataset, "valid_acc")
     naslib = read_naslib_zc(Path(args.naslib), args.dataset) if args.naslib else None
-    print(markdown_table(quality_rows(table.columns, accuracy, naslib)))
+    print(markdown_table(quality_rows(table.columns, accuracy, naslib, args.dataset)))
 
 
 def main(argv: list[str] | None = None) -> None:

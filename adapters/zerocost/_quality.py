@@ -16,10 +16,41 @@ from scipy.stats import spearmanr
 from adapters._encodings import from_naslib
 from adapters.zerocost._proxies import PROXIES
 
-__all__ = ["spearman", "read_naslib_zc", "NASLIB_DATASETS", "quality_rows", "markdown_table"]
+__all__ = ["spearman", "read_naslib_zc", "NASLIB_DATASETS", "PUBLISHED", "quality_rows", "markdown_table"]
 
 #: NASLib's dataset keys -> hpo2nas names (NASLib's "cifar10" is cifar10-valid's x-valid).
 NASLIB_DATASETS = {"cifar10": "cifar10-valid", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
+
+_PUBLISHED_PROXIES = ("synflow", "grad_norm", "snip", "grasp", "fisher", "jacov", "nwot", "zen", "params", "flops")
+
+#: Published Spearman rho on NB201 for the report's side-by-side columns (source -> dataset -> proxy).
+#:
+#: ``suite_zero``: NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 Datasets and
+#: Benchmarks, arXiv 2210.03230), Figure 2 (= Appendix Figure 6): rho with validation
+#: accuracy over 1,000 random cells per task, two decimals, read from the heatmap's labels in
+#: the text of the arXiv PDF. Its proxies are the NASLib code whose values the shared file holds.
+#: ``zc_nas``: Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS" (ICLR 2021), the
+#: output of the authors' ``notebooks/nasbench201_correlations.ipynb`` in zero-cost-nas
+#: ("Table 1"): |rho| with NB201's 200-epoch *test* accuracy (cifar10-valid's model on
+#: ori-test; x-test for the others) over all 15,625 cells. Only the proxies that paper has.
+PUBLISHED: dict[str, dict[str, dict[str, float]]] = {
+    "suite_zero": {
+        dataset: dict(zip(_PUBLISHED_PROXIES, values))
+        for dataset, values in {
+            "cifar10-valid": (0.73, 0.58, 0.58, 0.51, 0.50, 0.75, 0.77, 0.35, 0.72, 0.69),
+            "cifar100": (0.76, 0.63, 0.63, 0.54, 0.54, 0.71, 0.80, 0.35, 0.73, 0.71),
+            "ImageNet16-120": (0.75, 0.57, 0.57, 0.55, 0.48, 0.71, 0.77, 0.39, 0.69, 0.67),
+        }.items()
+    },
+    "zc_nas": {
+        dataset: dict(zip(_PUBLISHED_PROXIES[:6], values))
+        for dataset, values in {
+            "cifar10-valid": (0.737, 0.594, 0.596, 0.514, 0.360, 0.731),
+            "cifar100": (0.763, 0.637, 0.637, 0.547, 0.385, 0.704),
+            "ImageNet16-120": (0.751, 0.578, 0.578, 0.549, 0.327, 0.701),
+        }.items()
+    },
+}
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
@@ -55,9 +86,13 @@ def read_naslib_zc(path: Path, dataset: str) -> dict[str, np.ndarray]:
 
 
 def quality_rows(
-    columns: Mapping[str, np.ndarray], accuracy: np.ndarray, naslib: Mapping[str, np.ndarray] | None = None
+    columns: Mapping[str, np.ndarray],
+    accuracy: np.ndarray,
+    naslib: Mapping[str, np.ndarray] | None = None,
+    dataset: str | None = None,
 ) -> list[dict]:
-    """Per proxy: rho with accuracy on every computed cell, and beside NASLib on the shared cells."""
+    """Per proxy: rho with accuracy on every computed cell, beside NASLib on the shared cells
+    and, given ``dataset``, beside the published values (:data:`PUBLISHED`)."""
     rows = []
     shared_mask = None if naslib is None else np.isfinite(naslib.get("val_accuracy", np.full(len(accuracy), np.nan)))
     for name in PROXIES:
@@ -74,16 +109,19 @@ def quality_rows(
             row["rho_acc_naslib_shared"] = spearman(np.where(both, theirs, np.nan), accuracy)[0]
             row["rho_ours_naslib"] = spearman(np.where(both, ours, np.nan), theirs)[0]
             row["rho_acc_naslib_all"] = spearman(theirs, accuracy)[0]
+        for source, values in PUBLISHED.items():
+            if dataset is not None:
+                row[source] = values.get(dataset, {}).get(name)
         rows.append(row)
     return rows
 
 
 def markdown_table(rows: list[dict]) -> str:
     def f(value: object) -> str:
-        return "" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+        return "" if value is None else (f"{value:.3g}" if isinstance(value, float) else str(value))
 
     head = ("proxy", "cells", "rho_acc", "shared", "rho_acc_ours_shared", "rho_acc_naslib_shared", "rho_ours_naslib",
-            "rho_acc_naslib_all")
+            "rho_acc_naslib_all", *PUBLISHED)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(f(row.get(k)) for k in head) + " |" for row in rows]
     return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""The Spearman report: ours against accuracy, beside NASLib's values and the published ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adapters import NUM_CELLS
+from adapters.zerocost._quality import PUBLISHED, markdown_table, quality_rows, spearman
+
+
+def test_spearman_ignores_missing_pairs():
+    a = np.array([1.0, 2.0, np.nan, 4.0, 5.0])
+    b = np.array([10.0, 20.0, 30.0, np.nan, 40.0])
+    assert spearman(a, b) == (pytest.approx(1.0), 3)
+    assert np.isnan(spearman(a[:2], b[:2])[0])
+
+
+def test_rows_put_ours_beside_naslib_and_published():
+    rng = np.random.default_rng(0)
+    accuracy = rng.random(NUM_CELLS)
+    ours = {"synflow": accuracy + rng.random(NUM_CELLS), "zen": -accuracy}
+    naslib = {"synflow": np.full(NUM_CELLS, np.nan), "val_accuracy": np.full(NUM_CELLS, np.nan)}
+    shared = np.arange(0, NUM_CELLS, 20)
+    naslib["synflow"][shared] = accuracy[shared]  # NASLib's ranks cells perfectly on its cells
+    naslib["val_accuracy"][shared] = accuracy[shared]
+    ours["zen"][:100] = np.nan
+    rows = {row["proxy"]: row for row in quality_rows(ours, accuracy, naslib, "cifar100")}
+    assert rows["zen"]["cells"] == NUM_CELLS - 100 and rows["zen"]["rho_acc"] == pytest.approx(-1.0)
+    syn = rows["synflow"]
+    assert syn["shared"] == len(shared) and syn["rho_acc_naslib_shared"] == pytest.approx(1.0)
+    assert 0.5 < syn["rho_acc_ours_shared"] < 1.0 and syn["rho_ours_naslib"] == pytest.approx(syn["rho_acc_ours_shared"])
+    assert syn["suite_zero"] == PUBLISHED["suite_zero"]["cifar100"]["synflow"] == 0.76
+    assert rows["zen"]["zc_nas"] is None  # that paper has no zen
+    table = markdown_table(list(rows.values()))
+    assert "suite_zero" in table.splitlines()[0] and "| zen |" in table and "| 0.76 |" in table
+
+
+def test_published_values_cover_every_dataset_and_are_correlations():
+    for source, by_dataset in PUBLISHED.items():
+        assert set(by_dataset) == {"cifar10-valid", "cifar100", "ImageNet16-120"}, source
+        assert all(0.0 < rho < 1.0 for values in by_dataset.values() for rho in values.values())
