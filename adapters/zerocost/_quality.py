@@ -118,7 +118,7 @@ def quality_rows(
 
 def markdown_table(rows: list[dict]) -> str:
     def f(value: object) -> str:
-        return "" if value is None else (f"{value:.3g}" if isinstance(value, float) else str(value))
+        return "" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
 
     head = ("proxy", "cells", "rho_acc", "shared", "rho_acc_ours_shared", "rho_acc_naslib_shared", "rho_ours_naslib",
             "rho_acc_naslib_all", *PUBLISHED)
