@@ -70,3 +70,17 @@ def test_shards_split_the_cells_without_overlap(tmp_path):
     assert sorted(indices) == sorted(int(i) for i in cell_order()[:5])
     with pytest.raises(ValueError, match="shard"):
         run_job("ImageNet16-120", ["synflow"], checkpoint, shard=(2, 2))
+
+
+def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
+    checkpoint = tmp_path / "c.jsonl"
+    settings = {"dataset": "ImageNet16-120", "seed": 0, "batch_size": 32, "batch_kind": "patches", "device": "cpu"}
+    row = {"index": 7, "values": {"nwot": float("-inf")}, "seconds": {}, "settings": settings}
+    checkpoint.write_text(json.dumps(row) + "\n")
+    with pytest.raises(ValueError, match=r"nwot is infinite for cells \[7\]"):
+        pack_table("ImageNet16-120", [checkpoint], out=tmp_path / "t.npz")
+    assert not (tmp_path / "t.npz").exists()
+    with checkpoint.open("a") as fh:
+        fh.write(json.dumps({**row, "values": {"nwot": -1e8}}) + "\n")
+    table = load_table("ImageNet16-120", pack_table("ImageNet16-120", [checkpoint], out=tmp_path / "t.npz"))
+    assert table.values("nwot")[7] == -1e8

@@ -213,6 +213,10 @@ def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = Non
                 seconds.setdefault(group, []).append(s)
             if row["settings"] not in settings:
                 settings.append(row["settings"])
+    for name, column in columns.items():
+        infinite = np.flatnonzero(np.isinf(column))
+        if len(infinite):  # compute_proxies maps non-finite scores to -1e8, so this row is not its output
+            raise ValueError(f"{name} is infinite for cells {infinite[:5].tolist()}: recompute them (later rows win)")
     keys = {(s["seed"], s["batch_size"], s["batch_kind"]) for s in settings}
     if len(keys) > 1:
         raise ValueError(f"checkpoints mix seeds/batch settings {sorted(keys)}; one table needs one setting")
