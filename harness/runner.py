@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,11 +160,8 @@ def run_trials(
         if target not in on_axis:
             raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
         recorded = replay[len(trials)] if len(trials) < len(replay) else None
-        if recorded is not None and (recorded["index"] != index or recorded["fidelity_asked"] != target):
-            raise BadInputError(
-                f"resume diverged at trial {len(trials)}: {optimizer.name} asked for cell {index} at {target}, "
-                f"the record has cell {recorded['index']} at {recorded['fidelity_asked']}; the optimizer is not deterministic"
-            )
+        if recorded is not None:
+            _check_replay(recorded, optimizer.name, len(trials), index, target)
 
         # Data seed: continue on the same seed when continuing training, otherwise a fresh draw.
         previous = trained.get(index) if config.continue_promotions else None
@@ -183,17 +180,12 @@ def run_trials(
         status, stop_fid, observed, observed_test = "ok", target, first.valid_acc, first.test_acc
         wall_extra = 0.0
         if suggestion.intermediate:
-            for epoch in fidelity_space.values:
-                if epoch <= start_fid or epoch > target:
-                    continue
-                value = benchmark.query(index, dataset, epoch, data_seed).valid_acc
-                t1 = time.perf_counter()
-                prune = optimizer.report(suggestion, epoch, value)
-                wall_extra += time.perf_counter() - t1
-                if prune and epoch < target:
-                    status, stop_fid, observed = "pruned", epoch, value
-                    observed_test = benchmark.query(index, dataset, epoch, data_seed).test_acc
-                    break
+            pruned_at, wall_extra = _watch_epochs(optimizer, benchmark, suggestion, dataset, fidelity_space.values,
+                                                  start_fid, target, data_seed)
+            if pruned_at is not None:
+                status, stop_fid = "pruned", pruned_at
+                result = benchmark.query(index, dataset, pruned_at, data_seed)
+                observed, observed_test = result.valid_acc, result.test_acc
         cost_s = full_cost_s
         if stop_fid != target:
             cost_s = cost_to(index, stop_fid, data_seed) - start_cost + suggestion.extra_cost_s
@@ -253,6 +245,37 @@ def run_trials(
     folder.save_trials(trials)
     return RunResult(folder=folder.path, trials=trials, budget_used=used)
 
+
+def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:
+    """Refuse a resume whose optimizer asks for something else than the record says it asked."""
+    if recorded["index"] != index or recorded["fidelity_asked"] != target:
+        raise BadInputError(
+            f"resume diverged at trial {trial}: {name} asked for cell {index} at {target}, the record has "
+            f"cell {recorded['index']} at {recorded['fidelity_asked']}; the optimizer is not deterministic"
+        )
+
+
+def _watch_epochs(
+    optimizer: Optimizer, benchmark: Benchmark, suggestion: Suggestion, dataset: str, axis: Sequence[int],
+    start_fid: int, target: int, data_seed: Any,
+) -> tuple[int | None, float]:
+    """Report each epoch's validation accuracy to a pruning optimizer; where it stopped, and its wall time.
+
+    Only epochs this trial trains (after ``start_fid``, up to ``target``) are reported; a
+    prune at ``target`` itself changes nothing, the trial has finished.
+    """
+    wall = 0.0
+    index = suggestion.cell.index
+    for epoch in axis:
+        if epoch <= start_fid or epoch > target:
+            continue
+        value = benchmark.query(index, dataset, epoch, data_seed).valid_acc
+        t0 = time.perf_counter()
+        prune = optimizer.report(suggestion, epoch, value)
+        wall += time.perf_counter() - t0
+        if prune and epoch < target:
+            return epoch, wall
+    return None, wall
 
 
 def execute_run(
