@@ -99,3 +99,15 @@ def test_proxy_time_charged_only_when_asked(tmp_path):
     assert proxy_s > 0
     assert charged[0]["cost_s"] == pytest.approx(plain[0]["cost_s"] + proxy_s)
     assert [t["cost_s"] for t in charged[1:]] == [t["cost_s"] for t in plain[1:]]
+
+
+def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_path):
+    from adapters.optimizers._zerocost import zero_cost_top_cells
+
+    options = {"zc_initial": 3, "zc_proxies": "synflow,params", "n_initial": 2}
+    config = RunConfig(optimizer="smac-hpo", dataset="cifar10-valid", budget=Budget.parse("5evals"), seed=0,
+                       options=options)
+    trials = execute_run(config, tmp_path / "smac").trials
+    top, names = zero_cost_top_cells(3, 0, "cifar10-valid", "synflow,params")
+    assert names == ("synflow", "params")
+    assert set(top) <= {t["index"] for t in trials}

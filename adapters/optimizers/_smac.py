@@ -57,11 +57,13 @@ class SmacOptimizer(OptimizerBase):
 
     ``n_initial`` is the number of initial-design configurations (at most n_trials); 0 keeps
     SMAC's default: 10 per hyperparameter (8 for the GP), at most a quarter of n_trials.
-    ``zc_initial`` > 0 adds that many top zero-cost cells (equal-weight score over the shipped
-    proxy table, one per isomorphism class) to the initial design: a zero-cost warm start.
+    ``zc_initial`` > 0 adds that many top zero-cost cells (equal-weight score of ``zc_proxies``
+    over the shipped proxy table, one per isomorphism class) to the initial design: a zero-cost
+    warm start. ``zc_proxies`` is a comma-separated list, or "auto" for every proxy all cells have.
     """
 
-    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0, "zc_initial": 0, "zc_dataset": "cifar10-valid"}
+    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0, "zc_initial": 0, "zc_dataset": "cifar10-valid",
+                                          "zc_proxies": "auto"}
     facade_name: ClassVar[str] = ""
 
     def validate(self) -> None:
@@ -82,7 +84,8 @@ class SmacOptimizer(OptimizerBase):
         if self.options["zc_initial"]:
             from adapters.optimizers._zerocost import zero_cost_top_cells
 
-            cells, _ = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, self.options["zc_dataset"], "auto")
+            cells, _ = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, self.options["zc_dataset"],
+                                           self.options["zc_proxies"])
             kwargs["additional_configs"] = [to_configuration(Cell.from_index(i), scenario.configspace) for i in cells]
         return {"initial_design": facade.get_initial_design(scenario, **kwargs)} if kwargs else {}
 
