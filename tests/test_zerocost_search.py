@@ -111,3 +111,15 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
     top, names = zero_cost_top_cells(3, 0, "cifar10-valid", "synflow,params")
     assert names == ("synflow", "params")
     assert set(top) <= {t["index"] for t in trials}
+
+
+def test_weighting_command_prints_a_labelled_offline_table(capsys):
+    from adapters.zerocost.__main__ import main
+
+    main(["weighting", "--proxies", "synflow,params", "--fit", "20", "--seeds", "2"])
+    out = capsys.readouterr().out
+    assert out.startswith("OFFLINE ANALYSIS")
+    row = [line for line in out.splitlines() if line.startswith("| synflow, params (15,625) | 20 |")]
+    assert len(row) == 1
+    weighted = float(row[0].split("|")[3].split()[0])
+    assert 0.6 < weighted < 0.9  # synflow and params each rank cells at about 0.7

@@ -4,6 +4,7 @@
     python -m adapters.zerocost pack --dataset cifar10-valid results/zerocost/c10.jsonl
     python -m adapters.zerocost verify --dataset cifar10-valid --sample 5
     python -m adapters.zerocost report --dataset cifar10-valid --naslib ../shared/data/nb201/naslib_zc_nasbench201.json
+    python -m adapters.zerocost weighting --proxies synflow,nwot,jacov,params --fit 20,100   # offline analysis
     python -m adapters.zerocost exceptions      # regenerate adapters/data/model_size_exceptions.json
 """
 
@@ -117,6 +118,31 @@ def _report(args: argparse.Namespace) -> None:
     print(markdown_table(quality_rows(table.columns, accuracy, naslib, args.dataset)))
 
 
+def _weighting(args: argparse.Namespace) -> None:
+    """OFFLINE ANALYSIS: held-out rho of the fitted weighting, over seeds, for each proxy set and fit size."""
+    from benchmarks import open_benchmark
+
+    from adapters import NUM_CELLS
+    from adapters.zerocost._table import load_table
+    from adapters.zerocost._weighting import full_coverage, heldout_weighting
+
+    table = load_table(args.dataset)
+    accuracy = open_benchmark().lookup(np.arange(NUM_CELLS), args.dataset, "valid_acc")
+    print("OFFLINE ANALYSIS (weights fitted on a seeded sample of cells, rho on the rest; not what runs do)\n")
+    print("Each rho is on the held-out cells, averaged over the seeds (sd of the weighted one).\n")
+    print("| proxies (cells) | n fit | weighted, mean (sd) | equal weights | best single |\n|---|---|---|---|---|")
+    for group in args.proxies:
+        names = full_coverage(table) if group == "auto" else group.split(",")
+        for n_fit in (int(n) for n in args.fit.split(",")):
+            runs = [heldout_weighting(table, accuracy, names, n_fit, seed) for seed in range(args.seeds)]
+            weighted = np.array([r["rho_weighted"] for r in runs])
+            equal = np.mean([r["rho_equal_weights"] for r in runs])
+            single = np.mean([max(r["rho_single"].values()) for r in runs])
+            cells = runs[0]["n_fit"] + runs[0]["n_test"]
+            print(f"| {', '.join(runs[0]['proxies'])} ({cells:,}) | {n_fit} | {weighted.mean():.3f} ({weighted.std():.3f}) "
+                  f"| {equal:.3f} | {single:.3f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m adapters.zerocost", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True)
@@ -150,6 +176,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dataset", default="cifar10-valid")
     p.add_argument("--naslib", default=None, help="path to naslib_zc_nasbench201.json")
     p.set_defaults(func=_report)
+    p = sub.add_parser("weighting", help="offline analysis: held-out rho of the fitted proxy weighting")
+    p.add_argument("--dataset", default="cifar10-valid")
+    p.add_argument("--proxies", nargs="+", default=["auto"], help="comma-separated proxy sets ('auto': full coverage)")
+    p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted cells")
+    p.add_argument("--seeds", type=int, default=10)
+    p.set_defaults(func=_weighting)
     p = sub.add_parser("exceptions", help="regenerate the list of cells whose table model_size is off")
     p.set_defaults(func=_exceptions)
     args = parser.parse_args(argv)
