@@ -107,3 +107,9 @@ def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert {d: table_path(d).read_bytes() for d in DATASETS} == before
     assert list(tmp_path.iterdir()) == []
+
+
+def test_job_skips_cells_the_shipped_table_has(tmp_path):
+    """A fresh checkpoint does not redo what ships: synflow covers every cifar10-valid cell."""
+    assert run_job("cifar10-valid", ["synflow"], tmp_path / "c.jsonl", limit=2) == 0
+    assert run_job("cifar10-valid", ["synflow"], tmp_path / "c.jsonl", batch_size=4, limit=1) == 1  # other settings
