@@ -90,6 +90,7 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
     ("argv", "message"),
     [
         (["compute", "--proxies", "params", "--checkpoint", "{tmp}/c.jsonl"], "not torch proxies"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--shard", "1of2"], "expected K/N"),
         (["pack", "--dataset", "ImageNet16-120", "{tmp}/missing.jsonl"], "no checkpoint"),
         (["pack", "--dataset", "cifar10-valid"], "would lose cells"),
         (["weighting", "--proxies", "synflow,nope"], "unknown proxies"),

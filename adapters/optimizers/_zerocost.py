@@ -28,10 +28,6 @@ from harness.types import BadInputError
 
 __all__ = ["ZeroCostSearch", "ZeroCostWarmRE"]
 
-_PROXY_GROUP = {"grad_norm": "loss_pass", "snip": "loss_pass", "fisher": "loss_pass", "nwot": "loss_pass",
-                "grasp": "loss_pass"}
-
-
 def _scorer(dataset: str, proxies: str, ridge: float):
     """The table's ProxyScorer for ``proxies`` ("auto": every proxy all cells have)."""
     from adapters.zerocost._table import load_table
@@ -53,8 +49,10 @@ def _scorer(dataset: str, proxies: str, ridge: float):
 
 def _proxy_cost_s(table, names: tuple[str, ...], cells: int) -> float:
     """What computing ``names`` for ``cells`` cells would take at the table's measured speed."""
+    from adapters.zerocost._proxies import timing_group
+
     seconds = table.meta.get("mean_seconds_per_cell", {})
-    groups = {_PROXY_GROUP.get(n, n) for n in names}
+    groups = {timing_group(n) for n in names}
     return cells * sum(seconds.get(g, 0.0) for g in groups)
 
 

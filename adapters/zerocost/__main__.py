@@ -62,7 +62,7 @@ def _shard(text: str) -> tuple[int, int]:
     try:
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
-        raise SystemExit(f"--shard {text!r}: expected K/N, e.g. 0/2") from None
+        raise ValueError(f"--shard {text!r}: expected K/N, e.g. 0/2") from None
     return k, n
 
 

@@ -65,6 +65,14 @@ DATA_FREE: frozenset[str] = frozenset({"synflow", "zen", "params", "flops"})
 
 #: Proxies computed from one shared forward pass on the fixed batch.
 _BATCH_PASS = frozenset({"grad_norm", "snip", "fisher", "nwot", "grasp", "jacov"})
+
+
+def timing_group(name: str) -> str:
+    """The ``timings`` key a proxy's time is recorded under (the table's ``mean_seconds_per_cell``).
+
+    jacov's backward is timed on its own; the other batch proxies share ``loss_pass``.
+    """
+    return "loss_pass" if name in _BATCH_PASS and name != "jacov" else name
 _FAILED = -1e8  # NASLib's value for NaN/inf scores
 
 
