@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from adapters import NUM_CELLS, Cell, from_naslib
-from adapters.zerocost import NET_SHAPES, NB201Network, build_network, flop_count, flop_counts, param_count, param_counts
-from adapters.zerocost._network import AvgPool3x3, InferCell
+from adapters.zerocost import NET_SHAPES, build_network, flop_count, flop_counts, param_count, param_counts
+from adapters.zerocost._network import AvgPool3x3, InferCell, built_param_count
 from adapters.zerocost._counts import ONE_CONV_PARAMS, find_model_size_exceptions, model_size_exceptions
 
 from conftest import shared_table
@@ -18,12 +18,6 @@ DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _built_params(cell: Cell, num_classes: int) -> int:
-    with torch.device("meta"):  # shapes only: no init cost
-        net = NB201Network(cell, num_classes)
-    return sum(p.numel() for p in net.parameters())
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
@@ -52,10 +46,10 @@ def test_closed_form_params_match_built_networks():
     sample = np.random.default_rng(0).choice(NUM_CELLS, 12, replace=False).tolist() + [6111, 0]
     for index in sample:
         cell = Cell.from_index(int(index))
-        assert _built_params(cell, 10) == param_count(cell, 10), cell
+        assert built_param_count(cell, 10) == param_count(cell, 10), cell
     for num_classes in (100, 120):
         cell = Cell.from_index(int(sample[0]))
-        assert _built_params(cell, num_classes) == param_count(cell, num_classes)
+        assert built_param_count(cell, num_classes) == param_count(cell, num_classes)
 
 
 def test_closed_form_params_match_built_cells_of_every_exception():
@@ -64,7 +58,7 @@ def test_closed_form_params_match_built_cells_of_every_exception():
     Building the three stage cells instead of whole networks keeps this fast; the whole-network
     test above checks that the network is exactly those parts.
     """
-    fixed = _built_params(Cell.from_op_names(["none"] * 6), 10)
+    fixed = built_param_count(Cell.from_op_names(["none"] * 6), 10)
     for index in model_size_exceptions():
         cell = Cell.from_index(index)
         with torch.device("meta"):

@@ -204,3 +204,15 @@ def build_network(cell: Cell, dataset: str = "cifar10-valid", *, seed: int | Non
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return NB201Network(cell, shape.num_classes)
+
+
+def built_param_count(cell: Cell, num_classes: int = 10) -> int:
+    """Trainable parameters of the real module tree, built on torch's meta device.
+
+    Why: the closed form (``param_count``) is what the table check uses; this counts what
+    ``NB201Network`` actually allocates, so the closed form can be checked against it cell by cell.
+    Meta tensors have shapes only, so no initialisation is paid.
+    """
+    with torch.device("meta"):
+        net = NB201Network(cell, num_classes)
+    return sum(p.numel() for p in net.parameters())
