@@ -59,6 +59,31 @@ def test_job_resumes_and_packs(tmp_path):
     assert len(table.values("params")) == NUM_CELLS
 
 
+def test_pack_merges_onto_the_existing_table_unless_replace(tmp_path):
+    """A fresh machine's checkpoint holds only its own cells; packing it must keep the earlier ones."""
+    first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "t.npz"
+    run_job("ImageNet16-120", ["synflow"], first, batch_size=4, limit=2)
+    pack_table("ImageNet16-120", [first], out=out)
+    run_job("ImageNet16-120", ["synflow"], second, batch_size=4, cells=cell_order()[2:5])
+    merged = load_table("ImageNet16-120", pack_table("ImageNet16-120", [second], out=out))
+    assert np.flatnonzero(merged.has("synflow")).tolist() == sorted(cell_order()[:5].tolist())
+    rows = [json.loads(line) for path in (first, second) for line in path.read_text().splitlines()]
+    timed = {r["index"]: r["seconds"]["synflow"] for r in rows}
+    assert np.flatnonzero(~np.isnan(merged.seconds["synflow"])).tolist() == sorted(timed)
+    mean = merged.meta["mean_seconds_per_cell"]["synflow"]
+    assert mean == pytest.approx(np.mean(list(timed.values())), rel=1e-6)
+    again = load_table("ImageNet16-120", pack_table("ImageNet16-120", [second], out=out))  # idempotent
+    assert again.meta["mean_seconds_per_cell"]["synflow"] == pytest.approx(mean, rel=1e-6)
+    with pytest.raises(ValueError, match="would lose cells"):
+        pack_table("ImageNet16-120", [second], out=out, replace=True)
+    assert load_table("ImageNet16-120", out).meta["cells_per_proxy"]["synflow"] == 5  # untouched
+    replaced = load_table("ImageNet16-120", pack_table("ImageNet16-120", [second], out=out, replace=True, force=True))
+    assert replaced.meta["cells_per_proxy"]["synflow"] == 3
+    run_job("ImageNet16-120", ["synflow"], tmp_path / "c.jsonl", batch_size=8, limit=1)
+    with pytest.raises(ValueError, match="mix seeds/batch settings"):
+        pack_table("ImageNet16-120", [tmp_path / "c.jsonl"], out=out)
+
+
 def test_shards_split_the_cells_without_overlap(tmp_path):
     """Two shard processes started together on one checkpoint do each cell of the limit once."""
     checkpoint = tmp_path / "c.jsonl"
@@ -92,7 +117,7 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
         (["compute", "--proxies", "params", "--checkpoint", "{tmp}/c.jsonl"], "not torch proxies"),
         (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--shard", "1of2"], "expected K/N"),
         (["pack", "--dataset", "ImageNet16-120", "{tmp}/missing.jsonl"], "no checkpoint"),
-        (["pack", "--dataset", "cifar10-valid"], "would lose cells"),
+        (["pack", "--replace", "--dataset", "cifar10-valid"], "would lose cells"),
         (["weighting", "--proxies", "synflow,nope"], "unknown proxies"),
     ],
 )

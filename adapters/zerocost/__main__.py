@@ -116,7 +116,7 @@ def _compute(args: argparse.Namespace) -> None:
 def _pack(args: argparse.Namespace) -> None:
     from adapters.zerocost._table import load_table, pack_table
 
-    path = pack_table(args.dataset, [Path(p) for p in args.checkpoints], force=args.force)
+    path = pack_table(args.dataset, [Path(p) for p in args.checkpoints], replace=args.replace, force=args.force)
     meta = load_table(args.dataset).meta
     print(f"{path} ({path.stat().st_size / 1e6:.2f} MB): {meta['cells_per_proxy']}")
 
@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_compute)
     p = sub.add_parser("pack", help="write adapters/data/zerocost_<dataset>.npz from checkpoints")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
-    p.add_argument("--force", action="store_true", help="replace a shipped table even if it loses cells")
+    p.add_argument("--replace", action="store_true", help="build from the checkpoints alone, not onto the shipped table")
+    p.add_argument("--force", action="store_true", help="with --replace: write the table even if it loses cells")
     p.add_argument("checkpoints", nargs="*")
     p.set_defaults(func=_pack)
     p = sub.add_parser("verify", help="recompute a random sample of the shipped table")

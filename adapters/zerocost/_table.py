@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -29,7 +29,7 @@ from adapters._cell import NUM_CELLS, Cell
 from adapters.zerocost._counts import flop_counts, param_counts
 from adapters.zerocost._network import NET_SHAPES
 from adapters.zerocost._batch import DEFAULT_BATCH, DEFAULT_BATCH_KIND
-from adapters.zerocost._proxies import ANALYTIC_PROXIES, PROXIES, TORCH_PROXIES, compute_proxies
+from adapters.zerocost._proxies import ANALYTIC_PROXIES, PROXIES, TORCH_PROXIES, compute_proxies, timing_group
 
 __all__ = [
     "ZeroCostTable",
@@ -61,6 +61,8 @@ class ZeroCostTable:
     dataset: str
     columns: dict[str, np.ndarray]
     meta: dict
+    #: Timing group -> each cell's measured seconds (its latest row), NaN where not recorded per cell.
+    seconds: dict[str, np.ndarray] = field(default_factory=dict)
 
     def values(self, name: str) -> np.ndarray:
         return self.columns[name]
@@ -89,9 +91,10 @@ def load_table(dataset: str = "cifar10-valid", path: Path | None = None) -> Zero
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         columns = {name: np.asarray(data[name]) for name in meta["proxies"]}
-    for column in columns.values():
+        seconds = {group: np.asarray(data[f"seconds_{group}"]) for group in meta.get("timed_groups", [])}
+    for column in [*columns.values(), *seconds.values()]:
         column.setflags(write=False)
-    return ZeroCostTable(dataset, columns, meta)
+    return ZeroCostTable(dataset, columns, meta, seconds)
 
 
 def cell_order(seed: int = ORDER_SEED) -> np.ndarray:
@@ -205,21 +208,61 @@ def run_job(
     return count
 
 
-def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = None, *, force: bool = False) -> Path:
+def _untracked_seconds(table: ZeroCostTable) -> dict[str, list[float]]:
+    """Group -> [total seconds, rows] of timings a table holds only as means, not per cell.
+
+    Tables packed before per-cell timings existed kept only ``mean_seconds_per_cell``; their
+    job timed one row per cell of each group's proxies, which is the count assumed for them.
+    Carrying this aggregate unchanged keeps repacking idempotent.
+    """
+    if "seconds_untracked" in table.meta:
+        return {group: list(pair) for group, pair in table.meta["seconds_untracked"].items()}
+    cells = table.meta["cells_per_proxy"]
+    out = {}
+    for group, mean in table.meta["mean_seconds_per_cell"].items():
+        rows = max(n for name, n in cells.items() if timing_group(name) == group)
+        out[group] = [mean * rows, rows]
+    return out
+
+
+def _mean_seconds(seconds: dict[str, np.ndarray], untracked: dict[str, list[float]]) -> dict[str, float]:
+    means = {}
+    for group in sorted(set(seconds) | set(untracked)):
+        column = seconds.get(group, np.empty(0))
+        total, rows = untracked.get(group, (0.0, 0))
+        timed = column[~np.isnan(column)]
+        means[group] = float((total + timed.sum()) / (rows + len(timed)))
+    return means
+
+
+def pack_table(
+    dataset: str, checkpoints: Iterable[Path], out: Path | None = None, *, replace: bool = False, force: bool = False
+) -> Path:
     """Write the table from checkpoints (later rows win) plus the closed-form columns, atomically.
 
-    Refuses, unless ``force``, to replace a table that has a proxy for more cells than the new
-    one would: packing the wrong checkpoint must not throw computed values away.
+    By default the rows are merged onto the table already at ``out`` (the shipped one), so a
+    fresh machine, whose checkpoint holds only what it computed, ships its cells without
+    dropping earlier ones. ``replace`` builds from the checkpoints alone; then it refuses,
+    unless ``force``, to write a table with a proxy for fewer cells than before: packing the
+    wrong checkpoint must not throw computed values away.
     """
     checkpoints = [Path(path) for path in checkpoints]
     missing = [str(path) for path in checkpoints if not path.is_file()]
     if missing:
         raise FileNotFoundError(f"no checkpoint {', '.join(missing)}")
+    out = out or table_path(dataset)
+    base = load_table(dataset, out) if out.exists() and not replace else None
     columns = {name: np.full(NUM_CELLS, np.nan) for name in PROXIES}
+    seconds: dict[str, np.ndarray] = {}
+    untracked: dict[str, list[float]] = {}
+    settings: list[dict] = []
+    if base is not None:
+        columns.update({name: base.values(name).copy() for name in TORCH_PROXIES})
+        seconds = {group: column.copy() for group, column in base.seconds.items()}
+        untracked = _untracked_seconds(base)
+        settings = list(base.meta["made_with"])
     columns["params"] = param_counts(NET_SHAPES[dataset].num_classes).astype(np.float64)
     columns["flops"] = flop_counts(dataset).astype(np.float64)
-    seconds: dict[str, list[float]] = {}
-    settings: list[dict] = []
     for path in checkpoints:
         for row in _read_checkpoint(path):
             if row["settings"]["dataset"] != dataset:
@@ -227,7 +270,7 @@ def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = Non
             for name, value in row["values"].items():
                 columns[name][row["index"]] = value
             for group, s in row["seconds"].items():
-                seconds.setdefault(group, []).append(s)
+                seconds.setdefault(group, np.full(NUM_CELLS, np.nan))[row["index"]] = s
             if row["settings"] not in settings:
                 settings.append(row["settings"])
     for name, column in columns.items():
@@ -247,14 +290,15 @@ def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = Non
         "batch": _BATCH_TEXT[kind],
         "made_with": settings,
         "cells_per_proxy": {name: int((~np.isnan(col)).sum()) for name, col in columns.items()},
-        "mean_seconds_per_cell": {group: float(np.mean(s)) for group, s in sorted(seconds.items())},
+        "mean_seconds_per_cell": _mean_seconds(seconds, untracked),
+        "timed_groups": sorted(seconds),
+        "seconds_untracked": untracked,
         "analytic": list(ANALYTIC_PROXIES),
         "units": {"params": "trainable parameters", "flops": "NB201 FLOPs (conv/linear MACs) per image",
                   "synflow": "log of the SynFlow sum"},
         "packed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "packer_python": sys.version.split()[0],
     }
-    out = out or table_path(dataset)
     if out.exists() and not force:
         old = load_table(dataset, out).meta["cells_per_proxy"]
         lost = {name: (n, meta["cells_per_proxy"].get(name, 0)) for name, n in old.items()
@@ -264,7 +308,8 @@ def pack_table(dataset: str, checkpoints: Iterable[Path], out: Path | None = Non
                              "or force")
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("wb") as fh:
-        np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **columns)
+        timings = {f"seconds_{group}": column.astype(np.float32) for group, column in seconds.items()}
+        np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **columns, **timings)
     os.replace(tmp, out)
     return out
 
