@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adapters import NUM_CELLS
-from adapters.zerocost._quality import PUBLISHED, markdown_table, quality_rows, spearman
+from adapters.zerocost._quality import PUBLISHED, markdown_table, quality_rows, seed_agreement, spearman
 
 
 def test_spearman_ignores_missing_pairs():
@@ -40,3 +40,15 @@ def test_published_values_cover_every_dataset_and_are_correlations():
     for source, by_dataset in PUBLISHED.items():
         assert set(by_dataset) == {"cifar10-valid", "cifar100", "ImageNet16-120"}, source
         assert all(0.0 < rho < 1.0 for values in by_dataset.values() for rho in values.values())
+
+
+def test_seed_agreement_is_pairwise_over_seeds_and_beside_naslib():
+    """A proxy that keeps its ranking across seeds scores 1; one that reverses it on one seed shows as the lowest pair."""
+    up = np.arange(10.0)
+    by_seed = {0: {"synflow": up, "grasp": up}, 1: {"synflow": 2 * up, "grasp": up[::-1]}, 2: {"synflow": up + 1}}
+    rows = {row["proxy"]: row for row in seed_agreement(by_seed, {"synflow": -up})}
+    assert set(rows) == {"synflow"}  # grasp lacks seed 2, so it cannot be compared across all seeds
+    assert rows["synflow"]["rho_seeds_mean"] == pytest.approx(1.0) and rows["synflow"]["cells"] == 10
+    assert rows["synflow"]["rho_naslib_mean"] == pytest.approx(-1.0)
+    two = {row["proxy"]: row for row in seed_agreement({0: by_seed[0], 1: by_seed[1]})}
+    assert two["grasp"]["rho_seeds_min"] == pytest.approx(-1.0) and "rho_naslib_mean" not in two["grasp"]

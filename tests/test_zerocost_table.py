@@ -119,6 +119,7 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
         (["pack", "--dataset", "ImageNet16-120", "{tmp}/missing.jsonl"], "no checkpoint"),
         (["pack", "--replace", "--dataset", "cifar10-valid"], "would lose cells"),
         (["weighting", "--proxies", "synflow,nope"], "unknown proxies"),
+        (["stability", "--cells", "99999"], "ask for fewer --cells"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, capsys):

@@ -4,6 +4,7 @@
     python -m adapters.zerocost pack --dataset cifar10-valid results/zerocost/c10.jsonl
     python -m adapters.zerocost verify --dataset cifar10-valid --sample 5
     python -m adapters.zerocost report --dataset cifar10-valid --naslib ../shared/data/nb201/naslib_zc_nasbench201.json
+    python -m adapters.zerocost stability --cells 100 --seeds 1,2   # seed-to-seed rank agreement
     python -m adapters.zerocost weighting --proxies synflow,nwot,jacov,params --fit 20,100   # offline analysis
     python -m adapters.zerocost exceptions [--built]  # regenerate adapters/data/model_size_exceptions.json
 """
@@ -147,6 +148,42 @@ def _report(args: argparse.Namespace) -> None:
     print(markdown_table(quality_rows(table.columns, accuracy, naslib, args.dataset)))
 
 
+def _stability(args: argparse.Namespace) -> None:
+    """Recompute a seeded sample of cells under other seeds; rank agreement between seeds per proxy."""
+    import torch
+
+    from adapters import Cell
+    from adapters.zerocost._proxies import TORCH_PROXIES, compute_proxies
+    from adapters.zerocost._quality import read_naslib_zc, seed_agreement
+    from adapters.zerocost._table import load_table
+
+    torch.set_num_threads(args.threads)
+    table = load_table(args.dataset)
+    names = [name for name in TORCH_PROXIES if table.has(name).any()]
+    pool = np.flatnonzero(np.all([table.has(name) for name in names], axis=0))
+    naslib = read_naslib_zc(Path(args.naslib), args.dataset) if args.naslib else None
+    if naslib is not None:  # NASLib's cells, so the NASLib column compares like with like
+        pool = np.intersect1d(pool, np.flatnonzero(np.isfinite(naslib["val_accuracy"])))
+    if len(pool) < args.cells:
+        raise ValueError(f"only {len(pool)} cells have every proxy {names}; ask for fewer --cells")
+    cells = np.sort(np.random.default_rng(args.seed).choice(pool, args.cells, replace=False))
+    by_seed = {table.seed: {name: table.values(name)[cells] for name in names}}
+    for seed in (int(s) for s in args.seeds.split(",")):
+        rows = []
+        for done, index in enumerate(cells, 1):
+            rows.append(compute_proxies(Cell.from_index(int(index)), args.dataset, names, seed=seed,
+                                        batch_size=table.batch_size, batch_kind=table.batch_kind))
+            if done % 10 == 0:
+                print(f"seed {seed}: {done}/{len(cells)} cells", file=sys.stderr)
+        by_seed[seed] = {name: np.array([row[name] for row in rows]) for name in names}
+    aligned = None if naslib is None else {name: column[cells] for name, column in naslib.items()}
+    print(f"Spearman rho between seeds {sorted(by_seed)} (network init and batch) on {len(cells)} cells of {args.dataset}\n")
+    print("| proxy | cells | seeds: mean rho | seeds: lowest rho | each seed vs NASLib, mean |\n|---|---|---|---|---|")
+    for row in seed_agreement(by_seed, aligned):
+        naslib_rho = f"{row['rho_naslib_mean']:.3f}" if "rho_naslib_mean" in row else ""
+        print(f"| {row['proxy']} | {row['cells']} | {row['rho_seeds_mean']:.3f} | {row['rho_seeds_min']:.3f} | {naslib_rho} |")
+
+
 def _weighting(args: argparse.Namespace) -> None:
     """OFFLINE ANALYSIS: held-out rho of the fitted weighting, over seeds, for each proxy set and fit size."""
     from benchmarks import open_benchmark
@@ -210,6 +247,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--naslib", default=None, help="path to naslib_zc_nasbench201.json")
     p.set_defaults(func=_report)
+    p = sub.add_parser("stability", help="rank agreement of each proxy with itself under other seeds")
+    p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
+    p.add_argument("--cells", type=int, default=100, help="size of the seeded sample of cells")
+    p.add_argument("--seeds", default="1,2", help="comma-separated seeds besides the table's")
+    p.add_argument("--seed", type=int, default=0, help="seed of the cell sample")
+    p.add_argument("--naslib", default=None, help="naslib_zc_nasbench201.json: sample its cells, compare with it")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_stability)
     p = sub.add_parser("weighting", help="offline analysis: held-out rho of the fitted proxy weighting")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--proxies", nargs="+", default=["auto"], help="comma-separated proxy sets ('auto': full coverage)")

@@ -16,7 +16,15 @@ from scipy.stats import spearmanr
 from adapters._encodings import from_naslib
 from adapters.zerocost._proxies import PROXIES
 
-__all__ = ["spearman", "read_naslib_zc", "NASLIB_DATASETS", "PUBLISHED", "quality_rows", "markdown_table"]
+__all__ = [
+    "spearman",
+    "read_naslib_zc",
+    "NASLIB_DATASETS",
+    "PUBLISHED",
+    "quality_rows",
+    "markdown_table",
+    "seed_agreement",
+]
 
 #: NASLib's dataset keys -> hpo2nas names (NASLib's "cifar10" is cifar10-valid's x-valid).
 NASLIB_DATASETS = {"cifar10": "cifar10-valid", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
@@ -125,3 +133,28 @@ def markdown_table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(f(row.get(k)) for k in head) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def seed_agreement(
+    by_seed: Mapping[int, Mapping[str, np.ndarray]], naslib: Mapping[str, np.ndarray] | None = None
+) -> list[dict]:
+    """Per proxy: how well one seed's values rank the same cells as another seed's.
+
+    ``by_seed`` maps a seed to proxy columns over the same cells. Why: two implementations can
+    only agree as well as one implementation agrees with itself under a new initialisation
+    and batch, so this is the yardstick for the "ours vs NASLib" column. Each row has the
+    mean and the lowest rho over all pairs of seeds, and (given ``naslib``, aligned with the
+    same cells) the mean rho of each seed's values with NASLib's.
+    """
+    seeds = sorted(by_seed)
+    rows = []
+    for name in PROXIES:
+        if not all(name in by_seed[seed] for seed in seeds):
+            continue
+        pairs = [spearman(by_seed[a][name], by_seed[b][name])[0] for i, a in enumerate(seeds) for b in seeds[i + 1:]]
+        row = {"proxy": name, "cells": spearman(by_seed[seeds[0]][name], by_seed[seeds[-1]][name])[1],
+               "rho_seeds_mean": float(np.mean(pairs)), "rho_seeds_min": float(np.min(pairs))}
+        if naslib is not None and name in naslib:
+            row["rho_naslib_mean"] = float(np.mean([spearman(by_seed[seed][name], naslib[name])[0] for seed in seeds]))
+        rows.append(row)
+    return rows
