@@ -141,7 +141,8 @@ def _batch_pass(
         module_hooks += [m.register_forward_hook(fisher_hook) for m in layers]
 
     backward = names - {"nwot", "jacov"}
-    x = x.clone().requires_grad_("jacov" in names)
+    if "jacov" in names:  # a copy, so the cached fixed batch never carries requires_grad
+        x = x.clone().requires_grad_(True)
     try:
         logits = net(x)
         grads: Sequence[torch.Tensor | None] = ()
