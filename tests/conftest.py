@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import adapters.zerocost  # noqa: F401  (first: it pins torch's CPU kernels to the shipped tables' ISA)
+
 SHARED_NB201 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
 
 

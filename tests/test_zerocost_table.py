@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,7 +54,7 @@ def test_job_resumes_and_packs(tmp_path):
     first = cell_order()[:2]
     assert table.has("synflow")[first].all() and table.has("nwot")[first[0]] and not table.has("nwot")[first[1]]
     assert table.meta["cells_per_proxy"]["synflow"] == 2 and table.batch_size == 4
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match=r"made with \('ImageNet16-120', 0, 4, .*not \('ImageNet16-120', 0, 8,"):
         run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=8, limit=1)
     rows = [json.loads(line) for line in checkpoint.read_text().splitlines()[:2]]
     assert [r["index"] for r in rows] == list(first)
@@ -140,3 +142,22 @@ def test_job_skips_cells_the_shipped_table_has(tmp_path):
     """A fresh checkpoint does not redo what ships: synflow covers every cifar10-valid cell."""
     assert run_job("cifar10-valid", ["synflow"], tmp_path / "c.jsonl", limit=2) == 0
     assert run_job("cifar10-valid", ["synflow"], tmp_path / "c.jsonl", batch_size=4, limit=1) == 1  # other settings
+
+
+def test_cpu_kernels_are_pinned_to_the_tables_isa():
+    """Importing adapters.zerocost first pins torch's kernels (AVX-512 ones round differently)."""
+    from adapters.zerocost import CPU_ISA, cpu_isa
+
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if " avx2" not in flags:
+        pytest.skip("this CPU has no AVX2 kernels to pin")
+    assert cpu_isa() == CPU_ISA == load_table("cifar10-valid").meta.get("cpu_isa", CPU_ISA)
+
+
+def test_verify_refuses_other_cpu_kernels():
+    """Other kernels would report 'mismatches' that are only rounding; verify says so instead."""
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"}
+    done = subprocess.run([sys.executable, "-m", "adapters.zerocost", "verify", "--sample", "1"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "runs DEFAULT (oneDNN SSE41) CPU kernels, the table was computed with AVX2" in done.stderr

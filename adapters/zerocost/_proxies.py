@@ -133,6 +133,7 @@ def _batch_pass(
             fan_in = math.prod(module.weight.shape[1:])
 
             def on_grad(grad: torch.Tensor) -> None:
+                grad = grad.detach()  # it carries a graph when grasp asked for create_graph
                 g_nk = (act * grad).sum(dim=tuple(range(2, act.dim()))) if act.dim() > 2 else act * grad
                 fisher_terms.append(0.5 * g_nk.pow(2).mean(0).abs().sum() * fan_in)
 
@@ -148,11 +149,15 @@ def _batch_pass(
         grads: Sequence[torch.Tensor | None] = ()
         if backward:
             loss = F.cross_entropy(logits, y)
-            grads = torch.autograd.grad(loss, weights, allow_unused=True, retain_graph=bool(names & {"jacov", "grasp"}))
+            # grasp differentiates these gradients again, so they keep their graph (bit-identical
+            # values, one backward fewer than NASLib's separate grad_w and grad_f passes).
+            grads = torch.autograd.grad(loss, weights, allow_unused=True, retain_graph=bool(names & {"jacov", "grasp"}),
+                                        create_graph="grasp" in names)
     finally:
         for handle in module_hooks + grad_hooks:  # fisher reads the cross-entropy gradients only
             handle.remove()
 
+    hessian_grads, grads = grads, [None if g is None else g.detach() for g in grads]
     out: dict[str, float] = {}
     if "grad_norm" in names:
         out["grad_norm"] = float(sum(g.norm() for g in grads if g is not None))
@@ -163,9 +168,8 @@ def _batch_pass(
     if "nwot" in names:
         out["nwot"] = float(torch.linalg.slogdet(kernel)[1])
     if "grasp" in names:
-        # GraSP: Hg by differentiating g_detached . grad_f; score = sum(-theta * Hg).
-        grad_f = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
-        z = sum((g.detach() * gf).sum() for g, gf in zip(grads, grad_f) if g is not None and gf is not None)
+        # GraSP: Hg by differentiating g_detached . g; score = sum(-theta * Hg).
+        z = sum((g.detach() * g).sum() for g in hessian_grads if g is not None)
         hg = torch.autograd.grad(z, weights, allow_unused=True, retain_graph="jacov" in names)
         out["grasp"] = float(sum((-w.detach() * h).sum() for w, h in zip(weights, hg) if h is not None))
     if "jacov" in names:

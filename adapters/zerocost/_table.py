@@ -27,6 +27,7 @@ import numpy as np
 
 from adapters._cell import NUM_CELLS, Cell
 from adapters.zerocost._counts import flop_counts, param_counts
+from adapters.zerocost._isa import CPU_ISA, cpu_isa
 from adapters.zerocost._network import NET_SHAPES
 from adapters.zerocost._batch import DEFAULT_BATCH, DEFAULT_BATCH_KIND
 from adapters.zerocost._proxies import ANALYTIC_PROXIES, PROXIES, TORCH_PROXIES, compute_proxies, timing_group
@@ -126,6 +127,16 @@ def _read_checkpoint(path: Path) -> list[dict]:
     return rows
 
 
+def _setting_key(settings: dict) -> tuple:
+    """What must be equal for rows to share a table: dataset, seed, batch size and kind, CPU ISA.
+
+    Rows from before ``cpu_isa`` was recorded were computed with AVX2 kernels: recomputing
+    them with the ISA pinned reproduces them bit for bit.
+    """
+    return (settings["dataset"], settings["seed"], settings["batch_size"], settings["batch_kind"],
+            settings.get("cpu_isa", CPU_ISA))
+
+
 def _settings(dataset: str, seed: int, batch_size: int, batch_kind: str, device: str) -> dict:
     import torch
 
@@ -135,6 +146,7 @@ def _settings(dataset: str, seed: int, batch_size: int, batch_kind: str, device:
         "batch_size": batch_size,
         "batch_kind": batch_kind,
         "device": device if device == "cpu" else torch.cuda.get_device_name(0),
+        "cpu_isa": cpu_isa(),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
@@ -172,14 +184,15 @@ def run_job(
     _drop_torn_tail(checkpoint)
     done: dict[int, set[str]] = {}
     for row in _read_checkpoint(checkpoint):
-        for key in ("dataset", "seed", "batch_size", "batch_kind"):
-            if row["settings"][key] != settings[key]:
-                raise ValueError(f"{checkpoint} was made with {key}={row['settings'][key]!r}, not {settings[key]!r}")
+        made = _setting_key(row["settings"])
+        if made != _setting_key(settings):
+            raise ValueError(f"{checkpoint} was made with {made}, not {_setting_key(settings)} (dataset, seed, "
+                             "batch size, batch kind, CPU ISA)")
         done.setdefault(row["index"], set()).update(row["values"])
     shipped = table_path(dataset)
     if shipped.exists():  # cells the shipped table has (same settings) need no recomputing on a fresh machine
         table = load_table(dataset, shipped)
-        if (table.seed, table.batch_size, table.batch_kind) == (seed, batch_size, batch_kind):
+        if _setting_key({**table.meta, "cpu_isa": table.meta.get("cpu_isa", CPU_ISA)}) == _setting_key(settings):
             for name in proxies:
                 for index in np.flatnonzero(table.has(name)):
                     done.setdefault(int(index), set()).add(name)
@@ -277,10 +290,10 @@ def pack_table(
         infinite = np.flatnonzero(np.isinf(column))
         if len(infinite):  # compute_proxies maps non-finite scores to -1e8, so this row is not its output
             raise ValueError(f"{name} is infinite for cells {infinite[:5].tolist()}: recompute them (later rows win)")
-    keys = {(s["seed"], s["batch_size"], s["batch_kind"]) for s in settings}
+    keys = {_setting_key(s)[1:] for s in settings}
     if len(keys) > 1:
-        raise ValueError(f"checkpoints mix seeds/batch settings {sorted(keys)}; one table needs one setting")
-    seed, batch, kind = keys.pop() if keys else (0, DEFAULT_BATCH, DEFAULT_BATCH_KIND)
+        raise ValueError(f"checkpoints mix seeds/batch settings/CPU ISAs {sorted(keys)}; one table needs one setting")
+    seed, batch, kind, isa = keys.pop() if keys else (0, DEFAULT_BATCH, DEFAULT_BATCH_KIND, CPU_ISA)
     meta = {
         "dataset": dataset,
         "proxies": list(PROXIES),
@@ -288,6 +301,7 @@ def pack_table(
         "batch_size": batch,
         "batch_kind": kind,
         "batch": _BATCH_TEXT[kind],
+        "cpu_isa": isa,
         "made_with": settings,
         "cells_per_proxy": {name: int((~np.isnan(col)).sum()) for name, col in columns.items()},
         "mean_seconds_per_cell": _mean_seconds(seconds, untracked),
@@ -344,6 +358,10 @@ def verify_zerocost(
     kind of device reproduces the values exactly; ``rtol`` allows for another torch or a GPU.
     """
     table = load_table(dataset, path)
+    made_with = table.meta.get("cpu_isa", CPU_ISA)
+    if device == "cpu" and cpu_isa() != made_with:
+        raise ValueError(f"this process runs {cpu_isa()} CPU kernels, the table was computed with {made_with}: "
+                         "import adapters.zerocost before torch, or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
     names = list(proxies or [p for p in PROXIES if table.has(p).any()])
     have = np.logical_and.reduce([table.has(p) for p in names])
     candidates = np.flatnonzero(have)
@@ -353,9 +371,15 @@ def verify_zerocost(
     cells = sorted(int(i) for i in rng.choice(candidates, min(sample, len(candidates)), replace=False))
     worst = {name: 0.0 for name in names}
     failures = []
+    # The job computes grasp in a pass of its own; inside the shared pass its Hessian-vector
+    # product sums in another order and moves the last bits (about 1e-5 relative), which
+    # matters for grasp values near zero. Recomputing it the job's way keeps verify exact.
+    groups = [group for group in ([n for n in names if n != "grasp"], [n for n in names if n == "grasp"]) if group]
     for index in cells:
-        fresh = compute_proxies(Cell.from_index(index), dataset, names, seed=table.seed,
-                                batch_size=table.batch_size, batch_kind=table.batch_kind, device=device)
+        fresh = {}
+        for group in groups:
+            fresh |= compute_proxies(Cell.from_index(index), dataset, group, seed=table.seed,
+                                     batch_size=table.batch_size, batch_kind=table.batch_kind, device=device)
         for name in names:
             shipped = float(table.values(name)[index])
             err = abs(fresh[name] - shipped) / max(abs(shipped), 1e-12)
