@@ -192,7 +192,7 @@ def run_job(
     shipped = table_path(dataset)
     if shipped.exists():  # cells the shipped table has (same settings) need no recomputing on a fresh machine
         table = load_table(dataset, shipped)
-        if _setting_key({**table.meta, "cpu_isa": table.meta.get("cpu_isa", CPU_ISA)}) == _setting_key(settings):
+        if _setting_key(table.meta) == _setting_key(settings):
             for name in proxies:
                 for index in np.flatnonzero(table.has(name)):
                     done.setdefault(int(index), set()).add(name)
@@ -314,7 +314,7 @@ def pack_table(
         "packer_python": sys.version.split()[0],
     }
     if out.exists() and not force:
-        old = load_table(dataset, out).meta["cells_per_proxy"]
+        old = (base or load_table(dataset, out)).meta["cells_per_proxy"]
         lost = {name: (n, meta["cells_per_proxy"].get(name, 0)) for name, n in old.items()
                 if n > meta["cells_per_proxy"].get(name, 0)}
         if lost:
@@ -358,9 +358,9 @@ def verify_zerocost(
     kind of device reproduces the values exactly; ``rtol`` allows for another torch or a GPU.
     """
     table = load_table(dataset, path)
-    made_with = table.meta.get("cpu_isa", CPU_ISA)
-    if device == "cpu" and cpu_isa() != made_with:
-        raise ValueError(f"this process runs {cpu_isa()} CPU kernels, the table was computed with {made_with}: "
+    made_with, running = _setting_key(table.meta)[-1], cpu_isa()
+    if device == "cpu" and running != made_with:
+        raise ValueError(f"this process runs {running} CPU kernels, the table was computed with {made_with}: "
                          "import adapters.zerocost before torch, or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
     names = list(proxies or [p for p in PROXIES if table.has(p).any()])
     have = np.logical_and.reduce([table.has(p) for p in names])
