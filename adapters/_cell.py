@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
-from harness.types import BadInputError
+from adapters.errors import BadInputError
 
 __all__ = [
     "OPS",

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from adapters._cell import EDGE_NAMES, NUM_EDGES, OPS, Cell, InvalidCellError
+from adapters._spaces import HP_NAMES, from_configuration
 
 __all__ = [
     "NASLIB_EDGE_ORDER",
@@ -154,8 +155,6 @@ def parse_cell(value: object) -> Cell:
             f"not a cell: {value!r} (give an index 0..15624, 6 NB201 digits 0-4, or an arch string)"
         )
     if isinstance(value, Mapping):
-        from adapters._spaces import HP_NAMES, from_configuration  # local: avoids import cycle
-
         forms = ((HP_NAMES, from_configuration), (EDGE_NAMES, from_hpobench),
                  (SYNETUNE_KEYS, from_synetune), (OPTUNAHUB_KEYS, from_optunahub))
         overlap, keyset, decode = max(((len(set(value) & set(k)), k, d) for k, d in forms), key=lambda t: t[0])

@@ -19,7 +19,7 @@ from benchmarks._store import (
     write_store,
 )
 from benchmarks._tabular import TabularBenchmark
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = [
     "DATASETS",

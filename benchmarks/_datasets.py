@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["DATASETS", "SEARCH_DATASET", "resolve_dataset", "default_splits"]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.types import BadInputError, FidelitySpace
+from adapters.types import BadInputError, FidelitySpace
 
 __all__ = [
     "SCHEMA_VERSION",

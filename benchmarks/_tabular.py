@@ -17,7 +17,7 @@ import numpy as np
 from adapters import NUM_CELLS, Cell, parse_cell, to_simple_key
 from benchmarks._datasets import DATASETS, resolve_dataset
 from benchmarks._store import CELL_INFO, METRICS, StoreManifest
-from harness.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, RandomSeed, SeedMean, SeedPolicy
+from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, RandomSeed, SeedMean, SeedPolicy
 
 __all__ = ["TabularBenchmark"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["Budget"]
 

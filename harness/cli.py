@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from harness.types import SEED_MEAN, BadInputError
+from adapters.types import SEED_MEAN, BadInputError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
 data_app = typer.Typer(help="Manage NB201 stores.", no_args_is_help=True)
@@ -171,7 +171,7 @@ def query(
 ) -> None:
     """Look one cell up (default seed policy: a seeded random draw of a training seed)."""
     from benchmarks import open_benchmark
-    from harness.types import RandomSeed
+    from adapters.types import RandomSeed
 
     if seed is not None and seed_mean:
         raise BadInputError("give --seed or --seed-mean, not both")
@@ -335,6 +335,18 @@ def dashboard_cmd(
     except DashboardError as exc:
         typer.echo(f"hpo2nas: dashboard: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+@app.command(
+    "zerocost",
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def zerocost_cmd(ctx: typer.Context) -> None:
+    """Zero-cost proxy tables: compute, pack, verify, report, stability, weighting, exceptions (--help for each)."""
+    from benchmarks.zerocost.commands import main as zerocost_main  # first torch import: pins the CPU kernels
+
+    zerocost_main(ctx.args)
 
 
 def main() -> None:

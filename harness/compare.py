@@ -23,7 +23,7 @@ import pandas as pd
 from harness.records import run_id_for
 from harness.runner import RunConfig
 from harness.spec import ExperimentSpec, Profile
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["PlannedRun", "plan_runs", "run_grid", "compare", "CompareResult"]
 

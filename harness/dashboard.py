@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.export_deepcave import MANIFEST, export_deepcave
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_PYTHON", "DashboardError", "serve_dashboard"]
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from adapters import HP_NAMES, Cell, InvalidCellError, configspace
 from harness.records import TRIAL_COLUMNS
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "objective_header"]
 

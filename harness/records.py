@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from harness.atomic import atomic_write, atomic_write_json
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "package_versions", "load_trials"]
 

@@ -32,7 +32,7 @@ from harness.stats import (
     step_curves,
     time_grid,
 )
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["ReportContext", "write_report", "machine_facts", "short_split", "mean_std"]
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from adapters import canonical_ids
 from harness.budget import Budget
-from harness.protocols import Benchmark, Observation, Optimizer, SearchProblem, Suggestion
+from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, Suggestion
 from harness.records import RunFolder
-from harness.types import SEED_MEAN, BadInputError, RandomSeed
+from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 
 __all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "Progress"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.budget import Budget
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 

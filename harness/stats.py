@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = [
     "REGRET_FLOOR",

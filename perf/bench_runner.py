@@ -38,7 +38,7 @@ class NullOptimizer:
         self._i = 0
 
     def ask(self):
-        from harness.protocols import Suggestion
+        from adapters.protocols import Suggestion
 
         self._i = (self._i + 7919) % len(self._cells)
         return Suggestion(cell=self._cells[self._i], origin="stride")

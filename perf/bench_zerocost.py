@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.zerocost import (  # noqa: E402  (first: it pins the CPU kernels)
+from benchmarks.zerocost import (  # noqa: E402  (first: it pins the CPU kernels)
     DEFAULT_BATCH,
     DEFAULT_BATCH_KIND,
     TORCH_PROXIES,
@@ -36,7 +36,7 @@ from adapters.zerocost import (  # noqa: E402  (first: it pins the CPU kernels)
     cpu_isa,
     fixed_batch,
 )
-from adapters.zerocost import _network  # noqa: E402
+from benchmarks.zerocost import _network  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -2,7 +2,7 @@
 # The zero-cost table job on the CPU, cheap proxies for all cells first (resumable: rerun to continue;
 # see the README, "Zero-cost proxies"). JOBS processes (default: one per core) share each step.
 # Run from the repository root:  nohup nice -n 10 perf/zerocost_job.sh >> results/zerocost/job.log 2>&1 &
-# Then ship what is done:        .venv/bin/python -m adapters.zerocost pack --dataset D results/zerocost/D.jsonl
+# Then ship what is done:        .venv/bin/hpo2nas zerocost pack --dataset D results/zerocost/D.jsonl
 set -e
 cd "$(dirname "$0")/.."
 mkdir -p results/zerocost
@@ -10,7 +10,7 @@ JOBS=${JOBS:-$(nproc)}
 run() {  # run DATASET ARGS...: one step, split over JOBS processes appending to one checkpoint
     local pids=() k
     for ((k = 0; k < JOBS; k++)); do
-        .venv/bin/python -m adapters.zerocost compute --checkpoint "results/zerocost/$1.jsonl" --dataset "$@" \
+        .venv/bin/hpo2nas zerocost compute --checkpoint "results/zerocost/$1.jsonl" --dataset "$@" \
             --shard "$k/$JOBS" &
         pids+=($!)
     done
@@ -21,7 +21,7 @@ SHARED=../shared/data/nb201/naslib_zc_nasbench201.json
 if [ ! -f "$NL" ] && [ -f "$SHARED" ]; then  # NASLib's cells first: they make the comparison table
     .venv/bin/python -c "
 import sys, numpy as np; from pathlib import Path
-from adapters.zerocost._quality import read_naslib_zc
+from benchmarks.zerocost._quality import read_naslib_zc
 acc = read_naslib_zc(Path(sys.argv[1]), 'cifar10-valid')['val_accuracy']
 Path(sys.argv[2]).write_text(' '.join(map(str, np.flatnonzero(np.isfinite(acc)))))" "$SHARED" "$NL"
 fi

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import adapters.zerocost  # noqa: F401  (first: it pins torch's CPU kernels to the shipped tables' ISA)
+import benchmarks.zerocost  # noqa: F401  (first: it pins torch's CPU kernels to the shipped tables' ISA)
 
 SHARED_NB201 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
 
@@ -50,7 +50,7 @@ def curves_root(tmp_path_factory: pytest.TempPathFactory, default_bench) -> Path
 
     from adapters import NUM_CELLS
     from benchmarks import CELL_INFO, METRICS, DatasetArrays, write_store
-    from harness.types import FidelitySpace
+    from adapters.types import FidelitySpace
 
     root = tmp_path_factory.mktemp("curves-store")
     final = default_bench.lookup(np.arange(NUM_CELLS), "cifar10-valid")

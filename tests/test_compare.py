@@ -11,7 +11,7 @@ import pytest
 
 from harness.compare import compare
 from harness.spec import load_spec
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 SMALL = """
 name = "small"

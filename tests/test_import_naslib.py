@@ -19,7 +19,7 @@ from _importer_sources import (  # noqa: F401  (isolated_data: autouse fixture)
 from adapters import Cell, to_naslib
 from benchmarks import METRICS
 from benchmarks.importers import IMPORTERS
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 VALID, TEST, TIME = (METRICS.index(m) for m in ("valid_acc", "test_acc", "train_time_s"))
 NASLIB = IMPORTERS["naslib"]

@@ -27,7 +27,7 @@ from benchmarks import METRICS, import_store, open_benchmark
 from benchmarks._store import DatasetArrays
 from benchmarks.importers import IMPORTERS
 from benchmarks.importers._nats import _curve
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 VALID, TEST, TIME = (METRICS.index(m) for m in ("valid_acc", "test_acc", "train_time_s"))
 NATS = IMPORTERS["nats"]

@@ -23,7 +23,7 @@ from adapters import NUM_CELLS, Cell
 from benchmarks import METRICS, import_store, open_benchmark
 from benchmarks._datasets import default_splits
 from benchmarks.importers import IMPORTERS
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 VALID, TEST, TIME = (METRICS.index(m) for m in ("valid_acc", "test_acc", "train_time_s"))
 TABLE = IMPORTERS["table"]

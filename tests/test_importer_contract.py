@@ -20,7 +20,7 @@ from benchmarks import (
     verify_store,
 )
 from benchmarks.importers import IMPORTERS, Importer, detect_importer
-from harness.types import SEED_MEAN, BadInputError
+from adapters.types import SEED_MEAN, BadInputError
 
 NAMES = sorted(IMPORTERS)
 

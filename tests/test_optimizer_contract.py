@@ -13,9 +13,9 @@ from adapters import Cell
 from adapters.optimizers import OPTIMIZERS, make_optimizer
 from benchmarks import open_benchmark
 from harness.budget import Budget
-from harness.protocols import SearchProblem
+from adapters.protocols import SearchProblem
 from harness.runner import RunConfig, execute_run
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 NAMES = sorted(OPTIMIZERS) + ["adapters.examples.grid:GridSearch"]
 #: Trials per contract run: the GP-based optimizers cost up to ~2 s per trial here.

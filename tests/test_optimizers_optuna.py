@@ -15,9 +15,9 @@ import pytest
 from adapters.optimizers import make_optimizer
 from benchmarks import open_benchmark
 from harness.budget import Budget
-from harness.protocols import SearchProblem
+from adapters.protocols import SearchProblem
 from harness.runner import RunConfig, execute_run
-from harness.types import BadInputError, FidelitySpace
+from adapters.types import BadInputError, FidelitySpace
 
 N = 6
 #: name -> (options, origin of each of the N trials)

@@ -16,7 +16,7 @@ from adapters.optimizers._base import Promotions, nearest_fidelity
 from benchmarks import CELL_INFO, METRICS, DatasetArrays, write_store
 from harness.budget import Budget
 from harness.runner import RunConfig, execute_run
-from harness.types import BadInputError, FidelitySpace
+from adapters.types import BadInputError, FidelitySpace
 
 AXIS = (12, 25, 50, 100, 200)
 REPO = Path(__file__).resolve().parents[1]

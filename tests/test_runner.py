@@ -16,10 +16,10 @@ import pytest
 from adapters import NUM_CELLS, Cell
 from benchmarks import open_benchmark
 from harness.budget import Budget
-from harness.protocols import Suggestion
+from adapters.protocols import Suggestion
 from harness.records import TRIAL_COLUMNS, RunFolder
 from harness.runner import RunConfig, execute_run, run_trials
-from harness.types import SEED_MEAN, BadInputError
+from adapters.types import SEED_MEAN, BadInputError
 
 
 class ScriptedOptimizer:

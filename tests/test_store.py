@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks import CELL_INFO, METRICS, DatasetArrays, open_benchmark, read_manifest, verify_store, write_store
-from harness.types import SEED_MEAN, BadInputError, FidelitySpace
+from adapters.types import SEED_MEAN, BadInputError, FidelitySpace
 
 
 def _arrays(value: float, n_fid: int = 1) -> DatasetArrays:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adapters import NUM_CELLS, Cell
-from harness.types import SEED_MEAN, BadInputError, RandomSeed
+from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from scipy import stats
 
 from adapters import NUM_CELLS
 from harness.transfer import transfer_analysis
-from harness.types import SEED_MEAN, BadInputError
+from adapters.types import SEED_MEAN, BadInputError
 from tests._runs import DATASET, OPTIMIZERS, SEEDS, make_trials
 
 TARGETS = ("cifar100", "ImageNet16-120")

@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from adapters import NUM_CELLS, Cell, from_naslib
-from adapters.zerocost import NET_SHAPES, build_network, flop_count, flop_counts, param_count, param_counts
-from adapters.zerocost._network import AvgPool3x3, InferCell, built_param_count
-from adapters.zerocost._counts import ONE_CONV_PARAMS, find_model_size_exceptions, model_size_exceptions
+from benchmarks.zerocost import NET_SHAPES, build_network, flop_count, flop_counts, param_count, param_counts
+from benchmarks.zerocost._network import AvgPool3x3, InferCell, built_param_count
+from benchmarks.zerocost._counts import ONE_CONV_PARAMS, find_model_size_exceptions, model_size_exceptions
 
 from conftest import shared_table
 
@@ -118,7 +118,7 @@ def test_naslib_params_and_flops_agree():
     ReLU + BN and 9 per output element for each 3x3 average pool, plus a constant for the
     fixed layers; NB201's convention (ours) counts conv/linear multiply-accumulates only.
     """
-    from adapters.zerocost._quality import read_naslib_zc
+    from benchmarks.zerocost._quality import read_naslib_zc
 
     for dataset in ("cifar10-valid", "cifar100", "ImageNet16-120"):
         theirs = read_naslib_zc(shared_table("naslib_zc_nasbench201.json"), dataset)

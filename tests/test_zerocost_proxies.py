@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from adapters import Cell
-from adapters.zerocost import PROXIES, TORCH_PROXIES, build_network, compute_proxies, fixed_batch
+from benchmarks.zerocost import PROXIES, TORCH_PROXIES, build_network, compute_proxies, fixed_batch
 
 #: Every op once (conv 1x1 and 3x3, pool, skip, none), and the all-none cell whose output ignores its input.
 MIXED = Cell.from_op_names(["nor_conv_1x1", "skip_connect", "avg_pool_3x3", "nor_conv_3x3", "none", "skip_connect"])
@@ -46,7 +46,7 @@ def test_data_free_proxies_use_no_batch(monkeypatch):
     def no_data(*args, **kwargs):
         raise AssertionError("a data-free proxy asked for the minibatch")
 
-    monkeypatch.setattr("adapters.zerocost._proxies.fixed_batch", no_data)
+    monkeypatch.setattr("benchmarks.zerocost._proxies.fixed_batch", no_data)
     values = compute_proxies(MIXED, "ImageNet16-120", ("synflow", "zen", "params", "flops"), batch_size=BATCH)
     assert set(values) == {"synflow", "zen", "params", "flops"}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adapters import NUM_CELLS
-from adapters.zerocost._quality import PUBLISHED, markdown_table, quality_rows, seed_agreement, spearman
+from benchmarks.zerocost._quality import PUBLISHED, markdown_table, quality_rows, seed_agreement, spearman
 
 
 def test_spearman_ignores_missing_pairs():

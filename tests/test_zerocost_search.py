@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from adapters import NUM_CELLS, canonical_ids
-from adapters.zerocost._table import ZeroCostTable, load_table
-from adapters.zerocost._weighting import ProxyScorer, full_coverage, heldout_weighting
+from benchmarks.zerocost._table import ZeroCostTable, load_table
+from benchmarks.zerocost._weighting import ProxyScorer, full_coverage, heldout_weighting
 from harness.budget import Budget
 from harness.runner import RunConfig, execute_run
 
@@ -69,7 +69,7 @@ def test_re_zc_starts_from_the_top_zero_cost_cells(tmp_path):
 
 @pytest.mark.parametrize("name", ["zc", "re-zc"])
 def test_unknown_proxy_is_bad_input(name, tmp_path):
-    from harness.types import BadInputError
+    from adapters.types import BadInputError
 
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse("3evals"), seed=0,
                        options={"proxies": "nope"})
@@ -91,7 +91,7 @@ def test_proxy_time_charged_only_when_asked(tmp_path):
     assert [t["index"] for t in plain] == [t["index"] for t in charged]
     from adapters.optimizers import make_optimizer
     from benchmarks import open_benchmark
-    from harness.protocols import SearchProblem
+    from adapters.protocols import SearchProblem
 
     zc = make_optimizer("zc", {"proxies": "synflow,params"})
     zc.setup(SearchProblem(fidelity=open_benchmark().fidelity_space("cifar10-valid"), seed=0))
@@ -114,7 +114,7 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
 
 
 def test_weighting_command_prints_a_labelled_offline_table(capsys):
-    from adapters.zerocost.__main__ import main
+    from benchmarks.zerocost.__main__ import main
 
     main(["weighting", "--proxies", "synflow,params", "--fit", "20", "--seeds", "2"])
     out = capsys.readouterr().out

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from adapters import NUM_CELLS
-from adapters.zerocost import NET_SHAPES, PROXIES, flop_counts, param_counts
-from adapters.zerocost._table import cell_order, load_table, pack_table, run_job, verify_zerocost
+from benchmarks.zerocost import NET_SHAPES, PROXIES, flop_counts, param_counts
+from benchmarks.zerocost._table import cell_order, load_table, pack_table, run_job, verify_zerocost
 
 DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")
 
@@ -89,7 +89,7 @@ def test_pack_merges_onto_the_existing_table_unless_replace(tmp_path):
 def test_shards_split_the_cells_without_overlap(tmp_path):
     """Two shard processes started together on one checkpoint do each cell of the limit once."""
     checkpoint = tmp_path / "c.jsonl"
-    command = [sys.executable, "-m", "adapters.zerocost", "compute", "--dataset", "ImageNet16-120",
+    command = [sys.executable, "-m", "harness", "zerocost", "compute", "--dataset", "ImageNet16-120",
                "--proxies", "synflow", "--checkpoint", str(checkpoint), "--limit", "5"]
     shards = [subprocess.Popen([*command, "--shard", f"{k}/2"], stdout=subprocess.DEVNULL) for k in range(2)]
     assert [shard.wait(timeout=300) for shard in shards] == [0, 0]
@@ -125,8 +125,8 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, capsys):
-    from adapters.zerocost.__main__ import main
-    from adapters.zerocost._table import table_path
+    from benchmarks.zerocost.__main__ import main
+    from benchmarks.zerocost._table import table_path
 
     before = {d: table_path(d).read_bytes() for d in DATASETS}
     with pytest.raises(SystemExit) as exit_info:
@@ -145,8 +145,8 @@ def test_job_skips_cells_the_shipped_table_has(tmp_path):
 
 
 def test_cpu_kernels_are_pinned_to_the_tables_isa():
-    """Importing adapters.zerocost first pins torch's kernels (AVX-512 ones round differently)."""
-    from adapters.zerocost import CPU_ISA, cpu_isa
+    """Importing benchmarks.zerocost first pins torch's kernels (AVX-512 ones round differently)."""
+    from benchmarks.zerocost import CPU_ISA, cpu_isa
 
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     if " avx2" not in flags:
@@ -157,7 +157,7 @@ def test_cpu_kernels_are_pinned_to_the_tables_isa():
 def test_verify_refuses_other_cpu_kernels():
     """Other kernels would report 'mismatches' that are only rounding; verify says so instead."""
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"}
-    done = subprocess.run([sys.executable, "-m", "adapters.zerocost", "verify", "--sample", "1"], env=env,
+    done = subprocess.run([sys.executable, "-m", "harness", "zerocost", "verify", "--sample", "1"], env=env,
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "runs DEFAULT (oneDNN SSE41) CPU kernels, the table was computed with AVX2" in done.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters import NUM_CELLS, Cell
-from harness.protocols import Observation, SearchProblem, Suggestion
+from adapters.protocols import Observation, SearchProblem, Suggestion
 
 
 class GridSearch:

@@ -1,4 +1,4 @@
-"""Optimizer adapters, one per library, all behind harness.protocols.Optimizer."""
+"""Optimizer adapters, one per library, all behind adapters.protocols.Optimizer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
 from adapters.optimizers._random import RandomSearch
 from adapters.optimizers._smac import SMAC_OPTIMIZERS
 from adapters.optimizers._zerocost import ZeroCostSearch, ZeroCostWarmRE
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
 

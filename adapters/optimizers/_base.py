@@ -10,8 +10,8 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.protocols import Observation, SearchProblem, Suggestion
-from harness.types import BadInputError
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
 
 __all__ = ["OptimizerBase", "Promotions", "coerce_option", "nearest_fidelity", "quiet", "rounding_note"]
 

@@ -11,8 +11,8 @@ from collections import deque
 
 from adapters._cell import NUM_CELLS, NUM_EDGES, OPS, Cell
 from adapters.optimizers._base import OptimizerBase
-from harness.protocols import Observation, SearchProblem, Suggestion
-from harness.types import BadInputError
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
 
 __all__ = ["RegularizedEvolution", "mutate"]
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from adapters._spaces import from_optuna_params, optuna_distributions
 from adapters.optimizers._base import OptimizerBase
 from adapters.optimizers._optuna_pruners import PRUNERS, make_pruner
-from harness.protocols import Observation, SearchProblem, Suggestion
-from harness.types import BadInputError
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.types import BadInputError, FidelitySpace
+from adapters.types import BadInputError, FidelitySpace
 
 if TYPE_CHECKING:
     from optuna.pruners import BasePruner

@@ -6,7 +6,7 @@ import random
 
 from adapters._cell import NUM_CELLS, Cell
 from adapters.optimizers._base import OptimizerBase
-from harness.protocols import Observation, SearchProblem, Suggestion
+from adapters.protocols import Observation, SearchProblem, Suggestion
 
 __all__ = ["RandomSearch"]
 

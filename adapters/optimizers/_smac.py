@@ -29,8 +29,8 @@ from typing import Any, ClassVar
 from adapters._cell import Cell
 from adapters._spaces import configspace, from_configuration, to_configuration
 from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
-from harness.protocols import Observation, SearchProblem, Suggestion
-from harness.types import BadInputError
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
 
 __all__ = ["SMAC_OPTIMIZERS", "SmacOptimizer", "SmacHPO", "SmacBlackBox", "SmacHyperband"]
 

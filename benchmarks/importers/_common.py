@@ -10,7 +10,7 @@ import numpy as np
 from adapters import NUM_CELLS
 from benchmarks._store import CELL_INFO, METRICS, DatasetArrays
 from benchmarks.importers._base import Progress
-from harness.types import BadInputError, FidelitySpace
+from adapters.types import BadInputError, FidelitySpace
 
 __all__ = [
     "ACCURACIES",

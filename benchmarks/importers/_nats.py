@@ -46,7 +46,7 @@ from benchmarks.importers._common import (
     schedule_space,
     tick,
 )
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["NatsImporter"]
 

@@ -17,7 +17,7 @@ from adapters import NUM_CELLS, to_simple_key, Cell
 from benchmarks._datasets import default_splits
 from benchmarks._store import CELL_INFO, METRICS, DatasetArrays
 from benchmarks.importers._base import ImportResult, Progress
-from harness.types import BadInputError, FidelitySpace
+from adapters.types import BadInputError, FidelitySpace
 
 __all__ = ["SimpleHpoBenchImporter"]
 

@@ -33,7 +33,7 @@ from benchmarks.importers._common import (
     schedule_space,
     tick,
 )
-from harness.types import BadInputError
+from adapters.types import BadInputError
 
 __all__ = ["TableImporter"]
 

@@ -7,7 +7,7 @@ between an AVX2 and an AVX-512 machine. The shipped tables were computed with AV
 which every x86 machine of the last decade has, so pinning AVX2 makes ``verify`` exact there.
 
 Both libraries read their setting once, when torch first dispatches, so this module must be
-imported before torch: ``adapters.zerocost`` imports it first, and so does the test suite.
+imported before torch: ``benchmarks.zerocost`` imports it first, and so does the test suite.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from adapters.zerocost._network import NET_SHAPES
+from benchmarks.zerocost._network import NET_SHAPES
 
 __all__ = ["BATCH_KINDS", "DEFAULT_BATCH", "DEFAULT_BATCH_KIND", "fixed_batch"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from harness.types import FidelitySpace, QueryResult, SeedPolicy
+from adapters.types import FidelitySpace, QueryResult, SeedPolicy
 
 __all__ = ["Benchmark", "Optimizer", "SearchProblem", "Suggestion", "Observation", "OPTIMIZER_OPTION_TYPES"]
 

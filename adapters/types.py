@@ -1,6 +1,6 @@
 """Value types shared across the seams: query results, seed policies, fidelity spaces, errors.
 
-Adapters, benchmarks and the runner all import from here (and from ``harness.protocols``)
+Adapters, benchmarks and the runner all import from here (and from ``adapters.protocols``)
 and nothing else of the harness, which keeps the packages independent.
 """
 
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adapters.errors import BadInputError
+
 __all__ = [
     "BadInputError",
     "QueryResult",
@@ -20,10 +22,6 @@ __all__ = [
     "SEED_MEAN",
     "FidelitySpace",
 ]
-
-
-class BadInputError(ValueError):
-    """Input a user can fix. The CLI prints its message on one line and exits with code 2."""
 
 
 class SeedMean:
@@ -147,7 +145,7 @@ class QueryResult:
 
     @property
     def arch_str(self) -> str:
-        from adapters import Cell  # lazy: keeps the hot path free of string building
+        from adapters._cell import Cell  # lazy: keeps the hot path free of string building
 
         return Cell.from_index(self.index).arch_str
 

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from adapters._encodings import from_naslib
-from adapters.zerocost._proxies import PROXIES
+from benchmarks.zerocost._proxies import PROXIES
 
 __all__ = [
     "spearman",

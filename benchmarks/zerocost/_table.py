@@ -1,6 +1,6 @@
 """The shipped zero-cost table: a resumable compute job, packing with provenance, and verify.
 
-Layout: ``adapters/data/zerocost_<dataset>.npz`` holds one float64 column per proxy over
+Layout: ``benchmarks/data/zerocost_<dataset>.npz`` holds one float64 column per proxy over
 the 15,625 official indices (NaN where a proxy was not computed for a cell, so "which cells
 have which proxies" is ``~isnan``) and ``meta``, a JSON string with the provenance: torch
 and Python versions, device, seed, batch size, date, cells per proxy, seconds per proxy.
@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from adapters._cell import NUM_CELLS, Cell
-from adapters.zerocost._counts import flop_counts, param_counts
-from adapters.zerocost._isa import CPU_ISA, cpu_isa
-from adapters.zerocost._network import NET_SHAPES
-from adapters.zerocost._batch import DEFAULT_BATCH, DEFAULT_BATCH_KIND
-from adapters.zerocost._proxies import ANALYTIC_PROXIES, PROXIES, TORCH_PROXIES, compute_proxies, timing_group
+from benchmarks.zerocost._counts import flop_counts, param_counts
+from benchmarks.zerocost._isa import CPU_ISA, cpu_isa
+from benchmarks.zerocost._network import NET_SHAPES
+from benchmarks.zerocost._batch import DEFAULT_BATCH, DEFAULT_BATCH_KIND
+from benchmarks.zerocost._proxies import ANALYTIC_PROXIES, PROXIES, TORCH_PROXIES, compute_proxies, timing_group
 
 __all__ = [
     "ZeroCostTable",
@@ -45,14 +45,14 @@ __all__ = [
 
 _BATCH_TEXT = {
     "patches": "seeded crops of scikit-learn's two sample photos (CC BY 2.0), standardised, uniform random "
-               "labels (adapters.zerocost.fixed_batch)",
-    "noise": "N(0,1) images with uniform random labels from torch.Generator(seed) (adapters.zerocost.fixed_batch)",
+               "labels (benchmarks.zerocost.fixed_batch)",
+    "noise": "N(0,1) images with uniform random labels from torch.Generator(seed) (benchmarks.zerocost.fixed_batch)",
 }
 ORDER_SEED = 201  #: seed of the cell order the job follows (prefixes are uniform samples)
 
 
 def table_path(dataset: str) -> Path:
-    return Path(str(resources.files("adapters").joinpath(f"data/zerocost_{dataset}.npz")))
+    return Path(str(resources.files("benchmarks").joinpath(f"data/zerocost_{dataset}.npz")))
 
 
 @dataclass(frozen=True)
@@ -361,7 +361,7 @@ def verify_zerocost(
     made_with, running = _setting_key(table.meta)[-1], cpu_isa()
     if device == "cpu" and running != made_with:
         raise ValueError(f"this process runs {running} CPU kernels, the table was computed with {made_with}: "
-                         "import adapters.zerocost before torch, or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
+                         "import benchmarks.zerocost before torch, or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
     names = list(proxies or [p for p in PROXIES if table.has(p).any()])
     have = np.logical_and.reduce([table.has(p) for p in names])
     candidates = np.flatnonzero(have)

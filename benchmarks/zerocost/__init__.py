@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from adapters.zerocost._isa import CPU_ISA, cpu_isa  # first: it pins torch's CPU kernels before torch loads
-from adapters.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND, fixed_batch
-from adapters.zerocost._counts import flop_count, flop_counts, model_size_exceptions, param_count, param_counts
-from adapters.zerocost._network import NET_SHAPES, NB201Network, build_network
-from adapters.zerocost._proxies import (
+from benchmarks.zerocost._isa import CPU_ISA, cpu_isa  # first: it pins torch's CPU kernels before torch loads
+from benchmarks.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND, fixed_batch
+from benchmarks.zerocost._counts import flop_count, flop_counts, model_size_exceptions, param_count, param_counts
+from benchmarks.zerocost._network import NET_SHAPES, NB201Network, build_network
+from benchmarks.zerocost._proxies import (
     ANALYTIC_PROXIES,
     DATA_FREE,
     PROXIES,

@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as np
 
 from adapters._cell import OPS, Cell
-from adapters.zerocost._network import C, N, NET_SHAPES
+from benchmarks.zerocost._network import C, N, NET_SHAPES
 
 __all__ = [
     "param_count",
@@ -125,9 +125,9 @@ def model_size_exceptions() -> dict[int, int]:
     """Official index -> (table params - built params) for the cells where the table is off.
 
     The embedded default data's ``model_size`` agrees with the built network for every cell
-    but these; ``adapters/data/model_size_exceptions.json`` lists them with the reason.
+    but these; ``benchmarks/data/model_size_exceptions.json`` lists them with the reason.
     """
-    with resources.files("adapters").joinpath("data/model_size_exceptions.json").open("r") as fh:
+    with resources.files("benchmarks").joinpath("data/model_size_exceptions.json").open("r") as fh:
         body = json.load(fh)
     return {int(row["index"]): int(row["table_minus_built"]) for row in body["cells"]}
 

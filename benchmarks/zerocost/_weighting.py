@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
-from adapters.zerocost._quality import spearman
-from adapters.zerocost._table import ZeroCostTable
+from benchmarks.zerocost._quality import spearman
+from benchmarks.zerocost._table import ZeroCostTable
 
 __all__ = ["ProxyScorer", "full_coverage", "heldout_weighting"]
 

@@ -1,12 +1,12 @@
-"""``python -m adapters.zerocost``: build, pack, verify and report the zero-cost tables.
+"""``hpo2nas zerocost``: build, pack, verify and report the zero-cost tables.
 
-    python -m adapters.zerocost compute --dataset cifar10-valid --proxies synflow --checkpoint results/zerocost/c10.jsonl
-    python -m adapters.zerocost pack --dataset cifar10-valid results/zerocost/c10.jsonl
-    python -m adapters.zerocost verify --dataset cifar10-valid --sample 5
-    python -m adapters.zerocost report --dataset cifar10-valid --naslib ../shared/data/nb201/naslib_zc_nasbench201.json
-    python -m adapters.zerocost stability --cells 100 --seeds 1,2   # seed-to-seed rank agreement
-    python -m adapters.zerocost weighting --proxies synflow,nwot,jacov,params --fit 20,100   # offline analysis
-    python -m adapters.zerocost exceptions [--built]  # regenerate adapters/data/model_size_exceptions.json
+    hpo2nas zerocost compute --dataset cifar10-valid --proxies synflow --checkpoint results/zerocost/c10.jsonl
+    hpo2nas zerocost pack --dataset cifar10-valid results/zerocost/c10.jsonl
+    hpo2nas zerocost verify --dataset cifar10-valid --sample 5
+    hpo2nas zerocost report --dataset cifar10-valid --naslib ../shared/data/nb201/naslib_zc_nasbench201.json
+    hpo2nas zerocost stability --cells 100 --seeds 1,2   # seed-to-seed rank agreement
+    hpo2nas zerocost weighting --proxies synflow,nwot,jacov,params --fit 20,100   # offline analysis
+    hpo2nas zerocost exceptions [--built]  # regenerate benchmarks/data/model_size_exceptions.json
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND
+from benchmarks.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND
 
 DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")  #: the datasets with a shipped table
 
@@ -45,8 +45,8 @@ def _check_built_networks() -> None:
     import torch
 
     from adapters import Cell
-    from adapters.zerocost._counts import param_counts
-    from adapters.zerocost._network import built_param_count
+    from benchmarks.zerocost._counts import param_counts
+    from benchmarks.zerocost._network import built_param_count
 
     torch.set_num_threads(1)
     closed, start = param_counts(10), time.perf_counter()
@@ -63,8 +63,8 @@ def _exceptions(args: argparse.Namespace) -> None:
     from benchmarks import open_benchmark
 
     from adapters import NUM_CELLS
-    from adapters.zerocost._counts import find_model_size_exceptions
-    from adapters.zerocost._network import NET_SHAPES
+    from benchmarks.zerocost._counts import find_model_size_exceptions
+    from benchmarks.zerocost._network import NET_SHAPES
 
     if args.built:
         _check_built_networks()
@@ -97,7 +97,7 @@ def _shard(text: str) -> tuple[int, int]:
 def _compute(args: argparse.Namespace) -> None:
     import torch
 
-    from adapters.zerocost._table import run_job
+    from benchmarks.zerocost._table import run_job
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -115,7 +115,7 @@ def _compute(args: argparse.Namespace) -> None:
 
 
 def _pack(args: argparse.Namespace) -> None:
-    from adapters.zerocost._table import load_table, pack_table
+    from benchmarks.zerocost._table import load_table, pack_table
 
     path = pack_table(args.dataset, [Path(p) for p in args.checkpoints], replace=args.replace, force=args.force)
     meta = load_table(args.dataset).meta
@@ -125,7 +125,7 @@ def _pack(args: argparse.Namespace) -> None:
 def _verify(args: argparse.Namespace) -> None:
     import torch
 
-    from adapters.zerocost._table import verify_zerocost
+    from benchmarks.zerocost._table import verify_zerocost
 
     torch.set_num_threads(args.threads)
     result = verify_zerocost(args.sample, args.seed, dataset=args.dataset, device=args.device, rtol=args.rtol)
@@ -139,8 +139,8 @@ def _report(args: argparse.Namespace) -> None:
     from benchmarks import open_benchmark
 
     from adapters import NUM_CELLS
-    from adapters.zerocost._quality import markdown_table, quality_rows, read_naslib_zc
-    from adapters.zerocost._table import load_table
+    from benchmarks.zerocost._quality import markdown_table, quality_rows, read_naslib_zc
+    from benchmarks.zerocost._table import load_table
 
     table = load_table(args.dataset)
     accuracy = open_benchmark().lookup(np.arange(NUM_CELLS), args.dataset, "valid_acc")
@@ -153,9 +153,9 @@ def _stability(args: argparse.Namespace) -> None:
     import torch
 
     from adapters import Cell
-    from adapters.zerocost._proxies import TORCH_PROXIES, compute_proxies
-    from adapters.zerocost._quality import read_naslib_zc, seed_agreement
-    from adapters.zerocost._table import load_table
+    from benchmarks.zerocost._proxies import TORCH_PROXIES, compute_proxies
+    from benchmarks.zerocost._quality import read_naslib_zc, seed_agreement
+    from benchmarks.zerocost._table import load_table
 
     torch.set_num_threads(args.threads)
     table = load_table(args.dataset)
@@ -189,8 +189,8 @@ def _weighting(args: argparse.Namespace) -> None:
     from benchmarks import open_benchmark
 
     from adapters import NUM_CELLS
-    from adapters.zerocost._table import load_table
-    from adapters.zerocost._weighting import full_coverage, heldout_weighting
+    from benchmarks.zerocost._table import load_table
+    from benchmarks.zerocost._weighting import full_coverage, heldout_weighting
 
     table = load_table(args.dataset)
     accuracy = open_benchmark().lookup(np.arange(NUM_CELLS), args.dataset, "valid_acc")
@@ -213,7 +213,8 @@ def _weighting(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m adapters.zerocost", description=__doc__.splitlines()[0])
+    """Parse ``argv`` (the words after ``hpo2nas zerocost``) and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="hpo2nas zerocost", description=__doc__.splitlines()[0].split(": ", 1)[1])
     sub = parser.add_subparsers(required=True)
     p = sub.add_parser("compute", help="append proxies for cells lacking them to a checkpoint (resumable)")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hours", type=float, default=None, help="stop starting new cells after this long")
     p.add_argument("--shard", default="0/1", help="K/N: this process's share of the cells (run N together)")
     p.set_defaults(func=_compute)
-    p = sub.add_parser("pack", help="write adapters/data/zerocost_<dataset>.npz from checkpoints")
+    p = sub.add_parser("pack", help="write benchmarks/data/zerocost_<dataset>.npz from checkpoints")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--replace", action="store_true", help="build from the checkpoints alone, not onto the shipped table")
     p.add_argument("--force", action="store_true", help="with --replace: write the table even if it loses cells")
@@ -271,6 +272,3 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
 
-
-if __name__ == "__main__":
-    main()

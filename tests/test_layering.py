@@ -1,0 +1,118 @@
+"""The packages import one way, bottom to top, and no two modules import each other.
+
+Layers: the cell and search-space conversions with the shared types (``adapters``), then the
+tabular and zero-cost data (``benchmarks``), then the optimizer adapters
+(``adapters.optimizers``, ``adapters.examples``), then ``harness`` on top. Every import counts,
+also one inside a function: a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("adapters", "benchmarks", "harness")
+
+
+def layer(module: str) -> int:
+    """The rank of a module: it may import only modules of its own rank or lower."""
+    if module.startswith(("adapters.optimizers", "adapters.examples")):
+        return 2
+    return {"adapters": 0, "benchmarks": 1, "harness": 3}[module.split(".")[0]]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (``from pkg import name`` counts ``pkg.name`` if a module)."""
+    modules = {module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                for alias in node.names:
+                    targets.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+        graph[name] = {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    component.append(top)
+                    if top == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycle_between_modules() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_imports_run_bottom_to_top() -> None:
+    upward = sorted(
+        f"{source} -> {target}"
+        for source, targets in import_graph().items()
+        for target in targets
+        if layer(target) > layer(source)
+    )
+    assert upward == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    """The checker itself: a planted cycle and an upward import are caught."""
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert layer("harness.cli") > layer("adapters.optimizers._smac") > layer("benchmarks") > layer("adapters._cell")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_package_is_walked(package: str) -> None:
+    assert any(name.startswith(package) for name in import_graph())
