@@ -114,7 +114,7 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
 
 
 def test_weighting_command_prints_a_labelled_offline_table(capsys):
-    from benchmarks.zerocost.__main__ import main
+    from benchmarks.zerocost.commands import main
 
     main(["weighting", "--proxies", "synflow,params", "--fit", "20", "--seeds", "2"])
     out = capsys.readouterr().out

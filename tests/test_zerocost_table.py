@@ -125,7 +125,7 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, capsys):
-    from benchmarks.zerocost.__main__ import main
+    from benchmarks.zerocost.commands import main
     from benchmarks.zerocost._table import table_path
 
     before = {d: table_path(d).read_bytes() for d in DATASETS}
