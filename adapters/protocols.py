@@ -40,12 +40,15 @@ class SearchProblem:
         seed: seeds the optimizer only; the harness draws data seeds itself.
         workdir: a folder for a library's own output (SMAC's), or None.
         max_trials: an upper bound on trials when the budget implies one (some libraries need it).
+        dataset: the dataset searched; optimizers with per-dataset data of their own (the
+            zero-cost tables) read it, so a run on cifar100 uses cifar100's proxies.
     """
 
     fidelity: FidelitySpace
     seed: int
     workdir: Path | None = None
     max_trials: int | None = None
+    dataset: str = "cifar10-valid"
 
 
 @dataclass

@@ -128,7 +128,8 @@ def run_trials(
     max_fid = fidelity_space.max
     budget = config.budget
     optimizer.setup(
-        SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir, max_trials=budget.max_trials())
+        SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir, max_trials=budget.max_trials(),
+                      dataset=config.dataset)
     )
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc

@@ -7,7 +7,7 @@ import pytest
 
 from adapters import NUM_CELLS, canonical_ids
 from benchmarks.zerocost._table import ZeroCostTable, load_table
-from benchmarks.zerocost._weighting import ProxyScorer, full_coverage, heldout_weighting
+from benchmarks.zerocost._weighting import SAMPLE_CELLS, ProxyScorer, auto_proxies, full_coverage, heldout_weighting
 from harness.budget import Budget
 from harness.runner import RunConfig, execute_run
 
@@ -47,6 +47,29 @@ def test_scorer_skips_cells_without_every_proxy():
 
 def test_auto_uses_the_full_coverage_proxies():
     assert {"params", "flops"} <= set(full_coverage(load_table("cifar10-valid")))
+
+
+@pytest.mark.parametrize(("covered", "expected"), [(SAMPLE_CELLS, ["good", "noise"]), (SAMPLE_CELLS - 1, ["good"])])
+def test_auto_takes_every_proxy_once_the_sample_is_done(covered, expected):
+    """A partly filled table: every proxy over its sample once that is complete, else full coverage."""
+    table, _ = _synthetic_table()
+    partial = dict(table.columns)
+    partial["noise"] = np.full(NUM_CELLS, np.nan)
+    partial["noise"][:covered] = 1.0
+    assert auto_proxies(ZeroCostTable("cifar100", partial, {})) == expected
+
+
+@pytest.mark.parametrize("dataset", ["cifar100", "ImageNet16-120"])
+def test_zc_reads_the_table_of_the_run_dataset(dataset, tmp_path):
+    """zc on another dataset ranks by that dataset's table, not cifar10-valid's."""
+    import json
+
+    config = RunConfig(optimizer="zc", dataset=dataset, budget=Budget.parse("3evals"), seed=0)
+    execute_run(config, tmp_path / "zc")
+    settings = json.loads((tmp_path / "zc" / "run.json").read_text())["optimizer_settings"]
+    assert settings["proxies_used"] == auto_proxies(load_table(dataset))
+    assert settings["candidates"] == int(np.logical_and.reduce(
+        [load_table(dataset).has(p) for p in settings["proxies_used"]]).sum())
 
 
 def test_zc_run_evaluates_distinct_top_cells(tmp_path):

@@ -59,10 +59,11 @@ class SmacOptimizer(OptimizerBase):
     SMAC's default: 10 per hyperparameter (8 for the GP), at most a quarter of n_trials.
     ``zc_initial`` > 0 adds that many top zero-cost cells (equal-weight score of ``zc_proxies``
     over the shipped proxy table, one per isomorphism class) to the initial design: a zero-cost
-    warm start. ``zc_proxies`` is a comma-separated list, or "auto" for every proxy all cells have.
+    warm start. ``zc_proxies`` is a comma-separated list, or "auto" (``benchmarks.zerocost.auto_proxies``);
+    ``zc_dataset`` names the table, "auto" being the run's own dataset.
     """
 
-    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0, "zc_initial": 0, "zc_dataset": "cifar10-valid",
+    defaults: ClassVar[dict[str, Any]] = {"n_initial": 0, "zc_initial": 0, "zc_dataset": "auto",
                                           "zc_proxies": "auto"}
     facade_name: ClassVar[str] = ""
 
@@ -82,10 +83,10 @@ class SmacOptimizer(OptimizerBase):
             # max_ratio=1: SMAC would otherwise cut an explicit n_configs to 25% of n_trials.
             kwargs.update(n_configs=self.options["n_initial"], max_ratio=1.0)
         if self.options["zc_initial"]:
-            from adapters.optimizers._zerocost import zero_cost_top_cells
+            from adapters.optimizers._zerocost import table_dataset, zero_cost_top_cells
 
-            cells, _ = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, self.options["zc_dataset"],
-                                           self.options["zc_proxies"])
+            dataset = table_dataset(self.options["zc_dataset"], self.problem)
+            cells, _ = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, dataset, self.options["zc_proxies"])
             kwargs["additional_configs"] = [to_configuration(Cell.from_index(i), scenario.configspace) for i in cells]
         return {"initial_design": facade.get_initial_design(scenario, **kwargs)} if kwargs else {}
 

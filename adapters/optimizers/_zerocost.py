@@ -29,15 +29,15 @@ from adapters.types import BadInputError
 __all__ = ["ZeroCostSearch", "ZeroCostWarmRE"]
 
 def _scorer(dataset: str, proxies: str, ridge: float):
-    """The table's ProxyScorer for ``proxies`` ("auto": every proxy all cells have)."""
+    """The table's ProxyScorer for ``proxies`` ("auto": ``benchmarks.zerocost.auto_proxies``)."""
     from benchmarks.zerocost._table import load_table
-    from benchmarks.zerocost._weighting import ProxyScorer, full_coverage
+    from benchmarks.zerocost._weighting import ProxyScorer, auto_proxies
 
     try:
         table = load_table(dataset)
     except FileNotFoundError as exc:
         raise BadInputError(str(exc)) from None
-    names = full_coverage(table) if proxies == "auto" else [p.strip() for p in proxies.split(",") if p.strip()]
+    names = auto_proxies(table) if proxies == "auto" else [p.strip() for p in proxies.split(",") if p.strip()]
     unknown = sorted(set(names) - set(table.columns))
     if unknown:
         raise BadInputError(f"unknown proxies {unknown}; the table has {list(table.columns)}")
@@ -45,6 +45,11 @@ def _scorer(dataset: str, proxies: str, ridge: float):
         return table, ProxyScorer.from_table(table, names, ridge=ridge)
     except ValueError as exc:
         raise BadInputError(str(exc)) from None
+
+
+def table_dataset(option: str, problem: SearchProblem) -> str:
+    """The zero-cost table to read: the run's own dataset unless the user names another."""
+    return problem.dataset if option == "auto" else option
 
 
 def _proxy_cost_s(table, names: tuple[str, ...], cells: int) -> float:
@@ -60,7 +65,7 @@ class ZeroCostSearch(OptimizerBase):
     """Evaluate cells in order of the weighted zero-cost score, refitting the weights as results arrive."""
 
     name = "zc"
-    defaults = {"dataset": "cifar10-valid", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0,
+    defaults = {"dataset": "auto", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0,
                 "charge_proxy_time": False}
 
     def validate(self) -> None:
@@ -69,7 +74,8 @@ class ZeroCostSearch(OptimizerBase):
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
-        self._table, self._scorer = _scorer(self.options["dataset"], self.options["proxies"], self.options["ridge"])
+        dataset = table_dataset(self.options["dataset"], problem)
+        self._table, self._scorer = _scorer(dataset, self.options["proxies"], self.options["ridge"])
         self._rng = random.Random(problem.seed)
         self._canon = canonical_ids()
         self._seen_classes: set[int] = set()
@@ -149,12 +155,13 @@ class ZeroCostWarmRE(RegularizedEvolution):
     """
 
     name = "re-zc"
-    defaults = {**RegularizedEvolution.defaults, "dataset": "cifar10-valid", "proxies": "auto"}
+    defaults = {**RegularizedEvolution.defaults, "dataset": "auto", "proxies": "auto"}
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
         self._warm, self._names = zero_cost_top_cells(
-            self.options["population_size"], problem.seed, self.options["dataset"], self.options["proxies"]
+            self.options["population_size"], problem.seed, table_dataset(self.options["dataset"], problem),
+            self.options["proxies"]
         )
 
     def ask(self) -> Suggestion:

@@ -190,11 +190,11 @@ def _weighting(args: argparse.Namespace) -> None:
 
     from adapters import NUM_CELLS
     from benchmarks.zerocost._table import load_table
-    from benchmarks.zerocost._weighting import full_coverage, heldout_weighting
+    from benchmarks.zerocost._weighting import auto_proxies, heldout_weighting
 
     table = load_table(args.dataset)
     accuracy = open_benchmark().lookup(np.arange(NUM_CELLS), args.dataset, "valid_acc")
-    groups = [full_coverage(table) if group == "auto" else group.split(",") for group in args.proxies]
+    groups = [auto_proxies(table) if group == "auto" else group.split(",") for group in args.proxies]
     unknown = sorted({name for names in groups for name in names} - set(table.columns))
     if unknown:
         raise ValueError(f"unknown proxies {unknown}; the table has {', '.join(table.columns)}")
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_stability)
     p = sub.add_parser("weighting", help="offline analysis: held-out rho of the fitted proxy weighting")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
-    p.add_argument("--proxies", nargs="+", default=["auto"], help="comma-separated proxy sets ('auto': full coverage)")
+    p.add_argument("--proxies", nargs="+", default=["auto"], help="comma-separated proxy sets ('auto': every proxy once the 3,000-cell sample is done, else full coverage)")
     p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted cells")
     p.add_argument("--seeds", type=int, default=10)
     p.set_defaults(func=_weighting)
