@@ -7,7 +7,14 @@ import pytest
 
 from adapters import NUM_CELLS, canonical_ids
 from benchmarks.zerocost._table import ZeroCostTable, load_table
-from benchmarks.zerocost._weighting import SAMPLE_CELLS, ProxyScorer, auto_proxies, full_coverage, heldout_weighting
+from benchmarks.zerocost._weighting import (
+    SAMPLE_CELLS,
+    ProxyScorer,
+    auto_proxies,
+    full_coverage,
+    heldout_weighting,
+    transfer_weighting,
+)
 from harness.budget import Budget
 from harness.runner import RunConfig, execute_run
 
@@ -146,3 +153,22 @@ def test_weighting_command_prints_a_labelled_offline_table(capsys):
     assert len(row) == 1
     weighted = float(row[0].split("|")[3].split()[0])
     assert 0.6 < weighted < 0.9  # synflow and params each rank cells at about 0.7
+
+
+def test_transfer_weighting_scores_source_weights_on_the_target():
+    """Weights fitted where 'good' is informative transfer to a like target, and fail on a reversed one."""
+    table, target = _synthetic_table()
+    like = transfer_weighting(table, target, table, target, ["good", "noise"], n_fit=50, seed=1)
+    assert like["rho_transferred"] > 0.95 and like["rho_native"] > 0.95
+    assert like["source_cells"] == NUM_CELLS and like["n_test"] == NUM_CELLS - 50
+    reversed_target = ZeroCostTable("cifar100", {"good": -table.columns["good"], "noise": table.columns["noise"]}, {})
+    flipped = transfer_weighting(table, target, reversed_target, target, ["good", "noise"], n_fit=50, seed=1)
+    assert flipped["rho_transferred"] < -0.9 < 0.9 < flipped["rho_native"]
+
+
+def test_transfer_command_prints_a_labelled_offline_table(capsys):
+    from benchmarks.zerocost.commands import main
+
+    main(["transfer", "--targets", "ImageNet16-120", "--proxies", "params,flops", "--fit", "20", "--seeds", "1"])
+    out = capsys.readouterr().out
+    assert out.startswith("OFFLINE ANALYSIS") and "| ImageNet16-120 | params, flops (15,625) | 20 |" in out

@@ -27,7 +27,7 @@ from scipy.stats import rankdata
 from benchmarks.zerocost._quality import spearman
 from benchmarks.zerocost._table import ZeroCostTable
 
-__all__ = ["ProxyScorer", "SAMPLE_CELLS", "auto_proxies", "full_coverage", "heldout_weighting"]
+__all__ = ["ProxyScorer", "SAMPLE_CELLS", "auto_proxies", "full_coverage", "heldout_weighting", "transfer_weighting"]
 
 #: The zero-cost job's minimum for a dataset: a seeded sample of this many cells with every proxy.
 SAMPLE_CELLS = 3000
@@ -122,9 +122,7 @@ def heldout_weighting(
     same for the unfitted equal weights and for each proxy alone, and the fitted weights.
     """
     scorer = ProxyScorer.from_table(table, names)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(scorer.cells))
-    fit_pos, test_pos = order[:n_fit], order[n_fit:]
+    fit_pos, test_pos = _split(scorer, n_fit, seed)
     acc = np.asarray(accuracy, dtype=np.float64)[scorer.cells]
     equal = spearman(scorer.scores()[test_pos], acc[test_pos])[0]
     scorer.fit(scorer.cells[fit_pos], acc[fit_pos])
@@ -132,3 +130,40 @@ def heldout_weighting(
     single = {n: spearman(scorer.features[test_pos, j], acc[test_pos])[0] for j, n in enumerate(scorer.names)}
     return {"proxies": list(scorer.names), "n_fit": int(len(fit_pos)), "n_test": n_test, "rho_weighted": weighted,
             "rho_equal_weights": equal, "rho_single": single, "weights": dict(zip(scorer.names, scorer.weights.tolist()))}
+
+
+def _split(scorer: ProxyScorer, n_fit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded positions in the pool: ``n_fit`` to fit on, the rest held out."""
+    order = np.random.default_rng(seed).permutation(len(scorer.cells))
+    return order[:n_fit], order[n_fit:]
+
+
+def transfer_weighting(
+    source: ZeroCostTable,
+    source_accuracy: np.ndarray,
+    target: ZeroCostTable,
+    target_accuracy: np.ndarray,
+    names: Sequence[str],
+    n_fit: int,
+    seed: int = 0,
+) -> dict:
+    """OFFLINE ANALYSIS: does a weighting fitted on ``source`` rank ``target``'s cells as well as a native one?
+
+    Three weightings are scored on the same held-out target cells: the weights fitted on every
+    source cell that has the proxies (transferred: no target accuracy used), the weights
+    fitted on ``n_fit`` seeded target cells (native, as ``heldout_weighting``), and equal
+    weights. Features are rank-standardised within each table's own pool, so source weights
+    apply to target features unchanged.
+    """
+    donor = ProxyScorer.from_table(source, names)
+    donor.fit(donor.cells, np.asarray(source_accuracy, dtype=np.float64)[donor.cells])
+    native = heldout_weighting(target, target_accuracy, names, n_fit, seed)
+    scorer = ProxyScorer.from_table(target, names)
+    _, test_pos = _split(scorer, n_fit, seed)
+    acc = np.asarray(target_accuracy, dtype=np.float64)[scorer.cells][test_pos]
+    transferred, n_test = spearman((scorer.features @ donor.weights)[test_pos], acc)
+    return {"proxies": list(scorer.names), "source": source.dataset, "target": target.dataset,
+            "source_cells": int(len(donor.cells)), "n_fit": native["n_fit"], "n_test": n_test,
+            "rho_transferred": transferred, "rho_native": native["rho_weighted"],
+            "rho_equal_weights": native["rho_equal_weights"],
+            "source_weights": dict(zip(donor.names, donor.weights.tolist()))}

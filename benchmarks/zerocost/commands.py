@@ -6,6 +6,7 @@
     hpo2nas zerocost report --dataset cifar10-valid --naslib ../shared/data/nb201/naslib_zc_nasbench201.json
     hpo2nas zerocost stability --cells 100 --seeds 1,2   # seed-to-seed rank agreement
     hpo2nas zerocost weighting --proxies synflow,nwot,jacov,params --fit 20,100   # offline analysis
+    hpo2nas zerocost transfer --targets cifar100,ImageNet16-120   # offline: cifar10-valid's weighting elsewhere
     hpo2nas zerocost exceptions [--built]  # regenerate benchmarks/data/model_size_exceptions.json
 """
 
@@ -212,6 +213,39 @@ def _weighting(args: argparse.Namespace) -> None:
                   f"| {equal:.3f} | {single:.3f} |")
 
 
+def _transfer(args: argparse.Namespace) -> None:
+    """OFFLINE ANALYSIS: the source dataset's fitted weighting on other datasets, beside a native fit."""
+    from adapters import NUM_CELLS
+    from benchmarks import open_benchmark
+    from benchmarks.zerocost._table import load_table
+    from benchmarks.zerocost._weighting import auto_proxies, transfer_weighting
+
+    bench = open_benchmark()
+    source = load_table(args.source)
+    source_acc = bench.lookup(np.arange(NUM_CELLS), args.source, "valid_acc")
+    print(f"OFFLINE ANALYSIS (weights fitted on every {args.source} cell with the proxies, applied to the target;")
+    print("native: fitted on n target cells; rho with the target's x-valid accuracy on the same held-out target cells,")
+    print(f"mean over {args.seeds} seeds)\n")
+    print("| target | proxies (target cells) | n fit (native) | transferred | native, mean (sd) | equal weights |")
+    print("|---|---|---|---|---|---|")
+    for name in args.targets.split(","):
+        target = load_table(name)
+        names = ([p for p in auto_proxies(target) if p in set(auto_proxies(source))] if args.proxies == "auto"
+                 else args.proxies.split(","))
+        unknown = sorted(set(names) - (set(source.columns) & set(target.columns)))
+        if unknown:
+            raise ValueError(f"proxies {unknown} are not in both the {args.source} and the {name} table")
+        target_acc = bench.lookup(np.arange(NUM_CELLS), name, "valid_acc")
+        for n_fit in (int(n) for n in args.fit.split(",")):
+            runs = [transfer_weighting(source, source_acc, target, target_acc, names, n_fit, seed)
+                    for seed in range(args.seeds)]
+            native = np.array([r["rho_native"] for r in runs])
+            cells = runs[0]["n_fit"] + runs[0]["n_test"]
+            print(f"| {name} | {', '.join(runs[0]['proxies'])} ({cells:,}) | {n_fit} "
+                  f"| {np.mean([r['rho_transferred'] for r in runs]):.3f} | {native.mean():.3f} ({native.std():.3f}) "
+                  f"| {np.mean([r['rho_equal_weights'] for r in runs]):.3f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse ``argv`` (the words after ``hpo2nas zerocost``) and run the chosen command."""
     parser = argparse.ArgumentParser(prog="hpo2nas zerocost", description=__doc__.splitlines()[0].split(": ", 1)[1])
@@ -262,6 +296,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted cells")
     p.add_argument("--seeds", type=int, default=10)
     p.set_defaults(func=_weighting)
+    p = sub.add_parser("transfer", help="offline analysis: a weighting fitted on one dataset, ranking the others")
+    p.add_argument("--source", default="cifar10-valid", choices=DATASETS)
+    p.add_argument("--targets", default="cifar100,ImageNet16-120", help="comma-separated datasets")
+    p.add_argument("--proxies", default="auto", help="comma-separated ('auto': every proxy both tables can use)")
+    p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted target cells (native fit)")
+    p.add_argument("--seeds", type=int, default=10)
+    p.set_defaults(func=_transfer)
     p = sub.add_parser("exceptions", help="regenerate the list of cells whose table model_size is off")
     p.add_argument("--built", action="store_true", help="first build all 15,625 networks and check their counts")
     p.set_defaults(func=_exceptions)
