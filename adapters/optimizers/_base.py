@@ -90,12 +90,13 @@ def quiet(logger_name: str | None = None) -> Iterator[None]:
 class OptimizerBase:
     """Base for the shipped adapters: validated options, no-op hooks.
 
-    Subclasses set ``name``, ``multi_fidelity`` and ``defaults`` and implement
-    ``setup``/``ask``/``tell``; ``self.options`` holds every setting.
+    Subclasses set ``name``, ``multi_fidelity``, ``multi_objective`` and ``defaults`` and
+    implement ``setup``/``ask``/``tell``; ``self.options`` holds every setting.
     """
 
     name: ClassVar[str] = ""
     multi_fidelity: ClassVar[bool] = False
+    multi_objective: ClassVar[bool] = False
     defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **options: Any) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "OptunaTPE",
     "OptunaRandom",
     "OptunaNSGA2",
+    "OptunaNSGA3",
     "OptunaGP",
     "OptunaQMC",
     "OptunaCmaEs",
@@ -62,8 +63,13 @@ class OptunaOptimizer(OptimizerBase):
     With ``pruner`` other than "none" this instance is multi-fidelity: the runner reports
     every epoch, Optuna's pruner may stop the trial, and the trial is told as PRUNED.
     ``reduction_factor`` (eta) is used by the hyperband and sh pruners.
+
+    With several objectives the study has one direction per objective and is told every
+    objective's value. Optuna cannot prune multi-objective trials, so an instance with a
+    pruner is single-objective (the runner refuses it several objectives).
     """
 
+    multi_objective: ClassVar[bool] = True
     defaults: ClassVar[dict[str, Any]] = {"pruner": "none", "reduction_factor": 3}
     #: Origin of a trial whose parameters came from the sampler's relative step.
     relative_origin: ClassVar[str] = "acquisition"
@@ -75,6 +81,7 @@ class OptunaOptimizer(OptimizerBase):
         # The protocol declares multi_fidelity per class; a pruner needs curves, so this
         # instance needs a fidelity axis, and the runner reads the instance's value.
         self.multi_fidelity = self.options["pruner"] != "none"
+        self.multi_objective = type(self).multi_objective and not self.multi_fidelity
 
     def validate(self) -> None:
         if self.options["pruner"] not in PRUNERS:
@@ -89,7 +96,11 @@ class OptunaOptimizer(OptimizerBase):
     def setup(self, problem: SearchProblem) -> None:
         import optuna
 
+        from adapters import OBJECTIVES
+
         super().setup(problem)
+        self._multi = len(problem.objectives) > 1
+        directions = ["maximize" if OBJECTIVES[name].maximize else "minimize" for name in problem.objectives]
         pruner, self._pruner_settings = make_pruner(self.options["pruner"], problem.fidelity, self.options["reduction_factor"])
         sampler = self.sampler_factory(problem.seed)
         with _quiet_info():
@@ -98,7 +109,7 @@ class OptunaOptimizer(OptimizerBase):
                 sampler=sampler,
                 pruner=pruner,
                 study_name=f"hpo2nas-{self.name}",
-                direction="maximize",
+                directions=directions,
             )
         self._sampler_name = type(sampler).__name__
         self._distributions = optuna_distributions()
@@ -123,6 +134,8 @@ class OptunaOptimizer(OptimizerBase):
             if observation.status == "pruned":
                 # Optuna's convention: no value; it records the last reported epoch's value.
                 self._study.tell(suggestion.token, state=TrialState.PRUNED)
+            elif self._multi:
+                self._study.tell(suggestion.token, list(observation.values))
             else:
                 self._study.tell(suggestion.token, observation.valid_acc)
 
@@ -137,7 +150,12 @@ class OptunaOptimizer(OptimizerBase):
 
 
 class OptunaTPE(OptunaOptimizer):
-    """TPE (Bergstra et al. 2011), multivariate as Optuna 5 defaults for one objective."""
+    """TPE (Bergstra et al. 2011), multivariate as Optuna 5 defaults for one objective.
+
+    With several objectives it is MOTPE (Ozaki et al. 2020), kept multivariate (Optuna's
+    multi-objective default is independent TPE): the same model on one or more objectives,
+    and its model-based trials stay recognisable by their relative parameters.
+    """
 
     name = "optuna-tpe"
     defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10}
@@ -145,7 +163,7 @@ class OptunaTPE(OptunaOptimizer):
     def sampler_factory(self, seed: int) -> BaseSampler:
         from optuna.samplers import TPESampler
 
-        return TPESampler(seed=seed, n_startup_trials=self.options["n_startup_trials"])
+        return TPESampler(seed=seed, n_startup_trials=self.options["n_startup_trials"], multivariate=True)
 
 
 class OptunaRandom(OptunaOptimizer):
@@ -161,7 +179,7 @@ class OptunaRandom(OptunaOptimizer):
 
 
 class OptunaNSGA2(OptunaOptimizer):
-    """NSGA-II on one objective: a generational GA; its first generation is random."""
+    """NSGA-II: a generational GA (non-dominated sorting, crowding distance); its first generation is random."""
 
     name = "optuna-nsga2"
     defaults = {**OptunaOptimizer.defaults, "population_size": 50}
@@ -177,6 +195,21 @@ class OptunaNSGA2(OptunaOptimizer):
         from optuna.samplers import NSGAIISampler
 
         return NSGAIISampler(seed=seed, population_size=self.options["population_size"])
+
+
+class OptunaNSGA3(OptunaNSGA2):
+    """NSGA-III: NSGA-II with reference points (Das-Dennis) in place of crowding distance,
+    meant for several objectives; on one objective it behaves like NSGA-II."""
+
+    name = "optuna-nsga3"
+
+    def sampler_factory(self, seed: int) -> BaseSampler:
+        from optuna.exceptions import ExperimentalWarning
+        from optuna.samplers import NSGAIIISampler
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=ExperimentalWarning, message="NSGAIIISampler")
+            return NSGAIIISampler(seed=seed, population_size=self.options["population_size"])
 
 
 class OptunaGP(OptunaOptimizer):
@@ -246,9 +279,11 @@ class OptunaQMC(OptunaOptimizer):
 
 class OptunaCmaEs(OptunaOptimizer):
     """CMA-ES has no categorical support: on NB201's six categorical edges Optuna samples
-    every parameter with its independent RandomSampler. The run is random search, labelled so."""
+    every parameter with its independent RandomSampler. The run is random search, labelled so.
+    Optuna's CmaEsSampler refuses several objectives."""
 
     name = "optuna-cmaes"
+    multi_objective = False
     relative_origin = "evolution strategy"
     independent_origin = "random (fallback)"
 
@@ -269,6 +304,7 @@ OPTUNA_OPTIMIZERS: tuple[type[OptunaOptimizer], ...] = (
     OptunaTPE,
     OptunaRandom,
     OptunaNSGA2,
+    OptunaNSGA3,
     OptunaGP,
     OptunaQMC,
     OptunaCmaEs,

@@ -12,9 +12,13 @@ __all__ = ["RandomSearch"]
 
 
 class RandomSearch(OptimizerBase):
-    """Uniform cells. ``replace=False`` never repeats a cell until all 15,625 were asked."""
+    """Uniform cells. ``replace=False`` never repeats a cell until all 15,625 were asked.
+
+    It ignores the objectives, so it searches any number of them (the multi-objective baseline).
+    """
 
     name = "random"
+    multi_objective = True
     defaults = {"replace": True}
 
     def setup(self, problem: SearchProblem) -> None:

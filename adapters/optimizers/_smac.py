@@ -1,7 +1,8 @@
 """SMAC 2.x behind the ask/tell protocol: a random forest (smac-hpo), a Gaussian process
 (smac-bb) and Hyperband with a random forest (smac-hb).
 
-SMAC minimises, so it is told cost = 100 - valid_acc, with the simulated train time as the
+SMAC minimises, so it is told cost = 100 - valid_acc (with several objectives, a cost per
+objective: 100 - valid_acc and the others as they are, scalarised by ParEGO), with the simulated train time as the
 trial's time and as its start/end on a clock of the costs told so far (DeepCAVE's SMAC3v2
 converter reads start and end as the Time objective). The scenario is deterministic (the
 harness adds the data noise itself) with one seed, the run's optimizer seed.
@@ -96,6 +97,7 @@ class SmacOptimizer(OptimizerBase):
 
         super().setup(problem)
         self._n_trials = problem.max_trials or UNBOUNDED_TRIALS
+        self._multi = len(problem.objectives) > 1
         scenario = Scenario(
             configspace(seed=problem.seed),
             name=self.name,
@@ -103,12 +105,18 @@ class SmacOptimizer(OptimizerBase):
             deterministic=True,
             n_trials=self._n_trials,
             seed=problem.seed,
+            objectives=[f"{name}_cost" if name == "valid_acc" else name for name in problem.objectives] if self._multi else "cost",
             **self.scenario_budgets(problem),
         )
         facade = getattr(smac, self.facade_name)
+        components = self.components(facade, scenario)
+        if self._multi:
+            from smac.multi_objective.parego import ParEGO
+
+            components["multi_objective_algorithm"] = ParEGO(scenario)
         with quiet("smac"):
             # overwrite=True: an existing folder with another scenario would make SMAC call input().
-            self._smac = facade(scenario, None, logging_level=False, overwrite=True, **self.components(facade, scenario))
+            self._smac = facade(scenario, None, logging_level=False, overwrite=True, **components)
         _order_start_points(self._smac)
         self._promotions = Promotions()
         self._clock = 0.0
@@ -131,7 +139,10 @@ class SmacOptimizer(OptimizerBase):
         from smac.runhistory.dataclasses import TrialValue
 
         start, self._clock = self._clock, self._clock + observation.cost_s
-        value = TrialValue(cost=100.0 - observation.valid_acc, time=observation.cost_s, starttime=start, endtime=self._clock)
+        cost: float | list[float] = 100.0 - observation.valid_acc
+        if self._multi:  # the accuracy as its cost, every other objective as it is (minimised)
+            cost = [100.0 - v if name == "valid_acc" else v for name, v in zip(self.problem.objectives, observation.values)]
+        value = TrialValue(cost=cost, time=observation.cost_s, starttime=start, endtime=self._clock)
         with quiet("smac"):
             self._smac.tell(suggestion.token, value, save=False)
 
@@ -140,7 +151,10 @@ class SmacOptimizer(OptimizerBase):
         self._smac.optimizer.save()
 
     def settings(self) -> dict[str, Any]:
-        return {**super().settings(), "facade": self.facade_name}
+        settings = {**super().settings(), "facade": self.facade_name}
+        if getattr(self, "_multi", False):
+            settings["multi_objective_algorithm"] = "ParEGO"
+        return settings
 
     def notes(self) -> list[str]:
         if getattr(self, "_n_trials", None) == UNBOUNDED_TRIALS:
@@ -149,9 +163,14 @@ class SmacOptimizer(OptimizerBase):
 
 
 class SmacHPO(SmacOptimizer):
-    """SMAC's HPO facade: random forest, log-EI, Sobol initial design, 20% random interleaving."""
+    """SMAC's HPO facade: random forest, log-EI, Sobol initial design, 20% random interleaving.
+
+    With several objectives it is SMAC's multi-objective setting: ParEGO scalarises the
+    normalised costs with fresh random weights at every iteration.
+    """
 
     name = "smac-hpo"
+    multi_objective = True
     facade_name = "HyperparameterOptimizationFacade"
 
     def components(self, facade: type, scenario: Any) -> dict[str, Any]:
@@ -177,6 +196,7 @@ class SmacHyperband(SmacHPO):
 
     name = "smac-hb"
     multi_fidelity = True
+    multi_objective = False
     facade_name = "MultiFidelityFacade"
     defaults = {**SmacOptimizer.defaults, "eta": 3}
 
