@@ -6,10 +6,12 @@ import importlib
 from typing import Any
 
 from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._bohb import BOHBOptimizer
 from adapters.optimizers._dehb import DEHBOptimizer
 from adapters.optimizers._evolution import RegularizedEvolution
 from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
 from adapters.optimizers._random import RandomSearch
+from adapters.optimizers._reinforce import Reinforce
 from adapters.optimizers._smac import SMAC_OPTIMIZERS
 from adapters.optimizers._zerocost import ZeroCostSearch, ZeroCostWarmRE
 from adapters.types import BadInputError
@@ -17,8 +19,8 @@ from adapters.types import BadInputError
 __all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
 
 OPTIMIZERS: dict[str, type] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, *SMAC_OPTIMIZERS, DEHBOptimizer, *OPTUNA_OPTIMIZERS,
-                  ZeroCostSearch, ZeroCostWarmRE)
+    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, Reinforce, *SMAC_OPTIMIZERS, DEHBOptimizer, BOHBOptimizer,
+                  *OPTUNA_OPTIMIZERS, ZeroCostSearch, ZeroCostWarmRE)
 }
 
 _PROTOCOL = ("setup", "ask", "tell", "report", "settings", "notes")

@@ -1,0 +1,165 @@
+"""BOHB through HpBandSter 0.7.4 (Falkner et al. 2018), the library NB201's baseline used.
+
+HpBandSter runs BOHB as a Master that dispatches jobs to workers over Pyro4 (a name server,
+a dispatcher thread, worker daemons). Here the runner's one loop takes the Master's place;
+everything that decides *what* runs is HpBandSter's own code:
+
+- the config generator ``hpbandster.optimizers.config_generators.bohb.BOHB`` (the KDEs,
+  ``get_config(budget)`` and ``new_result(job)``);
+- the bracket plan ``hpbandster.optimizers.bohb.BOHB.get_next_iteration`` (called on this
+  adapter, which holds the attributes it reads: ``max_SH_iter``, ``eta``, ``budgets``,
+  ``config_generator``), with ``max_SH_iter`` and ``budgets`` computed by the Master's
+  constructor formula;
+- the ``SuccessiveHalving`` iterations, asked with ``get_next_run()`` and told with
+  ``register_result(job)``.
+
+What the Master adds is its scheduling order, reproduced for one worker (NB201 ran one):
+ask the active iterations in order for a run; if none has one, start the next iteration.
+With one worker a job is always finished before the next is asked, as here.
+
+HpBandSter draws from numpy's global generator. Every call into it runs on this run's own
+generator state, swapped in and out around the call, so a run depends only on its seed and
+leaves the global state as it found it.
+
+On a store without a fidelity axis, or under a protocol that searches one schedule (NB201's
+12-epoch signal), every BOHB budget runs at that one fidelity, as NB201's worker answered
+every budget with the 12-epoch result; otherwise each budget runs at the nearest fidelity on
+the axis. A promoted configuration is evaluated again and charged again, as in NB201.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+
+from adapters._spaces import configspace, from_configuration
+from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
+
+__all__ = ["BOHBOptimizer"]
+
+
+class BOHBOptimizer(OptimizerBase):
+    """HpBandSter's BOHB with NB201's settings as defaults.
+
+    NB201 (``exps/algos/BOHB.py``, ``scripts-search/algos/BOHB.sh``): min budget 12, max 200,
+    eta 3, num_samples 4, random_fraction 0, bandwidth_factor 3, and min_bandwidth 0.3 (the
+    script's argparse default). HpBandSter's own defaults differ: num_samples 64,
+    random_fraction 1/3, min_bandwidth 1e-3 (docs/running.md has the table).
+    """
+
+    name = "bohb"
+    uses_fidelity = True  # BOHB's budgets map onto the axis where there is one
+    defaults: ClassVar[dict[str, Any]] = {
+        "min_budget": 12.0, "max_budget": 200.0, "eta": 3, "num_samples": 4, "random_fraction": 0.0,
+        "bandwidth_factor": 3.0, "min_bandwidth": 0.3, "top_n_percent": 15,
+    }
+
+    def validate(self) -> None:
+        o = self.options
+        if not 0 < o["min_budget"] < o["max_budget"]:
+            raise BadInputError(f"bohb: need 0 < min_budget < max_budget, got {o['min_budget']}, {o['max_budget']}")
+        if o["eta"] < 2:
+            raise BadInputError(f"bohb: eta must be at least 2, got {o['eta']}")
+        if o["num_samples"] < 1 or not 0 <= o["random_fraction"] <= 1:
+            raise BadInputError(f"bohb: need num_samples >= 1 and 0 <= random_fraction <= 1, got "
+                                f"{o['num_samples']}, {o['random_fraction']}")
+        if not 1 <= o["top_n_percent"] <= 99 or o["bandwidth_factor"] <= 0 or o["min_bandwidth"] < 0:
+            raise BadInputError("bohb: need 1 <= top_n_percent <= 99, bandwidth_factor > 0 and min_bandwidth >= 0")
+
+    def setup(self, problem: SearchProblem) -> None:
+        from hpbandster.optimizers.config_generators.bohb import BOHB as ConfigGenerator
+
+        super().setup(problem)
+        o = self.options
+        self._numpy_state = np.random.RandomState(problem.seed).get_state()
+        self._space = configspace(seed=problem.seed)
+        with self._library():
+            self.config_generator = ConfigGenerator(
+                configspace=self._space, top_n_percent=o["top_n_percent"], num_samples=o["num_samples"],
+                random_fraction=o["random_fraction"], bandwidth_factor=o["bandwidth_factor"],
+                min_bandwidth=o["min_bandwidth"],
+            )
+        # hpbandster.optimizers.bohb.BOHB.__init__'s formulas (the Master itself starts Pyro4 threads).
+        self.eta = o["eta"]
+        self.max_SH_iter = -int(np.log(o["min_budget"] / o["max_budget"]) / np.log(self.eta)) + 1
+        self.budgets = o["max_budget"] * np.power(self.eta, -np.linspace(self.max_SH_iter - 1, 0, self.max_SH_iter))
+        self.iterations: list[Any] = []
+        self._promotions = Promotions()
+
+    @contextlib.contextmanager
+    def _library(self) -> Iterator[None]:
+        """Run HpBandSter on this run's numpy state, quietly.
+
+        Its logger warns, and statsmodels divides by zero, whenever the good KDE has seen one op
+        only on an edge (often, with six categoricals): HpBandSter then falls back as designed.
+        """
+        saved = np.random.get_state()
+        np.random.set_state(self._numpy_state)
+        try:
+            with quiet("hpbandster"), warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                yield
+        finally:
+            self._numpy_state = np.random.get_state()
+            np.random.set_state(saved)
+
+    def _next_run(self) -> tuple[Any, dict[str, Any], float, Any]:
+        """HpBandSter Master.run's order for one worker: active iterations first, else a new one."""
+        from hpbandster.optimizers.bohb import BOHB as Master
+
+        while True:
+            for iteration in self.iterations:
+                if iteration.is_finished:
+                    continue
+                run = iteration.get_next_run()
+                if run is not None:
+                    return (*run, iteration)
+            self.iterations.append(Master.get_next_iteration(self, len(self.iterations)))
+
+    def ask(self) -> Suggestion:
+        with self._library():
+            config_id, config, budget, iteration = self._next_run()
+        budget = float(budget)
+        if self._promotions.is_promotion(config_id, budget):
+            origin = "promotion"
+        elif iteration.data[config_id].config_info.get("model_based_pick"):
+            origin = "model-based pick (KDE)"
+        else:
+            origin = "random (no model yet)" if not self.config_generator.kde_models else "random fraction"
+        return Suggestion(
+            cell=from_configuration(config),
+            fidelity=nearest_fidelity(self.problem.fidelity.values, budget),
+            origin=origin,
+            token=(config_id, config, budget, iteration),
+        )
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None:
+        from hpbandster.core.dispatcher import Job
+
+        config_id, config, budget, iteration = suggestion.token
+        job = Job(config_id, config=config, budget=budget)
+        job.result = {"loss": 100.0 - observation.valid_acc, "info": {}}
+        with self._library():
+            iteration.register_result(job)
+            self.config_generator.new_result(job)
+
+    def settings(self) -> dict[str, Any]:
+        settings = super().settings()
+        if hasattr(self, "budgets"):
+            settings["budgets"] = [round(float(b), 4) for b in self.budgets]
+        return settings
+
+    def notes(self) -> list[str]:
+        if not hasattr(self, "budgets"):
+            return []
+        axis = self.problem.fidelity.values
+        if len(axis) == 1:
+            return [f"one fidelity ({axis[0]}): every BOHB budget ({', '.join(f'{b:.3g}' for b in self.budgets)}) "
+                    "runs there, as NB201's worker answered every budget with the 12-epoch result"]
+        return [rounding_note("BOHB", self.budgets, axis)]

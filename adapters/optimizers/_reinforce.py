@@ -1,0 +1,138 @@
+"""REINFORCE (Williams 1992) as NAS-Bench-201's baseline runs it (AutoDL-Projects ``exps/algos/reinforce.py``).
+
+The original, step by step, and how each step is reproduced here in numpy:
+
+- the policy is one learnable logit vector per edge (6 edges x 5 ops, NB201 edge and op
+  order), initialised ``1e-3 * randn``; each edge's op is drawn from the softmax of its row
+  (six independent categoricals);
+- the reward is the observed validation accuracy in percent, as ``train_and_eval`` returns it;
+- the baseline is an exponential moving average with momentum 0.9 whose numerator and
+  denominator both start at 0 (so its first value is the first reward), updated with the
+  reward *before* the advantage ``reward - baseline`` is taken;
+- the loss is ``-sum(log_prob(actions)) * advantage``, minimised by ``torch.optim.Adam``
+  with the given learning rate and torch's defaults (betas 0.9/0.999, eps 1e-8, no weight
+  decay); its gradient on row e is ``-advantage * (onehot(a_e) - softmax(row e))``.
+
+torch is not needed for a 6x5 table: numpy does the same arithmetic (in float64, where the
+original ran float32) without torch's global generator, so a run is reproducible from its
+seed alone. ``tests/test_reinforce_bohb.py`` checks one Adam step against torch's.
+
+NB201's script reports the policy's argmax cell at the end; the harness reports the best
+cell by the search signal for every optimizer, and this adapter's notes name the argmax cell.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from adapters._cell import NUM_EDGES, OPS, Cell
+from adapters.optimizers._base import OptimizerBase
+from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.types import BadInputError
+
+__all__ = ["Reinforce", "AdamState", "ExponentialMovingAverage", "policy_gradient"]
+
+#: torch.optim.Adam's defaults, which NB201's reinforce.py keeps.
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+#: Scale of the initial logits (``1e-3 * torch.randn``).
+INIT_SCALE = 1e-3
+
+
+class ExponentialMovingAverage:
+    """The original's EMA: numerator and denominator both decay, so no start-up bias."""
+
+    def __init__(self, momentum: float) -> None:
+        self.momentum = momentum
+        self.numerator = 0.0
+        self.denominator = 0.0
+
+    def update(self, value: float) -> None:
+        self.numerator = self.momentum * self.numerator + (1 - self.momentum) * value
+        self.denominator = self.momentum * self.denominator + (1 - self.momentum)
+
+    def value(self) -> float:
+        return self.numerator / self.denominator
+
+
+class AdamState:
+    """``torch.optim.Adam`` (single tensor, no weight decay, no amsgrad) for one array."""
+
+    def __init__(self, shape: tuple[int, ...], lr: float) -> None:
+        self.lr = lr
+        self.step_count = 0
+        self.exp_avg = np.zeros(shape)
+        self.exp_avg_sq = np.zeros(shape)
+
+    def step(self, param: np.ndarray, grad: np.ndarray) -> None:
+        """Update ``param`` in place, in torch's order of operations."""
+        beta1, beta2 = ADAM_BETAS
+        self.step_count += 1
+        self.exp_avg = beta1 * self.exp_avg + (1 - beta1) * grad
+        self.exp_avg_sq = beta2 * self.exp_avg_sq + (1 - beta2) * grad * grad
+        bias_correction1 = 1 - beta1**self.step_count
+        bias_correction2_sqrt = np.sqrt(1 - beta2**self.step_count)
+        denom = np.sqrt(self.exp_avg_sq) / bias_correction2_sqrt + ADAM_EPS
+        param -= (self.lr / bias_correction1) * self.exp_avg / denom
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def policy_gradient(probs: np.ndarray, actions: np.ndarray, advantage: float) -> np.ndarray:
+    """Gradient of ``-sum_e log softmax(logits_e)[a_e] * advantage`` with respect to the logits."""
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(len(actions)), actions] = 1.0
+    return -advantage * (onehot - probs)
+
+
+class Reinforce(OptimizerBase):
+    """REINFORCE over six independent categoricals with an EMA baseline and Adam.
+
+    ``learning_rate`` defaults to 0.5, the value of NB201's documented call (its scripts
+    sweep 0.01-0.5; NATS-Bench's ``run-all.sh`` uses 0.01). ``ema_momentum`` is 0.9 in both.
+    """
+
+    name = "reinforce"
+    defaults: ClassVar[dict[str, Any]] = {"learning_rate": 0.5, "ema_momentum": 0.9}
+
+    def validate(self) -> None:
+        if not self.options["learning_rate"] > 0:
+            raise BadInputError(f"reinforce: learning_rate must be positive, got {self.options['learning_rate']}")
+        if not 0 <= self.options["ema_momentum"] < 1:
+            raise BadInputError(f"reinforce: ema_momentum must be in [0, 1), got {self.options['ema_momentum']}")
+
+    def setup(self, problem: SearchProblem) -> None:
+        super().setup(problem)
+        self._rng = np.random.default_rng(problem.seed)
+        self.logits = INIT_SCALE * self._rng.standard_normal((NUM_EDGES, len(OPS)))
+        self._adam = AdamState(self.logits.shape, self.options["learning_rate"])
+        self._baseline = ExponentialMovingAverage(self.options["ema_momentum"])
+
+    def ask(self) -> Suggestion:
+        probs = softmax(self.logits)
+        # One inverse-CDF draw per edge: six independent categoricals.
+        draws = self._rng.random(NUM_EDGES)
+        actions = np.minimum((probs.cumsum(axis=1) < draws[:, None]).sum(axis=1), len(OPS) - 1)
+        return Suggestion(cell=Cell(actions.tolist()), origin="policy sample", token=(probs, actions))
+
+    def tell(self, suggestion: Suggestion, observation: Observation) -> None:
+        probs, actions = suggestion.token
+        reward = observation.valid_acc
+        self._baseline.update(reward)
+        grad = policy_gradient(probs, actions, reward - self._baseline.value())
+        self._adam.step(self.logits, grad)
+
+    def argmax_cell(self) -> Cell:
+        """The cell NB201's reinforce.py reports: each edge's most likely op."""
+        return Cell(self.logits.argmax(axis=1).tolist())
+
+    def notes(self) -> list[str]:
+        if not hasattr(self, "logits"):
+            return []
+        return [f"the policy's argmax cell at the end (what NB201's reinforce.py reports) is index "
+                f"{self.argmax_cell().index}; the harness's final cell is the best observed"]
