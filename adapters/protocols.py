@@ -44,6 +44,9 @@ class SearchProblem:
             zero-cost tables) read it, so a run on cifar100 uses cifar100's proxies.
         objectives: the objectives' names (``adapters.OBJECTIVES``), in the order
             ``Observation.values`` holds them; one name (the accuracy) is a single-objective search.
+        expected_trials: the number of trials the budget is expected to allow (the budget over
+            the median cost of one evaluation at the highest fidelity), for libraries that size
+            their start-up by a trial count (SMAC's initial design is 25% of it).
     """
 
     fidelity: FidelitySpace
@@ -52,6 +55,7 @@ class SearchProblem:
     max_trials: int | None = None
     dataset: str = "cifar10-valid"
     objectives: tuple[str, ...] = ("valid_acc",)
+    expected_trials: int | None = None
 
 
 @dataclass

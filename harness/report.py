@@ -19,6 +19,7 @@ import pandas as pd
 from adapters import EDGE_NAMES, HP_NAMES
 from harness import figures
 from harness.atomic import atomic_write_text
+from harness.origins import origin_shares
 from harness.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
 from harness.stats import (
     REGRET_FLOOR,
@@ -286,11 +287,33 @@ def _importance(trials: pd.DataFrame, context: ReportContext, dataset: str, out:
     ]
 
 
+def _origins(trials: pd.DataFrame) -> list[Block]:
+    """Each optimizer's trials by origin class, so a barely used model shows at once."""
+    shares = origin_shares(trials)
+    per_run = trials.groupby("optimizer").size() / trials.groupby("optimizer")["seed"].nunique()
+    rows = tuple(
+        (str(name), f"{per_run[name]:.1f}", *(f"{shares.loc[name, cls]:.1f}" for cls in shares.columns))
+        for name in shares.index
+    )
+    return [
+        Heading("Where the trials came from", 3),
+        Paragraph(
+            "Share of each optimizer's trials (%, over all its runs) by origin: initial design (a library's "
+            "start-up sample: SMAC's Sobol design, TPE/GP start-up, RE's first population), random (random "
+            "search, interleaved or fallback random draws, DE offspring of unevaluated random vectors), "
+            "model/evolution (acquisition or KDE picks, mutations, policy samples), promotion (a cell re-asked "
+            "at a higher budget). Labels are the libraries' own (harness/origins.py maps them)."
+        ),
+        Table(("optimizer", "trials/run", *(f"{cls} %" for cls in shares.columns)), rows),
+    ]
+
+
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
     finals = run_finals(trials)
     return [
         Heading(f"Results on {dataset}"),
         *_summary(trials, finals, context, dataset),
+        *_origins(trials),
         *_curves(trials, context, dataset, out),
         *_final(finals, context, dataset, out),
         *_importance(trials, context, dataset, out),

@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import canonical_ids
+import numpy as np
+
+from adapters import NUM_CELLS, canonical_ids
 from adapters import parse_objectives
 from harness.budget import Budget
 from harness.objectives import ObjectiveReader, check_objectives
 from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, Suggestion
 from harness.records import RunFolder
-from adapters.types import SEED_MEAN, BadInputError, RandomSeed
+from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 
-__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "Progress"]
+__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "Progress"]
 
 #: Called as progress(trials, budget_fraction_used, incumbent_valid_acc).
 Progress = Callable[[int, float, "float | None"], None]
@@ -39,6 +41,9 @@ class RunConfig:
     ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
     to a lower fidelity continue (paying only the new epochs, on the same data seed);
     otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers.
+    ``search_fidelity`` caps the fidelity axis the optimizer sees (NB201's protocol searches
+    on the 12-epoch schedule): trials run at most there, while the incumbent is still reported
+    at the store's highest fidelity (the 200-epoch seed mean).
     """
 
     optimizer: str
@@ -52,6 +57,7 @@ class RunConfig:
     continue_promotions: bool = False
     checkpoint_every: int = 100
     objectives: tuple[str, ...] = ("valid_acc",)
+    search_fidelity: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives))
@@ -59,6 +65,8 @@ class RunConfig:
             raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
         if self.checkpoint_every < 1:
             raise BadInputError("checkpoint_every must be at least 1")
+        if self.search_fidelity is not None and self.search_fidelity < 1:
+            raise BadInputError(f"search_fidelity must be a positive fidelity, got {self.search_fidelity}")
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> RunConfig:
@@ -68,8 +76,10 @@ class RunConfig:
         return cls(budget=Budget(budget["kind"], budget["amount"], budget["include_overhead"]), **fields)
 
     def to_dict(self) -> dict[str, Any]:
-        # The objectives appear only when there are several: single-objective run ids stay as they were.
+        # The objectives appear only when there are several: single-objective run ids stay as they were;
+        # search_fidelity only when set, for the same reason.
         multi = {"objectives": list(self.objectives)} if len(self.objectives) > 1 else {}
+        extra = {} if self.search_fidelity is None else {"search_fidelity": self.search_fidelity}
         return {
             "optimizer": self.optimizer,
             "label": self.label or self.optimizer,
@@ -82,6 +92,7 @@ class RunConfig:
             "continue_promotions": self.continue_promotions,
             "checkpoint_every": self.checkpoint_every,
             **multi,
+            **extra,
         }
 
 
@@ -90,6 +101,7 @@ class RunResult:
     folder: Path
     trials: list[dict[str, Any]]
     budget_used: float
+    expected_trials: dict[str, Any] | None = None
 
 
 class _Incumbent:
@@ -105,9 +117,23 @@ class _Incumbent:
             self.fidelity, self.observed, self.index = fidelity, observed, index
 
 
-def check_fidelity_axis(optimizer: Optimizer, benchmark: Benchmark, dataset: str):
-    """The dataset's fidelity axis, or a clear refusal for a multi-fidelity optimizer without one."""
-    fidelity_space = benchmark.fidelity_space(dataset)
+def search_axis(benchmark: Benchmark, dataset: str, search_fidelity: int | None = None) -> FidelitySpace:
+    """The fidelity axis an optimizer sees: the store's, cut at ``search_fidelity`` if given."""
+    space = benchmark.fidelity_space(dataset)
+    if search_fidelity is None:
+        return space
+    if search_fidelity not in space.values:
+        raise BadInputError(
+            f"search_fidelity {search_fidelity} is not on {dataset}'s axis in store {benchmark.name!r} "
+            f"({space.kind}: {list(space.values)}); a store with the 12-epoch schedule has it"
+        )
+    values = tuple(v for v in space.values if v <= search_fidelity)
+    return FidelitySpace(space.kind, values, space.meaning)
+
+
+def check_fidelity_axis(optimizer: Optimizer, benchmark: Benchmark, dataset: str, search_fidelity: int | None = None):
+    """The axis the optimizer searches, or a clear refusal for a multi-fidelity optimizer without one."""
+    fidelity_space = search_axis(benchmark, dataset, search_fidelity)
     if optimizer.multi_fidelity and not fidelity_space.multi_fidelity:
         raise BadInputError(
             f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
@@ -132,14 +158,17 @@ def run_trials(
             (checking the optimizer asks for the same cells) instead of charged again.
     """
     dataset = config.dataset
-    fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset)
+    fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
     check_objectives(optimizer, benchmark, dataset, config.objectives)
     reader = ObjectiveReader(benchmark, dataset, config.objectives) if len(config.objectives) > 1 else None
-    max_fid = fidelity_space.max
+    max_fid = fidelity_space.max  # the highest fidelity searched; "full" fractions are of it
+    store_max = benchmark.fidelity_space(dataset).max  # where the incumbent is reported
     budget = config.budget
+    expected = expected_trials(budget, benchmark, dataset, max_fid)
     optimizer.setup(
         SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir,
-                      max_trials=budget.max_trials(), dataset=config.dataset, objectives=config.objectives)
+                      max_trials=budget.max_trials(), expected_trials=expected["n"], dataset=config.dataset,
+                      objectives=config.objectives)
     )
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc
@@ -158,8 +187,8 @@ def run_trials(
         result = benchmark.query(index, dataset, fidelity, seed)
         if result.train_time_s is not None:
             return result.train_time_s
-        total = benchmark.query(index, dataset, max_fid, seed).train_time_s or 0.0
-        return total * fidelity / max_fid
+        total = benchmark.query(index, dataset, store_max, seed).train_time_s or 0.0
+        return total * fidelity / store_max
 
     while True:
         t0 = time.perf_counter()
@@ -258,7 +287,27 @@ def run_trials(
     if close is not None:
         close()  # lets a library write its own output folder once (SMAC's run history)
     folder.save_trials(trials)
-    return RunResult(folder=folder.path, trials=trials, budget_used=used)
+    return RunResult(folder=folder.path, trials=trials, budget_used=used, expected_trials=expected)
+
+
+def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity: int) -> dict[str, Any]:
+    """How many trials the budget is expected to allow, and how that was worked out.
+
+    For a time budget: the budget over the median (over all cells, seed mean) cost of one
+    evaluation at ``fidelity``, the highest fidelity searched; a full-fidelity budget counts
+    full evaluations and an evaluation budget its evaluations. Libraries that size their
+    start-up from a trial count get this figure (SMAC's initial design is 25% of it).
+    """
+    if budget.kind != "seconds":
+        basis = "evaluations" if budget.kind == "evals" else "full-fidelity equivalents"
+        return {"n": max(1, int(budget.amount)), "basis": f"the budget's {basis}"}
+    lookup = getattr(benchmark, "lookup", None)
+    costs = (lookup(np.arange(NUM_CELLS), dataset, "train_time_s", fidelity) if lookup is not None
+             else np.array([benchmark.query(i, dataset, fidelity, SEED_MEAN).train_time_s or np.nan
+                            for i in range(0, NUM_CELLS, 25)]))
+    median = float(np.nanmedian(costs))
+    return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),
+            "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
 
 
 def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:
@@ -309,7 +358,7 @@ def execute_run(
     if dataset != config.dataset:
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
     optimizer = make_optimizer(config.optimizer, config.options)
-    check_fidelity_axis(optimizer, benchmark, dataset)
+    check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
     check_objectives(optimizer, benchmark, dataset, config.objectives)
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
@@ -327,5 +376,6 @@ def execute_run(
         raise
     folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
-                           "n_trials": len(result.trials), "budget_used": result.budget_used})
+                           "n_trials": len(result.trials), "budget_used": result.budget_used,
+                           "expected_trials": result.expected_trials})
     return result

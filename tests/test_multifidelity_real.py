@@ -37,7 +37,7 @@ def schedule_root(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize(("name", "options"), [("smac-hb", {"eta": "16"}), ("dehb", {"eta": "16"})])
+@pytest.mark.parametrize(("name", "options"), [("smac-hb", {"eta": "16"}), ("dehb", {"eta": "16"}), ("bohb", {})])
 def test_multi_fidelity_on_real_schedules(schedule_root, tmp_path, monkeypatch, name, options):
     """SMAC-HB and DEHB use both real schedules, promote cells, and are charged each schedule's time."""
     monkeypatch.setenv("HPO2NAS_DATA", str(schedule_root))

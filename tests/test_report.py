@@ -141,3 +141,16 @@ def test_step_curves_hold_last_value_after_a_run_ends() -> None:
     curves = step_curves(runs, "sim_end_s", np.array([1.0, 2.0, 3.0, 10.0]))["x"]
     np.testing.assert_array_equal(curves.loc[0], [5.0, 5.0, 2.0, 2.0])
     np.testing.assert_array_equal(curves.loc[1], [np.nan, 4.0, 4.0, 4.0])
+
+
+def test_origin_shares_table(report: Path, trials: pd.DataFrame) -> None:
+    """The origin table gives RE's first-population share, counted here from its trials."""
+    text = report.read_text()
+    assert "### Where the trials came from" in text
+    table = text.split("### Where the trials came from")[1]
+    runs = trials[trials["optimizer"] == "re"]
+    initial = 100 * (runs["origin"] == "initial population").mean()
+    cells = _row(table, "re")
+    assert cells[1] == f"{len(runs) / len(SEEDS):.1f}"
+    assert cells[2] == f"{initial:.1f}" and cells[4] == f"{100 - initial:.1f}"
+    assert _row(table, "random")[3] == "100.0"

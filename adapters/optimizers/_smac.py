@@ -35,7 +35,8 @@ from adapters.types import BadInputError
 
 __all__ = ["SMAC_OPTIMIZERS", "SmacOptimizer", "SmacHPO", "SmacBlackBox", "SmacHyperband"]
 
-#: SMAC's n_trials when the budget sets no bound; it only caps the initial design (25% of it).
+#: SMAC's n_trials when neither a bound nor an expected count is known; it caps the initial
+#: design (25% of it). The runner always gives an expected count for its own budgets.
 UNBOUNDED_TRIALS = 1_000_000
 #: Origin of a configuration SMAC sampled because its model had no data yet (SMAC leaves it
 #: empty, and its own runhistory would call it "Custom").
@@ -96,7 +97,10 @@ class SmacOptimizer(OptimizerBase):
         from smac import Scenario
 
         super().setup(problem)
-        self._n_trials = problem.max_trials or UNBOUNDED_TRIALS
+        # SMAC sizes its initial design from n_trials (at most 25% of it). Under a time budget
+        # the runner's expected trial count stands in for the bound SMAC's authors assume;
+        # SMAC keeps asking past n_trials under ask/tell, so it caps nothing else.
+        self._n_trials = problem.max_trials or problem.expected_trials or UNBOUNDED_TRIALS
         self._multi = len(problem.objectives) > 1
         scenario = Scenario(
             configspace(seed=problem.seed),
@@ -154,6 +158,10 @@ class SmacOptimizer(OptimizerBase):
         settings = {**super().settings(), "facade": self.facade_name}
         if getattr(self, "_multi", False):
             settings["multi_objective_algorithm"] = "ParEGO"
+        if hasattr(self, "_smac"):
+            settings["n_trials"] = self._n_trials
+            design = self._smac._initial_design
+            settings["initial_design_size"] = design._n_configs + len(design._additional_configs)
         return settings
 
     def notes(self) -> list[str]:
