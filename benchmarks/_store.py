@@ -32,6 +32,7 @@ __all__ = [
     "DatasetArrays",
     "StoreManifest",
     "data_root",
+    "check_store_name",
     "write_store",
     "read_manifest",
     "verify_store",
@@ -106,6 +107,13 @@ def _fsync_write(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
+def check_store_name(name: str) -> str:
+    """A valid store name, or a one-line refusal (checked before any long work, such as a download)."""
+    if not name or not all(ch.isalnum() or ch in "-_." for ch in name) or name.startswith("."):
+        raise BadInputError(f"invalid store name {name!r}: use letters, digits, '-', '_' or '.'")
+    return name
+
+
 def _manifest_checksum(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -123,8 +131,7 @@ def write_store(
     Raises:
         BadInputError: the name is invalid, or the store exists and ``force`` is false.
     """
-    if not name or not all(ch.isalnum() or ch in "-_." for ch in name) or name.startswith("."):
-        raise BadInputError(f"invalid store name {name!r}: use letters, digits, '-', '_' or '.'")
+    check_store_name(name)
     root = Path(root or data_root())
     final = root / name
     if final.exists() and not force:

@@ -75,6 +75,44 @@ def data_import(
     typer.echo(f"imported {path} as store {store.name!r} at {store}")
 
 
+@data_app.command("fetch")
+def data_fetch(
+    source: Optional[str] = typer.Argument(None, help="A source from --list (nats-tss, mfpbench-nb201, synetune-nb201)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Store name (default: the source's name)."),
+    url: Optional[str] = typer.Option(None, "--url", help="A mirror: the file's URL (a folder URL for several files)."),
+    from_file: Optional[Path] = typer.Option(None, "--from-file", help="The file you downloaded by hand (same checks)."),
+    fidelity: Optional[str] = typer.Option(None, "--fidelity", help="epoch (default) or schedule, where a source has both."),
+    search_on_test: bool = typer.Option(False, "--search-on-test", help="synetune-nb201: let optimizers search on its ori-test accuracy."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing store of that name."),
+    list_sources: bool = typer.Option(False, "--list", help="Show every source: size, license, URL, contents."),
+    as_json: bool = typer.Option(False, "--json", help="With --list: one JSON object per source."),
+) -> None:
+    """Download, verify (pinned SHA-256 and size) and import a public source into a named store."""
+    from benchmarks.fetch import SOURCES, describe, fetch_source
+    from harness.progress import byte_progress, delayed_progress
+
+    if list_sources:
+        for entry in map(describe, SOURCES.values()):
+            if as_json:
+                _echo_json(entry)
+                continue
+            typer.echo(f"{entry['name']}: {entry['title']}\n  size {entry['size']}; license {entry['license']}")
+            typer.echo(f"  url {entry['url']}\n  checksums: {entry['checksums']}")
+            typer.echo(f"  splits: {entry['splits']}\n  fidelities: {entry['fidelities']}\n  seeds: {entry['seeds']}")
+        return
+    if source is None:
+        raise BadInputError("name a source (see: hpo2nas data fetch --list)")
+    options: dict[str, object] = {}
+    if fidelity is not None:
+        options["fidelity"] = fidelity
+    if search_on_test:
+        options["search_on_test"] = True
+    with byte_progress(f"fetching {source}") as downloading, delayed_progress(f"importing {source}") as importing:
+        store = fetch_source(source, name=name, url=url, from_file=from_file, force=force, options=options,
+                             download_progress=downloading, import_progress=importing)
+    typer.echo(f"fetched {source} as store {store.name!r} at {store}")
+
+
 def _parse_options(pairs: list[str]) -> dict[str, object]:
     """``key=value`` pairs; ``a.b=v`` nests into ``{'a': {'b': v}}`` (e.g. columns.valid_acc=acc)."""
     options: dict[str, object] = {}

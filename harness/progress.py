@@ -11,9 +11,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
-__all__ = ["lazy_bar", "delayed_progress"]
+__all__ = ["lazy_bar", "delayed_progress", "byte_progress"]
 
 
 @contextmanager
@@ -50,5 +59,18 @@ def delayed_progress(description: str, *, delay_s: float = 1.0) -> Iterator[Call
 
         def update(done: int, total: int, desc: str = "") -> None:
             bar(completed=done, total=total, description=f"{description} {desc}".strip())
+
+        yield update
+
+
+@contextmanager
+def byte_progress(description: str, *, delay_s: float = 0.5) -> Iterator[Callable[..., None]]:
+    """Yield a ``progress(done_bytes, total_bytes_or_None, name)`` callback: a bar with size and rate."""
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with lazy_bar(*columns, delay_s=delay_s, description=description, total=None) as bar:
+
+        def update(done: int, total: int | None, name: str = "") -> None:
+            bar(completed=done, total=total, description=f"{description} {name}".strip())
 
         yield update

