@@ -84,6 +84,7 @@ def data_fetch(
     fidelity: Optional[str] = typer.Option(None, "--fidelity", help="epoch (default) or schedule, where a source has both."),
     search_on_test: bool = typer.Option(False, "--search-on-test", help="synetune-nb201: let optimizers search on its ori-test accuracy."),
     force: bool = typer.Option(False, "--force", help="Replace an existing store of that name."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds without data before a stalled download stops (resumable)."),
     list_sources: bool = typer.Option(False, "--list", help="Show every source: size, license, URL, contents."),
     as_json: bool = typer.Option(False, "--json", help="With --list: one JSON object per source."),
 ) -> None:
@@ -109,7 +110,7 @@ def data_fetch(
         options["search_on_test"] = True
     with byte_progress(f"fetching {source}") as downloading, delayed_progress(f"importing {source}") as importing:
         store = fetch_source(source, name=name, url=url, from_file=from_file, force=force, options=options,
-                             download_progress=downloading, import_progress=importing)
+                             download_progress=downloading, import_progress=importing, stall_timeout_s=timeout)
     typer.echo(f"fetched {source} as store {store.name!r} at {store}")
 
 

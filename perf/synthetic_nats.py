@@ -23,6 +23,7 @@ import os
 import time
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -43,19 +44,22 @@ NOTE = "SYNTHETIC: random values in the NATS-tss-v1_0-3ffb9-simple layout, writt
 _DONE = ".complete"
 
 
-def _results_count(rng: np.random.Generator, index: int, epochs: int, run: str, seed: int) -> ResultsCount:
-    arch = Cell.from_index(index).arch_str
+@lru_cache(maxsize=None)
+def _keys(setname: str, epochs: int) -> tuple[str, ...]:
+    return tuple(f"{setname}@{e}" for e in range(epochs))
+
+
+def _results_count(rng: np.random.Generator, arch: str, epochs: int, run: str, seed: int) -> ResultsCount:
     config = {"name": "infer.tiny", "C": 16, "N": 5, "arch_str": arch, "num_classes": 10}
-    train_acc = np.round(rng.uniform(10, 100, epochs), 2).tolist()
-    train_loss = np.round(rng.uniform(0, 3, epochs), 4).tolist()
+    n_sets = len(EVAL_SETS[run])
+    accs = np.round(rng.uniform(10, 100, (n_sets + 1, epochs)), 2).tolist()
+    losses = np.round(rng.uniform(0, 3, (n_sets + 1, epochs)), 4).tolist()
     params, flops = float(rng.uniform(0.1, 1.5)), float(rng.uniform(10, 200))
-    result = ResultsCount(run, None, dict(enumerate(train_acc)), dict(enumerate(train_loss)), params, flops,
+    result = ResultsCount(run, None, dict(enumerate(accs[0])), dict(enumerate(losses[0])), params, flops,
                           config, seed, epochs, None)
-    for setname in EVAL_SETS[run]:
-        accs = np.round(rng.uniform(10, 100, epochs), 2).tolist()
-        losses = np.round(rng.uniform(0, 3, epochs), 4).tolist()
-        keys = [f"{setname}@{e}" for e in range(epochs)]
-        result.update_eval(dict(zip(keys, accs)), dict(zip(keys, losses)), dict.fromkeys(keys, 0.0))
+    for k, setname in enumerate(EVAL_SETS[run], start=1):
+        keys = _keys(setname, epochs)
+        result.update_eval(dict(zip(keys, accs[k])), dict(zip(keys, losses[k])), dict.fromkeys(keys, 0.0))
         result.reset_pseudo_eval_times(setname, float(rng.uniform(0.5, 5)))
     result.reset_pseudo_train_times(float(rng.uniform(5, 50)))
     result.update_latency([float(rng.uniform(0.005, 0.03))])
@@ -70,7 +74,7 @@ def cell_record(index: int) -> OrderedDict:
         results = ArchResults(index, Cell.from_index(index).arch_str)
         for run in EVAL_SETS:
             for seed in SEEDS:
-                results.update(run, seed, _results_count(rng, index, int(hp), run, seed))
+                results.update(run, seed, _results_count(rng, results.arch_str, int(hp), run, seed))
         record[hp] = results.state_dict()
     return record
 

@@ -122,13 +122,16 @@ def fetch_source(
         store = write_store(name, {**result.source, "fetch": {"source": source.name, **provenance}},
                             result.datasets, root=root, force=force)
     except BaseException:
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)  # verified but unimportable: nothing is kept
+        _discard_downloads(workdir)  # verified but unimportable: nothing is kept
         raise
+    _discard_downloads(workdir)
+    return store
+
+
+def _discard_downloads(workdir: Path | None) -> None:
     if workdir is not None:
         shutil.rmtree(workdir, ignore_errors=True)
-        _remove_if_empty(root / DOWNLOADS)
-    return store
+        _remove_if_empty(workdir.parent)
 
 
 def _local(source: FetchSource, path: Path, progress: ByteProgress | None) -> tuple[Path, dict[str, str]]:
@@ -170,8 +173,7 @@ def _download_all(
     except (Interrupted, KeyboardInterrupt):
         raise  # the part is kept: the same command resumes it
     except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        _remove_if_empty(workdir.parent)
+        _discard_downloads(workdir)
         raise
     return (workdir if source.folder else workdir / files[0].name), seen
 
