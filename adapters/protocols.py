@@ -12,7 +12,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from adapters.types import FidelitySpace, QueryResult, SeedPolicy
 
-__all__ = ["Benchmark", "Optimizer", "SearchProblem", "Suggestion", "Observation", "OPTIMIZER_OPTION_TYPES"]
+__all__ = [
+    "Benchmark", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion", "Observation", "OPTIMIZER_OPTION_TYPES",
+]
 
 
 @runtime_checkable
@@ -32,6 +34,22 @@ class Benchmark(Protocol):
 
 
 @dataclass(frozen=True)
+class StudyTarget:
+    """Where an optimizer that keeps a study (Optuna's samplers) writes it while it runs.
+
+    Attributes:
+        storage: an Optuna storage: an RDB URL (``sqlite:///runs.db``, ``postgresql://...``)
+            or a journal file path.
+        name: the study's name (the run's id, unique per run configuration).
+        attrs: the run's identity, stored as the study's user attributes.
+    """
+
+    storage: str
+    name: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SearchProblem:
     """What an optimizer is told before its first ask.
 
@@ -47,6 +65,7 @@ class SearchProblem:
         expected_trials: the number of trials the budget is expected to allow (the budget over
             the median cost of one evaluation at the highest fidelity), for libraries that size
             their start-up by a trial count (SMAC's initial design is 25% of it).
+        study: where to keep a study while running, for optimizers that keep one; None: keep none.
     """
 
     fidelity: FidelitySpace
@@ -56,6 +75,7 @@ class SearchProblem:
     dataset: str = "cifar10-valid"
     objectives: tuple[str, ...] = ("valid_acc",)
     expected_trials: int | None = None
+    study: StudyTarget | None = None
 
 
 @dataclass
@@ -129,8 +149,15 @@ class Optimizer(Protocol):
     def notes(self) -> list[str]:
         """Labels for the run record (e.g. 'falls back to random sampling on this space')."""
 
-    # Optional: ``close()``, if present, is called once after the last trial (SMAC writes its
-    # own output folder there rather than on every tell).
+    # Optional hooks, called only if present:
+    # ``close()``: once after the last trial (SMAC writes its own output folder there rather
+    #   than on every tell).
+    # ``record(row)``: after each trial, with its row as recorded (the trials.parquet columns
+    #   but the run's identity); an optimizer that keeps a study stores the trial there.
+    # ``restore(n) -> int``: on resume, before the first ask, with the number of recorded
+    #   trials; an optimizer that saved its own state restores it at trial ``m <= n`` and
+    #   returns ``m``. The runner then re-evaluates the first ``m`` recorded trials without
+    #   asking or telling, and replays the rest through ask/tell.
 
 
 @dataclass

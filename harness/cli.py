@@ -272,6 +272,9 @@ def run(
     checkpoint_every: int = typer.Option(100, "--checkpoint-every"),
     objectives: str = typer.Option("valid_acc", "--objectives",
                                    help="valid_acc, or it and any of params, flops, latency, train_time (multi-objective)."),
+    storage: Optional[str] = typer.Option(
+        None, "--storage", help="Optuna storage for an Optuna sampler's study: sqlite:///F.db, postgresql://..., "
+        "or a journal file (default: optuna.journal in --out)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (DIR may also be given alone)."),
 ) -> None:
     """Run one optimizer on one dataset under a budget, with a live progress bar."""
@@ -289,6 +292,7 @@ def run(
             budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
             objectives=parse_objectives(objectives),
+            storage=_absolute_journal(storage),
         )
     with run_progress(config) as progress:
         result = execute_run(config, out, resume=resume, progress=progress)
@@ -298,6 +302,11 @@ def run(
         summary += (f"; incumbent {last['incumbent_index']} with seed-mean valid_acc "
                     f"{_fmt(last['incumbent_valid_acc'])} (regret {_fmt(last['regret_valid'])})")
     typer.echo(f"{summary}\nrecords in {out}")
+
+
+def _absolute_journal(storage: str | None) -> str | None:
+    """A journal path made absolute, so a resume from another folder finds it; URLs as given."""
+    return storage if storage is None or "://" in storage else str(Path(storage).resolve())
 
 
 def _config_from_folder(out: Path):

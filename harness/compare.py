@@ -81,6 +81,7 @@ def plan_runs(
                     optimizer=entry.optimizer, label=entry.label, options=dict(entry.options), dataset=dataset,
                     budget=profile.budget, seed=seed, store=spec.store, data_seeds=spec.data_seeds,
                     continue_promotions=spec.continue_promotions, objectives=spec.objectives,
+                    storage=spec.storage,
                 )
                 runs.append(PlannedRun(entry.label, config))
     return runs, excluded

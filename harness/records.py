@@ -27,7 +27,7 @@ from adapters.types import BadInputError
 
 __all__ = [
     "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "package_versions", "load_trials",
-    "objective_columns",
+    "objective_columns", "study_attrs",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -61,6 +61,12 @@ def run_id_for(config: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
     name = config["optimizer"].replace(":", "_").replace(".", "_")
     return f"{name}-{config['dataset']}-s{config['seed']}-{digest}"
+
+
+def study_attrs(run_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A run's identity as an Optuna study's user attributes (live studies and exports alike)."""
+    return {"run_id": run_id, "optimizer": config.get("label") or config["optimizer"], "dataset": config["dataset"],
+            "seed": config["seed"], "store": config["store"], "budget": config["budget"].get("text", "")}
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,9 @@
 Every optimizer is charged by the same rule (see :class:`harness.budget.Budget`), sees data
 seeds drawn by the harness from its own generator, and is recorded in the same trial rows.
 Resume replays the recorded trials through ask/tell (libraries' states cannot all be
-pickled), checking that the optimizer asks for the same cells again.
+pickled), checking that the optimizer asks for the same cells again; an optimizer that saved
+its own state (Optuna's samplers, in their study) restores it instead, and the runner only
+re-evaluates the trials it restored.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from adapters import NUM_CELLS, canonical_ids
+from adapters import NUM_CELLS, Cell, canonical_ids
 from adapters import parse_objectives
 from harness.budget import Budget
 from harness.objectives import ObjectiveReader, check_objectives
-from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, Suggestion
-from harness.records import RunFolder
+from adapters.optimizers._optuna_study import JOURNAL_NAME
+from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion
+from harness.records import RunFolder, study_attrs
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 
 __all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "Progress"]
@@ -44,6 +47,8 @@ class RunConfig:
     ``search_fidelity`` caps the fidelity axis the optimizer sees (NB201's protocol searches
     on the 12-epoch schedule): trials run at most there, while the incumbent is still reported
     at the store's highest fidelity (the 200-epoch seed mean).
+    ``storage`` is the Optuna storage an Optuna sampler's run writes its study to (an RDB URL
+    or a journal path); None means ``optuna.journal`` in the run folder.
     """
 
     optimizer: str
@@ -58,6 +63,7 @@ class RunConfig:
     checkpoint_every: int = 100
     objectives: tuple[str, ...] = ("valid_acc",)
     search_fidelity: int | None = None
+    storage: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives))
@@ -77,10 +83,10 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         # The objectives appear only when there are several: single-objective run ids stay as they were;
-        # search_fidelity only when set, for the same reason.
+        # search_fidelity and storage only when set, for the same reason.
         multi = {"objectives": list(self.objectives)} if len(self.objectives) > 1 else {}
         extra = {} if self.search_fidelity is None else {"search_fidelity": self.search_fidelity}
-        return {
+        body = {
             "optimizer": self.optimizer,
             "label": self.label or self.optimizer,
             "options": dict(sorted(self.options.items())),
@@ -94,6 +100,9 @@ class RunConfig:
             **multi,
             **extra,
         }
+        if self.storage is not None:
+            body["storage"] = self.storage
+        return body
 
 
 @dataclass
@@ -154,8 +163,9 @@ def run_trials(
     """Run ``optimizer`` on ``benchmark`` until the budget's next trial does not fit.
 
     Args:
-        replay: recorded trials of an interrupted run; they are re-asked and re-told
-            (checking the optimizer asks for the same cells) instead of charged again.
+        replay: on resume, the recorded trials of the interrupted run (None: a fresh run).
+            The optimizer restores what it saved itself (``restore``); the rest are re-asked
+            and re-told (checking the optimizer asks for the same cells). None are charged again.
     """
     dataset = config.dataset
     fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
@@ -164,12 +174,17 @@ def run_trials(
     max_fid = fidelity_space.max  # the highest fidelity searched; "full" fractions are of it
     store_max = benchmark.fidelity_space(dataset).max  # where the incumbent is reported
     budget = config.budget
+    study = StudyTarget(storage=config.storage or str(folder.path / JOURNAL_NAME), name=folder.run_id,
+                        attrs=study_attrs(folder.run_id, config.to_dict()))
     expected = expected_trials(budget, benchmark, dataset, max_fid)
     optimizer.setup(
         SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir,
                       max_trials=budget.max_trials(), expected_trials=expected["n"], dataset=config.dataset,
-                      objectives=config.objectives)
+                      objectives=config.objectives, study=study)
     )
+    restore = getattr(optimizer, "restore", None)
+    restored = restore(len(replay)) if replay is not None and restore is not None else 0
+    record = getattr(optimizer, "record", None)
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc
     canon = canonical_ids().tolist()
@@ -191,16 +206,22 @@ def run_trials(
         return total * fidelity / store_max
 
     while True:
-        t0 = time.perf_counter()
-        suggestion: Suggestion = optimizer.ask()
-        ask_s = time.perf_counter() - t0
+        if len(trials) < restored:  # the optimizer restored its state past this trial: no ask
+            done = replay[len(trials)]
+            suggestion = Suggestion(cell=Cell.from_index(done["index"]), fidelity=done["fidelity_asked"],
+                                    origin=done["origin"])
+            ask_s = 0.0
+        else:
+            t0 = time.perf_counter()
+            suggestion = optimizer.ask()
+            ask_s = time.perf_counter() - t0
         cell = suggestion.cell
         index = cell.index
         target = suggestion.fidelity if suggestion.fidelity is not None else max_fid
         if target not in on_axis:
             raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
         recorded = replay[len(trials)] if len(trials) < len(replay) else None
-        if recorded is not None:
+        if recorded is not None and len(trials) >= restored:
             _check_replay(recorded, optimizer.name, len(trials), index, target)
 
         # Data seed: continue on the same seed when continuing training, otherwise a fresh draw.
@@ -219,7 +240,11 @@ def run_trials(
 
         status, stop_fid, observed, observed_test = "ok", target, first.valid_acc, first.test_acc
         wall_extra = 0.0
-        if suggestion.intermediate:
+        if len(trials) < restored and recorded["status"] == "pruned":
+            status, stop_fid = "pruned", recorded["fidelity"]
+            result = benchmark.query(index, dataset, stop_fid, data_seed)
+            observed, observed_test = result.valid_acc, result.test_acc
+        elif suggestion.intermediate:
             pruned_at, wall_extra = _watch_epochs(optimizer, benchmark, suggestion, dataset, fidelity_space.values,
                                                   start_fid, target, data_seed)
             if pruned_at is not None:
@@ -233,10 +258,11 @@ def run_trials(
             raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
 
         values = reader.observe(index, first, observed, data_seed) if reader else ()
-        t2 = time.perf_counter()
-        optimizer.tell(suggestion, Observation(valid_acc=observed, fidelity=stop_fid, cost_s=cost_s, status=status,
-                                               values=values))
-        last_tell_s = time.perf_counter() - t2
+        if len(trials) >= restored:
+            t2 = time.perf_counter()
+            optimizer.tell(suggestion, Observation(valid_acc=observed, fidelity=stop_fid, cost_s=cost_s, status=status,
+                                                   values=values))
+            last_tell_s = time.perf_counter() - t2
         wall_s = ask_s + wall_extra + last_tell_s if recorded is None else recorded["wall_s"]
         charged = budget.cost(cost_s, (stop_fid - start_fid) / max_fid, overhead_s)
         used += charged
@@ -278,6 +304,8 @@ def run_trials(
         )
         if reader:
             trials[-1].update(reader.columns(index, values))
+        if record is not None and len(trials) > restored:
+            record(trials[-1])
         if progress:
             progress(len(trials), used / budget.amount, inc_valid)
         if len(trials) % config.checkpoint_every == 0:
@@ -369,7 +397,7 @@ def execute_run(
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity})
     try:
-        result = run_trials(config, optimizer, benchmark, folder, replay=replay, progress=progress)
+        result = run_trials(config, optimizer, benchmark, folder, replay=replay if resume else None, progress=progress)
     except BadInputError:
         if fresh and not folder.recorded_trials():  # refused before any trial (e.g. in setup): no half-made run
             shutil.rmtree(out, ignore_errors=True)

@@ -20,7 +20,7 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
-    "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives",
+    "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives", "storage",
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description"}
 _DATA_SEEDS = ("random", "mean")
@@ -61,6 +61,8 @@ class ExperimentSpec:
     export_deepcave: bool = False
     description: str = ""
     objectives: tuple[str, ...] = ("valid_acc",)
+    #: The Optuna storage every Optuna sampler's run writes its study to (None: each run folder's optuna.journal).
+    storage: str | None = None
 
     def profile(self, name: str) -> Profile:
         try:
@@ -159,6 +161,7 @@ def load_spec(path: Path) -> ExperimentSpec:
         export_deepcave=_typed(where, "export_deepcave", body.get("export_deepcave", False), bool),
         description=_typed(where, "description", body.get("description", ""), str),
         objectives=_objectives(where, body.get("objectives", ["valid_acc"])),
+        storage=_typed(where, "storage", body["storage"], str) if "storage" in body else None,
     )
 
 

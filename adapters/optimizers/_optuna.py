@@ -1,4 +1,4 @@
-"""Optuna 5 samplers behind the ask/tell protocol, one in-memory study per run.
+"""Optuna 5 samplers behind the ask/tell protocol, one study per run.
 
 Every adapter asks with the fixed NB201 distributions (``study.ask(optuna_distributions())``)
 and tells the validation accuracy to a maximizing study. The study name is fixed rather
@@ -10,6 +10,14 @@ pruned trials towards its startup, GP does not, Hyperband shows each bracket onl
 trials): a trial with parameters from the sampler's relative (model-based or evolutionary)
 step gets the sampler's label, one drawn by its independent random sampler gets a random one.
 
+The sampler works on an in-memory study. When the run names a study (``SearchProblem.study``:
+by default ``optuna.journal`` in the run folder), every finished trial is also appended to
+that storage as one complete trial built from the runner's record (``_optuna_study``), with
+the sampler's state after it; a resume loads that study, rebuilds the in-memory one from it
+and unpickles the sampler, so no trial is asked twice. One append per trial (rather than
+asking on the storage itself, which writes each parameter, attribute and epoch separately)
+keeps the journal's cost per trial to one fsynced line.
+
 Optuna is imported on the first ``setup``, not with the registry, which keeps ``hpo2nas``
 start-up fast.
 """
@@ -17,6 +25,7 @@ start-up fast.
 from __future__ import annotations
 
 import contextlib
+import pickle
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from adapters._spaces import from_optuna_params, optuna_distributions
 from adapters.optimizers._base import OptimizerBase
 from adapters.optimizers._optuna_pruners import PRUNERS, make_pruner
+from adapters.optimizers._optuna_study import StoredStudy, frozen_trial, storage_label
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
 
@@ -100,23 +110,63 @@ class OptunaOptimizer(OptimizerBase):
 
         super().setup(problem)
         self._multi = len(problem.objectives) > 1
-        directions = ["maximize" if OBJECTIVES[name].maximize else "minimize" for name in problem.objectives]
-        pruner, self._pruner_settings = make_pruner(self.options["pruner"], problem.fidelity, self.options["reduction_factor"])
+        self._directions = ["maximize" if OBJECTIVES[name].maximize else "minimize" for name in problem.objectives]
+        self._pruner, self._pruner_settings = make_pruner(self.options["pruner"], problem.fidelity,
+                                                          self.options["reduction_factor"])
         sampler = self.sampler_factory(problem.seed)
+        self._new_study(sampler)
+        self._sampler_name = type(sampler).__name__
+        self._distributions = optuna_distributions()
+        self._stored = None
+        if problem.study is not None:
+            with _quiet_info():  # "A new study created in Journal ..."
+                self._stored = StoredStudy(problem.study.storage, problem.study.name, problem.study.attrs,
+                                           problem.objectives)
+        self._restored = False
+
+    def _new_study(self, sampler: BaseSampler) -> None:
+        import optuna
+
         with _quiet_info():
             self._study = optuna.create_study(
                 storage=optuna.storages.InMemoryStorage(),
                 sampler=sampler,
-                pruner=pruner,
+                pruner=self._pruner,
+                # Fixed, not the run's id: HyperbandPruner hashes it into its brackets.
                 study_name=f"hpo2nas-{self.name}",
-                directions=directions,
+                directions=self._directions,
             )
-        self._sampler_name = type(sampler).__name__
-        self._distributions = optuna_distributions()
+        self._trials: list[Any] = []  # the asked optuna Trials, by number
+
+    def _state(self) -> bytes:
+        """The sampler and the study's system attributes (QMC's sequence position, NSGA-II's parents)."""
+        study = self._study
+        return pickle.dumps((study.sampler, study._storage.get_study_system_attrs(study._study_id)), protocol=5)
+
+    def restore(self, recorded: int) -> int:
+        """Rebuild the in-memory study from the stored one at trial ``min(recorded, stored)``."""
+        self._restored = True
+        if self._stored is None:
+            return 0
+        trials, state = self._stored.restore_point(recorded)
+        if state is None:
+            return 0
+        sampler, system_attrs = pickle.loads(state)
+        self._new_study(sampler)
+        for key, value in system_attrs.items():
+            self._study._storage.set_study_system_attr(self._study._study_id, key, value)
+        with _quiet_info():
+            self._study.add_trials(trials)
+        self._trials = [None] * len(trials)
+        return len(trials)
 
     def ask(self) -> Suggestion:
+        if self._stored is not None and not self._restored:
+            self._stored.refuse_existing()
+            self._restored = True
         with _quiet_info():
             trial = self._study.ask(self._distributions)
+        self._trials.append(trial)
         origin = self.relative_origin if trial.relative_params else self.independent_origin
         return Suggestion(
             cell=from_optuna_params(trial.params), origin=origin, token=trial, intermediate=self.multi_fidelity
@@ -139,11 +189,23 @@ class OptunaOptimizer(OptimizerBase):
             else:
                 self._study.tell(suggestion.token, observation.valid_acc)
 
+    def record(self, row: dict[str, Any]) -> None:
+        """Append the finished trial to the run's stored study (with the sampler's state after it)."""
+        if self._stored is None:
+            return
+        number = row["trial"]
+        told = self._study._storage.get_trial(self._trials[number]._trial_id)
+        trial = frozen_trial(row, number, intermediate_values=told.intermediate_values, system_attrs=told.system_attrs,
+                             objectives=self.problem.objectives)
+        self._stored.append(trial, self._state())
+
     def settings(self) -> dict[str, Any]:
         settings = super().settings()
         if hasattr(self, "_study"):
             settings["sampler"] = self._sampler_name
-            settings["study_name"] = self._study.study_name
+            if self._stored is not None:
+                settings["study_name"] = self._stored.name
+                settings["storage"] = storage_label(self._stored.url)
             if self._pruner_settings:
                 settings["pruner_settings"] = dict(self._pruner_settings)
         return settings

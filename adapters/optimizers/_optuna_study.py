@@ -1,0 +1,250 @@
+"""Runs as Optuna studies: opening any Optuna storage, and one trial record as an Optuna trial.
+
+Both the live path (an Optuna sampler's run writes its study while it runs) and ``hpo2nas
+export optuna`` (any optimizer's records as a study) build their trials with
+:func:`frozen_trial`, so a study looks the same whichever way it was written: the six NB201
+edges as categorical parameters (``adapters.optuna_distributions``), the observed validation
+accuracy as the value of a maximizing study, and the record's facts as user attributes.
+
+Trial times are simulated: ``datetime_start``/``datetime_complete`` are the trial's simulated
+start and end counted from the Unix epoch (1970-01-01 00:00 UTC), so a study is identical
+however often it is written, and optuna-dashboard's durations are the simulated costs.
+
+This module reads rows by column name only (the columns of ``trials.parquet``); it does not
+import the harness that defines them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from adapters._cell import Cell
+from adapters._spaces import optuna_distributions, to_optuna_params
+from adapters.types import BadInputError
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+__all__ = [
+    "DIRECTION",
+    "JOURNAL_NAME",
+    "USER_ATTRS",
+    "frozen_trial",
+    "open_storage",
+    "same_trial",
+    "storage_label",
+]
+
+#: The file an Optuna sampler's run writes its study to, in the run folder, unless --storage says otherwise.
+JOURNAL_NAME = "optuna.journal"
+#: Every study maximizes the observed validation accuracy.
+DIRECTION = "maximize"
+#: User attribute -> the trials.parquet column it comes from.
+USER_ATTRS: dict[str, str] = {
+    "cost_s": "cost_s",
+    "sim_start_s": "sim_start_s",
+    "sim_end_s": "sim_end_s",
+    "fidelity": "fidelity",
+    "data_seed": "data_seed",
+    "cell_index": "index",
+    "arch_str": "arch_str",
+    "origin": "origin",
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_URL_SCHEMES = ("sqlite", "postgresql", "mysql", "oracle", "mssql")
+
+
+def storage_label(url: str) -> str:
+    """What to call a storage in messages (an RDB URL without its password)."""
+    if "://" not in url:
+        return url
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is reported by open_storage
+        return url.split("://", 1)[0] + "://..."
+
+
+def open_storage(url: str) -> BaseStorage:
+    """An Optuna storage: an RDB URL (``sqlite:///runs.db``, ``postgresql://...``) or a journal file path.
+
+    A journal path gets Optuna's ``JournalStorage(JournalFileBackend(path))``, locked with
+    ``adapters.optimizers._journal_lock.FlockLock``. A line cut short at the end of a journal can only be a write that a
+    kill interrupted; it is dropped first (under the lock), because the next append would
+    otherwise glue onto it and leave a line that no reader can parse.
+    """
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from adapters.optimizers._journal_lock import FlockLock
+
+    scheme = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
+    if scheme:
+        if scheme not in _URL_SCHEMES:
+            raise BadInputError(f"storage {storage_label(url)}: unknown URL scheme {scheme!r} "
+                                f"(an Optuna RDB URL such as sqlite:///runs.db, or a journal file path)")
+        try:
+            return optuna.storages.RDBStorage(url)
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy and drivers raise many types
+            raise BadInputError(f"cannot open storage {storage_label(url)}: {str(exc).splitlines()[0]}") from None
+    path = os.path.abspath(url)
+    if os.path.isdir(path):
+        raise BadInputError(f"storage {url} is a folder; give a journal file path or an RDB URL")
+    if not os.path.isdir(os.path.dirname(path)):
+        raise BadInputError(f"storage {url}: folder {os.path.dirname(path)} does not exist")
+    lock = FlockLock(path)
+    if os.path.exists(path):
+        _drop_torn_tail(path, lock)
+    return JournalStorage(JournalFileBackend(path, lock_obj=lock))
+
+
+def _drop_torn_tail(path: str, lock: Any) -> None:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        if size == 0:
+            return
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+    lock.acquire()
+    try:
+        with open(path, "r+b") as fh:
+            data = fh.read()
+            fh.truncate(data.rfind(b"\n") + 1)
+            fh.flush()
+            os.fsync(fh.fileno())
+    finally:
+        lock.release()
+
+
+def _sim_time(seconds: float) -> datetime:
+    return _EPOCH + timedelta(seconds=float(seconds))
+
+
+def frozen_trial(
+    row: Mapping[str, Any],
+    number: int,
+    *,
+    intermediate_values: Mapping[int, float] | None = None,
+    system_attrs: Mapping[str, Any] | None = None,
+) -> FrozenTrial:
+    """One trial record (a trials.parquet row) as an Optuna trial of a maximizing study.
+
+    A pruned record is a PRUNED trial whose value is its last observed accuracy (what
+    ``study.tell(trial, state=PRUNED)`` stores). ``intermediate_values`` are what the live
+    study holds (the per-epoch values an Optuna pruner saw, or none); when they are not
+    given (an export from records), the trial's one observation stands as the intermediate
+    value at its fidelity, so the dashboard's intermediate-value plot shows every
+    optimizer's fidelities.
+    """
+    from optuna.trial import FrozenTrial, TrialState
+
+    status = row["status"]
+    if status not in ("ok", "pruned"):
+        raise BadInputError(f"trial {number}: unknown status {status!r}")
+    value = float(row["valid_acc"])
+    params = to_optuna_params(Cell.from_index(int(row["index"])))
+    user_attrs = {attr: _plain(row[column]) for attr, column in USER_ATTRS.items()}
+    user_attrs["data_seed"] = str(row["data_seed"])  # trials.parquet stores it as text ("0", "mean")
+    steps = {int(row["fidelity"]): value} if intermediate_values is None else dict(intermediate_values)
+    trial = FrozenTrial(
+        number=number,
+        state=TrialState.PRUNED if status == "pruned" else TrialState.COMPLETE,
+        value=value,
+        datetime_start=_sim_time(row["sim_start_s"]),
+        datetime_complete=_sim_time(row["sim_end_s"]),
+        params=params,
+        distributions=optuna_distributions(),
+        user_attrs=user_attrs,
+        system_attrs=dict(system_attrs or {}),
+        intermediate_values=steps,
+        trial_id=number,
+    )
+    trial._validate()
+    return trial
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready Python value (numpy scalars from parquet rows become int/float/str)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def same_trial(a: FrozenTrial, b: FrozenTrial) -> bool:
+    """Equal as a study records them: number, state, value, parameters, intermediate values, user attributes."""
+    return (a.number, a.state, a.value, a.params, a.intermediate_values, a.user_attrs) == (
+        b.number, b.state, b.value, b.params, b.intermediate_values, b.user_attrs
+    )
+
+
+class StoredStudy:
+    """The study a run keeps in an Optuna storage: created once, one trial appended per finished trial.
+
+    Each appended trial is complete (parameters, value, state, intermediate values, user
+    attributes) and carries the sampler's state after it, so every trial in the storage is a
+    point a resume can restart from. A resumed run re-asks the trials that the storage holds
+    beyond the runner's last checkpoint; they are compared with the stored ones (a sampler
+    that is not deterministic is caught there) instead of being appended twice.
+    """
+
+    #: System attribute holding the sampler's state after this trial (base64 of a zlib-compressed pickle).
+    STATE_ATTR = "hpo2nas:state"
+
+    def __init__(self, storage: str, name: str, attrs: Mapping[str, Any]) -> None:
+        from optuna.study import StudyDirection
+
+        self.url, self.name = storage, name
+        self.storage = open_storage(storage)
+        try:
+            self.study_id = self.storage.get_study_id_from_name(name)
+        except KeyError:
+            self.study_id = self.storage.create_new_study([StudyDirection.MAXIMIZE], name)
+            for key, value in attrs.items():
+                self.storage.set_study_user_attr(self.study_id, key, value)
+        self.stored = self.storage.get_all_trials(self.study_id, deepcopy=False)
+        self.stored.sort(key=lambda trial: trial.number)
+
+    def refuse_existing(self) -> None:
+        """A fresh run must not add to a study that already holds trials."""
+        if self.stored:
+            raise BadInputError(
+                f"storage {storage_label(self.url)} already holds study {self.name!r} with {len(self.stored)} "
+                "trials; resume the run (--resume) or delete the study (optuna.delete_study)"
+            )
+
+    def append(self, trial: FrozenTrial, state: bytes) -> None:
+        """Store a finished trial with the sampler state after it, or check it against the stored one."""
+        import base64
+        import zlib
+
+        if trial.number < len(self.stored):
+            if not same_trial(trial, self.stored[trial.number]):
+                raise BadInputError(
+                    f"resume diverged at trial {trial.number}: the sampler produced {trial.params} "
+                    f"(value {trial.value}), study {self.name!r} holds {self.stored[trial.number].params} "
+                    f"(value {self.stored[trial.number].value}); the sampler is not deterministic"
+                )
+            return
+        trial.system_attrs[self.STATE_ATTR] = base64.b64encode(zlib.compress(state, 1)).decode("ascii")
+        self.storage.create_new_trial(self.study_id, template_trial=trial)
+
+    def restore_point(self, n: int) -> tuple[list[FrozenTrial], bytes | None]:
+        """The first ``min(n, stored)`` trials without the saved states, and the state after the last of them."""
+        import base64
+        import copy
+        import zlib
+
+        trials = []
+        for trial in self.stored[:n]:
+            trial = copy.deepcopy(trial)
+            state = trial.system_attrs.pop(self.STATE_ATTR, None)
+            if state is None:
+                raise BadInputError(f"study {self.name!r}: trial {trial.number} has no saved sampler state; "
+                                    "it was not written by an hpo2nas run")
+            trials.append(trial)
+        return trials, zlib.decompress(base64.b64decode(state)) if trials else None
