@@ -4,7 +4,8 @@ Both the live path (an Optuna sampler's run writes its study while it runs) and 
 export optuna`` (any optimizer's records as a study) build their trials with
 :func:`frozen_trial`, so a study looks the same whichever way it was written: the six NB201
 edges as categorical parameters (``adapters.optuna_distributions``), the observed validation
-accuracy as the value of a maximizing study, and the record's facts as user attributes.
+accuracy as the value of a maximizing study (with several objectives, each objective's observed
+value in the run's order and direction), and the record's facts as user attributes.
 
 Trial times are simulated: ``datetime_start``/``datetime_complete`` are the trial's simulated
 start and end counted from the Unix epoch (1970-01-01 00:00 UTC), so a study is identical
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from adapters._cell import Cell
+from adapters._objectives import OBJECTIVES
 from adapters._spaces import optuna_distributions, to_optuna_params
 from adapters.types import BadInputError
 
@@ -30,9 +32,9 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 __all__ = [
-    "DIRECTION",
     "JOURNAL_NAME",
     "USER_ATTRS",
+    "directions",
     "frozen_trial",
     "open_storage",
     "same_trial",
@@ -41,8 +43,6 @@ __all__ = [
 
 #: The file an Optuna sampler's run writes its study to, in the run folder, unless --storage says otherwise.
 JOURNAL_NAME = "optuna.journal"
-#: Every study maximizes the observed validation accuracy.
-DIRECTION = "maximize"
 #: User attribute -> the trials.parquet column it comes from.
 USER_ATTRS: dict[str, str] = {
     "cost_s": "cost_s",
@@ -123,6 +123,13 @@ def _drop_torn_tail(path: str, lock: Any) -> None:
         lock.release()
 
 
+def directions(objectives: tuple[str, ...] = ("valid_acc",)) -> list[Any]:
+    """Optuna's study directions for these objectives (``adapters.OBJECTIVES``)."""
+    from optuna.study import StudyDirection
+
+    return [StudyDirection.MAXIMIZE if OBJECTIVES[name].maximize else StudyDirection.MINIMIZE for name in objectives]
+
+
 def _sim_time(seconds: float) -> datetime:
     return _EPOCH + timedelta(seconds=float(seconds))
 
@@ -133,6 +140,7 @@ def frozen_trial(
     *,
     intermediate_values: Mapping[int, float] | None = None,
     system_attrs: Mapping[str, Any] | None = None,
+    objectives: tuple[str, ...] = ("valid_acc",),
 ) -> FrozenTrial:
     """One trial record (a trials.parquet row) as an Optuna trial of a maximizing study.
 
@@ -141,7 +149,8 @@ def frozen_trial(
     study holds (the per-epoch values an Optuna pruner saw, or none); when they are not
     given (an export from records), the trial's one observation stands as the intermediate
     value at its fidelity, so the dashboard's intermediate-value plot shows every
-    optimizer's fidelities.
+    optimizer's fidelities. With several ``objectives`` the trial's values are the row's
+    observed objective columns in that order (the accuracy is ``valid_acc``).
     """
     from optuna.trial import FrozenTrial, TrialState
 
@@ -156,7 +165,8 @@ def frozen_trial(
     trial = FrozenTrial(
         number=number,
         state=TrialState.PRUNED if status == "pruned" else TrialState.COMPLETE,
-        value=value,
+        value=value if len(objectives) == 1 else None,
+        values=None if len(objectives) == 1 else [float(row[name]) for name in objectives],
         datetime_start=_sim_time(row["sim_start_s"]),
         datetime_complete=_sim_time(row["sim_end_s"]),
         params=params,
@@ -177,8 +187,8 @@ def _plain(value: Any) -> Any:
 
 def same_trial(a: FrozenTrial, b: FrozenTrial) -> bool:
     """Equal as a study records them: number, state, value, parameters, intermediate values, user attributes."""
-    return (a.number, a.state, a.value, a.params, a.intermediate_values, a.user_attrs) == (
-        b.number, b.state, b.value, b.params, b.intermediate_values, b.user_attrs
+    return (a.number, a.state, a.values, a.params, a.intermediate_values, a.user_attrs) == (
+        b.number, b.state, b.values, b.params, b.intermediate_values, b.user_attrs
     )
 
 
@@ -195,15 +205,13 @@ class StoredStudy:
     #: System attribute holding the sampler's state after this trial (base64 of a zlib-compressed pickle).
     STATE_ATTR = "hpo2nas:state"
 
-    def __init__(self, storage: str, name: str, attrs: Mapping[str, Any]) -> None:
-        from optuna.study import StudyDirection
-
+    def __init__(self, storage: str, name: str, attrs: Mapping[str, Any], objectives: tuple[str, ...]) -> None:
         self.url, self.name = storage, name
         self.storage = open_storage(storage)
         try:
             self.study_id = self.storage.get_study_id_from_name(name)
         except KeyError:
-            self.study_id = self.storage.create_new_study([StudyDirection.MAXIMIZE], name)
+            self.study_id = self.storage.create_new_study(directions(objectives), name)
             for key, value in attrs.items():
                 self.storage.set_study_user_attr(self.study_id, key, value)
         self.stored = self.storage.get_all_trials(self.study_id, deepcopy=False)
