@@ -9,6 +9,7 @@ arrays and nothing else, so the first query is quick too.
 
 from __future__ import annotations
 
+import mmap
 import warnings
 from functools import cached_property, lru_cache
 
@@ -26,6 +27,30 @@ _VALID, _TEST, _TIME = (METRICS.index(m) for m in ("valid_acc", "test_acc", "tra
 #: embedded default store is 15,625 cells x 4 seed slots per dataset; the cap only matters for
 #: stores with many fidelities, whose records past the cap are built per query instead.
 _RECORD_CACHE_CAP = 1 << 19
+#: Cells per chunk when a whole fidelity is read from a memory-mapped array (about 7 MB of pages).
+_SCAN_CELLS = 1024
+
+
+def _fidelity_copy(objectives: np.ndarray, f: int) -> np.ndarray:
+    """``objectives[:, :, f, :]`` as an in-memory array, without keeping the file's pages resident.
+
+    The epoch axis sits inside each cell's record, so one fidelity of a memory-mapped array
+    touches every page of the file (113 MB for a NATS-Bench epoch store). Reading it in chunks
+    of cells and releasing each chunk's pages once copied (``madvise(MADV_DONTNEED)``; they stay
+    in the page cache) keeps a search's resident memory to the cells it actually asks for.
+    """
+    handle = getattr(objectives, "_mmap", None)
+    if handle is None or not hasattr(mmap, "MADV_DONTNEED"):
+        return objectives[:, :, f, :]
+    out = np.empty((objectives.shape[0], objectives.shape[1], objectives.shape[3]), dtype=objectives.dtype)
+    start_in_map = objectives.offset % mmap.ALLOCATIONGRANULARITY  # where numpy's map puts element 0
+    row = objectives.strides[0]
+    for start in range(0, len(out), _SCAN_CELLS):
+        stop = min(start + _SCAN_CELLS, len(out))
+        out[start:stop] = objectives[start:stop, :, f, :]
+        low = (start_in_map + start * row) // mmap.PAGESIZE * mmap.PAGESIZE
+        handle.madvise(mmap.MADV_DONTNEED, low, start_in_map + stop * row - low)
+    return out
 
 
 def _none_if_nan(values: list[float]) -> list[float | None]:
@@ -73,6 +98,7 @@ class _DatasetTable:
         #: (slot * n_fid + f) * NUM_CELLS + index -> QueryResult argument tuple (see :meth:`args`).
         self.records: dict[int, tuple] = {}
         self._mean_arrays: dict[int, np.ndarray] = {}
+        self._fidelity_copies: dict[int, np.ndarray] = {}
 
     @cached_property
     def objectives(self) -> np.ndarray:
@@ -87,7 +113,7 @@ class _DatasetTable:
     @cached_property
     def available_seeds(self) -> list[tuple[int, ...]]:
         """Per cell, the seed slots that have results at the highest fidelity."""
-        has = ~np.isnan(np.asarray(self.objectives[:, :, -1, :])).all(axis=2)
+        has = ~np.isnan(self.at_fidelity(self.top)).all(axis=2)
         n_seeds = has.shape[1]
         if n_seeds > 62:
             return [tuple(np.flatnonzero(row).tolist()) for row in has]
@@ -95,12 +121,18 @@ class _DatasetTable:
         patterns = {c: tuple(s for s in range(n_seeds) if c >> s & 1) for c in set(codes)}
         return [patterns[c] for c in codes]
 
+    def at_fidelity(self, f: int) -> np.ndarray:
+        """[cell, seed, metric] at fidelity slot ``f``, in memory (see :func:`_fidelity_copy`)."""
+        if f not in self._fidelity_copies:
+            self._fidelity_copies[f] = _fidelity_copy(self.objectives, f)
+        return self._fidelity_copies[f]
+
     def mean_array(self, f: int) -> np.ndarray:
         """Seed-mean [cell, metric] at fidelity slot ``f`` (NaN where no seed has a value)."""
         if f not in self._mean_arrays:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                self._mean_arrays[f] = np.nanmean(np.asarray(self.objectives[:, :, f, :], dtype=np.float64), axis=1)
+                self._mean_arrays[f] = np.nanmean(self.at_fidelity(f).astype(np.float64), axis=1)
         return self._mean_arrays[f]
 
     def args(self, index: int, slot: int, f: int) -> tuple:
@@ -246,7 +278,7 @@ class TabularBenchmark:
         slot = table.seed_slot.get(seed)
         if slot is None:
             raise BadInputError(f"no seed {seed!r} on {table.name}; seeds are {list(table.seeds)}")
-        return _none_if_nan(np.asarray(table.objectives[:, slot, f, _VALID]).tolist())
+        return _none_if_nan(table.at_fidelity(f)[:, slot, _VALID].tolist())
 
     def lookup(
         self,
@@ -269,7 +301,7 @@ class TabularBenchmark:
                 slot = table.seed_slot.get(seed)
                 if slot is None:
                     raise BadInputError(f"no seed {seed!r} on {table.name}; seeds are {list(table.seeds)}")
-                column = np.asarray(table.objectives[:, slot, f, m], dtype=np.float64)
+                column = table.at_fidelity(f)[:, slot, m].astype(np.float64)
         else:
             raise BadInputError(f"unknown metric {metric!r}; metrics are {METRICS + CELL_INFO}")
         return np.take(column, indices)

@@ -115,3 +115,25 @@ def test_query_result_json_fields(default_bench):
     for key in ("index", "arch_str", "dataset", "split", "fidelity", "valid_acc", "test_acc", "train_time_s"):
         assert key in record
     assert record["valid_acc"] == 91.60667 and record["test_acc"] is None
+
+
+def _rss_file_kb() -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    pytest.skip("no RssFile in /proc/self/status on this system")
+
+
+def test_reading_one_fidelity_of_a_mapped_store_releases_its_pages(tmp_path):
+    """One fidelity of a memory-mapped [cell, seed, epoch, metric] array: the right values, few pages kept."""
+    from benchmarks._tabular import _fidelity_copy
+
+    path = tmp_path / "objectives.npy"
+    array = np.random.default_rng(0).random((NUM_CELLS, 3, 100, 3), dtype=np.float32)  # 56 MB
+    np.save(path, array)
+    mapped = np.load(path, mmap_mode="r")
+    before = _rss_file_kb()
+    copy = _fidelity_copy(mapped, 99)
+    grown_kb = _rss_file_kb() - before
+    assert np.array_equal(copy, array[:, :, 99, :])
+    assert grown_kb < array.nbytes / 1024 / 4, f"{grown_kb} kB of the file stayed resident"
