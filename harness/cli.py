@@ -400,6 +400,18 @@ def export_deepcave_cmd(
     typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
 
 
+@export_app.command("optuna")
+def export_optuna_cmd(
+    src: Path = typer.Argument(..., help="A run folder, or a folder of run folders (any depth)."),
+    storage: str = typer.Option(..., "--storage", help="sqlite:///F.db, postgresql://..., or a journal file path."),
+) -> None:
+    """Write every run (any optimizer) as an Optuna study named by its run id (all or nothing)."""
+    from harness.export_optuna import export_optuna
+
+    names = export_optuna(src, _absolute_journal(storage))
+    typer.echo(f"{len(names)} Optuna studies in {storage}; open them with: hpo2nas optuna-dashboard {storage}")
+
+
 @app.command("dashboard")
 def dashboard_cmd(
     folder: Path = typer.Argument(..., help="An export (hpo2nas export deepcave), or run folders to export first."),

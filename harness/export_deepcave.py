@@ -35,7 +35,7 @@ from adapters import HP_NAMES, Cell, InvalidCellError, configspace
 from harness.records import TRIAL_COLUMNS
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "objective_header"]
+__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "load_run", "objective_header"]
 
 #: The DeepCAVE release whose loaders the tests prove these files against.
 DEEPCAVE_VERSION = "1.4.1"
@@ -95,7 +95,7 @@ def find_run_folders(src: Path) -> list[Path]:
     return sorted(found)
 
 
-def _load_run(folder: Path) -> _Run:
+def load_run(folder: Path) -> _Run:
     """Read and check one run folder; any problem is a one-line BadInputError."""
     run_json, parquet = folder / "run.json", folder / "trials.parquet"
     if not run_json.is_file():
@@ -224,7 +224,7 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
     """
     src, out = Path(src), Path(out)
     _check_out(src, out, force)
-    runs = [_load_run(folder) for folder in find_run_folders(src)]
+    runs = [load_run(folder) for folder in find_run_folders(src)]
     if not runs:
         raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")
     names: dict[str, Path] = {}

@@ -18,10 +18,10 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
+from _optuna_tools import assert_study_is_records
 from optuna.trial import TrialState
 
-from adapters import Cell, to_optuna_params
-from adapters.optimizers._optuna_study import JOURNAL_NAME, USER_ATTRS, open_storage, same_trial
+from adapters.optimizers._optuna_study import JOURNAL_NAME, open_storage, same_trial
 from harness.budget import Budget
 from harness.records import RunFolder, load_trials
 from harness.runner import RunConfig, execute_run
@@ -32,16 +32,6 @@ def load(storage: str, folder: Path) -> optuna.Study:
     """The run's study, found by the name its run.json gives."""
     body = json.loads((folder / "run.json").read_text())
     return optuna.load_study(study_name=body["optimizer_settings"]["study_name"], storage=open_storage(storage))
-
-
-def assert_study_is_records(study: optuna.Study, trials: pd.DataFrame) -> None:
-    """One trial per row, in order, with the row's cell, value, state and attributes."""
-    assert [t.number for t in study.trials] == trials["trial"].tolist()
-    for trial, row in zip(study.trials, trials.to_dict("records"), strict=True):
-        assert trial.params == to_optuna_params(Cell.from_index(row["index"]))
-        assert trial.value == row["valid_acc"]
-        assert trial.state == (TrialState.PRUNED if row["status"] == "pruned" else TrialState.COMPLETE)
-        assert trial.user_attrs == {attr: row[column] for attr, column in USER_ATTRS.items()}
 
 
 def test_live_study_has_every_trial_with_attributes_and_pruned_curves(curves_root, tmp_path, monkeypatch):

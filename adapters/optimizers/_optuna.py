@@ -24,16 +24,15 @@ start-up fast.
 
 from __future__ import annotations
 
-import contextlib
 import pickle
 import warnings
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from adapters._spaces import from_optuna_params, optuna_distributions
 from adapters.optimizers._base import OptimizerBase
 from adapters.optimizers._optuna_pruners import PRUNERS, make_pruner
 from adapters.optimizers._optuna_study import StoredStudy, frozen_trial, storage_label
+from adapters.optimizers._optuna_study import quiet_info as _quiet_info
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
 
@@ -51,20 +50,6 @@ __all__ = [
     "OptunaQMC",
     "OptunaCmaEs",
 ]
-
-
-@contextlib.contextmanager
-def _quiet_info() -> Iterator[None]:
-    """Raise Optuna's log level to WARNING for one call: its INFO lines ("A new study
-    created", per-trial lines) would repeat in every run's log; real warnings still show."""
-    import optuna
-
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(max(level, optuna.logging.WARNING))
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(level)
 
 
 class OptunaOptimizer(OptimizerBase):

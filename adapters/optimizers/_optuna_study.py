@@ -17,8 +17,9 @@ import the harness that defines them.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "directions",
     "frozen_trial",
     "open_storage",
+    "quiet_info",
     "same_trial",
     "storage_label",
 ]
@@ -56,6 +58,20 @@ USER_ATTRS: dict[str, str] = {
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _URL_SCHEMES = ("sqlite", "postgresql", "mysql", "oracle", "mssql")
+
+
+@contextlib.contextmanager
+def quiet_info() -> Iterator[None]:
+    """Raise Optuna's log level to WARNING for one call: its INFO lines ("A new study
+    created", per-trial lines) would repeat in every run's log; real warnings still show."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(level, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
 
 
 def storage_label(url: str) -> str:
