@@ -6,6 +6,7 @@ and nothing else of the harness, which keeps the packages independent.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ __all__ = [
     "SeedPolicy",
     "SEED_MEAN",
     "FidelitySpace",
+    "finite_float",
 ]
 
 
@@ -64,6 +66,23 @@ class RandomSeed:
 
 #: An ``int`` is a given training seed (the store's seed label).
 SeedPolicy = int | SeedMean | RandomSeed
+
+
+def finite_float(value: object, what: str) -> float:
+    """``value`` (a number or its text) as a finite float, or a BadInputError naming ``what``.
+
+    Python's ``float()`` accepts "nan", "inf" and overflows such as "1e309"; none of them is a
+    usable setting (an infinite budget runs until killed, a NaN compares false with every bound).
+    """
+    if isinstance(value, bool):
+        raise BadInputError(f"{what} must be a number, got {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise BadInputError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise BadInputError(f"{what} must be a finite number, got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json"]
+from adapters.errors import BadInputError
+
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "os_error_text", "writable_folder"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -37,3 +40,36 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, obj: object) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as one line a user can act on: what failed, and where."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def writable_folder(path: Path, what: str = "output folder") -> Path:
+    """Create ``path`` if needed and check a file can be made in it, or raise one BadInputError line.
+
+    Called before any work, so a path that cannot be written (under /proc, read-only, a file
+    in the way) is refused at once. Folders this call made are removed again on refusal, so
+    nothing is left behind anywhere.
+    """
+    path = Path(path)
+    made: list[Path] = []
+    try:
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+        if not path.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(path))
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise BadInputError(f"cannot write the {what} {path}: {os_error_text(exc)}") from None
+    return path

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from adapters.types import BadInputError
+from adapters.types import BadInputError, finite_float
 
 __all__ = ["Budget"]
 
@@ -38,15 +39,23 @@ class Budget:
     def __post_init__(self) -> None:
         if self.kind not in _UNITS.values():
             raise BadInputError(f"budget kind must be one of {sorted(_UNITS.values())}, got {self.kind!r}")
-        if not self.amount > 0:
+        # finite_float: "1e309s" parses to infinity, and an infinite budget never ends a run.
+        amount = finite_float(self.amount, "budget")
+        if not amount > 0:
             raise BadInputError(f"budget must be positive, got {self.amount}")
+        object.__setattr__(self, "amount", amount)
+        if not isinstance(self.include_overhead, bool):
+            raise BadInputError(f"budget include_overhead must be true or false, got {self.include_overhead!r}")
 
     @classmethod
     def parse(cls, text: str, *, include_overhead: bool = False) -> Budget:
         match = _PATTERN.match(str(text))
         if not match:
             raise BadInputError(f"malformed budget {text!r}; use e.g. 500000s, 100evals or 50full")
-        return cls(_UNITS[match.group(2)], float(match.group(1)), include_overhead)
+        amount = float(match.group(1))
+        if not math.isfinite(amount):
+            raise BadInputError(f"budget {text!r} is not a finite amount")
+        return cls(_UNITS[match.group(2)], amount, include_overhead)
 
     def cost(self, cost_s: float, fidelity_fraction: float, overhead_s: float = 0.0) -> float:
         """One trial's cost in this budget's unit."""

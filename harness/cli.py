@@ -321,16 +321,37 @@ def _config_from_folder(out: Path):
 
 @contextmanager
 def run_progress(config) -> Iterator[Callable[[int, float, float | None], None]]:
-    """A live bar: trials, simulated budget used and the incumbent's seed-mean valid_acc."""
+    """A live bar: trials, simulated budget used and the incumbent's seed-mean valid_acc.
+
+    A RunCaveat the optimizer warns at set-up (it runs with less than its options suggest)
+    joins the bar's title for the whole run; other warnings are shown as usual.
+    """
+    import warnings
+
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
+    from adapters.errors import RunCaveat
     from harness.progress import lazy_bar
 
-    columns = (TextColumn(f"{config.optimizer} on {config.dataset}"), BarColumn(),
+    title = f"{config.optimizer} on {config.dataset}"
+    columns = (TextColumn("{task.fields[title]}", markup=False), BarColumn(),
                TextColumn("{task.percentage:>5.1f}% of {task.fields[budget]}"),
                TextColumn("trials {task.fields[trials]}"), TextColumn("incumbent {task.fields[inc]}"),
                TimeElapsedColumn())
-    with lazy_bar(*columns, total=1.0, budget=str(config.budget), trials=0, inc="-") as bar:
+    with lazy_bar(*columns, total=1.0, budget=str(config.budget), trials=0, inc="-", title=title) as bar, \
+            warnings.catch_warnings():
+        warnings.simplefilter("always", RunCaveat)
+        shown = warnings.showwarning
+
+        def show(message, category, *args, **kwargs) -> None:
+            nonlocal title
+            if not issubclass(category, RunCaveat):
+                shown(message, category, *args, **kwargs)
+                return
+            title = f"{title} [{message}]"
+            bar(title=title)
+
+        warnings.showwarning = show
         yield lambda trials, fraction, incumbent: bar(completed=fraction, trials=trials, inc=_fmt(incumbent))
 
 
@@ -445,6 +466,11 @@ def main() -> None:
         app()
     except BadInputError as exc:
         typer.echo(f"hpo2nas: error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # the machine's, not the code's: a full disk, a folder that cannot be written
+        from harness.atomic import os_error_text
+
+        typer.echo(f"hpo2nas: error: {os_error_text(exc)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("hpo2nas: interrupted", err=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.records import run_id_for
+from harness.records import LOCK, run_id_for
 from harness.runner import RunConfig
 from harness.spec import ExperimentSpec, Profile
 from adapters.types import BadInputError
@@ -138,7 +138,7 @@ def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] |
     with tempfile.TemporaryDirectory(prefix="hpo2nas-run-") as tmp:
         out = Path(tmp) / "run"
         execute_run(RunConfig.from_dict(config), out, root=root)
-        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:

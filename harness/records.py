@@ -8,12 +8,15 @@ Exporters and reports read only these records.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import operator
 import os
 import pickle
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
@@ -26,8 +29,8 @@ from harness.atomic import atomic_write, atomic_write_json
 from adapters.types import BadInputError
 
 __all__ = [
-    "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "package_versions", "load_trials",
-    "objective_columns", "study_attrs",
+    "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "run_lock", "package_versions",
+    "load_trials", "objective_columns", "study_attrs",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -43,6 +46,8 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 
 #: The checkpoint journal of a run in progress (frames of pickled rows).
 JOURNAL = "journal.bin"
+#: The lock file a running run holds (see :func:`run_lock`).
+LOCK = ".lock"
 
 def objective_columns(objectives: Any) -> tuple[str, ...]:
     """The extra trial columns of a multi-objective run (none for one objective).
@@ -87,6 +92,30 @@ def load_trials(folder: Path) -> pd.DataFrame:
         raise BadInputError(f"corrupt trials file {path}: {exc}") from None
 
 
+@contextlib.contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold ``<path>/.lock`` for one run, so a second run on the same folder is refused at once.
+
+    ``flock`` rather than a pid file: the OS releases it when the process dies, however it
+    dies, so a killed run leaves no stale lock and can be resumed straight away. The holder
+    writes its pid into the file for the refusal message.
+    """
+    fd = os.open(Path(path) / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            pid = f" (pid {holder})" if holder.isdigit() else ""
+            raise BadInputError(f"run folder {path} is in use by another hpo2nas run{pid}; "
+                                "wait for it to finish or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
 class RunFolder:
     """One run's folder. The harness's own files are written atomically."""
 
@@ -119,20 +148,27 @@ class RunFolder:
         if existing is None:
             if resume:
                 raise BadInputError(f"nothing to resume in {self.path} (no run.json)")
-            if self.path.exists() and any(self.path.iterdir()):
+            if self.path.exists() and any(p.name != LOCK for p in self.path.iterdir()):
                 raise BadInputError(f"output folder {self.path} is not empty and holds no hpo2nas run")
             return []
         if existing != json.loads(json.dumps(self.config, default=str)):
             raise BadInputError(f"output folder {self.path} already holds a different run ({run_id_for(existing)})")
         if not resume:
             raise BadInputError(f"output folder {self.path} already holds this run; pass --resume to continue it")
-        return self.recorded_trials()
+        trials, end = self._read_journal()
+        if end is not None and end < (self.path / JOURNAL).stat().st_size:
+            os.truncate(self.path / JOURNAL, end)  # new frames must follow the last whole one
+        return trials
 
     def recorded_trials(self) -> list[dict[str, Any]]:
         """Trials of an interrupted or finished run: trials.parquet if complete, else the journal."""
+        return self._read_journal()[0]
+
+    def _read_journal(self) -> tuple[list[dict[str, Any]], int | None]:
+        """The recorded trials, and where the journal's last whole frame ends (None: no journal)."""
         journal = self.path / JOURNAL
         if not journal.exists():
-            return load_trials(self.path).to_dict("records")
+            return load_trials(self.path).to_dict("records"), None
         trials: list[dict[str, Any]] = []
         data = journal.read_bytes()
         offset = 0
@@ -140,23 +176,39 @@ class RunFolder:
             size = int.from_bytes(data[offset:offset + 8], "little")
             frame = data[offset + 8:offset + 8 + size]
             if len(frame) < size:
-                break  # a frame torn by a kill: it is lost, nothing before it
-            trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in pickle.loads(frame))
+                break  # a frame torn by a kill or a full disk: it is lost, nothing before it
+            try:
+                rows = pickle.loads(frame)
+            except Exception:  # noqa: BLE001 - unpickling torn bytes can raise nearly anything
+                break
+            trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in rows)
             offset += 8 + size
-        return trials
+        return trials, offset
 
     def checkpoint(self, trials: list[dict[str, Any]], already: int) -> None:
         """Append trials[already:] to the journal as one length-prefixed frame and fsync.
 
         O(new trials) per checkpoint and safe under SIGKILL: a torn last frame is dropped
-        on resume and the run replays from the frame before it.
+        on resume and the run replays from the frame before it. A write that fails half-way
+        (a full disk) is cut off again before the error goes up, and resume also trims any
+        torn tail, so later frames never follow a torn one.
         """
         rows = pickle.dumps(list(map(self._row_values, trials[already:])), protocol=5)
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / JOURNAL, "ab") as fh:
-            fh.write(len(rows).to_bytes(8, "little") + rows)
-            fh.flush()
-            os.fsync(fh.fileno())
+        fd = os.open(self.path / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            start = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                frame = memoryview(len(rows).to_bytes(8, "little") + rows)
+                while frame:
+                    frame = frame[os.write(fd, frame):]
+                os.fsync(fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise
+        finally:
+            os.close(fd)
 
     def write_run_json(self, extra: dict[str, Any]) -> None:
         body = {

@@ -25,7 +25,8 @@ from harness.budget import Budget
 from harness.objectives import ObjectiveReader, check_objectives
 from adapters.optimizers._optuna_study import JOURNAL_NAME
 from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion
-from harness.records import RunFolder, study_attrs
+from harness.atomic import writable_folder
+from harness.records import RunFolder, run_lock, study_attrs
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 
 __all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "Progress"]
@@ -377,7 +378,23 @@ def execute_run(
 
     On resume the optimizer's own output folder is regenerated and the recorded trials are
     replayed through ask/tell (cost: one ask/tell per recorded trial, no table charges).
+    ``out`` must be writable (checked first), and one run at a time holds it (``run_lock``):
+    a second run on the same folder is refused at once.
     """
+    out = Path(out)
+    existed = out.exists()
+    with run_lock(writable_folder(out, "run folder")):
+        try:
+            return _execute_locked(config, out, resume=resume, progress=progress, root=root)
+        except BadInputError:
+            if not existed and not (out / "run.json").exists():  # refused before it began: leave nothing
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+
+
+def _execute_locked(
+    config: RunConfig, out: Path, *, resume: bool, progress: Progress | None, root: Path | None
+) -> RunResult:
     from adapters.optimizers import make_optimizer
     from benchmarks import open_benchmark, resolve_dataset
 

@@ -50,7 +50,7 @@ def test_shipped_specs_validate():
     [
         (("budget = \"40000s\"", "budget = \"-5s\""), "malformed budget"),
         (("seeds = [0, 1, 2]", "seeds = []"), "non-empty list"),
-        (("[optimizers.random]", "[optimizers.random]\nreplace = \"maybe\""), "must be a bool"),
+        (("[optimizers.random]", "[optimizers.random]\nreplace = \"maybe\""), "must be true or false"),
         (("[optimizers.random]", "[optimizers.nope]"), "unknown optimizer 'nope'"),
         (("name = \"small\"", "name = \"small\"\ncolour = 1"), "unknown key 'colour'; allowed:"),
         (("optuna-tpe = ", "smac-xyz = "), "skip names unknown optimizer 'smac-xyz'"),

@@ -1,7 +1,7 @@
 """One contract suite for every optimizer adapter (as Optuna tests every sampler).
 
 Each registered optimizer, and the grid example loaded as ``module:Class``, must build with
-its defaults, reject unknown options, ask for valid cells on the store's axis, survive a
+its defaults, reject unknown options and values outside each option's declared range, ask for valid cells on the store's axis, survive a
 short run through the runner, and be deterministic for a seed.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from adapters import Cell
-from adapters.optimizers import OPTIMIZERS, make_optimizer
+from adapters.optimizers import OPTIMIZERS, OptimizerBase, make_optimizer
+from adapters.optimizers._base import Between
 from benchmarks import open_benchmark
 from harness.budget import Budget
 from adapters.protocols import SearchProblem
@@ -73,3 +74,39 @@ def test_short_run_is_deterministic(name, roots, tmp_path, monkeypatch):
     assert [(t["index"], t["fidelity"], t["origin"]) for t in first] == [
         (t["index"], t["fidelity"], t["origin"]) for t in second
     ]
+
+
+def _outside(limit: Between, integer: bool) -> list[float]:
+    """Values just outside a range: one step below and above it (a step of 1 for integers)."""
+    step = 1 if integer else 1e-6
+    values = []
+    if limit.low is not None:
+        values.append(limit.low if limit.low_open else limit.low - step)
+    if limit.high is not None:
+        values.append(limit.high + step)
+    return values
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_option_is_range_checked(name):
+    """Every numeric option declares a range; values outside it, NaN and infinity are refused (as --set text too)."""
+    cls = OPTIMIZERS[name]
+    assert issubclass(cls, OptimizerBase)
+    for key, default in cls.defaults.items():
+        if isinstance(default, bool):
+            bad = ["maybe", 2]
+        elif isinstance(default, (int, float)):
+            limit = cls.limits.get(key)
+            assert isinstance(limit, Between), f"{name}: numeric option {key} declares no range in limits"
+            assert limit.admits(default), f"{name}: default {key}={default} is outside its own range {limit}"
+            integer = isinstance(default, int)
+            bad = _outside(limit, integer) + (["2.5", 2.5] if integer else ["nan", "inf", "-inf", "1e309", float("nan")])
+            assert _outside(limit, integer) or not integer, f"{name}: integer option {key} has an unbounded range"
+        elif key in cls.limits:
+            bad = ["no-such-choice"]
+        else:
+            continue  # free text checked at set-up (a dataset or proxy name)
+        for value in bad:
+            for form in (value, str(value)) if not isinstance(value, str) else (value,):
+                with pytest.raises(BadInputError, match=key):
+                    make_optimizer(name, {key: form})

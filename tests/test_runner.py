@@ -232,7 +232,7 @@ def test_resume_after_sigkill(data_root, tmp_path):
         (["--optimizer", "re", "--budget", "0evals"], "budget must be positive"),
         (["--optimizer", "re", "--budget", "ten"], "malformed budget"),
         (["--optimizer", "re", "--budget", "10evals", "--dataset", "mnist"], "unknown dataset"),
-        (["--optimizer", "re", "--budget", "10evals", "--set", "population_size=x"], "must be a int"),
+        (["--optimizer", "re", "--budget", "10evals", "--set", "population_size=x"], "must be an integer"),
     ],
 )
 def test_run_bad_input(data_root, tmp_path, args, message):

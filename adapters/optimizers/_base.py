@@ -6,36 +6,89 @@ import contextlib
 import logging
 import tempfile
 import warnings
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union
 
 from adapters.protocols import Observation, SearchProblem, Suggestion
-from adapters.types import BadInputError
+from adapters.types import BadInputError, finite_float
 
-__all__ = ["OptimizerBase", "Promotions", "coerce_option", "nearest_fidelity", "quiet", "rounding_note"]
+__all__ = [
+    "Between", "Limit", "OptimizerBase", "Promotions", "check_limits", "coerce_option", "nearest_fidelity", "quiet",
+    "rounding_note",
+]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
 def coerce_option(owner: str, key: str, value: Any, default: Any) -> Any:
-    """Turn a ``--set key=value`` string into the default's type, or explain why not."""
-    if not isinstance(value, str) or isinstance(default, str):
-        return value
-    try:
-        if isinstance(default, bool):
-            low = value.lower()
-            if low not in _TRUE | _FALSE:
-                raise ValueError(value)
-            return low in _TRUE
-        if isinstance(default, int):
-            return int(value)
-        if isinstance(default, float):
-            return float(value)
-    except ValueError:
-        raise BadInputError(f"{owner}: option {key}={value!r} must be a {type(default).__name__}") from None
-    return None if value.lower() == "none" else value
+    """Turn a ``--set key=value`` string (or a spec's TOML value) into the default's type, or explain why not.
+
+    Floats must be finite: ``float()`` accepts "nan", "inf" and "1e309", and a NaN passes
+    every range check because it compares false with any bound.
+    """
+    where = f"{owner}: option {key}={value!r}"
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise BadInputError(f"{where} must be true or false")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            if isinstance(value, str):
+                return int(value)
+        except ValueError:
+            pass
+        raise BadInputError(f"{where} must be an integer")
+    if isinstance(default, float):
+        return finite_float(value, f"{owner}: option {key}")
+    if isinstance(default, str) and not isinstance(value, str):
+        raise BadInputError(f"{where} must be text")
+    if isinstance(value, str) and default is None and value.lower() == "none":
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Between:
+    """The allowed range of a numeric option: inclusive bounds, ``None`` for an open side.
+
+    ``low_open`` excludes ``low`` itself (DE's mutation factor must be above 0, not 0).
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+
+    def admits(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def __str__(self) -> str:
+        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {self.low:g}"
+        high = None if self.high is None else f"at most {self.high:g}"
+        return " and ".join(part for part in (low, high) if part) or "any number"
+
+
+#: An option's limit: a numeric range, or the tuple of allowed text values.
+Limit = Union[Between, tuple[str, ...]]
+
+
+def check_limits(owner: str, options: Mapping[str, Any], limits: Mapping[str, Limit]) -> None:
+    """Refuse the first option outside its declared limit, naming the option and the limit."""
+    for key, limit in limits.items():
+        value = options.get(key)
+        if isinstance(limit, Between):
+            if not limit.admits(value):
+                raise BadInputError(f"{owner}: option {key} must be {limit}, got {value!r}")
+        elif value not in limit:
+            raise BadInputError(f"{owner}: option {key} must be one of {', '.join(limit)}, got {value!r}")
 
 
 def nearest_fidelity(axis: Sequence[int], budget: float) -> int:
@@ -91,13 +144,17 @@ class OptimizerBase:
     """Base for the shipped adapters: validated options, no-op hooks.
 
     Subclasses set ``name``, ``multi_fidelity``, ``multi_objective`` and ``defaults`` and
-    implement ``setup``/``ask``/``tell``; ``self.options`` holds every setting.
+    implement ``setup``/``ask``/``tell``; ``self.options`` holds every setting. ``limits`` declares the
+    range of every numeric option and the choices of closed text options, checked here for
+    every adapter alike (the contract suite requires a range for each numeric option);
+    ``validate`` adds rules between options.
     """
 
     name: ClassVar[str] = ""
     multi_fidelity: ClassVar[bool] = False
     multi_objective: ClassVar[bool] = False
     defaults: ClassVar[dict[str, Any]] = {}
+    limits: ClassVar[dict[str, Limit]] = {}
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.defaults))
@@ -108,10 +165,11 @@ class OptimizerBase:
             key: coerce_option(self.name, key, options.get(key, default), default)
             for key, default in self.defaults.items()
         }
+        check_limits(self.name, self.options, self.limits)
         self.validate()
 
     def validate(self) -> None:
-        """Check option values; raise BadInputError naming the bad one."""
+        """Check rules between options (each one's own range is in ``limits``); raise BadInputError naming them."""
 
     def setup(self, problem: SearchProblem) -> None:
         self.problem = problem

@@ -29,10 +29,10 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar
 
+from adapters._cell import NUM_CELLS
 from adapters._spaces import configspace, from_configuration
-from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
+from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
-from adapters.types import BadInputError
 
 __all__ = ["DEHBOptimizer"]
 
@@ -60,15 +60,10 @@ class DEHBOptimizer(OptimizerBase):
     uses_fidelity = True  # multi-fidelity where the store has an axis, plain DE where not
     name = "dehb"
     defaults: ClassVar[dict[str, Any]] = {"eta": 3, "mutation_factor": 0.5, "crossover_prob": 0.5, "de_pop_size": 20}
-
-    def validate(self) -> None:
-        eta, f, cr, pop = (self.options[k] for k in ("eta", "mutation_factor", "crossover_prob", "de_pop_size"))
-        if eta < 2:
-            raise BadInputError(f"dehb: eta must be at least 2, got {eta}")
-        if not (f > 0 and 0 <= cr <= 1):
-            raise BadInputError(f"dehb: need mutation_factor > 0 and 0 <= crossover_prob <= 1, got {f}, {cr}")
-        if pop < 4:
-            raise BadInputError(f"dehb: de_pop_size must be at least 4 (rand1 draws 3 besides the target), got {pop}")
+    # rand1 draws 3 besides the target, so a population needs 4; DEHB allocates the whole
+    # population at once, and more members than NB201 has cells would only cost memory.
+    limits: ClassVar[dict[str, Limit]] = {"eta": Between(2), "mutation_factor": Between(0, low_open=True),
+                                          "crossover_prob": Between(0, 1), "de_pop_size": Between(4, NUM_CELLS)}
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)

@@ -10,7 +10,7 @@ import random
 from collections import deque
 
 from adapters._cell import NUM_CELLS, NUM_EDGES, OPS, Cell
-from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._base import Between, OptimizerBase
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
 
@@ -30,11 +30,12 @@ class RegularizedEvolution(OptimizerBase):
 
     name = "re"
     defaults = {"population_size": 10, "tournament_size": 3}
+    limits = {"population_size": Between(2), "tournament_size": Between(1)}
 
     def validate(self) -> None:
         p, s = self.options["population_size"], self.options["tournament_size"]
-        if p < 2 or not 1 <= s <= p:
-            raise BadInputError(f"re: need population_size >= 2 and 1 <= tournament_size <= population_size, got P={p}, S={s}")
+        if s > p:
+            raise BadInputError(f"re: tournament_size must be at most population_size, got P={p}, S={s}")
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)

@@ -29,12 +29,11 @@ import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from adapters._spaces import from_optuna_params, optuna_distributions
-from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._base import Between, Limit, OptimizerBase
 from adapters.optimizers._optuna_pruners import PRUNERS, make_pruner
 from adapters.optimizers._optuna_study import StoredStudy, frozen_trial, storage_label
 from adapters.optimizers._optuna_study import quiet_info as _quiet_info
 from adapters.protocols import Observation, SearchProblem, Suggestion
-from adapters.types import BadInputError
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -66,6 +65,7 @@ class OptunaOptimizer(OptimizerBase):
 
     multi_objective: ClassVar[bool] = True
     defaults: ClassVar[dict[str, Any]] = {"pruner": "none", "reduction_factor": 3}
+    limits: ClassVar[dict[str, Limit]] = {"pruner": PRUNERS, "reduction_factor": Between(2)}
     #: Origin of a trial whose parameters came from the sampler's relative step.
     relative_origin: ClassVar[str] = "acquisition"
     #: Origin of a trial drawn entirely by the sampler's independent random sampler.
@@ -77,12 +77,6 @@ class OptunaOptimizer(OptimizerBase):
         # instance needs a fidelity axis, and the runner reads the instance's value.
         self.multi_fidelity = self.options["pruner"] != "none"
         self.multi_objective = type(self).multi_objective and not self.multi_fidelity
-
-    def validate(self) -> None:
-        if self.options["pruner"] not in PRUNERS:
-            raise BadInputError(f"{self.name}: pruner must be one of {', '.join(PRUNERS)}, got {self.options['pruner']!r}")
-        if self.options["reduction_factor"] < 2:
-            raise BadInputError(f"{self.name}: reduction_factor must be at least 2, got {self.options['reduction_factor']}")
 
     def sampler_factory(self, seed: int) -> BaseSampler:
         """The library's sampler, seeded with the run's optimizer seed."""
@@ -206,6 +200,7 @@ class OptunaTPE(OptunaOptimizer):
 
     name = "optuna-tpe"
     defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10}
+    limits = {**OptunaOptimizer.limits, "n_startup_trials": Between(0)}
 
     def sampler_factory(self, seed: int) -> BaseSampler:
         from optuna.samplers import TPESampler
@@ -230,13 +225,9 @@ class OptunaNSGA2(OptunaOptimizer):
 
     name = "optuna-nsga2"
     defaults = {**OptunaOptimizer.defaults, "population_size": 50}
+    limits = {**OptunaOptimizer.limits, "population_size": Between(2)}
     relative_origin = "evolution"
     independent_origin = "random (initial population)"
-
-    def validate(self) -> None:
-        super().validate()
-        if self.options["population_size"] < 2:
-            raise BadInputError(f"{self.name}: population_size must be at least 2, got {self.options['population_size']}")
 
     def sampler_factory(self, seed: int) -> BaseSampler:
         from optuna.samplers import NSGAIISampler
@@ -269,6 +260,7 @@ class OptunaGP(OptunaOptimizer):
 
     name = "optuna-gp"
     defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10}
+    limits = {**OptunaOptimizer.limits, "n_startup_trials": Between(0)}
     torch_threads: ClassVar[int] = 1
 
     def sampler_factory(self, seed: int) -> BaseSampler:
@@ -300,13 +292,9 @@ class OptunaQMC(OptunaOptimizer):
 
     name = "optuna-qmc"
     defaults = {**OptunaOptimizer.defaults, "qmc_type": "sobol", "scramble": True}
+    limits = {**OptunaOptimizer.limits, "qmc_type": ("sobol", "halton")}
     relative_origin = "quasi-random"
     independent_origin = "random (first trial)"
-
-    def validate(self) -> None:
-        super().validate()
-        if self.options["qmc_type"] not in ("sobol", "halton"):
-            raise BadInputError(f"{self.name}: qmc_type must be sobol or halton, got {self.options['qmc_type']!r}")
 
     def sampler_factory(self, seed: int) -> BaseSampler:
         from optuna.exceptions import ExperimentalWarning

@@ -29,9 +29,8 @@ from typing import Any, ClassVar
 
 from adapters._cell import Cell
 from adapters._spaces import configspace, from_configuration, to_configuration
-from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
+from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
-from adapters.types import BadInputError
 
 __all__ = ["SMAC_OPTIMIZERS", "SmacOptimizer", "SmacHPO", "SmacBlackBox", "SmacHyperband"]
 
@@ -67,12 +66,8 @@ class SmacOptimizer(OptimizerBase):
 
     defaults: ClassVar[dict[str, Any]] = {"n_initial": 0, "zc_initial": 0, "zc_dataset": "auto",
                                           "zc_proxies": "auto"}
+    limits: ClassVar[dict[str, Limit]] = {"n_initial": Between(0), "zc_initial": Between(0)}
     facade_name: ClassVar[str] = ""
-
-    def validate(self) -> None:
-        for key in ("n_initial", "zc_initial"):
-            if self.options[key] < 0:
-                raise BadInputError(f"{self.name}: {key} must be 0 or more, got {self.options[key]}")
 
     def scenario_budgets(self, problem: SearchProblem) -> dict[str, float]:
         """Scenario keywords for budgets; none unless multi-fidelity."""
@@ -207,11 +202,7 @@ class SmacHyperband(SmacHPO):
     multi_objective = False
     facade_name = "MultiFidelityFacade"
     defaults = {**SmacOptimizer.defaults, "eta": 3}
-
-    def validate(self) -> None:
-        super().validate()
-        if self.options["eta"] < 2:
-            raise BadInputError(f"{self.name}: eta must be at least 2, got {self.options['eta']}")
+    limits = {**SmacOptimizer.limits, "eta": Between(2)}
 
     def scenario_budgets(self, problem: SearchProblem) -> dict[str, float]:
         return {"min_budget": float(problem.fidelity.min), "max_budget": float(problem.fidelity.max)}

@@ -16,12 +16,14 @@ comes before the first evaluation).
 from __future__ import annotations
 
 import random
+import warnings
 
 import numpy as np
 
 from adapters._canonical import canonical_ids
 from adapters._cell import NUM_CELLS, Cell
-from adapters.optimizers._base import OptimizerBase
+from adapters.errors import RunCaveat
+from adapters.optimizers._base import Between, OptimizerBase
 from adapters.optimizers._evolution import RegularizedEvolution
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
@@ -52,6 +54,26 @@ def table_dataset(option: str, problem: SearchProblem) -> str:
     return problem.dataset if option == "auto" else option
 
 
+def _auto_coverage_note(dataset: str, proxies: str, used: tuple[str, ...]) -> str | None:
+    """When "auto" resolves to fewer proxies than the reference table has: a note saying which.
+
+    The short form is warned as a RunCaveat (the CLI puts it on the progress line); the
+    returned long form goes into the optimizer's notes.
+    """
+    from benchmarks.zerocost._table import load_table
+    from benchmarks.zerocost._weighting import REFERENCE_DATASET, coverage_gap
+
+    if proxies != "auto":
+        return None
+    gap = coverage_gap(load_table(dataset))
+    if not gap:
+        return None
+    warnings.warn(RunCaveat(f"proxies=auto: {', '.join(used)} only ({len(gap)} fewer than {REFERENCE_DATASET})"),
+                  stacklevel=3)
+    return (f"proxies=auto on {dataset} uses only {', '.join(used)}: its zero-cost table does not yet have "
+            f"{', '.join(gap)} for enough cells (the {REFERENCE_DATASET} table has them for every cell)")
+
+
 def _proxy_cost_s(table, names: tuple[str, ...], cells: int) -> float:
     """What computing ``names`` for ``cells`` cells would take at the table's measured speed."""
     from benchmarks.zerocost._proxies import timing_group
@@ -67,15 +89,13 @@ class ZeroCostSearch(OptimizerBase):
     name = "zc"
     defaults = {"dataset": "auto", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0,
                 "charge_proxy_time": False}
-
-    def validate(self) -> None:
-        if self.options["refit_every"] < 1 or self.options["min_fit"] < 2 or self.options["ridge"] < 0:
-            raise BadInputError("zc: need refit_every >= 1, min_fit >= 2 and ridge >= 0")
+    limits = {"refit_every": Between(1), "min_fit": Between(2), "ridge": Between(0)}
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
         dataset = table_dataset(self.options["dataset"], problem)
         self._table, self._scorer = _scorer(dataset, self.options["proxies"], self.options["ridge"])
+        self._coverage_note = _auto_coverage_note(dataset, self.options["proxies"], self._scorer.names)
         self._rng = random.Random(problem.seed)
         self._canon = canonical_ids()
         self._seen_classes: set[int] = set()
@@ -121,9 +141,10 @@ class ZeroCostSearch(OptimizerBase):
         return out
 
     def notes(self) -> list[str]:
+        coverage = [self._coverage_note] if getattr(self, "_coverage_note", None) else []
         if self.options["charge_proxy_time"]:
-            return ["zero-cost proxy time (proxy_cost_s) charged with the first trial"]
-        return ["zero-cost proxies precomputed offline: their compute time (proxy_cost_s) is not charged to the budget"]
+            return [*coverage, "zero-cost proxy time (proxy_cost_s) charged with the first trial"]
+        return [*coverage, "zero-cost proxies precomputed offline: their compute time (proxy_cost_s) is not charged to the budget"]
 
 
 def zero_cost_top_cells(k: int, seed: int, dataset: str, proxies: str) -> tuple[list[int], tuple[str, ...]]:
@@ -163,6 +184,8 @@ class ZeroCostWarmRE(RegularizedEvolution):
             self.options["population_size"], problem.seed, table_dataset(self.options["dataset"], problem),
             self.options["proxies"]
         )
+        self._coverage_note = _auto_coverage_note(table_dataset(self.options["dataset"], problem),
+                                                  self.options["proxies"], self._names)
 
     def ask(self) -> Suggestion:
         if self._asked < len(self._warm):
@@ -177,4 +200,5 @@ class ZeroCostWarmRE(RegularizedEvolution):
         return out
 
     def notes(self) -> list[str]:
-        return ["initial population: top cells by equal-weight zero-cost score (proxy time not charged)"]
+        coverage = [self._coverage_note] if getattr(self, "_coverage_note", None) else []
+        return [*coverage, "initial population: top cells by equal-weight zero-cost score (proxy time not charged)"]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adapters.types import finite_float
 from benchmarks.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND
 
 DATASETS = ("cifar10-valid", "cifar100", "ImageNet16-120")  #: the datasets with a shipped table
@@ -246,6 +247,11 @@ def _transfer(args: argparse.Namespace) -> None:
                   f"| {np.mean([r['rho_equal_weights'] for r in runs]):.3f} |")
 
 
+def finite(text: str) -> float:
+    """argparse type for float options: NaN, infinity and overflows such as 1e309 are refused."""
+    return finite_float(text, "value")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse ``argv`` (the words after ``hpo2nas zerocost``) and run the chosen command."""
     parser = argparse.ArgumentParser(prog="hpo2nas zerocost", description=__doc__.splitlines()[0].split(": ", 1)[1])
@@ -261,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--cells", default=None, help="file of official indices to do, in order (default: all, seeded order)")
     p.add_argument("--limit", type=int, default=None, help="at most this many cells")
-    p.add_argument("--hours", type=float, default=None, help="stop starting new cells after this long")
+    p.add_argument("--hours", type=finite, default=None, help="stop starting new cells after this long")
     p.add_argument("--shard", default="0/1", help="K/N: this process's share of the cells (run N together)")
     p.set_defaults(func=_compute)
     p = sub.add_parser("pack", help="write benchmarks/data/zerocost_<dataset>.npz from checkpoints")
@@ -276,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--rtol", type=float, default=1e-4)
+    p.add_argument("--rtol", type=finite, default=1e-4)
     p.set_defaults(func=_verify)
     p = sub.add_parser("report", help="Spearman table of the shipped proxies (optionally beside NASLib's)")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
