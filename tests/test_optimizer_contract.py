@@ -83,7 +83,7 @@ def _outside(limit: Between, integer: bool) -> list[float]:
     if limit.low is not None:
         values.append(limit.low if limit.low_open else limit.low - step)
     if limit.high is not None:
-        values.append(limit.high + step)
+        values.append(limit.high if limit.high_open else limit.high + step)
     return values
 
 

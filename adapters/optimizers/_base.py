@@ -56,23 +56,25 @@ def coerce_option(owner: str, key: str, value: Any, default: Any) -> Any:
 
 @dataclass(frozen=True)
 class Between:
-    """The allowed range of a numeric option: inclusive bounds, ``None`` for an open side.
+    """The allowed range of a numeric option: inclusive bounds, ``None`` for an unbounded side.
 
-    ``low_open`` excludes ``low`` itself (DE's mutation factor must be above 0, not 0).
+    ``low_open``/``high_open`` exclude the bound itself (DE's mutation factor must be above 0,
+    an EMA momentum below 1).
     """
 
     low: float | None = None
     high: float | None = None
     low_open: bool = False
+    high_open: bool = False
 
     def admits(self, value: float) -> bool:
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
             return False
-        return self.high is None or value <= self.high
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
 
     def __str__(self) -> str:
         low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {self.low:g}"
-        high = None if self.high is None else f"at most {self.high:g}"
+        high = None if self.high is None else f"{'below' if self.high_open else 'at most'} {self.high:g}"
         return " and ".join(part for part in (low, high) if part) or "any number"
 
 

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from adapters._spaces import configspace, from_configuration
-from adapters.optimizers._base import OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
+from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
 
@@ -59,18 +59,16 @@ class BOHBOptimizer(OptimizerBase):
         "min_budget": 12.0, "max_budget": 200.0, "eta": 3, "num_samples": 4, "random_fraction": 0.0,
         "bandwidth_factor": 3.0, "min_bandwidth": 0.3, "top_n_percent": 15,
     }
+    limits: ClassVar[dict[str, Limit]] = {
+        "min_budget": Between(0, low_open=True), "max_budget": Between(0, low_open=True), "eta": Between(2),
+        "num_samples": Between(1), "random_fraction": Between(0, 1), "bandwidth_factor": Between(0, low_open=True),
+        "min_bandwidth": Between(0), "top_n_percent": Between(1, 99),
+    }
 
     def validate(self) -> None:
         o = self.options
-        if not 0 < o["min_budget"] < o["max_budget"]:
-            raise BadInputError(f"bohb: need 0 < min_budget < max_budget, got {o['min_budget']}, {o['max_budget']}")
-        if o["eta"] < 2:
-            raise BadInputError(f"bohb: eta must be at least 2, got {o['eta']}")
-        if o["num_samples"] < 1 or not 0 <= o["random_fraction"] <= 1:
-            raise BadInputError(f"bohb: need num_samples >= 1 and 0 <= random_fraction <= 1, got "
-                                f"{o['num_samples']}, {o['random_fraction']}")
-        if not 1 <= o["top_n_percent"] <= 99 or o["bandwidth_factor"] <= 0 or o["min_bandwidth"] < 0:
-            raise BadInputError("bohb: need 1 <= top_n_percent <= 99, bandwidth_factor > 0 and min_bandwidth >= 0")
+        if not o["min_budget"] < o["max_budget"]:
+            raise BadInputError(f"bohb: need min_budget < max_budget, got {o['min_budget']}, {o['max_budget']}")
 
     def setup(self, problem: SearchProblem) -> None:
         from hpbandster.optimizers.config_generators.bohb import BOHB as ConfigGenerator

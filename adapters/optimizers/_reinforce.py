@@ -28,9 +28,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from adapters._cell import NUM_EDGES, OPS, Cell
-from adapters.optimizers._base import OptimizerBase
+from adapters.optimizers._base import Between, Limit, OptimizerBase
 from adapters.protocols import Observation, SearchProblem, Suggestion
-from adapters.types import BadInputError
 
 __all__ = ["Reinforce", "AdamState", "ExponentialMovingAverage", "policy_gradient"]
 
@@ -99,12 +98,8 @@ class Reinforce(OptimizerBase):
 
     name = "reinforce"
     defaults: ClassVar[dict[str, Any]] = {"learning_rate": 0.5, "ema_momentum": 0.9}
-
-    def validate(self) -> None:
-        if not self.options["learning_rate"] > 0:
-            raise BadInputError(f"reinforce: learning_rate must be positive, got {self.options['learning_rate']}")
-        if not 0 <= self.options["ema_momentum"] < 1:
-            raise BadInputError(f"reinforce: ema_momentum must be in [0, 1), got {self.options['ema_momentum']}")
+    limits: ClassVar[dict[str, Limit]] = {"learning_rate": Between(0, low_open=True),
+                                          "ema_momentum": Between(0, 1, high_open=True)}
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
