@@ -265,7 +265,13 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
             label = body["config"].get("label") or body["config"]["optimizer"]
             notes.setdefault(label, sorted(set(body.get("notes", []))))
     datasets = tuple(sorted(set(trials["dataset"])))
-    extra = transfer_section(trials, bench, out, datasets=spec.transfer_datasets) if spec.transfer_datasets else ()
+    extra = list(transfer_section(trials, bench, out, datasets=spec.transfer_datasets)) if spec.transfer_datasets else []
+    if len(spec.objectives) > 1:
+        from benchmarks import exact_front
+        from harness.pareto_report import pareto_section
+
+        fronts = {d: exact_front(bench, d, spec.objectives) for d in datasets}
+        extra += pareto_section(trials, fronts, {d: bench.splits(d) for d in datasets}, out)
     context = ReportContext(
         spec=spec.name,
         profile=profile.name,

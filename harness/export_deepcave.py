@@ -15,6 +15,10 @@ CRASHED. What DeepCAVE still drops is kept as extra columns (see the README, "In
 * repeated evaluations: DeepCAVE keys trials by (config, budget, seed) and keeps the last
   of a repeat; ``trials.csv`` still holds every trial, and ``export.json`` counts repeats.
 
+A multi-objective run's other objectives (params, latency, ...) become further ``metric:``
+columns after the cost, as observed, so DeepCAVE's Pareto front plugin can plot any pair;
+their seed-mean values (``mean_<name>``) are extra info.
+
 SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 converter reads.
 """
 
@@ -31,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from adapters import HP_NAMES, Cell, InvalidCellError, configspace
+from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
 from harness.records import TRIAL_COLUMNS
 from adapters.types import BadInputError
 
@@ -159,7 +163,12 @@ def _seed(data_seed: Any) -> int | None:
         return None
 
 
-def _trials_csv(run: _Run, cost_upper: float) -> pd.DataFrame:
+def _objectives(run: _Run) -> list[str]:
+    """The run's objectives besides the accuracy (recorded as columns of their own)."""
+    return [name for name in OBJECTIVES if name != "valid_acc" and name in run.frame.columns]
+
+
+def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
     frame = run.frame
     seeds = pd.array([_seed(s) for s in frame["data_seed"]], dtype="Int64")
     out = pd.DataFrame({"config_id": frame["index"].astype(int)})
@@ -170,8 +179,10 @@ def _trials_csv(run: _Run, cost_upper: float) -> pd.DataFrame:
     out["end_time"] = frame["sim_end_s"].astype(float)
     out["status"] = frame["status"].map(_STATUS)
     out[objective_header("valid_acc", 0, 100, maximize=True)] = frame["valid_acc"].astype(float)
-    out[objective_header("cost_s", 0, cost_upper, maximize=False)] = frame["cost_s"].astype(float)
-    for column in TRIAL_COLUMNS:
+    out[objective_header("cost_s", 0, uppers["cost_s"], maximize=False)] = frame["cost_s"].astype(float)
+    for name in _objectives(run):
+        out[objective_header(name, 0, uppers[name], maximize=False)] = frame[name].astype(float)
+    for column in TRIAL_COLUMNS + tuple(c for c in frame.columns if c.startswith("mean_")):
         if column not in _MAPPED:
             out[_RENAMED.get(column, column)] = frame[column]
     return out
@@ -187,13 +198,15 @@ def _configspace_csv() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _cost_upper(runs: list[_Run]) -> float:
-    """One cost bound for the whole export: the next power of ten above the largest cost.
+def _upper(runs: list[_Run], column: str) -> float:
+    """One bound for a minimised objective across the whole export: the next power of ten
+    above its largest value (at least 1).
 
     DeepCAVE needs finite bounds to normalise costs, and merges runs into a group only when
     their locked bounds are equal, so every run of one export shares the bound.
     """
-    largest = max((float(r.frame["cost_s"].max()) for r in runs if len(r.frame)), default=1.0)
+    values = [float(r.frame[column].max()) for r in runs if len(r.frame) and column in r.frame]
+    largest = max((v for v in values if v == v), default=1.0)
     return float(10 ** max(0, math.ceil(math.log10(max(largest, 1.0)))))
 
 
@@ -233,12 +246,12 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
             raise BadInputError(f"{names[run.name]} and {run.source} hold the same run {run.name}")
         names[run.name] = run.source
 
-    cost_upper = _cost_upper(runs)
+    uppers = {name: _upper(runs, name) for name in ["cost_s", *sorted({n for run in runs for n in _objectives(run)})]}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"  # hidden: DeepCAVE lists no dot-folders
     tmp.mkdir()
     try:
-        manifest = _write_all(runs, tmp, cost_upper)
+        manifest = _write_all(runs, tmp, uppers)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         _replace_dir(tmp, out)
     except BaseException:
@@ -247,13 +260,13 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
     return [out / entry["name"] for entry in manifest["runs"]]
 
 
-def _write_all(runs: list[_Run], tmp: Path, cost_upper: float) -> dict[str, Any]:
+def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[str, Any]:
     space = _configspace_csv()
     entries = []
     for run in runs:
         folder = tmp / run.name
         folder.mkdir()
-        trials = _trials_csv(run, cost_upper)
+        trials = _trials_csv(run, uppers)
         _write_csv(trials, folder / "trials.csv")
         _write_csv(space, folder / "configspace.csv")
         keys = trials[["config_id", "budget", "seed"]].astype(str).drop_duplicates()
@@ -267,7 +280,8 @@ def _write_all(runs: list[_Run], tmp: Path, cost_upper: float) -> dict[str, Any]
             entries.append({"name": name, "format": "SMAC3v2", "source": str(smac.resolve())})
     return {
         "deepcave_version": DEEPCAVE_VERSION,
-        "objectives": [objective_header("valid_acc", 0, 100, True), objective_header("cost_s", 0, cost_upper, False)],
+        "objectives": [objective_header("valid_acc", 0, 100, True),
+                       *(objective_header(name, 0, upper, False) for name, upper in uppers.items())],
         "runs": entries,
         "skipped": [item for run in runs for item in run.skipped],
     }

@@ -25,6 +25,7 @@ __all__ = [
     "plot_cd_diagram",
     "plot_importance",
     "plot_transfer_scatter",
+    "plot_fronts",
 ]
 
 _MARKERS = "osD^vP*Xh<>p"
@@ -58,22 +59,27 @@ def plot_regret_curves(
     split: str,
     title: str,
     path: Path,
+    floor: float = REGRET_FLOOR,
+    ylabel: str | None = None,
 ) -> Path:
-    """Mean incumbent regret with a standard-error band per optimizer, on a log regret axis."""
+    """Mean regret with a standard-error band per optimizer, on a log regret axis clipped at ``floor``.
+
+    The default label is the incumbent's accuracy regret; ``ylabel`` names another regret.
+    """
     fig, ax = _new()
     colors = colors_for(list(curves))
     for name in sorted(curves):
         mean, se = mean_se(curves[name])
         color = colors[name]
         n = len(curves[name])
-        ax.step(grid, np.maximum(mean, REGRET_FLOOR), where="post", color=color, label=f"{name} (n={n})")
-        lower, upper = np.maximum(mean - se, REGRET_FLOOR), np.maximum(mean + se, REGRET_FLOOR)
+        ax.step(grid, np.maximum(mean, floor), where="post", color=color, label=f"{name} (n={n})")
+        lower, upper = np.maximum(mean - se, floor), np.maximum(mean + se, floor)
         ax.fill_between(grid, lower, upper, step="post", color=color, alpha=0.2, linewidth=0)
     ax.set_yscale("log")
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(f"incumbent regret (pp, {split}; floor {REGRET_FLOOR:g})")
+    ax.set_ylabel(ylabel or f"incumbent regret (pp, {split}; floor {floor:g})")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
@@ -210,5 +216,44 @@ def plot_transfer_scatter(
     axes[1].set_xlim(*_zoom_limits(all_x))
     axes[1].set_ylim(*_zoom_limits(all_y))
     axes[1].set_title("zoom on the incumbents")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_fronts(
+    exact: np.ndarray,
+    found: Mapping[str, Sequence[np.ndarray]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+) -> Path:
+    """One panel per optimizer: the exact front (black) and each seed's final front (a thin step line)."""
+    names = sorted(found)
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(4.2 * cols, 3.6 * rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
+    colors = colors_for(names)
+    order = np.argsort(exact[:, 0])
+    for ax, name in zip(axes, names):
+        ax.step(exact[order, 0], exact[order, 1], where="pre", color="black", linewidth=1.5, label="exact front")
+        ax.scatter(exact[:, 0], exact[:, 1], s=12, color="black", zorder=3)
+        for points in found[name]:
+            if len(points):
+                sort = np.argsort(points[:, 0])
+                ax.step(points[sort, 0], points[sort, 1], where="pre", color=colors[name], alpha=0.6, linewidth=1)
+                ax.scatter(points[:, 0], points[:, 1], s=6, color=colors[name], alpha=0.6)
+        ax.set_title(f"{name} ({len(found[name])} seeds)", fontsize=10)
+        ax.grid(True, alpha=0.3)
+    for ax in axes[len(names):]:
+        ax.set_axis_off()
+    for ax in axes[(rows - 1) * cols:]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[::cols]:
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize="small", loc="lower right")
     fig.suptitle(title)
     return _save(fig, path)

@@ -207,3 +207,22 @@ def test_force_never_replaces_a_foreign_folder_or_the_runs(tmp_path, data_root):
     assert (precious / "notes.txt").read_text() == "mine"
     assert_one_line_error(hpo2nas("export", "deepcave", run, "--out", tmp_path, "--force"), "not a DeepCAVE export")
     assert (run / "trials.parquet").exists()
+
+
+def test_multi_objective_run_carries_every_objective(tmp_path, data_root):
+    """A valid_acc+params+latency run: DeepCAVE's loader sees each objective (what its Pareto plugin plots)."""
+    require(deepcave=True)
+    config = RunConfig(optimizer="optuna-nsga2", options={"population_size": 4}, dataset="cifar10-valid",
+                       budget=Budget.parse("8evals"), seed=0, objectives=("valid_acc", "params", "latency"))
+    execute_run(config, tmp_path / "runs" / "mo", root=data_root)
+    trials = pd.read_parquet(tmp_path / "runs" / "mo" / "trials.parquet")
+    (written,) = export_deepcave(tmp_path / "runs", tmp_path / "deepcave")
+    got = probe(written)[str(written)]
+    names = [(o["name"], o["optimize"]) for o in got["objectives"]]
+    assert names == [("valid_acc", "upper"), ("cost_s", "lower"), ("params", "lower"), ("latency", "lower"),
+                     ("Time", "lower")]
+    expected = expected_history(trials)
+    assert len(got["trials"]) == len(expected)
+    for loaded, want in zip(got["trials"], expected):
+        assert loaded["costs"][:4] == pytest.approx([want["valid_acc"], want["cost_s"], want["params"], want["latency"]])
+        assert loaded["additional"]["mean_params"] == pytest.approx(want["mean_params"])
