@@ -410,7 +410,8 @@ def _execute_locked(
     fresh = not replay and not (Path(out) / "run.json").exists()
     if folder.optimizer_dir.exists():
         shutil.rmtree(folder.optimizer_dir)
-    store = {"name": benchmark.name, "checksum": benchmark.checksum}
+    # the split behind every metric goes with the run (a store searched on a test split says so here)
+    store = {"name": benchmark.name, "checksum": benchmark.checksum, "splits": benchmark.splits(dataset)}
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity})
     try:

@@ -35,6 +35,8 @@ from _importer_sources import (  # noqa: F401  (isolated_data: autouse fixture)
 from adapters.types import BadInputError
 from benchmarks import open_benchmark, read_manifest, verify_store
 from benchmarks.fetch import SOURCES, FetchSource, Interrupted, RemoteFile, fetch_source
+from harness.budget import Budget
+from harness.runner import RunConfig, execute_run
 
 NATS_TAR = "NATS-tss-v1_0-3ffb9-simple.tar"
 MFP_ZIP = "nb201-tabular-data.zip"
@@ -182,6 +184,10 @@ def test_synetune_search_on_test_is_an_opt_in_that_every_record_names(server: Se
     result = open_benchmark("syne-test", root=root).query(10, "cifar10", 100, 777)
     assert result.valid_acc == result.test_acc is not None
     assert result.split["valid_acc"].startswith("ori-test: THE TEST SPLIT")
+    config = RunConfig(optimizer="random", dataset="cifar10", budget=Budget.parse("5evals"), seed=0, store="syne-test")
+    execute_run(config, root.parent / "run", root=root)
+    recorded = json.loads((root.parent / "run" / "run.json").read_text())["store"]["splits"]
+    assert recorded["valid_acc"].startswith("ori-test: THE TEST SPLIT")
 
 
 # --- interrupted and failed downloads -----------------------------------------------------
