@@ -66,6 +66,8 @@ class SearchProblem:
             the median cost of one evaluation at the highest fidelity), for libraries that size
             their start-up by a trial count (SMAC's initial design is 25% of it).
         study: where to keep a study while running, for optimizers that keep one; None: keep none.
+        workers: how many trials may run at once (simulated workers); above 1 the optimizer is
+            asked again before earlier trials are told.
     """
 
     fidelity: FidelitySpace
@@ -76,6 +78,7 @@ class SearchProblem:
     objectives: tuple[str, ...] = ("valid_acc",)
     expected_trials: int | None = None
     study: StudyTarget | None = None
+    workers: int = 1
 
 
 @dataclass
@@ -127,6 +130,8 @@ class Optimizer(Protocol):
         defaults: option name -> default value; constructors take exactly these as keywords.
         multi_objective: (optional, default False) True if it can search several objectives
             at once; the runner refuses a multi-objective search to any other optimizer.
+        pending_trials (optional, default False): True if it may be asked again while earlier
+            trials are still running (more than one worker); ``serial_reason`` says why not.
     """
 
     name: ClassVar[str]

@@ -275,6 +275,7 @@ def run(
     storage: Optional[str] = typer.Option(
         None, "--storage", help="Optuna storage for an Optuna sampler's study: sqlite:///F.db, postgresql://..., "
         "or a journal file (default: optuna.journal in --out)."),
+    workers: int = typer.Option(1, "--workers", help="Simulated workers on one simulated clock (asynchronous search)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (DIR may also be given alone)."),
 ) -> None:
     """Run one optimizer on one dataset under a budget, with a live progress bar."""
@@ -293,11 +294,14 @@ def run(
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
             objectives=parse_objectives(objectives),
             storage=_absolute_journal(storage),
+            workers=workers,
         )
     with run_progress(config) as progress:
         result = execute_run(config, out, resume=resume, progress=progress)
     last = result.trials[-1] if result.trials else None
     summary = f"{len(result.trials)} trials, budget used {result.budget_used:g} of {config.budget}"
+    if config.workers > 1:
+        summary += f" on {config.workers} workers (utilisation {result.utilisation:.1%})"
     if last:
         summary += (f"; incumbent {last['incumbent_index']} with seed-mean valid_acc "
                     f"{_fmt(last['incumbent_valid_acc'])} (regret {_fmt(last['regret_valid'])})")

@@ -34,12 +34,16 @@ __all__ = [
 ]
 
 RUN_SCHEMA_VERSION = 1
-#: Columns of trials.parquet, in order; the first four repeat the run's identity on every row.
+#: Columns of trials.parquet, in order; the first five repeat the run's identity on every row.
+#: Rows are in the order trials were told (simulated finish time); ``trial`` numbers them in
+#: the order they were asked, ``worker`` is the simulated worker that ran it, ``sim_start_s`` and
+#: ``sim_end_s`` are on the simulated wall-clock and ``sim_compute_s`` is the simulated compute of
+#: every trial told so far (equal to ``sim_end_s`` with one worker).
 TRIAL_COLUMNS: tuple[str, ...] = (
-    "run_id", "optimizer", "seed", "dataset", "trial",
+    "run_id", "optimizer", "seed", "dataset", "workers", "trial", "worker",
     "index", "arch_str", "canonical_id",
     "fidelity", "fidelity_asked", "continued_from", "valid_acc", "test_acc", "data_seed",
-    "cost_s", "budget_charged", "sim_start_s", "sim_end_s", "wall_s", "overhead_s",
+    "cost_s", "budget_charged", "sim_start_s", "sim_end_s", "sim_compute_s", "wall_s", "overhead_s",
     "status", "origin",
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
@@ -125,7 +129,7 @@ class RunFolder:
         self.run_id = run_id_for(config)
         self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives"))
         #: What the runner records per trial: every column but the run's identity.
-        self._row_columns = self.columns[4:]
+        self._row_columns = self.columns[5:]
         self._row_values = operator.itemgetter(*self._row_columns)
 
     @property
@@ -228,6 +232,7 @@ class RunFolder:
             "optimizer": self.config.get("label") or self.config["optimizer"],
             "seed": self.config["seed"],
             "dataset": self.config["dataset"],
+            "workers": self.config.get("workers", 1),
         }
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -10,6 +10,7 @@ re-evaluates the trials it restored.
 
 from __future__ import annotations
 
+import heapq
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +30,8 @@ from harness.atomic import writable_folder
 from harness.records import RunFolder, run_lock, study_attrs
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 
-__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "Progress"]
+__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "check_workers",
+           "Progress"]
 
 #: Called as progress(trials, budget_fraction_used, incumbent_valid_acc).
 Progress = Callable[[int, float, "float | None"], None]
@@ -41,7 +43,8 @@ class RunConfig:
 
     ``label`` names the optimizer in records and reports (a spec may run one optimizer with
     different options under two labels). ``objectives`` names what is searched (see
-    ``adapters.OBJECTIVES``); more than the accuracy makes a multi-objective search. ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
+    ``adapters.OBJECTIVES``); more than the accuracy makes a multi-objective search. ``workers``
+    is the number of simulated workers sharing the simulated clock (see :func:`run_trials`). ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
     ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
     to a lower fidelity continue (paying only the new epochs, on the same data seed);
     otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers.
@@ -65,6 +68,7 @@ class RunConfig:
     objectives: tuple[str, ...] = ("valid_acc",)
     search_fidelity: int | None = None
     storage: str | None = None
+    workers: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives))
@@ -74,6 +78,8 @@ class RunConfig:
             raise BadInputError("checkpoint_every must be at least 1")
         if self.search_fidelity is not None and self.search_fidelity < 1:
             raise BadInputError(f"search_fidelity must be a positive fidelity, got {self.search_fidelity}")
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise BadInputError(f"workers must be a whole number of at least 1, got {self.workers!r}")
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> RunConfig:
@@ -100,6 +106,8 @@ class RunConfig:
             "checkpoint_every": self.checkpoint_every,
             **multi,
             **extra,
+            # Only when parallel: one worker keeps the run ids (and resumable folders) of before.
+            **({"workers": self.workers} if self.workers != 1 else {}),
         }
         if self.storage is not None:
             body["storage"] = self.storage
@@ -108,10 +116,21 @@ class RunConfig:
 
 @dataclass
 class RunResult:
+    """A finished run. ``budget_used`` is in the budget's unit (seconds: the simulated
+    wall-clock at the end); ``compute_s`` is the simulated compute of all workers together."""
+
     folder: Path
     trials: list[dict[str, Any]]
     budget_used: float
     expected_trials: dict[str, Any] | None = None
+    workers: int = 1
+    compute_s: float = 0.0
+
+    @property
+    def utilisation(self) -> float:
+        """Busy worker time over workers x wall-clock (1.0 for one worker)."""
+        wall = max((t["sim_end_s"] for t in self.trials), default=0.0)
+        return self.compute_s / (self.workers * wall) if wall > 0 else 0.0
 
 
 class _Incumbent:
@@ -152,6 +171,33 @@ def check_fidelity_axis(optimizer: Optimizer, benchmark: Benchmark, dataset: str
     return fidelity_space
 
 
+@dataclass
+class _Running:
+    """A trial a worker has started: everything known at its start, told when it ends."""
+
+    trial: int
+    worker: int
+    suggestion: Suggestion
+    recorded: dict[str, Any] | None
+    index: int
+    target: int
+    start_fid: int
+    stop_fid: int
+    status: str
+    observed: float
+    observed_test: float | None
+    values: tuple[float, ...]
+    data_seed: Any
+    cost_s: float
+    overhead_s: float
+    planned: float
+    ask_s: float
+    wall_extra: float
+    busy_s: float
+    start_s: float
+    end_s: float
+
+
 def run_trials(
     config: RunConfig,
     optimizer: Optimizer,
@@ -161,7 +207,15 @@ def run_trials(
     replay: list[dict[str, Any]] | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Run ``optimizer`` on ``benchmark`` until the budget's next trial does not fit.
+    """Run ``optimizer`` on ``benchmark`` with ``config.workers`` simulated workers until the
+    budget's next trial does not fit.
+
+    One event-driven simulated clock: a trial occupies a worker for its simulated cost; the
+    optimizer is asked whenever a worker is free (trials it was not told yet are still
+    running); results are told in order of simulated finish time, ties broken by worker id,
+    and every trial finishing at one instant is told before the freed workers ask again. With
+    one worker this is the sequential loop: ask, evaluate, tell. Trials are recorded in the
+    order they are told; ``trial`` numbers them in the order they were asked.
 
     Args:
         replay: on resume, the recorded trials of the interrupted run (None: a fresh run).
@@ -171,6 +225,7 @@ def run_trials(
     dataset = config.dataset
     fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
     check_objectives(optimizer, benchmark, dataset, config.objectives)
+    check_workers(optimizer, config.workers)
     reader = ObjectiveReader(benchmark, dataset, config.objectives) if len(config.objectives) > 1 else None
     max_fid = fidelity_space.max  # the highest fidelity searched; "full" fractions are of it
     store_max = benchmark.fidelity_space(dataset).max  # where the incumbent is reported
@@ -181,10 +236,12 @@ def run_trials(
     optimizer.setup(
         SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir,
                       max_trials=budget.max_trials(), expected_trials=expected["n"], dataset=config.dataset,
-                      objectives=config.objectives, study=study)
+                      objectives=config.objectives, study=study, workers=config.workers)
     )
     restore = getattr(optimizer, "restore", None)
-    restored = restore(len(replay)) if replay is not None and restore is not None else 0
+    # A saved state after a told trial knows nothing of trials asked and not yet told, so with
+    # several workers the optimizer restores nothing and every recorded trial is replayed.
+    restored = restore(len(replay) if config.workers == 1 else 0) if replay is not None and restore is not None else 0
     record = getattr(optimizer, "record", None)
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc
@@ -193,11 +250,16 @@ def run_trials(
     final_cache: dict[int, tuple[float | None, float | None]] = {}
     trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed) for continuation
     incumbent = _Incumbent()
-    replay = list(replay or [])
+    recorded_by_trial = {int(row["trial"]): row for row in replay or ()}
     trials: list[dict[str, Any]] = []
-    clock = used = 0.0
-    saved = len(replay)  # replayed trials are already in the journal
+    saved = len(recorded_by_trial)  # replayed trials are already in the journal
+    free = list(range(config.workers))  # a heap of worker ids free at ``now``
+    running: list[tuple[float, int, _Running]] = []  # a heap by (end time, worker id)
+    now = used = reserved = compute = 0.0
+    asked = 0
     last_tell_s = 0.0
+    wall_clock_budget = budget.kind == "seconds"  # a seconds budget is simulated wall-clock time
+    include_overhead = budget.include_overhead
 
     def cost_to(index: int, fidelity: int, seed: Any) -> float:
         result = benchmark.query(index, dataset, fidelity, seed)
@@ -206,9 +268,10 @@ def run_trials(
         total = benchmark.query(index, dataset, store_max, seed).train_time_s or 0.0
         return total * fidelity / store_max
 
-    while True:
-        if len(trials) < restored:  # the optimizer restored its state past this trial: no ask
-            done = replay[len(trials)]
+    def start(worker: int) -> _Running | None:
+        """Ask for the next trial on ``worker`` at ``now``; None if it does not fit the budget."""
+        if asked < restored:  # the optimizer restored its state past this trial: no ask
+            done = recorded_by_trial[asked]
             suggestion = Suggestion(cell=Cell.from_index(done["index"]), fidelity=done["fidelity_asked"],
                                     origin=done["origin"])
             ask_s = 0.0
@@ -221,9 +284,9 @@ def run_trials(
         target = suggestion.fidelity if suggestion.fidelity is not None else max_fid
         if target not in on_axis:
             raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
-        recorded = replay[len(trials)] if len(trials) < len(replay) else None
-        if recorded is not None and len(trials) >= restored:
-            _check_replay(recorded, optimizer.name, len(trials), index, target)
+        recorded = recorded_by_trial.get(asked)
+        if recorded is not None and asked >= restored:
+            _check_replay(recorded, optimizer.name, asked, index, target)
 
         # Data seed: continue on the same seed when continuing training, otherwise a fresh draw.
         previous = trained.get(index) if config.continue_promotions else None
@@ -236,12 +299,12 @@ def run_trials(
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
         planned = budget.cost(full_cost_s, (target - start_fid) / max_fid, overhead_s)
-        if not budget.fits(used, planned):
-            break
+        if not budget.fits(now if wall_clock_budget else used + reserved, planned):
+            return None
 
         status, stop_fid, observed, observed_test = "ok", target, first.valid_acc, first.test_acc
         wall_extra = 0.0
-        if len(trials) < restored and recorded["status"] == "pruned":
+        if asked < restored and recorded["status"] == "pruned":
             status, stop_fid = "pruned", recorded["fidelity"]
             result = benchmark.query(index, dataset, stop_fid, data_seed)
             observed, observed_test = result.valid_acc, result.test_acc
@@ -257,45 +320,54 @@ def run_trials(
             cost_s = cost_to(index, stop_fid, data_seed) - start_cost + suggestion.extra_cost_s
         if observed is None:
             raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
-
-        values = reader.observe(index, first, observed, data_seed) if reader else ()
-        if len(trials) >= restored:
-            t2 = time.perf_counter()
-            optimizer.tell(suggestion, Observation(valid_acc=observed, fidelity=stop_fid, cost_s=cost_s, status=status,
-                                                   values=values))
-            last_tell_s = time.perf_counter() - t2
-        wall_s = ask_s + wall_extra + last_tell_s if recorded is None else recorded["wall_s"]
-        charged = budget.cost(cost_s, (stop_fid - start_fid) / max_fid, overhead_s)
-        used += charged
         if config.continue_promotions:
             trained[index] = (max(stop_fid, start_fid), data_seed)
+        values = reader.observe(index, first, observed, data_seed) if reader else ()
+        busy_s = cost_s + (overhead_s if include_overhead else 0.0)  # how long it occupies the worker
+        return _Running(asked, worker, suggestion, recorded, index, target, start_fid, stop_fid, status, observed,
+                        observed_test, values, first.seed, cost_s, overhead_s, planned, ask_s, wall_extra, busy_s, now,
+                        now + busy_s)
 
-        incumbent.update(index, stop_fid, observed)
+    def finish(run: _Running) -> None:
+        """Tell the optimizer a trial's result and record it."""
+        nonlocal last_tell_s, used, reserved, compute, saved
+        suggestion = run.suggestion
+        if run.trial >= restored:
+            t2 = time.perf_counter()
+            optimizer.tell(suggestion, Observation(valid_acc=run.observed, fidelity=run.stop_fid, cost_s=run.cost_s,
+                                                   status=run.status, values=run.values))
+            last_tell_s = time.perf_counter() - t2
+        wall_s = run.ask_s + run.wall_extra + last_tell_s if run.recorded is None else run.recorded["wall_s"]
+        charged = budget.cost(run.cost_s, (run.stop_fid - run.start_fid) / max_fid, run.overhead_s)
+        used += charged
+        reserved -= run.planned
+        compute += run.busy_s
+        incumbent.update(run.index, run.stop_fid, run.observed)
         if incumbent.index not in final_cache:
             final = benchmark.query(incumbent.index, dataset, None, SEED_MEAN)
             final_cache[incumbent.index] = (final.valid_acc, final.test_acc)
         inc_valid, inc_test = final_cache[incumbent.index]
-        sim_start = clock
-        clock += cost_s + (overhead_s if budget.include_overhead else 0.0)
         trials.append(
             {
-                "trial": len(trials),
-                "index": index,
-                "arch_str": cell.arch_str,
-                "canonical_id": canon[index],
-                "fidelity": stop_fid,
-                "fidelity_asked": target,
-                "continued_from": start_fid,
-                "valid_acc": observed,
-                "test_acc": observed_test,
-                "data_seed": first.seed,
-                "cost_s": cost_s,
+                "trial": run.trial,
+                "worker": run.worker,
+                "index": run.index,
+                "arch_str": suggestion.cell.arch_str,
+                "canonical_id": canon[run.index],
+                "fidelity": run.stop_fid,
+                "fidelity_asked": run.target,
+                "continued_from": run.start_fid,
+                "valid_acc": run.observed,
+                "test_acc": run.observed_test,
+                "data_seed": run.data_seed,
+                "cost_s": run.cost_s,
                 "budget_charged": charged,
-                "sim_start_s": sim_start,
-                "sim_end_s": clock,
+                "sim_start_s": run.start_s,
+                "sim_end_s": run.end_s,
+                "sim_compute_s": compute,
                 "wall_s": wall_s,
-                "overhead_s": overhead_s,
-                "status": status,
+                "overhead_s": run.overhead_s,
+                "status": run.status,
                 "origin": suggestion.origin,
                 "incumbent_index": incumbent.index,
                 "incumbent_valid_acc": inc_valid,
@@ -304,19 +376,40 @@ def run_trials(
             }
         )
         if reader:
-            trials[-1].update(reader.columns(index, values))
+            trials[-1].update(reader.columns(run.index, run.values))
         if record is not None and len(trials) > restored:
             record(trials[-1])
         if progress:
-            progress(len(trials), used / budget.amount, inc_valid)
+            progress(len(trials), (now if wall_clock_budget else used) / budget.amount, inc_valid)
         if len(trials) % config.checkpoint_every == 0:
             folder.checkpoint(trials, saved)
             saved = len(trials)
+
+    stopped = False  # the first trial that does not fit ends the asking: no skipping ahead
+    while True:
+        while free and not stopped:
+            run = start(free[0])
+            if run is None:
+                stopped = True
+                break
+            heapq.heappop(free)
+            asked += 1
+            reserved += run.planned
+            heapq.heappush(running, (run.end_s, run.worker, run))
+        if not running:
+            break
+        now = running[0][0]
+        while running and running[0][0] == now:
+            _, worker, run = heapq.heappop(running)
+            finish(run)
+            heapq.heappush(free, worker)
     close = getattr(optimizer, "close", None)
     if close is not None:
         close()  # lets a library write its own output folder once (SMAC's run history)
     folder.save_trials(trials)
-    return RunResult(folder=folder.path, trials=trials, budget_used=used, expected_trials=expected)
+    return RunResult(folder=folder.path, trials=trials, budget_used=now if wall_clock_budget else used,
+                     workers=config.workers, compute_s=compute,
+                     expected_trials=expected)
 
 
 def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity: int) -> dict[str, Any]:
@@ -337,6 +430,13 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
     median = float(np.nanmedian(costs))
     return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),
             "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
+
+
+def check_workers(optimizer: Optimizer, workers: int) -> None:
+    """Refuse W > 1 workers for an optimizer that cannot be asked while trials are pending."""
+    if workers > 1 and not getattr(optimizer, "pending_trials", False):
+        reason = getattr(optimizer, "serial_reason", "") or "it does not declare pending_trials = True"
+        raise BadInputError(f"{optimizer.name} cannot run with {workers} workers (trials pending): {reason}")
 
 
 def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:
@@ -405,6 +505,7 @@ def _execute_locked(
     optimizer = make_optimizer(config.optimizer, config.options)
     check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
     check_objectives(optimizer, benchmark, dataset, config.objectives)
+    check_workers(optimizer, config.workers)
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
     fresh = not replay and not (Path(out) / "run.json").exists()
@@ -423,5 +524,7 @@ def _execute_locked(
     folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
                            "n_trials": len(result.trials), "budget_used": result.budget_used,
-                           "expected_trials": result.expected_trials})
+                           "expected_trials": result.expected_trials, "workers": config.workers,
+                           "wall_clock_s": max((t["sim_end_s"] for t in result.trials), default=0.0),
+                           "compute_s": result.compute_s, "utilisation": result.utilisation})
     return result

@@ -110,3 +110,28 @@ def test_every_option_is_range_checked(name):
             for form in (value, str(value)) if not isinstance(value, str) else (value,):
                 with pytest.raises(BadInputError, match=key):
                     make_optimizer(name, {key: form})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_workers_run_deterministically_or_are_refused(name, roots, tmp_path, monkeypatch):
+    """Every adapter states whether it can be asked with trials pending (``pending_trials``).
+
+    If it can, a run on 3 simulated workers starts exactly the budget's trials, uses the
+    workers and is deterministic for a seed; if not, W > 1 is refused with the reason.
+    """
+    opt = make_optimizer(name)
+    assert isinstance(getattr(opt, "pending_trials", False), bool)
+    store = _store_for(name)
+    monkeypatch.setenv("HPO2NAS_DATA", str(roots[store]))
+    config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{SHORT + 2}evals"), seed=3,
+                       store=store, workers=3)
+    if not getattr(opt, "pending_trials", False):
+        with pytest.raises(BadInputError, match="cannot run with 3 workers"):
+            execute_run(config, tmp_path / "a")
+        return
+    first = execute_run(config, tmp_path / "a").trials
+    second = execute_run(config, tmp_path / "b").trials
+    assert sorted(t["trial"] for t in first) == list(range(SHORT + 2))
+    assert {t["worker"] for t in first} == {0, 1, 2}
+    key = lambda trials: [(t["trial"], t["worker"], t["index"], t["fidelity"], t["sim_end_s"]) for t in trials]  # noqa: E731
+    assert key(first) == key(second)

@@ -204,9 +204,12 @@ def _cli(*args, env_root):
     return [sys.executable, "-m", "harness", *args], env
 
 
-def test_resume_after_sigkill(data_root, tmp_path):
-    """A run killed with SIGKILL mid-run resumes to exactly the trials of an uninterrupted run."""
-    args = ["run", "--optimizer", "re", "--budget", "40000evals", "--seed", "9", "--checkpoint-every", "500"]
+@pytest.mark.parametrize("workers", [1, 4])
+def test_resume_after_sigkill(data_root, tmp_path, workers):
+    """A run killed with SIGKILL mid-run resumes to exactly the trials of an uninterrupted run
+    (with 4 workers, trials running at the kill are asked again and end where they would have)."""
+    args = ["run", "--optimizer", "re", "--budget", "40000evals", "--seed", "9", "--checkpoint-every", "500",
+            "--workers", str(workers)]
     cmd, env = _cli(*args, "--out", str(tmp_path / "killed"), env_root=data_root)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = tmp_path / "killed" / "journal.bin"

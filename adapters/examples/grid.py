@@ -1,8 +1,8 @@
 """Exhaustive grid search, written as a user would write their own optimizer.
 
 Run it with ``hpo2nas run --optimizer adapters.examples.grid:GridSearch ...``. It uses only
-the public protocol: class attributes ``name``, ``multi_fidelity`` and ``defaults``, and the
-methods ``setup``, ``ask``, ``tell``, ``report``, ``settings`` and ``notes``.
+the public protocol: class attributes ``name``, ``multi_fidelity``, ``defaults`` and (optionally)
+``pending_trials``, and the methods ``setup``, ``ask``, ``tell``, ``report``, ``settings`` and ``notes``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class GridSearch:
 
     name = "grid"
     multi_fidelity = False
+    pending_trials = True  # a fixed order: it may be asked while trials are running
     defaults: dict[str, Any] = {"start": 0}
 
     def __init__(self, start: int = 0) -> None:

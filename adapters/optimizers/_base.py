@@ -145,8 +145,8 @@ def quiet(logger_name: str | None = None) -> Iterator[None]:
 class OptimizerBase:
     """Base for the shipped adapters: validated options, no-op hooks.
 
-    Subclasses set ``name``, ``multi_fidelity``, ``multi_objective`` and ``defaults`` and
-    implement ``setup``/``ask``/``tell``; ``self.options`` holds every setting. ``limits`` declares the
+    Subclasses set ``name``, ``multi_fidelity``, ``multi_objective``, ``defaults`` and
+    ``pending_trials`` and implement ``setup``/``ask``/``tell``; ``self.options`` holds every setting. ``limits`` declares the
     range of every numeric option and the choices of closed text options, checked here for
     every adapter alike (the contract suite requires a range for each numeric option);
     ``validate`` adds rules between options.
@@ -157,6 +157,10 @@ class OptimizerBase:
     multi_objective: ClassVar[bool] = False
     defaults: ClassVar[dict[str, Any]] = {}
     limits: ClassVar[dict[str, Limit]] = {}
+    #: Whether it may be asked again while earlier trials are pending (W > 1 workers); every
+    #: adapter states it, and ``serial_reason`` says why not where it cannot.
+    pending_trials: ClassVar[bool] = False
+    serial_reason: ClassVar[str] = ""
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.defaults))

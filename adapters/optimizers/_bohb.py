@@ -13,9 +13,11 @@ everything that decides *what* runs is HpBandSter's own code:
 - the ``SuccessiveHalving`` iterations, asked with ``get_next_run()`` and told with
   ``register_result(job)``.
 
-What the Master adds is its scheduling order, reproduced for one worker (NB201 ran one):
-ask the active iterations in order for a run; if none has one, start the next iteration.
-With one worker a job is always finished before the next is asked, as here.
+What the Master adds is its scheduling order, reproduced here: ask the active iterations in
+order for a run; if none has one (each waits for the results of its current rung), start the
+next iteration. With one worker (NB201 ran one) a job is always finished before the next is
+asked; with several simulated workers, trials still running make iterations wait and the next
+one start, as the Master does with several workers.
 
 HpBandSter draws from numpy's global generator. Every call into it runs on this run's own
 generator state, swapped in and out around the call, so a run depends only on its seed and
@@ -54,6 +56,7 @@ class BOHBOptimizer(OptimizerBase):
     """
 
     name = "bohb"
+    pending_trials = True  # the Master's own multi-worker order (module docstring)
     uses_fidelity = True  # BOHB's budgets map onto the axis where there is one
     defaults: ClassVar[dict[str, Any]] = {
         "min_budget": 12.0, "max_budget": 200.0, "eta": 3, "num_samples": 4, "random_fraction": 0.0,

@@ -59,6 +59,8 @@ class DEHBOptimizer(OptimizerBase):
 
     uses_fidelity = True  # multi-fidelity where the store has an axis, plain DE where not
     name = "dehb"
+    #: DEHB's own asynchronous ask/tell: a bracket waiting for results makes DEHB open the next one.
+    pending_trials = True
     defaults: ClassVar[dict[str, Any]] = {"eta": 3, "mutation_factor": 0.5, "crossover_prob": 0.5, "de_pop_size": 20}
     # rand1 draws 3 besides the target, so a population needs 4; DEHB allocates the whole
     # population at once, and more members than NB201 has cells would only cost memory.

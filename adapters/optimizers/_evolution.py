@@ -31,6 +31,9 @@ class RegularizedEvolution(OptimizerBase):
     name = "re"
     defaults = {"population_size": 10, "tournament_size": 3}
     limits = {"population_size": Between(2), "tournament_size": Between(1)}
+    #: Asynchronous RE (Real et al. 2019): a free worker mutates a tournament winner of the
+    #: members told so far; the population ages as results arrive, not as children are asked.
+    pending_trials = True
 
     def validate(self) -> None:
         p, s = self.options["population_size"], self.options["tournament_size"]

@@ -66,6 +66,9 @@ class OptunaOptimizer(OptimizerBase):
     multi_objective: ClassVar[bool] = True
     defaults: ClassVar[dict[str, Any]] = {"pruner": "none", "reduction_factor": 3}
     limits: ClassVar[dict[str, Limit]] = {"pruner": PRUNERS, "reduction_factor": Between(2)}
+    #: Optuna's own parallel mechanism: trials asked and not yet told stay RUNNING in the
+    #: study, and the sampler sees them (TPE with ``constant_liar``, GP's q-batch EI, NSGA-II).
+    pending_trials: ClassVar[bool] = True
     #: Origin of a trial whose parameters came from the sampler's relative step.
     relative_origin: ClassVar[str] = "acquisition"
     #: Origin of a trial drawn entirely by the sampler's independent random sampler.
@@ -77,6 +80,10 @@ class OptunaOptimizer(OptimizerBase):
         # instance needs a fidelity axis, and the runner reads the instance's value.
         self.multi_fidelity = self.options["pruner"] != "none"
         self.multi_objective = type(self).multi_objective and not self.multi_fidelity
+        if self.multi_fidelity:
+            self.pending_trials = False
+            self.serial_reason = ("with a pruner the runner reports a trial's epochs when it starts, so with "
+                                  "several workers the pruner would see epochs before their simulated time")
 
     def sampler_factory(self, seed: int) -> BaseSampler:
         """The library's sampler, seeded with the run's optimizer seed."""
@@ -116,6 +123,7 @@ class OptunaOptimizer(OptimizerBase):
                 directions=self._directions,
             )
         self._trials: list[Any] = []  # the asked optuna Trials, by number
+        self._recorded = 0  # trials appended to the stored study (told order)
 
     def _state(self) -> bytes:
         """The sampler and the study's system attributes (QMC's sequence position, NSGA-II's parents)."""
@@ -137,6 +145,7 @@ class OptunaOptimizer(OptimizerBase):
         with _quiet_info():
             self._study.add_trials(trials)
         self._trials = [None] * len(trials)
+        self._recorded = len(trials)
         return len(trials)
 
     def ask(self) -> Suggestion:
@@ -172,8 +181,10 @@ class OptunaOptimizer(OptimizerBase):
         """Append the finished trial to the run's stored study (with the sampler's state after it)."""
         if self._stored is None:
             return
-        number = row["trial"]
-        told = self._study._storage.get_trial(self._trials[number]._trial_id)
+        # The stored study numbers trials in the order they were told; with several workers
+        # that differs from the order they were asked (``row["trial"]``).
+        told = self._study._storage.get_trial(self._trials[row["trial"]]._trial_id)
+        number, self._recorded = self._recorded, self._recorded + 1
         trial = frozen_trial(row, number, intermediate_values=told.intermediate_values, system_attrs=told.system_attrs,
                              objectives=self.problem.objectives)
         self._stored.append(trial, self._state())
@@ -196,16 +207,20 @@ class OptunaTPE(OptunaOptimizer):
     With several objectives it is MOTPE (Ozaki et al. 2020), kept multivariate (Optuna's
     multi-objective default is independent TPE): the same model on one or more objectives,
     and its model-based trials stay recognisable by their relative parameters.
+
+    ``constant_liar`` (Optuna 5's default, on) makes TPE penalise running trials, so workers
+    asked while others run spread out instead of repeating a cell; off, TPE ignores them.
     """
 
     name = "optuna-tpe"
-    defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10}
+    defaults = {**OptunaOptimizer.defaults, "n_startup_trials": 10, "constant_liar": True}
     limits = {**OptunaOptimizer.limits, "n_startup_trials": Between(0)}
 
     def sampler_factory(self, seed: int) -> BaseSampler:
         from optuna.samplers import TPESampler
 
-        return TPESampler(seed=seed, n_startup_trials=self.options["n_startup_trials"], multivariate=True)
+        return TPESampler(seed=seed, n_startup_trials=self.options["n_startup_trials"], multivariate=True,
+                          constant_liar=self.options["constant_liar"])
 
 
 class OptunaRandom(OptunaOptimizer):

@@ -20,6 +20,7 @@ class RandomSearch(OptimizerBase):
     name = "random"
     multi_objective = True
     defaults = {"replace": True}
+    pending_trials = True  # it learns nothing: pending trials change nothing
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)

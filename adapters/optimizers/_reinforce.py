@@ -97,6 +97,10 @@ class Reinforce(OptimizerBase):
     """
 
     name = "reinforce"
+    #: Asynchronous REINFORCE: a free worker samples from the current policy; each result
+    #: steps it with the gradient of the policy its cell was drawn from (stale by the trials
+    #: that ran meanwhile), as in asynchronous policy-gradient training.
+    pending_trials = True
     defaults: ClassVar[dict[str, Any]] = {"learning_rate": 0.5, "ema_momentum": 0.9}
     limits: ClassVar[dict[str, Limit]] = {"learning_rate": Between(0, low_open=True),
                                           "ema_momentum": Between(0, 1, high_open=True)}

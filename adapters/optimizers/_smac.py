@@ -68,6 +68,9 @@ class SmacOptimizer(OptimizerBase):
                                           "zc_proxies": "auto"}
     limits: ClassVar[dict[str, Limit]] = {"n_initial": Between(0), "zc_initial": Between(0)}
     facade_name: ClassVar[str] = ""
+    #: SMAC's own ask/tell: asked again before earlier trials are told, its intensifier hands
+    #: out further configurations (the next from the initial design or the acquisition step).
+    pending_trials: ClassVar[bool] = True
 
     def scenario_budgets(self, problem: SearchProblem) -> dict[str, float]:
         """Scenario keywords for budgets; none unless multi-fidelity."""

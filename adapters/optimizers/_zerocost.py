@@ -87,6 +87,7 @@ class ZeroCostSearch(OptimizerBase):
     """Evaluate cells in order of the weighted zero-cost score, refitting the weights as results arrive."""
 
     name = "zc"
+    pending_trials = True  # each ask takes the next unseen class of the current ranking
     defaults = {"dataset": "auto", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0,
                 "charge_proxy_time": False}
     limits = {"refit_every": Between(1), "min_fit": Between(2), "ridge": Between(0)}
