@@ -68,7 +68,7 @@ def objective_columns(objectives: Any) -> tuple[str, ...]:
 def run_id_for(config: dict[str, Any]) -> str:
     """A readable, unique id: optimizer, dataset, seed and a hash of the whole config."""
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    name = config["optimizer"].replace(":", "_").replace(".", "_")
+    name = config["optimizer"].replace(":", "_").replace(".", "_").replace("/", "_")
     return f"{name}-{config['dataset']}-s{config['seed']}-{digest}"
 
 

@@ -1,7 +1,9 @@
 """One contract suite for every optimizer adapter (as Optuna tests every sampler).
 
-Each registered optimizer, and the grid example loaded as ``module:Class``, must build with
-its defaults, reject unknown options and values outside each option's declared range, ask for valid cells on the store's axis, survive a
+Each registered optimizer, the grid example loaded as ``module:Class`` and the example Optuna
+sampler loaded both as ``optuna:MODULE:Class`` and as a local OptunaHub package, must build with
+its defaults, reject unknown options and values outside each option's declared range, ask for
+valid cells on the store's axis, survive a
 short run through the runner, and be deterministic for a seed.
 """
 
@@ -18,7 +20,11 @@ from adapters.protocols import SearchProblem
 from harness.runner import RunConfig, execute_run
 from adapters.types import BadInputError
 
-NAMES = sorted(OPTIMIZERS) + ["adapters.examples.grid:GridSearch"]
+NAMES = sorted(OPTIMIZERS) + [
+    "adapters.examples.grid:GridSearch",
+    "optuna:adapters.examples.local_search:LocalSearchSampler",
+    "optunahub:adapters/examples/local_search:LocalSearchSampler",
+]
 #: Trials per contract run: the GP-based optimizers cost up to ~2 s per trial here.
 SHORT = 6
 

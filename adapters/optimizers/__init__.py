@@ -10,6 +10,8 @@ from adapters.optimizers._bohb import BOHBOptimizer
 from adapters.optimizers._dehb import DEHBOptimizer
 from adapters.optimizers._evolution import RegularizedEvolution
 from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
+from adapters.optimizers._optuna_custom import PREFIXES as SAMPLER_PREFIXES
+from adapters.optimizers._optuna_custom import sampler_optimizer
 from adapters.optimizers._random import RandomSearch
 from adapters.optimizers._reinforce import Reinforce
 from adapters.optimizers._smac import SMAC_OPTIMIZERS
@@ -27,12 +29,16 @@ _PROTOCOL = ("setup", "ask", "tell", "report", "settings", "notes")
 
 
 def optimizer_class(name: str) -> type:
-    """A registered name, or ``module:Class`` for a user's own optimizer."""
+    """A registered name, ``module:Class`` for a user's own optimizer, or ``optuna:MODULE:Class`` /
+    ``optunahub:PATH:Class`` for a user's own Optuna sampler."""
+    if name.startswith(SAMPLER_PREFIXES):
+        return sampler_optimizer(name)
     if ":" not in name:
         try:
             return OPTIMIZERS[name]
         except KeyError:
-            raise BadInputError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)} (or module:Class)") from None
+            raise BadInputError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)} (or module:Class, "
+                              "optuna:MODULE:SamplerClass, optunahub:PATH:SamplerClass)") from None
     module_name, _, class_name = name.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
