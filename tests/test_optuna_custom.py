@@ -64,7 +64,7 @@ def test_any_optuna_sampler_by_module_path():
         ("optuna:no.such.module:Sampler", {}, "cannot load sampler"),
         ("optunahub:docs:LocalSearchSampler", {}, "not an OptunaHub package"),
         ("optuna:LocalSearchSampler", {}, "use optuna:MODULE:Class"),
-        (MODULE, {"n_changes": "x"}, "must be a int"),
+        (MODULE, {"n_changes": "x"}, "must be an integer"),
         (MODULE, {"n_changes": "0"}, "must be at least 1"),
     ],
 )
