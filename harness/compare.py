@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from harness.records import LOCK, run_id_for
-from harness.runner import RunConfig
+from harness.runner import RunConfig, search_axis
 from harness.spec import ExperimentSpec, Profile
 from adapters.types import BadInputError
 
@@ -59,6 +59,10 @@ def plan_runs(
 
     runs, excluded = [], []
     datasets = [resolve_dataset(d, benchmark.datasets) for d in spec.datasets]
+    stray = sorted(set(profile.dataset_budgets) - set(datasets))
+    if stray:
+        raise BadInputError(f"spec {spec.name}: profiles.{profile.name}.dataset_budgets names {stray[0]!r}, "
+                            f"not a searched dataset ({', '.join(datasets)})")
     skip = {**profile.skip, **(skip or {})}
     unknown = sorted(set(skip) - {e.label for e in spec.optimizers})
     if unknown:
@@ -68,7 +72,7 @@ def plan_runs(
             excluded.append((entry.label, skip[entry.label]))
             continue
         optimizer = make_optimizer(entry.optimizer, entry.options)
-        flat = [d for d in datasets if not benchmark.fidelity_space(d).multi_fidelity]
+        flat = [d for d in datasets if not search_axis(benchmark, d, spec.search_fidelity).multi_fidelity]
         if optimizer.multi_fidelity and flat:
             excluded.append((entry.label, f"multi-fidelity, but store {benchmark.name!r} has no fidelity axis on {', '.join(flat)}"))
             continue
@@ -76,12 +80,13 @@ def plan_runs(
             excluded.append((entry.label, f"searches a single objective; this spec searches {', '.join(spec.objectives)}"))
             continue
         for dataset in datasets:
-            for seed in profile.seeds:
+            for seed in profile.seeds_for(entry.label):
                 config = RunConfig(
                     optimizer=entry.optimizer, label=entry.label, options=dict(entry.options), dataset=dataset,
-                    budget=profile.budget, seed=seed, store=spec.store, data_seeds=spec.data_seeds,
+                    budget=profile.budget_for(dataset), seed=seed, store=spec.store, data_seeds=spec.data_seeds,
                     continue_promotions=spec.continue_promotions, objectives=spec.objectives,
                     storage=spec.storage,
+                    search_fidelity=spec.search_fidelity,
                 )
                 runs.append(PlannedRun(entry.label, config))
     return runs, excluded
@@ -272,13 +277,21 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
 
         fronts = {d: exact_front(bench, d, spec.objectives) for d in datasets}
         extra += pareto_section(trials, fronts, {d: bench.splits(d) for d in datasets}, out)
+    if spec.paper_table:
+        from harness.paper import paper_section
+
+        extra = [*paper_section(trials, bench, out, spec.paper_table), *extra]
+    rule = BUDGET_RULE
+    if spec.search_fidelity is not None:
+        rule += (f" The search sees fidelities up to {spec.search_fidelity} only (its signal is the validation "
+                 f"accuracy there); incumbents and final cells are reported at the store's highest fidelity.")
     context = ReportContext(
         spec=spec.name,
         profile=profile.name,
         store=bench.name,
         store_checksum=bench.checksum,
-        budget=str(profile.budget),
-        budget_rule=BUDGET_RULE,
+        budget=profile.budget_text(),
+        budget_rule=rule,
         datasets=datasets,
         optimum={d: bench.best(d).valid_acc for d in datasets},
         splits={d: bench.splits(d) for d in datasets},

@@ -21,8 +21,9 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
     "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives", "storage",
+    "search_fidelity", "paper_table",
 }
-_PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description"}
+_PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
 _DATA_SEEDS = ("random", "mean")
 
 
@@ -37,13 +38,32 @@ class OptimizerEntry:
 
 @dataclass(frozen=True)
 class Profile:
-    """Seeds and budget of one profile; ``skip`` maps an optimizer label to why it is left out."""
+    """Seeds and budget of one profile; ``skip`` maps an optimizer label to why it is left out.
+
+    ``dataset_budgets`` overrides the budget per dataset (NATS-Bench gives each its own);
+    ``runs`` gives an optimizer fewer runs than the profile's seeds (its first N seeds), for
+    optimizers too slow for a paper's 500 runs; paired statistics use the seeds all share.
+    """
 
     name: str
     seeds: tuple[int, ...]
     budget: Budget
     skip: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    dataset_budgets: dict[str, Budget] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)
+
+    def budget_for(self, dataset: str) -> Budget:
+        return self.dataset_budgets.get(dataset, self.budget)
+
+    def seeds_for(self, label: str) -> tuple[int, ...]:
+        return self.seeds[: self.runs[label]] if label in self.runs else self.seeds
+
+    def budget_text(self) -> str:
+        """The budget per run as the report states it (per dataset where they differ)."""
+        if not self.dataset_budgets:
+            return str(self.budget)
+        return ", ".join(f"{budget} on {dataset}" for dataset, budget in self.dataset_budgets.items())
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,8 @@ class ExperimentSpec:
     objectives: tuple[str, ...] = ("valid_acc",)
     #: The Optuna storage every Optuna sampler's run writes its study to (None: each run folder's optuna.journal).
     storage: str | None = None
+    search_fidelity: int | None = None
+    paper_table: tuple[str, ...] = ()
 
     def profile(self, name: str) -> Profile:
         try:
@@ -92,7 +114,7 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
     for key in ("seeds", "budget"):
         if key not in table:
             raise BadInputError(f"{where}: missing key {key!r}")
-    seeds = _typed(where, "seeds", table["seeds"], list)
+    seeds = _seeds(where, table["seeds"])
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
         raise BadInputError(f"{where}: key 'seeds' must be a non-empty list of distinct integers, got {seeds!r}")
     skip = _typed(where, "skip", table.get("skip", {}), dict)
@@ -101,13 +123,35 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
             raise BadInputError(f"{where}: skip names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
         _typed(where, f"skip.{label}", reason, str)
     overhead = _typed(where, "include_overhead", table.get("include_overhead", False), bool)
+    dataset_budgets = {
+        str(dataset): Budget.parse(_typed(where, f"dataset_budgets.{dataset}", text, str), include_overhead=overhead)
+        for dataset, text in _typed(where, "dataset_budgets", table.get("dataset_budgets", {}), dict).items()
+    }
+    runs = _typed(where, "runs", table.get("runs", {}), dict)
+    for label, count in runs.items():
+        if label not in labels:
+            raise BadInputError(f"{where}: runs names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(seeds):
+            raise BadInputError(f"{where}: runs.{label} must be an integer from 1 to {len(seeds)}, got {count!r}")
     return Profile(
         name=name,
         seeds=tuple(seeds),
         budget=Budget.parse(_typed(where, "budget", table["budget"], str), include_overhead=overhead),
         skip=dict(skip),
         description=_typed(where, "description", table.get("description", ""), str),
+        dataset_budgets=dataset_budgets,
+        runs=dict(runs),
     )
+
+
+def _seeds(where: str, value: Any) -> list:
+    """A list of seeds, or ``"A..B"`` for A to B inclusive (a paper's 500 runs in one line)."""
+    if isinstance(value, str):
+        start, sep, stop = value.partition("..")
+        if not (sep and start.strip().isdigit() and stop.strip().isdigit() and int(start) <= int(stop)):
+            raise BadInputError(f"{where}: key 'seeds' must be a list of integers or 'A..B' (A <= B), got {value!r}")
+        return list(range(int(start), int(stop) + 1))
+    return _typed(where, "seeds", value, list)
 
 
 def load_spec(path: Path) -> ExperimentSpec:
@@ -162,7 +206,17 @@ def load_spec(path: Path) -> ExperimentSpec:
         description=_typed(where, "description", body.get("description", ""), str),
         objectives=_objectives(where, body.get("objectives", ["valid_acc"])),
         storage=_typed(where, "storage", body["storage"], str) if "storage" in body else None,
+        search_fidelity=_search_fidelity(where, body.get("search_fidelity")),
+        paper_table=tuple(str(d) for d in _typed(where, "paper_table", body.get("paper_table", []), list)),
     )
+
+
+def _search_fidelity(where: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadInputError(f"{where}: key 'search_fidelity' must be a positive integer, got {value!r}")
+    return value
 
 
 def _objectives(where: str, value: Any) -> tuple[str, ...]:
