@@ -270,6 +270,8 @@ def run(
     data_seeds: str = typer.Option("random", "--data-seeds", help="random (per-query draw) or mean."),
     continue_promotions: bool = typer.Option(False, "--continue-promotions"),
     checkpoint_every: int = typer.Option(100, "--checkpoint-every"),
+    search_fidelity: Optional[int] = typer.Option(
+        None, "--search-fidelity", help="Search only up to this fidelity (12: NB201's 12-epoch signal); report at the highest."),
     objectives: str = typer.Option("valid_acc", "--objectives",
                                    help="valid_acc, or it and any of params, flops, latency, train_time (multi-objective)."),
     storage: Optional[str] = typer.Option(
@@ -292,7 +294,7 @@ def run(
             optimizer=optimizer, options=_parse_options(option), dataset=dataset,
             budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
-            objectives=parse_objectives(objectives),
+            objectives=parse_objectives(objectives), search_fidelity=search_fidelity,
             storage=_absolute_journal(storage),
             workers=workers,
         )
@@ -383,6 +385,10 @@ def compare_cmd(
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
     typer.echo(f"report: {result.report}")
+    if (result.out / "finals.csv").exists():
+        section = result.report.read_text().split("## The papers' table", 1)[1].split("\n## ", 1)[0]
+        typer.echo("\n".join(line for line in section.splitlines() if line.startswith("|")))
+        typer.echo(f"every run's final cell: {result.out / 'finals.csv'}")
 
 
 def _fidelity_use(cls: type) -> str:
