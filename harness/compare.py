@@ -195,7 +195,8 @@ def run_grid(
         payload = None if shared_store_path else client.scatter(_store_payload(store_path), broadcast=True)
         shared = str(shared_store_path) if shared_store_path else None
         # Slow optimizers first, so a few long runs do not end up alone at the tail.
-        order = sorted(todo, key=lambda r: ("smac" not in r.config.optimizer, "gp" not in r.config.optimizer))
+        order = sorted(todo, key=lambda r: ("smac" not in r.config.optimizer, "gp" not in r.config.optimizer,
+                                            "bohb" not in r.config.optimizer))
         futures = {
             client.submit(_run_task, r.config.to_dict(), checksum, payload, shared, key=f"run-{r.run_id}", pure=False): r
             for r in order
