@@ -458,6 +458,17 @@ def dashboard_cmd(
         raise typer.Exit(1) from None
 
 
+@app.command("optuna-dashboard")
+def optuna_dashboard_cmd(
+    target: str = typer.Argument(..., help="Run folders (exported first), an Optuna journal file, or a storage URL."),
+    port: int = typer.Option(8080, "--port", help="Port of the page on 127.0.0.1."),
+) -> None:
+    """Serve optuna-dashboard with these studies on 127.0.0.1 until Ctrl-C."""
+    from harness.optuna_dashboard import serve_optuna_dashboard
+
+    serve_optuna_dashboard(target, port=port, echo=typer.echo)
+
+
 @app.command(
     "zerocost",
     add_help_option=False,

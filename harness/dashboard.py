@@ -32,7 +32,7 @@ from pathlib import Path
 from harness.export_deepcave import MANIFEST, export_deepcave
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_PYTHON", "DashboardError", "serve_dashboard"]
+__all__ = ["DEEPCAVE_PYTHON", "DashboardError", "check_port", "raise_interrupt", "serve_dashboard"]
 
 _REPO = Path(__file__).resolve().parents[1]
 #: The isolated DeepCAVE environment that the Makefile builds (target .venv-deepcave/.installed).
@@ -55,7 +55,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _check_port(port: int) -> None:
+def check_port(port: int) -> None:
+    """Refuse a port out of range or already taken on 127.0.0.1 (one line, exit 2), before anything starts."""
     if not 1 <= port <= 65535:
         raise BadInputError(f"--port must be in 1..65535, got {port}")
     with socket.socket() as sock:
@@ -156,7 +157,8 @@ def _group_gone(pgid: int) -> bool:
     return False
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
+def raise_interrupt(signum: int, frame: object) -> None:
+    """A SIGTERM handler: stop like Ctrl-C, through the same clean-up."""
     raise KeyboardInterrupt
 
 
@@ -173,10 +175,10 @@ def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], Non
     redis = shutil.which("redis-server")
     if redis is None:
         raise BadInputError("redis-server is not installed; run scripts/ensure-debian.sh (Debian package redis-server)")
-    _check_port(port)
+    check_port(port)
     state = Path(tempfile.mkdtemp(prefix="hpo2nas-dashboard-"))
     children = _Children(state)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         export, runs = _exported_runs(folder, state)
         redis_port = _free_port()

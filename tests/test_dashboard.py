@@ -12,7 +12,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,78 +20,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from _browser import descendants, free_port, listening, loopback_v4, read_lines, render
 from _deepcave_tools import make_run, require
 
 from harness.export_deepcave import MANIFEST, export_deepcave
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--window-size=1400,1000",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def listening(pids: set[int]) -> list[tuple[str, str]]:
-    """(protocol, local address) of every listening TCP socket that one of ``pids`` holds."""
-    inodes = set()
-    for pid in pids:
-        try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except OSError:
-            continue
-        inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
-    found = []
-    for proto in ("tcp", "tcp6"):
-        for line in Path(f"/proc/net/{proto}").read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-                found.append((proto, fields[1]))
-    return found
-
-
-def loopback_v4(address: str) -> bool:
-    host = address.split(":")[0]
-    return host == "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it (little-endian hex)
-
-
-def read_lines(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-
-
-def render(url: str, profile: Path, screenshot: Path | None = None) -> str:
-    """The page's DOM after Chromium ran its scripts (and a screenshot of it)."""
-    args = ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=20000", "--dump-dom"]
-    if screenshot is not None:
-        args.insert(-1, f"--screenshot={screenshot}")
-    out = subprocess.run([*args, url], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
 
 
 def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, data_root):
