@@ -6,6 +6,7 @@ Every user error becomes one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -278,6 +279,10 @@ def run(
         None, "--storage", help="Optuna storage for an Optuna sampler's study: sqlite:///F.db, postgresql://..., "
         "or a journal file (default: optuna.journal in --out)."),
     workers: int = typer.Option(1, "--workers", help="Simulated workers on one simulated clock (asynchronous search)."),
+    study: Optional[str] = typer.Option(None, "--study", help="With --storage and --processes: the study real workers share."),
+    processes: int = typer.Option(0, "--processes", help="Real worker processes sharing --study in --storage (Optuna)."),
+    heartbeat: int = typer.Option(2, "--heartbeat", help="Real workers: heartbeat interval (s); grace is twice it."),
+    time_scale: float = typer.Option(0.0, "--time-scale", help="Real workers: real seconds per simulated second."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (DIR may also be given alone)."),
 ) -> None:
     """Run one optimizer on one dataset under a budget, with a live progress bar."""
@@ -285,6 +290,13 @@ def run(
     from harness.budget import Budget
     from harness.runner import RunConfig, execute_run
 
+    if processes or study:
+        if not (processes and study and storage and optimizer and budget):
+            raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
+        _real_workers(storage, study, processes, out, optimizer=optimizer, options=tuple(_parse_options(option).items()),
+                      dataset=dataset, budget=budget, seed=seed, store=store, heartbeat_s=heartbeat,
+                      grace_s=2 * heartbeat, time_scale=time_scale)
+        return
     if resume and budget is None:
         config = _config_from_folder(out)
     else:
@@ -308,6 +320,33 @@ def run(
         summary += (f"; incumbent {last['incumbent_index']} with seed-mean valid_acc "
                     f"{_fmt(last['incumbent_valid_acc'])} (regret {_fmt(last['regret_valid'])})")
     typer.echo(f"{summary}\nrecords in {out}")
+
+
+def _real_workers(storage: str, study: str, processes: int, out: Path, **settings) -> None:
+    """``run --processes N``: create the study, start N ``hpo2nas worker`` processes, summarise."""
+    from harness.atomic import atomic_write_json
+    from harness.real_workers import StudySettings, create_study, run_processes, study_summary
+
+    url = _absolute_journal(storage)
+    create_study(url, study, StudySettings(**settings))
+    codes = run_processes(url, study, processes)
+    summary = {**study_summary(url, study), "exit_codes": codes}
+    atomic_write_json(Path(out) / "study.json", summary)
+    typer.echo(json.dumps(summary, sort_keys=True))
+    if any(codes):
+        raise BadInputError(f"{sum(1 for c in codes if c)} of {processes} workers failed (exit codes {codes})")
+
+
+@app.command("worker")
+def worker_cmd(
+    storage: str = typer.Option(..., "--storage", help="The study's storage: postgresql://..., sqlite:///F.db or a journal."),
+    study: str = typer.Option(..., "--study", help="A study made by `hpo2nas run --processes` (its settings are stored)."),
+) -> None:
+    """One real worker on a shared Optuna study: runs trials until the study's budget is spent."""
+    from harness.real_workers import run_worker
+
+    done = run_worker(_absolute_journal(storage), study)
+    typer.echo(f"worker {os.getpid()}: {done} trials")
 
 
 def _absolute_journal(storage: str | None) -> str | None:

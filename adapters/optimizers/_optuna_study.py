@@ -86,13 +86,14 @@ def storage_label(url: str) -> str:
         return url.split("://", 1)[0] + "://..."
 
 
-def open_storage(url: str) -> BaseStorage:
+def open_storage(url: str, **rdb_options: Any) -> BaseStorage:
     """An Optuna storage: an RDB URL (``sqlite:///runs.db``, ``postgresql://...``) or a journal file path.
 
     A journal path gets Optuna's ``JournalStorage(JournalFileBackend(path))``, locked with
     ``adapters.optimizers._journal_lock.FlockLock``. A line cut short at the end of a journal can only be a write that a
     kill interrupted; it is dropped first (under the lock), because the next append would
-    otherwise glue onto it and leave a line that no reader can parse.
+    otherwise glue onto it and leave a line that no reader can parse. ``rdb_options`` go to
+    ``RDBStorage`` (the heartbeat of real workers, ``harness.real_workers``).
     """
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
@@ -105,7 +106,7 @@ def open_storage(url: str) -> BaseStorage:
             raise BadInputError(f"storage {storage_label(url)}: unknown URL scheme {scheme!r} "
                                 f"(an Optuna RDB URL such as sqlite:///runs.db, or a journal file path)")
         try:
-            return optuna.storages.RDBStorage(url)
+            return optuna.storages.RDBStorage(url, **rdb_options)
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy and drivers raise many types
             raise BadInputError(f"cannot open storage {storage_label(url)}: {str(exc).splitlines()[0]}") from None
     path = os.path.abspath(url)

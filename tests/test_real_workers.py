@@ -1,0 +1,128 @@
+"""Real workers on one Optuna study in a real, throwaway PostgreSQL cluster (Debian's postgresql).
+
+The cluster runs as an unprivileged user (initdb refuses root), listens only on a unix
+socket in a temporary folder, and is stopped and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.real_workers import StudySettings, create_study, study_summary
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        pytest.skip("PostgreSQL server binaries (Debian package postgresql) are not installed; make test installs them")
+    return Path(initdb).parent
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL cluster on a unix socket for this module; removed afterwards."""
+    pytest.importorskip("psycopg2")
+    bindir = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="hpo2nas-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as nobody
+        shutil.chown(root, "nobody")
+        shutil.chown(sock, "nobody")
+        root.chmod(0o755)
+        as_user = ["runuser", "-u", "nobody", "--"]
+    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True)  # noqa: E731
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
+            "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=60")
+        yield f"postgresql+psycopg2://postgres@/postgres?host={sock}"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _worker(url: str, study: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "harness", "worker", "--storage", url, "--study", study], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_four_workers_one_killed(postgres_url, data_root, default_bench):
+    """4 workers share one study; one is killed with SIGKILL mid-trial. Its trial is failed by the
+    heartbeat and retried, the study completes, every trial is unique and the budget holds."""
+    import optuna
+    from optuna.trial import TrialState
+
+    budget = 40
+    settings = StudySettings(optimizer="optuna-tpe", dataset="cifar10-valid", budget=f"{budget}evals", seed=1,
+                             heartbeat_s=1, grace_s=2, time_scale=2e-4)  # a trial takes ~0.4 s of real time
+    create_study(postgres_url, "killed", settings)
+    env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
+    procs = [_worker(postgres_url, "killed", env) for _ in range(4)]
+    storage = optuna.storages.RDBStorage(postgres_url)
+    study = optuna.load_study(study_name="killed", storage=storage)
+    victim = procs[0]
+    deadline = time.time() + 240  # workers take seconds to import on a busy machine
+    while time.time() < deadline:  # kill it while it runs a trial, after some trials completed
+        trials = study.get_trials(deepcopy=False)
+        mine = [t for t in trials if t.state == TrialState.RUNNING and t.user_attrs.get("worker_pid") == victim.pid]
+        if mine and sum(t.state == TrialState.COMPLETE for t in trials) >= 4:
+            victim.send_signal(signal.SIGKILL)
+            killed_trial = mine[0].number
+            break
+        time.sleep(0.02)
+    else:
+        for proc in procs:
+            proc.kill()
+        pytest.fail(f"the victim never ran a trial: {procs[0].communicate()[1].decode()[-3000:]}")
+    victim.wait()
+    for proc in procs[1:]:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()[-2000:]
+    trials = study.get_trials(deepcopy=False)
+    states = {t.number: t.state for t in trials}
+    assert states[killed_trial] == TrialState.FAIL
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed_trial]
+    assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == budget  # the budget holds exactly: 40 trials ran, the killed one once (as its retry)
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    assert len({t.number for t in complete}) == budget
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert all(t.number == killed_trial or t.user_attrs.get("over_budget") for t in failed)
+    summary = study_summary(postgres_url, "killed")
+    assert summary["complete"] == budget and summary["budget_charged"] == budget
+
+
+def test_run_processes_seconds_budget(postgres_url, data_root, default_bench, tmp_path):
+    """`hpo2nas run --storage --study --processes` runs the workers; the charged seconds stay within the budget."""
+    env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
+    cmd = [sys.executable, "-m", "harness", "run", "--optimizer", "optuna-random", "--budget", "30000s",
+           "--storage", postgres_url, "--study", "seconds", "--processes", "3", "--out", str(tmp_path / "out")]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = study_summary(postgres_url, "seconds")
+    assert summary["budget_charged"] <= 30000 and summary["complete"] >= 10
+    assert (tmp_path / "out" / "study.json").exists()
+
+
+def test_not_an_optuna_sampler(postgres_url):
+    from adapters.types import BadInputError
+
+    with pytest.raises(BadInputError, match="not an Optuna sampler"):
+        create_study(postgres_url, "re", StudySettings(optimizer="re", dataset="cifar10-valid", budget="5evals"))
