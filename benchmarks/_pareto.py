@@ -38,9 +38,23 @@ def pareto_mask(points: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
     n, k = costs.shape
     if n == 0:
         return np.zeros(0, dtype=bool)
-    unique, inverse = np.unique(costs, axis=0, return_inverse=True)  # lexicographically sorted
+    unique, inverse = _distinct(costs)
     keep = _sweep_2d(unique) if k == 2 else _filter_nd(unique)
-    return keep[inverse.ravel()]
+    return keep[inverse]
+
+
+def _distinct(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows in lexicographic order, and each row's position among them.
+
+    ``np.unique(axis=0)`` does the same through structured views, several times slower.
+    """
+    order = np.lexsort(costs.T[::-1])
+    ordered = costs[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    inverse = np.empty(len(costs), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
 
 
 def _sweep_2d(unique: np.ndarray) -> np.ndarray:
@@ -80,7 +94,7 @@ def hypervolume(costs: np.ndarray, reference: np.ndarray) -> float:
     if len(inside) == 0:
         return 0.0
     if inside.shape[1] == 2:
-        distinct = np.unique(inside, axis=0)
+        distinct = _distinct(inside)[0]
         front = distinct[_sweep_2d(distinct)]  # x ascending, so y descending
         heights = reference[1] - front[:, 1]
         widths = np.diff(np.append(front[:, 0], reference[0]))

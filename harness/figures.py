@@ -23,7 +23,6 @@ __all__ = [
     "plot_final_box",
     "plot_ranks",
     "plot_cd_diagram",
-    "plot_importance",
     "plot_transfer_scatter",
     "plot_fronts",
 ]
@@ -160,18 +159,6 @@ def plot_cd_diagram(test: RankTest, *, title: str, path: Path) -> Path:
     ax.set_xlim(1 - 0.3, k + 0.3)
     ax.set_ylim(first_level - step * half, 0.9)
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
-
-
-def plot_importance(importance: pd.Series, labels: Mapping[str, str], *, title: str, path: Path) -> Path:
-    """Horizontal bars of the 6 edges' importance, edges named as ``to<-from``."""
-    ordered = importance.sort_values()
-    fig, ax = _new(6.0, 3.5)
-    ax.barh([labels[name] for name in ordered.index], ordered.to_numpy(), color="tab:blue")
-    ax.set_xlabel("fANOVA importance (fraction of variance)")
-    ax.set_ylabel("edge (to<-from)")
-    ax.set_title(title)
-    ax.grid(True, axis="x", alpha=0.3)
     return _save(fig, path)
 
 

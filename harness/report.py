@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from adapters import EDGE_NAMES, HP_NAMES
-from harness import figures
+from harness import figures, optuna_plots
 from harness.atomic import atomic_write_text
 from harness.origins import origin_shares
 from harness.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
@@ -265,25 +265,25 @@ def _final(finals: pd.DataFrame, context: ReportContext, dataset: str, out: Path
     return blocks + [Paragraph(text), Image(f"cd_diagram_{dataset}.png", f"critical-difference diagram on {dataset}")]
 
 
-def _importance(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
-    """fANOVA importance of the 6 edges over every optimizer's trials pooled."""
-    importance = edge_importance(trials)
+def _importance(importance: pd.Series, study: object, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    """fANOVA and PED-ANOVA importance of the 6 edges over every optimizer's trials pooled."""
     if importance.empty:
         return [Heading("Edge importance", 3),
                 Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
                           "with fewer than two distinct accuracies.")]
-    figures.plot_importance(importance, _EDGE_LABELS, title=f"Edge importance (fANOVA), {dataset}",
-                            path=out / f"importance_{dataset}.png")
-    rows = tuple((_EDGE_LABELS[name], f"{value:.3f}") for name, value in importance.items())
+    split = short_split(context.splits[dataset]["valid_acc"])
+    ped, image = optuna_plots.importance_figure(study, dataset, split, out)
+    rows = tuple((_EDGE_LABELS[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
     return [
         Heading("Edge importance", 3),
         Paragraph(
-            f"fANOVA (optuna.importance, 16 trees of depth 8) on {importance.name} pooled over every optimizer and "
-            f"seed: completed trials at the highest recorded fidelity, target the observed validation accuracy "
-            f"({short_split(context.splits[dataset]['valid_acc'])}, one training seed per trial)."
+            f"fANOVA (optuna.importance, 16 trees of depth 8) and PED-ANOVA (Optuna's default: the top 10% of "
+            f"trials against all, local) on {importance.name} pooled over every optimizer and seed: completed "
+            f"trials at the highest recorded fidelity, target the observed validation accuracy ({split}, one "
+            "training seed per trial). Both normalised to sum to 1; drawn by Optuna's plot_param_importances."
         ),
-        Table(("edge (to<-from)", "importance"), rows),
-        Image(f"importance_{dataset}.png", f"edge importance on {dataset}"),
+        Table(("edge (to<-from)", "fANOVA", "PED-ANOVA"), rows),
+        image,
     ]
 
 
@@ -310,13 +310,17 @@ def _origins(trials: pd.DataFrame) -> list[Block]:
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
     finals = run_finals(trials)
+    importance = edge_importance(trials)
+    study = optuna_plots.pooled_study(trials)
     return [
         Heading(f"Results on {dataset}"),
         *_summary(trials, finals, context, dataset),
         *_origins(trials),
         *_curves(trials, context, dataset, out),
         *_final(finals, context, dataset, out),
-        *_importance(trials, context, dataset, out),
+        *_importance(importance, study, context, dataset, out),
+        *optuna_plots.optuna_section(trials, study, dataset, short_split(context.splits[dataset]["valid_acc"]), out,
+                                     ranking=list(importance.index)),
     ]
 
 

@@ -15,7 +15,8 @@ from harness.report import ReportContext, write_report
 from harness.stats import RankTest, nemenyi_cd, step_curves
 from tests._runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
 
-FIGURES = ("regret_time", "regret_evals", "rank_time", "final_regret", "cd_diagram", "importance")
+FIGURES = ("regret_time", "regret_evals", "rank_time", "final_regret", "cd_diagram", "optuna_importance",
+           "optuna_history", "optuna_edf", "optuna_contour", "optuna_rank")
 
 
 @pytest.fixture(scope="module")
