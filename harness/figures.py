@@ -237,8 +237,9 @@ def plot_fronts(
         ax.grid(True, alpha=0.3)
     for ax in axes[len(names):]:
         ax.set_axis_off()
-    for ax in axes[(rows - 1) * cols:]:
+    for ax in axes[max(0, len(names) - cols):len(names)]:  # the lowest panel of each column
         ax.set_xlabel(xlabel)
+        ax.tick_params(labelbottom=True)
     for ax in axes[::cols]:
         ax.set_ylabel(ylabel)
     axes[0].legend(fontsize="small", loc="lower right")
