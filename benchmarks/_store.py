@@ -3,7 +3,11 @@
 A store is a folder ``$HPO2NAS_DATA/<name>/`` holding ``manifest.json`` and, per dataset,
 ``<dataset>/objectives.npy`` shaped [cell, seed, fidelity, metric] and
 ``<dataset>/cell_info.npy`` shaped [cell, info]. Missing values are NaN and stay NaN:
-nothing is imputed. The manifest records the schema version, SHA-256 of every file, the
+nothing is imputed. Since schema version 2 a dataset may also hold
+``<dataset>/seed_means.npy`` shaped [cell, fidelity, metric]: seed means a source gives
+without the per-seed values behind them (e.g. the 12-epoch schedule of the embedded
+default); the manifest lists the fidelities that have seed means only, where no query
+may claim a seed. The manifest records the schema version, SHA-256 of every file, the
 source and its license, and per dataset the split of every metric and the fidelity meaning.
 
 Stores are written into a temporary sibling folder and renamed into place, so a failed or
@@ -39,7 +43,9 @@ __all__ = [
     "list_stores",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions this hpo2nas reads: version 1 is version 2 without seed-mean-only values.
+READABLE_VERSIONS = (1, 2)
 #: The objective metrics every store carries, in array order (NaN where a source lacks one).
 METRICS: tuple[str, ...] = ("valid_acc", "test_acc", "train_time_s")
 #: Per-cell, per-dataset facts that do not depend on seed or fidelity.
@@ -66,6 +72,9 @@ class DatasetArrays:
     fidelity: FidelitySpace
     splits: dict[str, str]  # metric -> split description; metrics absent here are all-NaN
     seed_note: str = ""
+    #: [cell, fidelity, len(METRICS)] float32: seed means the source gives without per-seed values
+    #: (NaN elsewhere: there the mean is taken over the per-seed values), or None.
+    seed_means: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n_cells, n_seeds, n_fid, n_metrics = self.objectives.shape
@@ -75,6 +84,16 @@ class DatasetArrays:
             raise ValueError(f"{self.dataset}: cell_info shape {self.cell_info.shape}")
         if self.fidelity.kind not in FIDELITY_KINDS:
             raise ValueError(f"fidelity kind must be one of {sorted(FIDELITY_KINDS)}")
+        if self.seed_means is not None and self.seed_means.shape != (n_cells, n_fid, n_metrics):
+            raise ValueError(f"{self.dataset}: seed_means shape {self.seed_means.shape}")
+
+    def mean_only_fidelities(self) -> list[int]:
+        """The fidelities where the source gives seed means but no value of any single seed."""
+        if self.seed_means is None:
+            return []
+        per_seed = ~np.isnan(self.objectives).all(axis=(0, 1, 3))
+        has_mean = ~np.isnan(self.seed_means).all(axis=(0, 2))
+        return [int(v) for v, seeded, mean in zip(self.fidelity.values, per_seed, has_mean) if mean and not seeded]
 
 
 @dataclass(frozen=True)
@@ -144,7 +163,10 @@ def write_store(
             folder = tmp / arrays.dataset
             folder.mkdir()
             files = {}
-            for fname, array in (("objectives.npy", arrays.objectives), ("cell_info.npy", arrays.cell_info)):
+            parts = [("objectives.npy", arrays.objectives), ("cell_info.npy", arrays.cell_info)]
+            if arrays.seed_means is not None:
+                parts.append(("seed_means.npy", arrays.seed_means))
+            for fname, array in parts:
                 path = folder / fname
                 with open(path, "wb") as fh:
                     np.save(fh, np.ascontiguousarray(array, dtype=np.float32))
@@ -158,6 +180,7 @@ def write_store(
                 "splits": arrays.splits,
                 "seeds": list(arrays.seeds),
                 "seed_note": arrays.seed_note,
+                "mean_only_fidelities": arrays.mean_only_fidelities(),
                 "fidelity": {
                     "kind": arrays.fidelity.kind,
                     "values": list(arrays.fidelity.values),
@@ -196,10 +219,10 @@ def read_manifest(path: Path) -> StoreManifest:
         raise BadInputError(f"no store at {path} (manifest.json missing)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadInputError(f"corrupt manifest {manifest_path}: {exc}") from None
-    if not isinstance(body, dict) or body.get("schema_version") != SCHEMA_VERSION:
+    if not isinstance(body, dict) or body.get("schema_version") not in READABLE_VERSIONS:
         raise BadInputError(
             f"store {path} has schema version {body.get('schema_version') if isinstance(body, dict) else '?'}, "
-            f"this hpo2nas reads version {SCHEMA_VERSION}; re-import it"
+            f"this hpo2nas reads versions {', '.join(map(str, READABLE_VERSIONS))}; re-import it"
         )
     checksum = body.get("checksum")
     if checksum != _manifest_checksum({k: v for k, v in body.items() if k != "checksum"}):

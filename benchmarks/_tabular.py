@@ -95,6 +95,9 @@ class _DatasetTable:
         self.mean_slot = len(self.seeds)
         self.split: dict[str, str] = dict(entry["splits"])
         self.seed_note: str = entry.get("seed_note", "")
+        #: Fidelity slots with seed means only: there every query answers the mean, labelled "mean".
+        self.mean_only = frozenset(self.fid_index[v] for v in entry.get("mean_only_fidelities", ()))
+        self.has_seed_means = "seed_means.npy" in entry["files"]
         #: (slot * n_fid + f) * NUM_CELLS + index -> QueryResult argument tuple (see :meth:`args`).
         self.records: dict[int, tuple] = {}
         self._mean_arrays: dict[int, np.ndarray] = {}
@@ -127,13 +130,35 @@ class _DatasetTable:
             self._fidelity_copies[f] = _fidelity_copy(self.objectives, f)
         return self._fidelity_copies[f]
 
+    @cached_property
+    def seed_means(self) -> np.ndarray | None:
+        """The source's own seed means [cell, fidelity, metric], where it gave them (schema 2)."""
+        return np.load(self.folder / "seed_means.npy") if self.has_seed_means else None
+
     def mean_array(self, f: int) -> np.ndarray:
-        """Seed-mean [cell, metric] at fidelity slot ``f`` (NaN where no seed has a value)."""
+        """Seed-mean [cell, metric] at fidelity slot ``f``: the source's own mean where it gives one,
+        else the mean over the seeds that have a value (NaN where none has)."""
         if f not in self._mean_arrays:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                self._mean_arrays[f] = np.nanmean(self.at_fidelity(f).astype(np.float64), axis=1)
+                mean = np.nanmean(self.at_fidelity(f).astype(np.float64), axis=1)
+            if self.seed_means is not None:
+                given = np.asarray(self.seed_means[:, f, :], dtype=np.float64)
+                mean = np.where(np.isnan(given), mean, given)
+            self._mean_arrays[f] = mean
         return self._mean_arrays[f]
+
+    def seed_slot_at(self, seed: object, f: int) -> int:
+        """The slot of a given seed label at fidelity slot ``f``, or a clear refusal."""
+        if f in self.mean_only:
+            raise BadInputError(
+                f"{self.name} has seed means only at {self.fidelity.kind} {self.fidelity.values[f]} (the source "
+                f"gives no single seed's result there); query it with the seed mean or a random-seed policy"
+            )
+        slot = self.seed_slot.get(seed)
+        if slot is None:
+            raise BadInputError(f"no seed {seed!r} on {self.name}; seeds are {list(self.seeds)}")
+        return slot
 
     def args(self, index: int, slot: int, f: int) -> tuple:
         """The :class:`QueryResult` arguments of one cell, seed slot (or :attr:`mean_slot`), fidelity slot."""
@@ -246,7 +271,9 @@ class TabularBenchmark:
         f = table.top if fidelity is None else self._fid_slot(table, fidelity)
         if seed is None:
             seed = self.default_seed_policy
-        if type(seed) is RandomSeed:
+        if type(seed) is RandomSeed and table.mean_only and f in table.mean_only:
+            slot = table.mean_slot  # no seed to draw: the record says "mean", it never pretends a seed
+        elif type(seed) is RandomSeed:
             available = table.available_seeds[index]
             n = len(available)
             if n > 1:
@@ -259,6 +286,8 @@ class TabularBenchmark:
             slot = table.mean_slot
         else:
             slot = table.seed_slot.get(seed)
+            if table.mean_only and f in table.mean_only:
+                table.seed_slot_at(seed, f)  # raises: there are seed means only here
             if slot is None or slot not in table.available_seeds[index]:
                 have = [table.seeds[s] for s in table.available_seeds[index]]
                 raise BadInputError(f"cell {index} has no seed {seed!r} on {table.name}; it has {have}")
@@ -275,9 +304,7 @@ class TabularBenchmark:
         f = self._fid_slot(table, fidelity)
         if isinstance(seed, SeedMean):
             return _none_if_nan(table.mean_array(f)[:, _VALID].tolist())
-        slot = table.seed_slot.get(seed)
-        if slot is None:
-            raise BadInputError(f"no seed {seed!r} on {table.name}; seeds are {list(table.seeds)}")
+        slot = table.seed_slot_at(seed, f)
         return _none_if_nan(table.at_fidelity(f)[:, slot, _VALID].tolist())
 
     def lookup(
@@ -298,9 +325,7 @@ class TabularBenchmark:
             if isinstance(seed, SeedMean):
                 column = table.mean_array(f)[:, m]
             else:
-                slot = table.seed_slot.get(seed)
-                if slot is None:
-                    raise BadInputError(f"no seed {seed!r} on {table.name}; seeds are {list(table.seeds)}")
+                slot = table.seed_slot_at(seed, f)
                 column = table.at_fidelity(f)[:, slot, m].astype(np.float64)
         else:
             raise BadInputError(f"unknown metric {metric!r}; metrics are {METRICS + CELL_INFO}")

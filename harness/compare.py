@@ -265,11 +265,13 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
     from harness.transfer import transfer_section
 
     notes: dict[str, list[str]] = {}
+    store_notes: set[str] = set()
     for folder in sorted(runs_dir.iterdir()):
         if (folder / "run.json").exists():
             body = json.loads((folder / "run.json").read_text())
             label = body["config"].get("label") or body["config"]["optimizer"]
             notes.setdefault(label, sorted(set(body.get("notes", []))))
+            store_notes.update(body.get("store", {}).get("notes", ()))  # set by runs that used a lower schedule
     datasets = tuple(sorted(set(trials["dataset"])))
     extra = list(transfer_section(trials, bench, out, datasets=spec.transfer_datasets)) if spec.transfer_datasets else []
     if len(spec.objectives) > 1:
@@ -286,6 +288,8 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
     if spec.search_fidelity is not None:
         rule += (f" The search sees fidelities up to {spec.search_fidelity} only (its signal is the validation "
                  f"accuracy there); incumbents and final cells are reported at the store's highest fidelity.")
+    if store_notes:  # some runs used the lower schedule: say how it is charged, and how its cost is estimated
+        rule = " ".join([rule, SCHEDULE_RULE, *sorted(store_notes)])
     context = ReportContext(
         spec=spec.name,
         profile=profile.name,
@@ -310,4 +314,9 @@ BUDGET_RULE = (
     "(simulated seconds), 1 evaluation, or fidelity/max full-fidelity equivalents; a trial starts only "
     "if the budget left covers its whole cost, and the first trial that does not fit ends the run "
     "(no skipping ahead, no overshoot). Pruned trials pay up to the epoch where they stopped."
+)
+SCHEDULE_RULE = (
+    "On a schedule axis (the 12- and 200-epoch schedules) each schedule is its own training run from "
+    "scratch: a promotion to 200 epochs pays the full 200-epoch run, and a trial a pruner watches pays its "
+    "12-epoch run plus, if the pruner lets it continue, the full 200-epoch run."
 )

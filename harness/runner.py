@@ -47,7 +47,9 @@ class RunConfig:
     is the number of simulated workers sharing the simulated clock (see :func:`run_trials`). ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
     ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
     to a lower fidelity continue (paying only the new epochs, on the same data seed);
-    otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers.
+    otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers. On a
+    ``schedule`` axis (12- or 200-epoch schedules) there is nothing to continue: every
+    schedule is its own training run, so ``continue_promotions`` is refused there.
     ``search_fidelity`` caps the fidelity axis the optimizer sees (NB201's protocol searches
     on the 12-epoch schedule): trials run at most there, while the incumbent is still reported
     at the store's highest fidelity (the 200-epoch seed mean).
@@ -160,13 +162,22 @@ def search_axis(benchmark: Benchmark, dataset: str, search_fidelity: int | None 
     return FidelitySpace(space.kind, values, space.meaning)
 
 
-def check_fidelity_axis(optimizer: Optimizer, benchmark: Benchmark, dataset: str, search_fidelity: int | None = None):
-    """The axis the optimizer searches, or a clear refusal for a multi-fidelity optimizer without one."""
+def check_fidelity_axis(
+    optimizer: Optimizer, benchmark: Benchmark, dataset: str, search_fidelity: int | None = None,
+    continue_promotions: bool = False,
+):
+    """The axis the optimizer searches, or a clear refusal for a multi-fidelity optimizer without one
+    (or for continuing promotions on a schedule axis, whose schedules are separate runs)."""
     fidelity_space = search_axis(benchmark, dataset, search_fidelity)
     if optimizer.multi_fidelity and not fidelity_space.multi_fidelity:
         raise BadInputError(
             f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
             f"{dataset} (only {fidelity_space.kind} {list(fidelity_space.values)}); import curves (NATS-Bench) first"
+        )
+    if continue_promotions and fidelity_space.kind == "schedule":
+        raise BadInputError(
+            f"continue_promotions needs an epoch axis; store {benchmark.name!r} has the {list(fidelity_space.values)}-epoch "
+            f"schedules on {dataset}, separate training runs that a promotion retrains from scratch"
         )
     return fidelity_space
 
@@ -189,6 +200,7 @@ class _Running:
     values: tuple[float, ...]
     data_seed: Any
     cost_s: float
+    fraction: float  # of a full-fidelity evaluation trained (what a "full" budget charges)
     overhead_s: float
     planned: float
     ask_s: float
@@ -223,7 +235,8 @@ def run_trials(
             and re-told (checking the optimizer asks for the same cells). None are charged again.
     """
     dataset = config.dataset
-    fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
+    fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity, config.continue_promotions)
+    schedules = fidelity_space.kind == "schedule"
     check_objectives(optimizer, benchmark, dataset, config.objectives)
     check_workers(optimizer, config.workers)
     reader = ObjectiveReader(benchmark, dataset, config.objectives) if len(config.objectives) > 1 else None
@@ -268,12 +281,20 @@ def run_trials(
         total = benchmark.query(index, dataset, store_max, seed).train_time_s or 0.0
         return total * fidelity / store_max
 
+    def run_cost(run: Any) -> float:
+        """The train time of one schedule's run (a query result), from the table where it has one."""
+        if run.train_time_s is not None:
+            return run.train_time_s
+        return cost_to(run.index, run.fidelity, SEED_MEAN if run.seed == "mean" else run.seed)
+
     def start(worker: int) -> _Running | None:
         """Ask for the next trial on ``worker`` at ``now``; None if it does not fit the budget."""
         if asked < restored:  # the optimizer restored its state past this trial: no ask
             done = recorded_by_trial[asked]
+            # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
+            # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
             suggestion = Suggestion(cell=Cell.from_index(done["index"]), fidelity=done["fidelity_asked"],
-                                    origin=done["origin"])
+                                    origin=done["origin"], intermediate=bool(optimizer.multi_fidelity))
             ask_s = 0.0
         else:
             t0 = time.perf_counter()
@@ -296,37 +317,61 @@ def run_trials(
         target_cost = first.train_time_s if first.train_time_s is not None else cost_to(index, target, data_seed)
         start_cost = cost_to(index, start_fid, data_seed) if start_fid else 0.0  # already paid for
         full_cost_s = target_cost - start_cost + suggestion.extra_cost_s
+        trained_fraction = (target - start_fid) / max_fid
+        runs: list[Any] = []
+        if schedules and suggestion.intermediate:
+            # A pruned search on a schedule axis trains each schedule up to the target in turn, each
+            # from scratch: the pruner sees the 12-epoch run's result, and continuing means a new
+            # 200-epoch run, so the trial is charged every schedule it ran (never a continuation).
+            runs = [benchmark.query(index, dataset, s, seed_policy) for s in fidelity_space.values if s < target]
+            runs.append(first)
+            full_cost_s = sum(run_cost(run) for run in runs) + suggestion.extra_cost_s
+            trained_fraction = sum(run.fidelity for run in runs) / max_fid
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
-        planned = budget.cost(full_cost_s, (target - start_fid) / max_fid, overhead_s)
+        planned = budget.cost(full_cost_s, trained_fraction, overhead_s)
         if not budget.fits(now if wall_clock_budget else used + reserved, planned):
             return None
 
         status, stop_fid, observed, observed_test = "ok", target, first.valid_acc, first.test_acc
+        stop_run = first
         wall_extra = 0.0
-        if asked < restored and recorded["status"] == "pruned":
-            status, stop_fid = "pruned", recorded["fidelity"]
-            result = benchmark.query(index, dataset, stop_fid, data_seed)
-            observed, observed_test = result.valid_acc, result.test_acc
-        elif suggestion.intermediate:
-            pruned_at, wall_extra = _watch_epochs(optimizer, benchmark, suggestion, dataset, fidelity_space.values,
-                                                  start_fid, target, data_seed)
-            if pruned_at is not None:
-                status, stop_fid = "pruned", pruned_at
-                result = benchmark.query(index, dataset, pruned_at, data_seed)
+        cost_s, fraction = full_cost_s, trained_fraction
+        restored_prune = asked < restored and recorded["status"] == "pruned"
+        if runs:
+            if asked < restored:  # the optimizer already knows this trial: the record says where it stopped
+                stop = [run.fidelity for run in runs].index(recorded["fidelity"])
+            else:
+                stop, wall_extra = _watch_schedules(optimizer, suggestion, runs)
+            if stop < len(runs) - 1:
+                done, stop_run = runs[: stop + 1], runs[stop]
+                status, stop_fid = "pruned", stop_run.fidelity
+                observed, observed_test = stop_run.valid_acc, stop_run.test_acc
+                data_seed = SEED_MEAN if stop_run.seed == "mean" else stop_run.seed
+                cost_s = sum(run_cost(run) for run in done) + suggestion.extra_cost_s
+                fraction = sum(run.fidelity for run in done) / max_fid
+        else:
+            if restored_prune:
+                status, stop_fid = "pruned", recorded["fidelity"]
+            elif suggestion.intermediate and asked >= restored:
+                pruned_at, wall_extra = _watch_epochs(optimizer, benchmark, suggestion, dataset, fidelity_space.values,
+                                                      start_fid, target, data_seed)
+                if pruned_at is not None:
+                    status, stop_fid = "pruned", pruned_at
+            if stop_fid != target:
+                result = benchmark.query(index, dataset, stop_fid, data_seed)
                 observed, observed_test = result.valid_acc, result.test_acc
-        cost_s = full_cost_s
-        if stop_fid != target:
-            cost_s = cost_to(index, stop_fid, data_seed) - start_cost + suggestion.extra_cost_s
+                cost_s = cost_to(index, stop_fid, data_seed) - start_cost + suggestion.extra_cost_s
+                fraction = (stop_fid - start_fid) / max_fid
         if observed is None:
             raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
         if config.continue_promotions:
             trained[index] = (max(stop_fid, start_fid), data_seed)
-        values = reader.observe(index, first, observed, data_seed) if reader else ()
+        values = reader.observe(index, stop_run, observed, data_seed) if reader else ()
         busy_s = cost_s + (overhead_s if include_overhead else 0.0)  # how long it occupies the worker
         return _Running(asked, worker, suggestion, recorded, index, target, start_fid, stop_fid, status, observed,
-                        observed_test, values, first.seed, cost_s, overhead_s, planned, ask_s, wall_extra, busy_s, now,
-                        now + busy_s)
+                        observed_test, values, stop_run.seed, cost_s, fraction, overhead_s, planned, ask_s, wall_extra,
+                        busy_s, now, now + busy_s)
 
     def finish(run: _Running) -> None:
         """Tell the optimizer a trial's result and record it."""
@@ -338,7 +383,7 @@ def run_trials(
                                                    status=run.status, values=run.values))
             last_tell_s = time.perf_counter() - t2
         wall_s = run.ask_s + run.wall_extra + last_tell_s if run.recorded is None else run.recorded["wall_s"]
-        charged = budget.cost(run.cost_s, (run.stop_fid - run.start_fid) / max_fid, run.overhead_s)
+        charged = budget.cost(run.cost_s, run.fraction, run.overhead_s)
         used += charged
         reserved -= run.planned
         compute += run.busy_s
@@ -448,6 +493,19 @@ def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, t
         )
 
 
+def _watch_schedules(optimizer: Optimizer, suggestion: Suggestion, runs: Sequence[Any]) -> tuple[int, float]:
+    """Report each schedule's run (shortest first) to a pruning optimizer; the position of the
+    last run trained (a prune at the last changes nothing), and the wall time of the reports."""
+    wall = 0.0
+    for position, run in enumerate(runs):
+        t0 = time.perf_counter()
+        prune = optimizer.report(suggestion, run.fidelity, run.valid_acc)
+        wall += time.perf_counter() - t0
+        if prune and position < len(runs) - 1:
+            return position, wall
+    return len(runs) - 1, wall
+
+
 def _watch_epochs(
     optimizer: Optimizer, benchmark: Benchmark, suggestion: Suggestion, dataset: str, axis: Sequence[int],
     start_fid: int, target: int, data_seed: Any,
@@ -503,7 +561,7 @@ def _execute_locked(
     if dataset != config.dataset:
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
     optimizer = make_optimizer(config.optimizer, config.options)
-    check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity)
+    check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity, config.continue_promotions)
     check_objectives(optimizer, benchmark, dataset, config.objectives)
     check_workers(optimizer, config.workers)
     folder = RunFolder(out, config.to_dict())
@@ -512,7 +570,7 @@ def _execute_locked(
     if folder.optimizer_dir.exists():
         shutil.rmtree(folder.optimizer_dir)
     # the split behind every metric goes with the run (a store searched on a test split says so here)
-    store = {"name": benchmark.name, "checksum": benchmark.checksum, "splits": benchmark.splits(dataset)}
+    store: dict[str, Any] = {"name": benchmark.name, "checksum": benchmark.checksum, "splits": benchmark.splits(dataset)}
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity})
     try:
@@ -521,6 +579,9 @@ def _execute_locked(
         if fresh and not folder.recorded_trials():  # refused before any trial (e.g. in setup): no half-made run
             shutil.rmtree(out, ignore_errors=True)
         raise
+    space = benchmark.fidelity_space(dataset)
+    if space.kind == "schedule" and (optimizer.multi_fidelity or any(t["fidelity"] != space.max for t in result.trials)):
+        store["notes"] = list(benchmark.manifest.source.get("notes", ()))  # e.g. how the 12-epoch time is estimated
     folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
                            "n_trials": len(result.trials), "budget_used": result.budget_used,

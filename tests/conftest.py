@@ -39,6 +39,27 @@ def default_bench(data_root: Path):
 
 
 @pytest.fixture(scope="session")
+def flat_store(default_bench, data_root: Path) -> str:
+    """Store 'flat' beside the default: its 200-epoch results only, so no fidelity axis to exploit."""
+    import numpy as np
+
+    from benchmarks import DatasetArrays, write_store
+    from adapters.types import FidelitySpace
+
+    datasets = []
+    for dataset in default_bench.datasets:
+        table = default_bench.table(dataset)
+        top = table.top
+        datasets.append(DatasetArrays(
+            dataset, np.asarray(table.objectives[:, :, top:, :]), np.asarray(table.cell_info), table.seeds,
+            FidelitySpace("epoch", (200,), "end of the 200-epoch schedule (hp=200) only"), table.split,
+            seed_means=np.asarray(table.seed_means[:, top:, :]),
+        ))
+    write_store("flat", {"name": "the default store's 200-epoch results (tests)"}, datasets, root=data_root, force=True)
+    return "flat"
+
+
+@pytest.fixture(scope="session")
 def curves_root(tmp_path_factory: pytest.TempPathFactory, default_bench) -> Path:
     """A root holding store 'curves': synthetic learning curves (epochs 1..200) on cifar10-valid.
 

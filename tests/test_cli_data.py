@@ -23,7 +23,8 @@ def test_query_json(data_root):
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
     assert record["index"] == 6111 and record["valid_acc"] == pytest.approx(91.607, abs=1e-3)
-    assert record["test_acc"] is None and record["split"]["valid_acc"].startswith("x-valid")
+    assert record["test_acc"] == pytest.approx(94.373, abs=1e-3) and record["seed"] == "mean"
+    assert record["split"]["valid_acc"].startswith("x-valid") and record["split"]["test_acc"].startswith("ori-test")
 
 
 def test_best_and_list_and_verify(data_root):

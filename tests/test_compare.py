@@ -15,6 +15,7 @@ from adapters.types import BadInputError
 
 SMALL = """
 name = "small"
+store = "flat"
 datasets = ["cifar10-valid"]
 output = "{out}"
 [profiles.quick]
@@ -67,7 +68,7 @@ def test_spec_errors_name_the_bad_key(tmp_path, edit, message):
         load_spec(_spec(tmp_path, text))
 
 
-def test_compare_end_to_end_on_dask(tmp_path):
+def test_compare_end_to_end_on_dask(tmp_path, flat_store):
     """A small spec runs on a 2-worker LocalCluster, excludes what cannot run, resumes without redoing."""
     spec = load_spec(_spec(tmp_path))
     seen = []
@@ -98,7 +99,7 @@ def test_compare_end_to_end_on_dask(tmp_path):
         assert result.report.exists() and "random" in result.report.read_text()
 
 
-def test_compare_on_an_existing_cluster(tmp_path):
+def test_compare_on_an_existing_cluster(tmp_path, flat_store):
     """--scheduler: the grid runs on an existing Dask cluster; workers get the store from the client."""
     from dask.distributed import LocalCluster
 

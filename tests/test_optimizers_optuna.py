@@ -17,7 +17,7 @@ from benchmarks import open_benchmark
 from harness.budget import Budget
 from adapters.protocols import SearchProblem
 from harness.runner import RunConfig, execute_run
-from adapters.types import BadInputError, FidelitySpace
+from adapters.types import SEED_MEAN, BadInputError, FidelitySpace
 
 N = 6
 #: name -> (options, origin of each of the N trials)
@@ -90,17 +90,33 @@ def test_options_arrive_as_strings():
             make_optimizer("optuna-random", bad)
 
 
-def test_pruner_needs_a_fidelity_axis(default_bench, tmp_path):
-    """On the default store (no fidelity axis) a pruner is refused before any trial."""
+def test_pruner_needs_a_fidelity_axis(flat_store, tmp_path):
+    """On a store without a fidelity axis a pruner is refused before any trial."""
     with pytest.raises(BadInputError, match="fidelity axis"):
-        _run("optuna-tpe", tmp_path, "run", options={"pruner": "hyperband"})
-
-
-def test_pruner_refuses_a_schedule_axis(tmp_path):
-    """A 12- vs 200-epoch schedule axis is two runs, not a curve: pruning on it is refused."""
+        _run("optuna-tpe", tmp_path, "run", options={"pruner": "hyperband"}, store=flat_store)
     opt = make_optimizer("optuna-random", {"pruner": "sh"})
-    with pytest.raises(BadInputError, match="per-epoch learning curves"):
-        opt.setup(SearchProblem(fidelity=FidelitySpace("schedule", (12, 200)), seed=0, workdir=tmp_path))
+    with pytest.raises(BadInputError, match="needs a fidelity axis"):
+        opt.setup(SearchProblem(fidelity=FidelitySpace("epoch", (200,)), seed=0, workdir=tmp_path))
+
+
+@pytest.mark.parametrize("pruner", ["hyperband", "median"])
+def test_pruner_on_the_schedule_axis_pays_each_schedule(pruner, default_bench, tmp_path):
+    """On the default's 12/200-epoch schedules a pruned trial pays its 12-epoch run; one let through pays
+    that run plus a full 200-epoch run from scratch (never a continuation)."""
+    trials, _ = _run("optuna-tpe", tmp_path, "run", options={"pruner": pruner}, evals=40)
+    pruned = [t for t in trials if t["status"] == "pruned"]
+    full = [t for t in trials if t["status"] == "ok"]
+    assert pruned and full and {t["fidelity"] for t in pruned} == {12} and {t["fidelity"] for t in full} == {200}
+    for t in trials:
+        short = default_bench.query(t["index"], "cifar10-valid", 12, seed=SEED_MEAN)
+        assert t["continued_from"] == 0 and t["fidelity_asked"] == 200
+        if t["status"] == "pruned":
+            assert t["data_seed"] == "mean" and t["valid_acc"] == short.valid_acc
+            assert t["cost_s"] == pytest.approx(short.train_time_s)
+        else:
+            run = default_bench.query(t["index"], "cifar10-valid", 200, seed=t["data_seed"])
+            assert t["valid_acc"] == run.valid_acc
+            assert t["cost_s"] == pytest.approx(short.train_time_s + run.train_time_s)
 
 
 @pytest.mark.parametrize("pruner", ["hyperband", "sh", "median"])

@@ -43,8 +43,9 @@ def curves_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _run(out: Path, optimizer: str, budget: str, *, seed: int = 0, root: Path | None = None, **options):
-    store = "curves" if root else "default"
+def _run(out: Path, optimizer: str, budget: str, *, seed: int = 0, root: Path | None = None, store: str | None = None,
+         **options):
+    store = store or ("curves" if root else "default")
     config = RunConfig(optimizer, "cifar10-valid", Budget.parse(budget), seed, store=store, options=options)
     return execute_run(config, out / f"{optimizer}-{store}-s{seed}", root=root)
 
@@ -59,13 +60,13 @@ def _notes(result) -> list[str]:
 
 @pytest.mark.parametrize(("name", "budget", "options"), [("smac-bb", "5evals", {"n_initial": 4}), ("dehb", "30evals", {})])
 def test_default_store_runs_quietly(tmp_path, default_bench, capfd, name, budget, options):
-    """Each runs its budget at the single fidelity and neither prints nor warns."""
+    """Each runs its budget (SMAC's GP at 200 epochs, DEHB on both schedules) and neither prints nor warns."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _run(tmp_path, name, budget, **options)
     assert [str(w.message) for w in caught] == [] and capfd.readouterr() == ("", "")
     assert len(result.trials) == int(budget.removesuffix("evals"))
-    assert {t["fidelity"] for t in result.trials} == {200}
+    assert {t["fidelity"] for t in result.trials} == ({200} if name == "smac-bb" else {12, 200})
 
 
 def test_smac_hpo_is_deterministic_across_processes(tmp_path, default_bench):
@@ -88,18 +89,18 @@ def test_smac_hpo_is_deterministic_across_processes(tmp_path, default_bench):
     assert _path(other) != _path(here)[:3]
 
 
-def test_dehb_without_axis_is_plain_de(tmp_path, default_bench):
+def test_dehb_without_axis_is_plain_de(tmp_path, flat_store):
     """Without an axis DEHB is DE: a random generation of de_pop_size, then offspring; a note; its history."""
-    result = _run(tmp_path, "dehb", "14evals", de_pop_size=6)
+    result = _run(tmp_path, "dehb", "14evals", store=flat_store, de_pop_size=6)
     assert [t["origin"] for t in result.trials] == ["random"] * 6 + ["mutation/crossover"] * 8
     assert _notes(result) == ["no fidelity axis: DEHB runs as plain DE at the single fidelity"]
     assert (result.folder / "optimizer" / "history.parquet.gzip").exists()
 
 
-def test_smac_hb_needs_a_fidelity_axis(tmp_path, default_bench):
-    """smac-hb on a store without curves is refused as bad input (exit 2), naming the fidelity axis."""
+def test_smac_hb_needs_a_fidelity_axis(tmp_path, flat_store):
+    """smac-hb on a store without a fidelity axis is refused as bad input (exit 2), naming the fidelity axis."""
     with pytest.raises(BadInputError, match="fidelity axis"):
-        _run(tmp_path, "smac-hb", "10evals")
+        _run(tmp_path, "smac-hb", "10evals", store=flat_store)
 
 
 @pytest.mark.parametrize(("name", "budget"), [("smac-hb", "20evals"), ("dehb", "40evals")])

@@ -95,7 +95,9 @@ def test_incumbent_and_regret(default_bench, tmp_path):
         mean = default_bench.query(best_index, "cifar10-valid", seed=SEED_MEAN).valid_acc
         assert t["incumbent_valid_acc"] == pytest.approx(mean)
         assert t["regret_valid"] == pytest.approx(optimum - mean) and t["regret_valid"] >= 0
-    assert result.trials[-1]["incumbent_test_acc"] is None  # default store has no test accuracy
+    last = result.trials[-1]  # the report's test column: the incumbent's seed-mean test accuracy (cifar10 ori-test)
+    assert last["incumbent_test_acc"] == default_bench.query(last["incumbent_index"], "cifar10-valid", seed=SEED_MEAN).test_acc
+    assert last["incumbent_test_acc"] is not None
 
 
 def test_records_schema(tmp_path):
@@ -158,13 +160,20 @@ def test_random_search_known_answer(default_bench, tmp_path):
     assert abs(finals.mean() - expected) < 4 * stderr, (finals.mean(), expected, stderr)
 
 
-def test_multi_fidelity_optimizer_refused_without_axis(default_bench, tmp_path):
+def test_multi_fidelity_optimizer_refused_without_axis(flat_store, tmp_path):
     """A multi-fidelity optimizer on a store without a fidelity axis is a clear input error."""
     opt = ScriptedOptimizer([0])
     opt.multi_fidelity = True
-    config = _config()
+    config = _config(store=flat_store)
     with pytest.raises(BadInputError, match="no fidelity axis"):
-        run_trials(config, opt, default_bench, RunFolder(tmp_path, config.to_dict()))
+        run_trials(config, opt, open_benchmark(flat_store), RunFolder(tmp_path, config.to_dict()))
+
+
+def test_schedule_axis_refuses_continued_promotions(default_bench, tmp_path):
+    """The 12- and 200-epoch schedules are separate runs: continuing one into the other is refused."""
+    config = _config(continue_promotions=True)
+    with pytest.raises(BadInputError, match="continue_promotions needs an epoch axis"):
+        run_trials(config, ScriptedOptimizer([0]), default_bench, RunFolder(tmp_path, config.to_dict()))
 
 
 def test_continue_promotions_charges_only_new_epochs(curves_root, tmp_path):

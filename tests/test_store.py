@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import CELL_INFO, METRICS, DatasetArrays, open_benchmark, read_manifest, verify_store, write_store
+from benchmarks import (
+    CELL_INFO, METRICS, SCHEMA_VERSION, DatasetArrays, open_benchmark, read_manifest, verify_store, write_store,
+)
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace
 
 
@@ -28,7 +30,7 @@ def test_manifest_records_provenance(tmp_path):
     """The manifest holds schema version, SHA-256 per file, source/license, splits and fidelity meaning."""
     path = write_store("tiny", {"name": "unit", "license": "MIT"}, [_arrays(50.0)], root=tmp_path)
     body = json.loads((path / "manifest.json").read_text())
-    assert body["schema_version"] == 1 and body["source"]["license"] == "MIT"
+    assert body["schema_version"] == SCHEMA_VERSION and body["source"]["license"] == "MIT"
     entry = body["datasets"]["cifar10-valid"]
     assert set(entry["files"]) == {"objectives.npy", "cell_info.npy"}
     assert all(len(h) == 64 for h in entry["files"].values())

