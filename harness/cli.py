@@ -432,9 +432,9 @@ def compare_cmd(
 
 def _fidelity_use(cls: type) -> str:
     if cls.multi_fidelity:
-        return "multi-fidelity (needs curves)"
+        return "multi-fidelity (needs an axis)"
     if "pruner" in cls.defaults:
-        return "single; pruner= needs curves"
+        return "single; pruner= needs an axis"
     if getattr(cls, "uses_fidelity", False):
         return "uses a fidelity axis if any"
     return "single-fidelity"

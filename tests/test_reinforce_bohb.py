@@ -113,7 +113,9 @@ def test_bohb_seed_matters_and_runs_through_the_runner(tmp_path):
 
     cells = {}
     for seed in (0, 1):
-        config = RunConfig(optimizer="bohb", dataset="cifar10-valid", budget=Budget.parse("30evals"), seed=seed)
+        # search_fidelity=12: NB201's protocol, one schedule searched (the default store has both)
+        config = RunConfig(optimizer="bohb", dataset="cifar10-valid", budget=Budget.parse("30evals"), seed=seed,
+                           search_fidelity=12)
         cells[seed] = [t["index"] for t in execute_run(config, tmp_path / str(seed)).trials]
     assert cells[0] != cells[1]
     body = json.loads((tmp_path / "0" / "run.json").read_text())
