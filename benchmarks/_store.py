@@ -204,6 +204,10 @@ def write_store(
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, final)
+    except OSError as exc:  # numpy's short-write error has no errno: say what failed and what is kept
+        shutil.rmtree(tmp, ignore_errors=True)
+        kept = "the earlier store is unchanged" if final.exists() else "nothing was written"
+        raise OSError(exc.errno, f"writing store {name!r} failed ({exc.strerror or exc}); {kept}") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from adapters.errors import BadInputError
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "os_error_text", "writable_folder"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "os_error_text", "staged_folder", "writable_folder"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -40,6 +41,30 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, obj: object) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def staged_folder(out: Path, *, last: Sequence[str] = ()) -> Iterator[Path]:
+    """Yield a hidden staging folder in ``out``; when the block succeeds, move its files onto ``out``.
+
+    For outputs of many files (a report's figures, its Markdown and HTML): all are written
+    before any earlier file is replaced, so a failure while writing (a full disk) leaves the
+    earlier set whole. The moves are renames within one folder, which need no space. Files
+    named in ``last`` move last (the documents that refer to the others).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        yield staging
+        files = [p for p in sorted(staging.rglob("*")) if p.is_file()]
+        files.sort(key=lambda p: last.index(p.name) if p.name in last else -1)
+        for path in files:
+            target = out / path.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def os_error_text(exc: OSError) -> str:

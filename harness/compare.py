@@ -246,10 +246,14 @@ def compare(
     run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
              shared_store_path=shared_store_path, progress=progress)
     trials = collect_trials(runs, runs_dir)
-    from harness.atomic import atomic_write
+    from harness.atomic import atomic_write, staged_folder
 
-    atomic_write(out / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
-    report = _report(spec, profile, bench, trials, excluded, runs_dir, out, time.perf_counter() - start)
+    # Every output file is written before any replaces the earlier one: a failure half-way
+    # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
+    with staged_folder(out, last=("report.html", "report.md")) as staging:
+        atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
+        report = out / _report(spec, profile, bench, trials, excluded, runs_dir, staging,
+                               time.perf_counter() - start).name
     if spec.export_deepcave:
         from harness.export_deepcave import export_deepcave
 
