@@ -520,10 +520,13 @@ def zerocost_cmd(ctx: typer.Context) -> None:
     zerocost_main(ctx.args)
 
 
-def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 2."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors become one line on stderr and exit code 2.
+
+    ``argv`` (default: the process's arguments) lets tests drive the CLI in-process.
+    """
     try:
-        app()
+        app(args=argv)
     except BadInputError as exc:
         typer.echo(f"hpo2nas: error: {exc}", err=True)
         sys.exit(2)

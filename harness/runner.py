@@ -78,6 +78,9 @@ class RunConfig:
             raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
         if self.checkpoint_every < 1:
             raise BadInputError("checkpoint_every must be at least 1")
+        # The libraries seed numpy's generators with it, which take 0 .. 2**32 - 1 only.
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
+            raise BadInputError(f"seed must be an integer from 0 to {2**32 - 1}, got {self.seed!r}")
         if self.search_fidelity is not None and self.search_fidelity < 1:
             raise BadInputError(f"search_fidelity must be a positive fidelity, got {self.search_fidelity}")
         if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:

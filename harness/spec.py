@@ -160,9 +160,13 @@ def load_spec(path: Path) -> ExperimentSpec:
 
     path = Path(path)
     try:
-        body = tomllib.loads(path.read_text())
+        body = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BadInputError(f"no spec file {path}") from None
+    except IsADirectoryError:
+        raise BadInputError(f"spec {path} is a folder, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"spec {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"spec {path}: invalid TOML: {exc}") from None
     name = str(body.get("name", path.stem))
