@@ -19,7 +19,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from adapters.optimizers._optuna_study import directions, frozen_trial, open_storage, quiet_info, storage_label
+from adapters.optimizers._optuna_study import (
+    directions, frozen_trial, open_storage, quiet_info, storage_label, sync_storage,
+)
 from adapters.types import BadInputError
 from harness.export_deepcave import find_run_folders, load_run
 from harness.records import study_attrs
@@ -95,6 +97,7 @@ def _write_quietly(studies: dict[str, tuple[list[Any], dict[str, Any], list[Any]
                 storage.set_study_user_attr(study_id, key, value)
             for trial in trials:
                 storage.create_new_trial(study_id, template_trial=trial)
+        sync_storage(storage)  # a new journal is durable before it is renamed into place
     except BaseException:
         for study_id in created:
             storage.delete_study(study_id)

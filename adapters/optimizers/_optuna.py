@@ -189,6 +189,11 @@ class OptunaOptimizer(OptimizerBase):
                              objectives=self.problem.objectives)
         self._stored.append(trial, self._state())
 
+    def close(self) -> None:
+        """Make the run's stored study durable (one fsync of its journal)."""
+        if getattr(self, "_stored", None) is not None:
+            self._stored.close()
+
     def settings(self) -> dict[str, Any]:
         settings = super().settings()
         if hasattr(self, "_study"):

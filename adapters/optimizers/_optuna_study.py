@@ -41,6 +41,7 @@ __all__ = [
     "quiet_info",
     "same_trial",
     "storage_label",
+    "sync_storage",
 ]
 
 #: The file an Optuna sampler's run writes its study to, in the run folder, unless --storage says otherwise.
@@ -89,16 +90,16 @@ def storage_label(url: str) -> str:
 def open_storage(url: str, **rdb_options: Any) -> BaseStorage:
     """An Optuna storage: an RDB URL (``sqlite:///runs.db``, ``postgresql://...``) or a journal file path.
 
-    A journal path gets Optuna's ``JournalStorage(JournalFileBackend(path))``, locked with
-    ``adapters.optimizers._journal_lock.FlockLock``. A line cut short at the end of a journal can only be a write that a
+    A journal path gets Optuna's ``JournalStorage`` over a ``JournalFileBackend``
+    (``adapters.optimizers._journal.SyncedLater``: an flock, and an fsync at the end). A line cut short at the end of a journal can only be a write that a
     kill interrupted; it is dropped first (under the lock), because the next append would
     otherwise glue onto it and leave a line that no reader can parse. ``rdb_options`` go to
     ``RDBStorage`` (the heartbeat of real workers, ``harness.real_workers``).
     """
     import optuna
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
+    from optuna.storages.journal import JournalStorage
 
-    from adapters.optimizers._journal_lock import FlockLock
+    from adapters.optimizers._journal import SyncedLater
 
     scheme = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
     if scheme:
@@ -114,13 +115,20 @@ def open_storage(url: str, **rdb_options: Any) -> BaseStorage:
         raise BadInputError(f"storage {url} is a folder; give a journal file path or an RDB URL")
     if not os.path.isdir(os.path.dirname(path)):
         raise BadInputError(f"storage {url}: folder {os.path.dirname(path)} does not exist")
-    lock = FlockLock(path)
     if os.path.exists(path):
-        _drop_torn_tail(path, lock)
-    return JournalStorage(JournalFileBackend(path, lock_obj=lock))
+        _drop_torn_tail(path)
+    return JournalStorage(SyncedLater(path))
 
 
-def _drop_torn_tail(path: str, lock: Any) -> None:
+def sync_storage(storage: BaseStorage) -> None:
+    """Make what was written durable: a journal opened by :func:`open_storage` is fsynced here
+    (its appends are not, one by one); an RDB storage commits every write already."""
+    backend = getattr(storage, "_backend", None)  # JournalStorage keeps its backend here
+    if hasattr(backend, "sync"):
+        backend.sync()
+
+
+def _drop_torn_tail(path: str) -> None:
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
@@ -129,6 +137,9 @@ def _drop_torn_tail(path: str, lock: Any) -> None:
         fh.seek(size - 1)
         if fh.read(1) == b"\n":
             return
+    from adapters.optimizers._journal import FlockLock
+
+    lock = FlockLock(path)
     lock.acquire()
     try:
         with open(path, "r+b") as fh:
@@ -233,6 +244,10 @@ class StoredStudy:
                 self.storage.set_study_user_attr(self.study_id, key, value)
         self.stored = self.storage.get_all_trials(self.study_id, deepcopy=False)
         self.stored.sort(key=lambda trial: trial.number)
+
+    def close(self) -> None:
+        """Make the study durable (one fsync of a journal)."""
+        sync_storage(self.storage)
 
     def refuse_existing(self) -> None:
         """A fresh run must not add to a study that already holds trials."""
