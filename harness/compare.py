@@ -79,17 +79,28 @@ def plan_runs(
         if len(spec.objectives) > 1 and not getattr(optimizer, "multi_objective", False):
             excluded.append((entry.label, f"searches a single objective; this spec searches {', '.join(spec.objectives)}"))
             continue
-        for dataset in datasets:
-            for seed in profile.seeds_for(entry.label):
-                config = RunConfig(
-                    optimizer=entry.optimizer, label=entry.label, options=dict(entry.options), dataset=dataset,
-                    budget=profile.budget_for(dataset), seed=seed, store=spec.store, data_seeds=spec.data_seeds,
-                    continue_promotions=spec.continue_promotions, objectives=spec.objectives,
-                    storage=spec.storage,
-                    search_fidelity=spec.search_fidelity,
-                )
-                runs.append(PlannedRun(entry.label, config))
+        if max(spec.workers) > 1 and not getattr(optimizer, "pending_trials", False):
+            excluded.append((entry.label, f"cannot run with several workers: {getattr(optimizer, 'serial_reason', '')}"))
+            continue
+        for workers in spec.workers:
+            label = worker_label(entry.label, workers, spec.workers)
+            for dataset in datasets:
+                for seed in profile.seeds_for(entry.label):
+                    config = RunConfig(
+                        optimizer=entry.optimizer, label=label, options=dict(entry.options), dataset=dataset,
+                        budget=profile.budget_for(dataset), seed=seed, store=spec.store, data_seeds=spec.data_seeds,
+                        continue_promotions=spec.continue_promotions, objectives=spec.objectives,
+                        storage=spec.storage,
+                        search_fidelity=spec.search_fidelity,
+                        workers=workers,
+                    )
+                    runs.append(PlannedRun(label, config))
     return runs, excluded
+
+
+def worker_label(label: str, workers: int, all_workers: tuple[int, ...]) -> str:
+    """An optimizer's label at W workers: unchanged when the spec runs one worker count."""
+    return label if len(all_workers) == 1 else f"{label}@{workers}"
 
 
 def _is_complete(folder: Path) -> bool:
@@ -284,6 +295,13 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
 
         fronts = {d: exact_front(bench, d, spec.objectives) for d in datasets}
         extra += pareto_section(trials, fronts, {d: bench.splits(d) for d in datasets}, out)
+    if len(spec.workers) > 1:
+        from harness.parallel_report import parallel_section
+
+        base_of = {worker_label(e.label, w, spec.workers): e.label for e in spec.optimizers for w in spec.workers}
+        for d in datasets:
+            extra += parallel_section(trials[trials["dataset"] == d], base_of, spec.regret_target,
+                                      bench.splits(d)["valid_acc"].split(" (")[0], out)
     if spec.paper_table:
         from harness.paper import paper_section
 

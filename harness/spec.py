@@ -21,7 +21,7 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
     "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives", "storage",
-    "search_fidelity", "paper_table",
+    "search_fidelity", "paper_table", "workers", "regret_target",
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
 _DATA_SEEDS = ("random", "mean")
@@ -85,6 +85,11 @@ class ExperimentSpec:
     storage: str | None = None
     search_fidelity: int | None = None
     paper_table: tuple[str, ...] = ()
+    #: Simulated workers per run; several values run every optimizer at each (labels ``NAME@W``)
+    #: and add the parallel section (regret over simulated wall-clock, speed-up, utilisation).
+    workers: tuple[int, ...] = (1,)
+    #: The regret (pp of the search split) the parallel section's speed-up is measured to.
+    regret_target: float = 0.3
 
     def profile(self, name: str) -> Profile:
         try:
@@ -212,7 +217,17 @@ def load_spec(path: Path) -> ExperimentSpec:
         storage=_typed(where, "storage", body["storage"], str) if "storage" in body else None,
         search_fidelity=_search_fidelity(where, body.get("search_fidelity")),
         paper_table=tuple(str(d) for d in _typed(where, "paper_table", body.get("paper_table", []), list)),
+        workers=_workers(where, body.get("workers", 1)),
+        regret_target=float(_typed(where, "regret_target", body.get("regret_target", 0.3), (int, float))),
     )
+
+
+def _workers(where: str, value: Any) -> tuple[int, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values) or \
+            len(set(values)) != len(values):
+        raise BadInputError(f"{where}: key 'workers' must be a positive integer or a list of distinct ones, got {value!r}")
+    return tuple(values)
 
 
 def _search_fidelity(where: str, value: Any) -> int | None:

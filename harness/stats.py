@@ -94,7 +94,10 @@ def step_curves(trials: pd.DataFrame, x: str, grid: np.ndarray) -> dict[str, pd.
 
     ``x`` is ``"sim_end_s"`` (simulated time) or ``"evaluation"`` (1-based trial number).
     """
-    ordered = trials.sort_values(["optimizer", "seed", "trial"]).assign(evaluation=lambda f: f["trial"] + 1)
+    # In the order results were told (finish time; with one worker, trial order): with several
+    # workers trial numbers follow the asks, which finish out of order.
+    ordered = trials.sort_values(["optimizer", "seed", "sim_end_s", "trial"], kind="stable")
+    ordered = ordered.assign(evaluation=ordered.groupby(["optimizer", "seed"]).cumcount() + 1)
     curves = {}
     for optimizer, frame in ordered.groupby("optimizer"):
         rows = {

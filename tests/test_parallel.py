@@ -206,3 +206,48 @@ def test_one_worker_is_the_sequential_loop(name, data_root, curves_root, tmp_pat
             t["origin"]) for t in trials]
     assert len(got) >= 4 and got == expected
     assert all(t["worker"] == 0 and t["sim_compute_s"] == t["sim_end_s"] for t in trials)
+
+
+# --- specs and the report's parallel section ---------------------------------------------------
+
+
+def test_spec_workers_expand_labels(tmp_path, default_bench):
+    """A spec's ``workers = [1, 4]`` runs every optimizer at each W under the label NAME@W."""
+    from harness.compare import plan_runs
+    from harness.spec import load_spec
+
+    spec_file = tmp_path / "par.toml"
+    spec_file.write_text('name = "par"\ndatasets = ["cifar10-valid"]\nworkers = [1, 4]\n'
+                         '[profiles.quick]\nseeds = [0]\nbudget = "10evals"\n[optimizers.random]\n[optimizers.re]\n')
+    spec = load_spec(spec_file)
+    runs, excluded = plan_runs(spec, spec.profile("quick"), default_bench)
+    assert not excluded
+    assert sorted((r.label, r.config.workers) for r in runs) == [("random@1", 1), ("random@4", 4), ("re@1", 1),
+                                                                 ("re@4", 4)]
+    spec_file.write_text(spec_file.read_text().replace("[1, 4]", "[0]"))
+    with pytest.raises(BadInputError, match="workers"):
+        load_spec(spec_file)
+
+
+def test_parallel_section(tmp_path):
+    """The section reports per W the trials, time to the regret target, speed-up and utilisation."""
+    import pandas as pd
+
+    from harness.parallel_report import parallel_section, parallel_table
+    from harness.records import load_trials
+
+    frames = []
+    for workers in (1, 4):
+        for seed in (0, 1):
+            config = RunConfig(optimizer="random", label=f"random@{workers}", dataset=DATASET,
+                               budget=Budget.parse("60000s"), seed=seed, workers=workers)
+            frames.append(load_trials(execute_run(config, tmp_path / f"w{workers}s{seed}").folder))
+    trials = pd.concat(frames, ignore_index=True)
+    base_of = {"random@1": "random", "random@4": "random"}
+    table = parallel_table(trials, base_of, target=2.0).set_index("workers")
+    assert table.loc[4, "trials"] > 3 * table.loc[1, "trials"]
+    assert table.loc[1, "utilisation"] == pytest.approx(1.0) and 0.8 < table.loc[4, "utilisation"] <= 1.0
+    assert table.loc[1, "speedup"] == pytest.approx(1.0)
+    assert table.loc[4, "time_to_target_s"] <= table.loc[1, "time_to_target_s"]
+    blocks = parallel_section(trials, base_of, 2.0, "x-valid", tmp_path)
+    assert (tmp_path / "parallel_regret_random.png").stat().st_size > 1000 and len(blocks) == 4

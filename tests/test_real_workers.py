@@ -1,60 +1,32 @@
 """Real workers on one Optuna study in a real, throwaway PostgreSQL cluster (Debian's postgresql).
 
-The cluster runs as an unprivileged user (initdb refuses root), listens only on a unix
-socket in a temporary folder, and is stopped and removed afterwards.
+The cluster (tests/_postgres.py) runs as an unprivileged user (initdb refuses root), listens
+only on a unix socket in a temporary folder, and is stopped and removed afterwards.
 """
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
+from _postgres import postgres_bin, throwaway_postgres
 from harness.real_workers import StudySettings, create_study, study_summary
-
-
-def _pg_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb is None:
-        pytest.skip("PostgreSQL server binaries (Debian package postgresql) are not installed; make test installs them")
-    return Path(initdb).parent
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
     """A PostgreSQL cluster on a unix socket for this module; removed afterwards."""
     pytest.importorskip("psycopg2")
-    bindir = _pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="hpo2nas-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as nobody
-        shutil.chown(root, "nobody")
-        shutil.chown(sock, "nobody")
-        root.chmod(0o755)
-        as_user = ["runuser", "-u", "nobody", "--"]
-    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True)  # noqa: E731
-    try:
-        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
-            "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=60")
-        yield f"postgresql+psycopg2://postgres@/postgres?host={sock}"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    bindir = postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (Debian package postgresql) are not installed; make test installs them")
+    with throwaway_postgres(bindir) as url:
+        yield url
 
 
 def _worker(url: str, study: str, env: dict) -> subprocess.Popen:
