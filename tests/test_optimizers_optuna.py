@@ -83,7 +83,8 @@ def test_options_arrive_as_strings():
     """--set strings: a pruner makes the instance (not the class) multi-fidelity; bad values are BadInputError."""
     opt = make_optimizer("optuna-tpe", {"pruner": "hyperband", "reduction_factor": "2", "n_startup_trials": "4"})
     assert opt.multi_fidelity and not type(opt).multi_fidelity
-    assert opt.options == {"pruner": "hyperband", "reduction_factor": 2, "n_startup_trials": 4}
+    assert opt.options == {"pruner": "hyperband", "reduction_factor": 2, "n_startup_trials": 4,
+                           "constant_liar": type(opt).defaults["constant_liar"]}
     assert make_optimizer("optuna-gp").multi_fidelity is False
     for bad in ({"pruner": "asha"}, {"reduction_factor": "1"}, {"reduction_factor": "x"}):
         with pytest.raises(BadInputError):
