@@ -291,6 +291,24 @@ def test_from_file_on_the_cli_imports_an_unpinned_archive(tmp_path: Path, root: 
     assert read_manifest(root / "mfpbench-nb201").source["fetch"]["fetched_from"] == "local file (--from-file)"
 
 
+def test_from_file_takes_a_folder_for_a_source_of_several_files(tmp_path: Path, root: Path,
+                                                                 syne_files: dict[str, bytes]) -> None:
+    """synetune-nb201 --from-file: the folder of its files, each checked; a missing one is named."""
+    folder = tmp_path / "nasbench201"
+    folder.mkdir()
+    for name, data in syne_files.items():
+        (folder / name).write_bytes(data)
+    source = pinned("synetune-nb201", syne_files)
+    (folder / "metadata.json").rename(tmp_path / "aside.json")
+    with pytest.raises(BadInputError, match="metadata.json is missing"):
+        fetch_source(source, from_file=folder, root=root)
+    assert everything(root) == []
+    (tmp_path / "aside.json").rename(folder / "metadata.json")
+    fetch_source(source, from_file=folder, root=root)
+    assert_only_store(root, "synetune-nb201")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(syne_files)
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -50,11 +50,13 @@ class Interrupted(BadInputError):
 def human_bytes(n: float | None) -> str:
     if n is None:
         return "unknown size"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+    if n < 1000:
+        return f"{n:,.0f} B"
+    for unit in ("KB", "MB"):
         n /= 1000
-    return f"{n:.1f} GB"  # unreachable; keeps type checkers calm
+        if n < 1000:
+            return f"{n:,.1f} {unit}"
+    return f"{n / 1000:,.1f} GB"
 
 
 def sha256_of(path: Path, progress: ByteProgress | None = None) -> str:
