@@ -10,6 +10,8 @@ arrays and nothing else, so the first query is quick too.
 from __future__ import annotations
 
 import mmap
+import os
+import struct
 import warnings
 from functools import cached_property, lru_cache
 
@@ -106,8 +108,30 @@ class _DatasetTable:
     @cached_property
     def objectives(self) -> np.ndarray:
         path = self.folder / "objectives.npy"
-        mmap = "r" if path.stat().st_size > (64 << 20) else None
-        return np.load(path, mmap_mode=mmap)
+        mode = "r" if path.stat().st_size > (64 << 20) else None
+        return np.load(path, mmap_mode=mode)
+
+    @cached_property
+    def _reader(self) -> tuple[int, int, int] | None:
+        """(file descriptor, data offset, bytes per record) for reading records of a mapped array with ``pread``.
+
+        Why not through the map: a page fault maps the neighbouring pages already in the page
+        cache too (the kernel's fault-around), so a search touching a few thousand cells would
+        keep most of the 113 MB file resident. ``pread`` copies just the record's bytes.
+        """
+        array = self.objectives
+        if getattr(array, "_mmap", None) is None or array.dtype != np.dtype("<f4"):
+            return None
+        return os.open(self.folder / "objectives.npy", os.O_RDONLY), array.offset, array.strides[2]
+
+    def values(self, index: int, slot: int, f: int) -> list[float]:
+        """The metrics of one cell, seed slot and fidelity slot (NaN where missing)."""
+        reader = self._reader
+        if reader is None:
+            return self.objectives[index, slot, f].tolist()
+        fd, offset, size = reader
+        position = offset + ((index * self.objectives.shape[1] + slot) * self.n_fid + f) * size
+        return list(struct.unpack(f"<{len(METRICS)}f", os.pread(fd, size, position)))
 
     @cached_property
     def cell_info(self) -> np.ndarray:
@@ -171,7 +195,7 @@ class _DatasetTable:
             values = self.mean_array(f)[index].tolist()
             label: int | str = "mean"
         else:
-            values = self.objectives[index, slot, f].tolist()
+            values = self.values(index, slot, f)
             label = self.seeds[slot]
         valid, test, time = values[_VALID], values[_TEST], values[_TIME]
         params, flops, latency = self.cell_info[index].tolist()

@@ -132,11 +132,38 @@ def _latencies(root: Path, store: str, epochs: list[int | None], cells: int, qui
     return out
 
 
-def measure(cells: int, quick: bool, echo=print) -> dict:
+_CHILD_DIRECT_STORE = _RSS + r"""
+import json, sys, time
+from pathlib import Path
+import numpy as np
+from adapters.types import FidelitySpace
+from benchmarks import CELL_INFO, METRICS, DatasetArrays, write_store
+from benchmarks._datasets import default_splits
+t0 = time.perf_counter()
+rng = np.random.default_rng(0)
+epochs = FidelitySpace("epoch", tuple(range(1, 201)), "epoch e of the 200-epoch schedule (hp=200)")
+datasets = []
+for name in ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"):
+    objectives = rng.uniform(10, 100, (15625, 3, 200, len(METRICS))).astype(np.float32)
+    objectives[..., METRICS.index("train_time_s")] = np.cumsum(rng.uniform(1, 10, (15625, 3, 200)), axis=2)
+    if name == "cifar10":
+        objectives[..., METRICS.index("valid_acc")] = np.nan
+    splits = default_splits(name, has_test=True, time_meaning="synthetic cumulative train time")
+    datasets.append(DatasetArrays(name, objectives, rng.uniform(0.1, 1, (15625, len(CELL_INFO))).astype(np.float32),
+                                  (777, 888, 999), epochs, splits))
+    del objectives
+write_store("full", {"name": "synthetic random arrays of the NATS epoch store's shape (not NB201 data)",
+                     "license": "-"}, datasets, root=Path(sys.argv[1]))
+print(json.dumps({"import_s": time.perf_counter() - t0, "peak_rss": _vm("VmHWM")}))
+"""
+
+
+def measure(cells: int, quick: bool, echo=print, direct: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     archive = CACHE / ("NATS-tss-synthetic-simple" if cells == 15_625 else f"NATS-tss-synthetic-simple-{cells}")
     t0 = time.perf_counter()
-    write_archive(archive, cells, echo=echo)
+    if not direct:
+        write_archive(archive, cells, echo=echo)
     generate_s = time.perf_counter() - t0
     tmp = Path(tempfile.mkdtemp(prefix="hpo2nas-perf-full-"))
     try:
@@ -144,8 +171,14 @@ def measure(cells: int, quick: bool, echo=print) -> dict:
                      "archive_bytes": _bytes(archive), "real_archive_bytes": REAL_ARCHIVE_BYTES,
                      "generate_s_this_run": generate_s}
         roots = {"full": tmp / "full-root", "default": tmp / "default-root"}
-        echo("importing the synthetic archive (a fresh process) ...")
-        out["full_import"] = _child(_CHILD_IMPORT, env, str(archive), str(roots["full"]))
+        if direct:
+            # the store the import writes, built straight from random arrays of its shape
+            echo("writing a full-size store from random arrays (a fresh process) ...")
+            out["full_import"] = _child(_CHILD_DIRECT_STORE, env, str(roots["full"]))
+            out["direct_store"] = True
+        else:
+            echo("importing the synthetic archive (a fresh process) ...")
+            out["full_import"] = _child(_CHILD_IMPORT, env, str(archive), str(roots["full"]))
         out["default_import"] = _child(_CHILD_IMPORT, env, "default", str(roots["default"]))
         out["full_store_bytes"] = _bytes(roots["full"] / "full")
         out["default_store_bytes"] = _bytes(roots["default"] / "default")
@@ -205,18 +238,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=15_625, help="cells in the synthetic archive (default: all)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--direct-store", action="store_true",
+                        help="skip the archive: write a store of the import's shape from random arrays")
     args = parser.parse_args(argv)
-    result = measure(args.cells, args.quick)
+    result = measure(args.cells, args.quick, direct=args.direct_store)
     machine = result["machine"]
     print(f"\n{machine['cpu']}, {machine['usable_cpus']} CPUs, Python {machine['python']}, numpy {machine['numpy']}, "
           f"commit {machine['commit']}, load average {machine['loadavg_start'][0]:.1f} -> {machine['loadavg_end'][0]:.1f}")
     print(f"synthetic archive: {result['cells']:,} cells, random values (not NB201 data)\n")
     print(table(result))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
+    results = RESULTS.with_name("perf_full_data_direct.json") if args.direct_store else RESULTS
+    tmp = results.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, RESULTS)
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    os.replace(tmp, results)
+    print(f"\nwritten to {results.relative_to(ROOT)}")
     return 0
 
 

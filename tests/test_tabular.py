@@ -199,3 +199,24 @@ def test_reading_one_fidelity_of_a_mapped_store_releases_its_pages(tmp_path):
     grown_kb = _rss_file_kb() - before
     assert np.array_equal(copy, array[:, :, 99, :])
     assert grown_kb < array.nbytes / 1024 / 4, f"{grown_kb} kB of the file stayed resident"
+
+
+def test_queries_on_a_memory_mapped_store_read_the_right_records(tmp_path):
+    """A store over 64 MB is read record by record (pread): each query returns its own cell, seed and epoch."""
+    from adapters.types import FidelitySpace
+    from benchmarks import DatasetArrays, open_benchmark, write_store
+    from benchmarks._datasets import default_splits
+
+    rng = np.random.default_rng(0)
+    objectives = rng.uniform(10, 100, (NUM_CELLS, 3, 200, 3)).astype(np.float32)  # 112 MB: memory-mapped
+    objectives[5, 1, 7, 0] = np.nan
+    arrays = DatasetArrays("cifar10-valid", objectives, np.ones((NUM_CELLS, 3), dtype=np.float32), (777, 888, 999),
+                           FidelitySpace("epoch", tuple(range(1, 201)), "epoch e of the 200-epoch schedule"),
+                           default_splits("cifar10-valid", has_test=True, time_meaning="cumulative train time"))
+    write_store("big", {"name": "random", "license": "-"}, [arrays], root=tmp_path)
+    bench = open_benchmark("big", root=tmp_path)
+    assert bench.table("cifar10-valid")._reader is not None
+    for index, slot, f in [(0, 0, 0), (NUM_CELLS - 1, 2, 199), (5, 1, 7), (1234, 1, 100)]:
+        result = bench.query(index, "cifar10-valid", f + 1, (777, 888, 999)[slot])
+        expected = [None if np.isnan(v) else float(v) for v in objectives[index, slot, f]]
+        assert [result.valid_acc, result.test_acc, result.train_time_s] == expected
