@@ -156,7 +156,14 @@ def _sampler_for(settings: StudySettings, seed: int) -> Any:
 
 def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
     """One worker process's loop; returns how many trials it completed."""
+    import warnings
+
     import optuna
+
+    # Optuna marks the heartbeat and retry API experimental and warns that the heartbeat is
+    # meant for Study.optimize; this loop is Study.optimize's trial loop by hand.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
     from optuna.storages import RetryHeartbeatStaleTrialCallback, fail_stale_trials
     from optuna.storages._heartbeat import get_heartbeat_thread
     from optuna.trial import TrialState
