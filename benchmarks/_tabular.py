@@ -112,7 +112,7 @@ class _DatasetTable:
         return np.load(path, mmap_mode=mode)
 
     @cached_property
-    def _reader(self) -> tuple[int, int, int] | None:
+    def _reader(self) -> tuple[object, int, int] | None:
         """(file descriptor, data offset, bytes per record) for reading records of a mapped array with ``pread``.
 
         Why not through the map: a page fault maps the neighbouring pages already in the page
@@ -122,16 +122,17 @@ class _DatasetTable:
         array = self.objectives
         if getattr(array, "_mmap", None) is None or array.dtype != np.dtype("<f4"):
             return None
-        return os.open(self.folder / "objectives.npy", os.O_RDONLY), array.offset, array.strides[2]
+        # a file object, not a bare descriptor: it closes when this table is collected
+        return open(self.folder / "objectives.npy", "rb", buffering=0), array.offset, array.strides[2]
 
     def values(self, index: int, slot: int, f: int) -> list[float]:
         """The metrics of one cell, seed slot and fidelity slot (NaN where missing)."""
         reader = self._reader
         if reader is None:
             return self.objectives[index, slot, f].tolist()
-        fd, offset, size = reader
+        file, offset, size = reader
         position = offset + ((index * self.objectives.shape[1] + slot) * self.n_fid + f) * size
-        return list(struct.unpack(f"<{len(METRICS)}f", os.pread(fd, size, position)))
+        return list(struct.unpack(f"<{len(METRICS)}f", os.pread(file.fileno(), size, position)))  # type: ignore[attr-defined]
 
     @cached_property
     def cell_info(self) -> np.ndarray:
