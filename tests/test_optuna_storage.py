@@ -91,16 +91,26 @@ def test_resume_after_sigkill_from_the_study(curves_root, tmp_path):
     killed = tmp_path / "killed"
     cmd, env = _cli(*args, "--out", str(killed), root=curves_root)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def checkpointed() -> int:
+        return len(RunFolder(killed, {"optimizer": "", "dataset": "", "seed": 0}).recorded_trials())
+
+    # Kill where the study is ahead of the runner's last checkpoint (a trial count that is not a
+    # multiple of 7): the process is stopped while both are read, so the check is not a race.
     deadline = time.time() + 120
-    while time.time() < deadline and _stored_trials(killed / JOURNAL_NAME) < 20:
+    while time.time() < deadline:
+        if _stored_trials(killed / JOURNAL_NAME) >= 20:
+            proc.send_signal(signal.SIGSTOP)
+            if 0 < checkpointed() < _stored_trials(killed / JOURNAL_NAME):
+                break
+            proc.send_signal(signal.SIGCONT)
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (killed / "journal.bin").exists() and not (killed / "trials.parquet").exists(), "killed too late"
-    # The study is ahead of the runner's last checkpoint: the resume restores the sampler at the
-    # checkpoint and re-asks the trials beyond it, which must match the stored ones.
-    checkpointed = len(RunFolder(killed, {"optimizer": "", "dataset": "", "seed": 0}).recorded_trials())
-    assert 0 < checkpointed < _stored_trials(killed / JOURNAL_NAME)
+    # The resume restores the sampler at the checkpoint and re-asks the trials beyond it, which
+    # must match the stored ones.
+    assert 0 < checkpointed() < _stored_trials(killed / JOURNAL_NAME)
     cmd, env = _cli("run", "--resume", "--out", str(killed), root=curves_root)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
