@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 CHROMIUM_FLAGS = [
@@ -96,3 +99,15 @@ def render(url: str, profile: Path, screenshot: Path | None = None, net_log: Pat
     out = subprocess.run([*args, url], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
+
+
+def start_cli_server(*args: str) -> tuple[subprocess.Popen, queue.Queue]:
+    """``python -m harness ARGS`` in its own process session, its output lines fed to a queue.
+
+    Both dashboard tests start their server this way, so Ctrl-C can be sent to the session.
+    """
+    server = subprocess.Popen([sys.executable, "-m", "harness", *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=read_lines, args=(server.stdout, lines), daemon=True).start()
+    return server, lines

@@ -12,15 +12,12 @@ import json
 import os
 import queue
 import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
-from _browser import descendants, free_port, listening, loopback_v4, read_lines, render
+from _browser import descendants, free_port, listening, loopback_v4, render, start_cli_server
 from _deepcave_tools import make_run, require
 
 from harness.export_deepcave import MANIFEST, export_deepcave
@@ -39,12 +36,7 @@ def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, da
     run_name = next(name for name in manifest if name.startswith("re-"))
 
     port = free_port()
-    dashboard = subprocess.Popen(
-        [sys.executable, "-m", "harness", "dashboard", str(export), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=read_lines, args=(dashboard.stdout, lines), daemon=True).start()
+    dashboard, lines = start_cli_server("dashboard", str(export), "--port", str(port))
     started: set[int] = set()
     try:
         output = []

@@ -13,13 +13,10 @@ import os
 import queue
 import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.parse
 
-from _browser import descendants, free_port, listening, loopback_v4, page_requests, read_lines, render
+from _browser import descendants, free_port, listening, loopback_v4, page_requests, render, start_cli_server
 import pytest
 from _deepcave_tools import make_run, require
 
@@ -35,12 +32,7 @@ def test_optuna_dashboard_shows_studies_on_loopback_and_ctrl_c_leaves_nothing(tm
     n_trials = len(load_trials(runs / "optuna-tpe"))
 
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "harness", "optuna-dashboard", str(runs), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=read_lines, args=(server.stdout, lines), daemon=True).start()
+    server, lines = start_cli_server("optuna-dashboard", str(runs), "--port", str(port))
     try:
         output: list[str] = []
         deadline = time.monotonic() + 120
