@@ -34,7 +34,7 @@ run cifar10-valid --proxies synflow
 run cifar10-valid --proxies "$BATCH"
 if [ -f "$NL" ]; then run cifar10-valid --proxies grasp --cells "$NL"; fi
 run cifar10-valid --proxies grasp
-run ImageNet16-120 --proxies "synflow,$BATCH,grasp" --limit 3000
-run cifar100 --proxies "synflow,$BATCH,grasp" --limit 3000
+run ImageNet16-120 --proxies "synflow,$BATCH,grasp" --first 3000
+run cifar100 --proxies "synflow,$BATCH,grasp" --first 3000
 run ImageNet16-120 --proxies "synflow,$BATCH,grasp"
 run cifar100 --proxies "synflow,$BATCH,grasp"

@@ -61,6 +61,17 @@ def test_job_resumes_and_packs(tmp_path):
     assert len(table.values("params")) == NUM_CELLS
 
 
+def test_first_completes_the_seeded_sample_on_resume(tmp_path):
+    """``first=N`` is the first N cells of the seeded order: a resumed job finishes exactly those
+    (``limit`` alone would go on past them)."""
+    checkpoint = tmp_path / "c.jsonl"
+    assert run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=4, first=3, limit=1) == 1
+    assert run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=4, first=3) == 2
+    assert run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=4, first=3) == 0
+    indices = [json.loads(line)["index"] for line in checkpoint.read_text().splitlines()]
+    assert indices == cell_order()[:3].tolist()
+
+
 def test_pack_merges_onto_the_existing_table_unless_replace(tmp_path):
     """A fresh machine's checkpoint holds only its own cells; packing it must keep the earlier ones."""
     first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "t.npz"
@@ -126,6 +137,11 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
         (["pack", "--replace", "--dataset", "cifar10-valid"], "would lose cells"),
         (["weighting", "--proxies", "synflow,nope"], "unknown proxies"),
         (["stability", "--cells", "99999"], "ask for fewer --cells"),
+        # A negative --limit once sliced from the end of the list and started on (almost) every cell.
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--limit", "-3"], "invalid count"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--first", "0"], "invalid count"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--seed", "-1"], "invalid seed"),
+        (["verify", "--sample", "nope"], "invalid count"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, capsys):

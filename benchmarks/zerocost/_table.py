@@ -163,6 +163,7 @@ def run_job(
     device: str = "cpu",
     cells: Sequence[int] | None = None,
     limit: int | None = None,
+    first: int | None = None,
     deadline_s: float | None = None,
     shard: tuple[int, int] = (0, 1),
     progress: Callable[[int, int], None] | None = None,
@@ -173,6 +174,8 @@ def run_job(
     table never mixes seeds, batch sizes or proxy definitions. ``shard=(k, n)`` takes every
     n-th cell of the order from the k-th on (and its share of ``limit``), so n processes split
     the work without overlap; they may share one checkpoint, as each row is one ``O_APPEND`` write.
+    ``first`` keeps only the first cells of the order (the seeded uniform sample of that size), so
+    a resumed job completes the sample; ``limit`` caps the cells computed by this call.
     """
     k, n = shard
     if not 0 <= k < n:
@@ -196,7 +199,7 @@ def run_job(
             for name in proxies:
                 for index in np.flatnonzero(table.has(name)):
                     done.setdefault(int(index), set()).add(name)
-    order = cell_order() if cells is None else cells
+    order = (cell_order() if cells is None else cells)[:first]
     # Shards own fixed positions of the order, so a shard that starts late still splits cleanly.
     todo = [int(i) for i in order[k::n] if not set(proxies) <= done.get(int(i), set())]
     if limit is not None:

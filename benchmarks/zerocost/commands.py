@@ -111,7 +111,7 @@ def _compute(args: argparse.Namespace) -> None:
 
     cells = [int(t) for t in Path(args.cells).read_text().split()] if args.cells else None
     n = run_job(args.dataset, proxies, Path(args.checkpoint), seed=args.seed, batch_size=args.batch,
-                batch_kind=args.batch_kind, device=args.device, cells=cells, limit=args.limit,
+                batch_kind=args.batch_kind, device=args.device, cells=cells, limit=args.limit, first=args.first,
                 deadline_s=args.hours * 3600 if args.hours else None, shard=_shard(args.shard), progress=progress)
     print(f"computed {n} cells")
 
@@ -252,21 +252,47 @@ def finite(text: str) -> float:
     return finite_float(text, "value")
 
 
+def count(text: str) -> int:
+    """argparse type for counts and sizes: a negative ``--limit`` would slice from the end and do all cells."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{text} is not a positive whole number")
+    return value
+
+
+def seed(text: str) -> int:
+    """argparse type for seeds: whole numbers from 0 (NumPy and torch refuse negative seeds later, mid-job)."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"{text} is negative")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and exit 2, like every other bad input of the CLI."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse ``argv`` (the words after ``hpo2nas zerocost``) and run the chosen command."""
-    parser = argparse.ArgumentParser(prog="hpo2nas zerocost", description=__doc__.splitlines()[0].split(": ", 1)[1])
+    parser = _Parser(prog="hpo2nas zerocost", description=__doc__.splitlines()[0].split(": ", 1)[1])
     sub = parser.add_subparsers(required=True)
     p = sub.add_parser("compute", help="append proxies for cells lacking them to a checkpoint (resumable)")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--proxies", required=True, help="comma-separated torch proxies")
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=DEFAULT_BATCH)
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--batch", type=count, default=DEFAULT_BATCH)
     p.add_argument("--batch-kind", choices=BATCH_KINDS, default=DEFAULT_BATCH_KIND)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=count, default=1)
     p.add_argument("--cells", default=None, help="file of official indices to do, in order (default: all, seeded order)")
-    p.add_argument("--limit", type=int, default=None, help="at most this many cells")
+    p.add_argument("--limit", type=count, default=None, help="compute at most this many cells in this call")
+    p.add_argument("--first", type=count, default=None,
+                   help="only the first N cells of the order: the seeded uniform sample of N (resumes to complete it)")
     p.add_argument("--hours", type=finite, default=None, help="stop starting new cells after this long")
     p.add_argument("--shard", default="0/1", help="K/N: this process's share of the cells (run N together)")
     p.set_defaults(func=_compute)
@@ -278,10 +304,10 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_pack)
     p = sub.add_parser("verify", help="recompute a random sample of the shipped table")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
-    p.add_argument("--sample", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sample", type=count, default=5)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=count, default=1)
     p.add_argument("--rtol", type=finite, default=1e-4)
     p.set_defaults(func=_verify)
     p = sub.add_parser("report", help="Spearman table of the shipped proxies (optionally beside NASLib's)")
@@ -290,24 +316,24 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_report)
     p = sub.add_parser("stability", help="rank agreement of each proxy with itself under other seeds")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
-    p.add_argument("--cells", type=int, default=100, help="size of the seeded sample of cells")
+    p.add_argument("--cells", type=count, default=100, help="size of the seeded sample of cells")
     p.add_argument("--seeds", default="1,2", help="comma-separated seeds besides the table's")
-    p.add_argument("--seed", type=int, default=0, help="seed of the cell sample")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the cell sample")
     p.add_argument("--naslib", default=None, help="naslib_zc_nasbench201.json: sample its cells, compare with it")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=count, default=1)
     p.set_defaults(func=_stability)
     p = sub.add_parser("weighting", help="offline analysis: held-out rho of the fitted proxy weighting")
     p.add_argument("--dataset", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--proxies", nargs="+", default=["auto"], help="comma-separated proxy sets ('auto': every proxy once the 3,000-cell sample is done, else full coverage)")
     p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted cells")
-    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--seeds", type=count, default=10)
     p.set_defaults(func=_weighting)
     p = sub.add_parser("transfer", help="offline analysis: a weighting fitted on one dataset, ranking the others")
     p.add_argument("--source", default="cifar10-valid", choices=DATASETS)
     p.add_argument("--targets", default="cifar100,ImageNet16-120", help="comma-separated datasets")
     p.add_argument("--proxies", default="auto", help="comma-separated ('auto': every proxy both tables can use)")
     p.add_argument("--fit", default="20,100", help="comma-separated numbers of fitted target cells (native fit)")
-    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--seeds", type=count, default=10)
     p.set_defaults(func=_transfer)
     p = sub.add_parser("exceptions", help="regenerate the list of cells whose table model_size is off")
     p.add_argument("--built", action="store_true", help="first build all 15,625 networks and check their counts")
