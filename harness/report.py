@@ -272,7 +272,7 @@ def _importance(importance: pd.Series, study: object, context: ReportContext, da
                 Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
                           "with fewer than two distinct accuracies.")]
     split = short_split(context.splits[dataset]["valid_acc"])
-    ped, image = optuna_plots.importance_figure(study, dataset, split, out)
+    ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out)
     rows = tuple((_EDGE_LABELS[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
     return [
         Heading("Edge importance", 3),
@@ -310,8 +310,8 @@ def _origins(trials: pd.DataFrame) -> list[Block]:
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
     finals = run_finals(trials)
-    importance = edge_importance(trials)
     study = optuna_plots.pooled_study(trials)
+    importance = edge_importance(study)
     return [
         Heading(f"Results on {dataset}"),
         *_summary(trials, finals, context, dataset),

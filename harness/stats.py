@@ -207,32 +207,20 @@ def paired_margin(values: pd.DataFrame, optimizer: str, reference: str) -> Margi
     return Margin(float(diff.mean()), n, float(stats.wilcoxon(diff).pvalue))
 
 
-def edge_importance(trials: pd.DataFrame, n_trees: int = 16, max_depth: int = 8, seed: int = 0) -> pd.Series:
-    """fANOVA importance of the 6 edges for validation accuracy, from the pooled trials.
+def edge_importance(study: object, n_trees: int = 16, max_depth: int = 8, seed: int = 0) -> pd.Series:
+    """fANOVA importance of the 6 edges for validation accuracy, from the pooled trials' study.
 
-    Only completed trials at the highest recorded fidelity enter, so pruned low-fidelity
-    values do not masquerade as final accuracies. The forest is smaller than optuna's
-    default (64 trees, depth 64), which takes about a minute for 1,500 trials on this
-    machine; the ranking of the edges is the same. Empty when the values have no variance.
+    ``study`` is the report's one pooled study (``optuna_plots.pooled_study``): completed trials
+    at the highest recorded fidelity only, so pruned low-fidelity values do not masquerade as
+    final accuracies. The forest is smaller than optuna's default (64 trees, depth 64), which
+    takes about a minute for 1,500 trials on this machine; the ranking of the edges is the
+    same. Empty when the values have no variance.
     """
     import optuna
 
-    from adapters import Cell, optuna_distributions, to_optuna_params
-
-    used = trials[(trials["status"] == "ok") & (trials["fidelity"] == trials["fidelity"].max())]
-    if used["valid_acc"].nunique() < 2:
-        return pd.Series(dtype=float, name=f"{len(used)} trials")  # nothing to explain: no variance
-    distributions = optuna_distributions()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize")
-    study.add_trials(
-        [
-            optuna.trial.create_trial(
-                params=to_optuna_params(Cell.from_index(int(index))), distributions=distributions, value=float(value)
-            )
-            for index, value in zip(used["index"], used["valid_acc"])
-        ]
-    )
+    trials = study.get_trials(deepcopy=False)
+    if len({trial.value for trial in trials}) < 2:
+        return pd.Series(dtype=float, name=f"{len(trials)} trials")  # nothing to explain: no variance
     evaluator = optuna.importance.FanovaImportanceEvaluator(n_trees=n_trees, max_depth=max_depth, seed=seed)
     importances = optuna.importance.get_param_importances(study, evaluator=evaluator, normalize=True)
-    return pd.Series(importances, name=f"{len(used)} trials")
+    return pd.Series(importances, name=f"{len(trials)} trials")

@@ -75,16 +75,22 @@ def main() -> None:
                                 "load_avg": os.getloadavg()[0]}}
     rows = []
     n = 20_000 if args.quick else 100_000
-    reps = 1 if args.quick else 3
+    reps = 1 if args.quick else 5
     _run(bench, "null", n, 0, 1, tmp)  # warm the per-cell query caches
+    # Repetitions interleave the W values (1, 4, 16, 1, 4, 16, ...), so a drift of the machine
+    # during the run (another job, the page cache) falls on every W alike: the figures are side by side.
+    measured: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
+    for seed in range(reps):
+        for workers in (1, 4, 16):
+            for name in ("null", "random", "re"):
+                measured.setdefault((name, workers), []).append(_run(bench, name, n, seed, workers, tmp))
     for workers in (1, 4, 16):
-        null = [_run(bench, "null", n, seed, workers, tmp) for seed in range(reps)]
-        overhead = statistics.median(cpu / count * 1e6 for cpu, _, count in null)
+        overhead = statistics.median(cpu / count * 1e6 for cpu, _, count in measured["null", workers])
         record[f"overhead_us_w{workers}"] = overhead
         rows.append((f"simulator overhead per trial, W = {workers} (CPU, null optimizer)", f"{overhead:.1f} us",
                      "<= 20 us"))
         for name in ("random", "re"):
-            runs = [_run(bench, name, n, seed, workers, tmp) for seed in range(reps)]
+            runs = measured[name, workers]
             rate = statistics.median(count / cpu for cpu, _, count in runs)
             wall_rate = statistics.median(count / wall for _, wall, count in runs)
             record[f"{name}_w{workers}"] = {"trials_per_cpu_s": rate, "trials_per_wall_s": wall_rate}

@@ -156,3 +156,30 @@ def test_origin_shares_table(report: Path, trials: pd.DataFrame) -> None:
     assert cells[1] == f"{len(runs) / len(SEEDS):.1f}"
     assert cells[2] == f"{initial:.1f}" and cells[4] == f"{100 - initial:.1f}"
     assert _row(table, "random")[3] == "100.0"
+
+
+def test_plotting_studies_hold_every_record_and_the_report_fanova(trials: pd.DataFrame) -> None:
+    """The report's in-memory studies skip Optuna's per-trial deep copy: their trials must still be
+    exactly the records (params, value, state, attrs), each trial its own object, and the
+    importance figure draws the fANOVA values the report's table prints, not a refit."""
+    import optuna
+
+    from adapters.optimizers._optuna_study import frozen_trial
+    from harness import optuna_plots
+    from harness.stats import edge_importance
+
+    study = optuna_plots.pooled_study(trials)
+    final = trials[(trials["status"] == "ok") & (trials["fidelity"] == trials["fidelity"].max())]
+    expected = [frozen_trial(row, n) for n, row in enumerate(final.to_dict("records"))]
+    got = study.get_trials(deepcopy=True)
+    assert len(got) == len(expected) > 0
+    for a, b in zip(got, expected, strict=True):
+        assert (a.number, a.params, a.value, a.state, a.user_attrs) == (b.number, b.params, b.value, b.state,
+                                                                         b.user_attrs)
+    assert len({id(t) for t in got}) == len(got)
+    fanova = edge_importance(study)
+    evaluator = optuna_plots._computed_evaluator_class()(fanova)
+    assert optuna.importance.get_param_importances(study, evaluator=evaluator) == pytest.approx(dict(fanova))
+    refit = optuna.importance.get_param_importances(
+        study, evaluator=optuna.importance.FanovaImportanceEvaluator(n_trees=16, max_depth=8, seed=0))
+    assert refit == pytest.approx(dict(fanova))
