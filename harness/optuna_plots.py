@@ -43,13 +43,24 @@ _COLUMNS = 3
 
 def study_from_trials(trials: pd.DataFrame, name: str) -> Any:
     """An in-memory, maximizing Optuna study holding these trial records (in their order)."""
+    return _study(_frozen_trials(trials), name)
+
+
+def _frozen_trials(trials: pd.DataFrame) -> list[Any]:
+    """One read-only FrozenTrial per record; the same objects may be added to several studies."""
+    from adapters.optimizers._optuna_study import frozen_trial
+
+    return [_kept_as_is(frozen_trial(row, number)) for number, row in enumerate(trials.to_dict("records"))]
+
+
+def _study(frozen: Sequence[Any], name: str) -> Any:
     import optuna
 
-    from adapters.optimizers._optuna_study import frozen_trial, quiet_info
+    from adapters.optimizers._optuna_study import quiet_info
 
     with quiet_info():
         study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name=name, direction="maximize")
-        study.add_trials([_kept_as_is(frozen_trial(row, number)) for number, row in enumerate(trials.to_dict("records"))])
+        study.add_trials(frozen)
     return study
 
 
@@ -158,11 +169,15 @@ def optuna_section(trials: pd.DataFrame, everything: Any, dataset: str, split: s
     if final["valid_acc"].nunique() < 2 or len(ranking) < 3:
         return blocks + [Paragraph("Not drawn: fewer than two distinct completed accuracies at the highest fidelity.")]
     target = f"valid acc % ({split})"
+    # Every record becomes a trial once; the per-run and per-optimizer studies share those objects.
+    ordered = final.sort_values(["optimizer", "seed", "trial"]).reset_index(drop=True)
+    frozen = _frozen_trials(ordered)
     runs = {
-        optimizer: [study_from_trials(run, f"{optimizer} seed {seed}") for seed, run in frame.groupby("seed")]
-        for optimizer, frame in final.sort_values(["optimizer", "seed", "trial"]).groupby("optimizer")
+        optimizer: [_study([frozen[i] for i in run.index], f"{optimizer} seed {seed}") for seed, run in frame.groupby("seed")]
+        for optimizer, frame in ordered.groupby("optimizer")
     }
-    pooled = {optimizer: study_from_trials(frame, str(optimizer)) for optimizer, frame in final.groupby("optimizer")}
+    pooled = {optimizer: _study([frozen[i] for i in frame.index], str(optimizer))
+              for optimizer, frame in ordered.groupby("optimizer")}
 
     history = _tile(out / f"optuna_history_{dataset}.png",
                     [(f"{name} ({len(studies)} seeds)",
