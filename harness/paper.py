@@ -22,6 +22,7 @@ from benchmarks import TabularBenchmark
 from harness.atomic import atomic_write
 from harness.document import Block, Heading, Paragraph, Table
 from harness.report import mean_std, short_split
+from harness.stats import in_tell_order
 from adapters.types import SEED_MEAN, BadInputError
 
 __all__ = ["FINALS_CSV", "final_cells", "finals_table", "paper_section"]
@@ -31,7 +32,7 @@ FINALS_CSV = "finals.csv"
 
 def final_cells(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per run: optimizer, seed, the dataset it searched and its final cell (last incumbent)."""
-    last = trials.sort_values(["run_id", "trial"]).groupby("run_id").tail(1)
+    last = in_tell_order(trials, by=("run_id",)).groupby("run_id").tail(1)
     return pd.DataFrame({
         "optimizer": last["optimizer"].astype(str),
         "seed": last["seed"].astype(int),

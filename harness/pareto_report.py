@@ -19,7 +19,7 @@ from adapters import OBJECTIVES
 from benchmarks import ParetoFront, hypervolume_history, pareto_mask
 from harness import figures
 from harness.document import Block, Heading, Image, Paragraph, Table
-from harness.stats import friedman_nemenyi, mean_se, seed_matrix, time_grid
+from harness.stats import friedman_nemenyi, in_tell_order, mean_se, seed_matrix, time_grid
 
 __all__ = ["pareto_section", "hypervolume_runs", "HV_FLOOR"]
 
@@ -41,7 +41,7 @@ def hypervolume_runs(trials: pd.DataFrame, front: ParetoFront) -> pd.DataFrame:
     """Per trial: the run's hypervolume and hypervolume regret after it (same index as ``trials``)."""
     exact = front.hypervolume
     parts = []
-    for _, run in trials.sort_values(["run_id", "trial"]).groupby("run_id", sort=False):
+    for _, run in in_tell_order(trials, by=("run_id",)).groupby("run_id", sort=False):
         hv = hypervolume_history(_run_costs(run, front), front.normaliser.reference)
         parts.append(pd.DataFrame({"hypervolume": hv, "hv_regret": np.maximum(exact - hv, 0.0)}, index=run.index))
     return pd.concat(parts).loc[trials.index]
@@ -50,7 +50,7 @@ def hypervolume_runs(trials: pd.DataFrame, front: ParetoFront) -> pd.DataFrame:
 def _curves(trials: pd.DataFrame, grid: np.ndarray) -> dict[str, pd.DataFrame]:
     """Per optimizer, seeds x grid of hypervolume regret (held after a run ends, NaN before its first trial)."""
     curves = {}
-    for optimizer, frame in trials.sort_values(["optimizer", "seed", "trial"]).groupby("optimizer"):
+    for optimizer, frame in in_tell_order(trials).groupby("optimizer"):
         rows = {}
         for seed, run in frame.groupby("seed"):
             pos = np.searchsorted(run["sim_end_s"].to_numpy(float), grid, side="right") - 1
@@ -64,8 +64,8 @@ def _finals(trials: pd.DataFrame, front: ParetoFront) -> pd.DataFrame:
     """One row per (optimizer, seed): final hypervolume, its regret, and how much of the exact front it found."""
     exact = set(front.indices.tolist())
     rows = {}
-    for (optimizer, seed), run in trials.groupby(["optimizer", "seed"]):
-        last = run.sort_values("trial").iloc[-1]
+    for (optimizer, seed), run in in_tell_order(trials).groupby(["optimizer", "seed"]):
+        last = run.iloc[-1]
         costs = _run_costs(run, front)
         inside = ~np.all(costs == front.normaliser.reference, axis=1)
         own = pareto_mask(costs[inside], [False] * len(front.objectives))

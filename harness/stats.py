@@ -19,6 +19,8 @@ from adapters.types import BadInputError
 
 __all__ = [
     "REGRET_FLOOR",
+    "TELL_ORDER",
+    "in_tell_order",
     "RankTest",
     "Margin",
     "run_finals",
@@ -38,6 +40,21 @@ __all__ = [
 REGRET_FLOOR = 1e-3
 
 
+#: The order the runner told results in: finish time, then worker id for trials that finish at one
+#: instant, then trial number. With several workers trial numbers follow the asks, which finish
+#: out of order, so "the last trial" of a run is the last one told, never the highest number.
+TELL_ORDER = ("sim_end_s", "worker", "trial")
+
+
+def in_tell_order(trials: pd.DataFrame, by: tuple[str, ...] = ("optimizer", "seed")) -> pd.DataFrame:
+    """``trials`` sorted by ``by`` and, within each, in the order their results were told.
+
+    Records from before simulated workers have no ``worker`` column (one worker): they sort by
+    finish time and trial number.
+    """
+    return trials.sort_values([*by, *(c for c in TELL_ORDER if c in trials.columns)], kind="stable")
+
+
 def run_finals(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per run, indexed by (optimizer, seed): its final incumbent and its counts.
 
@@ -48,7 +65,7 @@ def run_finals(trials: pd.DataFrame) -> pd.DataFrame:
     if (runs_per_block > 1).any():
         dup = runs_per_block[runs_per_block > 1].index.tolist()
         raise BadInputError(f"more than one run per (optimizer, seed): {dup}; give variants distinct optimizer names")
-    ordered = trials.sort_values(["optimizer", "seed", "trial"])
+    ordered = in_tell_order(trials)
     grouped = ordered.groupby(["optimizer", "seed"])
     finals = grouped.tail(1).set_index(["optimizer", "seed"])
     return pd.DataFrame(
@@ -94,9 +111,7 @@ def step_curves(trials: pd.DataFrame, x: str, grid: np.ndarray) -> dict[str, pd.
 
     ``x`` is ``"sim_end_s"`` (simulated time) or ``"evaluation"`` (1-based trial number).
     """
-    # In the order results were told (finish time; with one worker, trial order): with several
-    # workers trial numbers follow the asks, which finish out of order.
-    ordered = trials.sort_values(["optimizer", "seed", "sim_end_s", "trial"], kind="stable")
+    ordered = in_tell_order(trials)
     ordered = ordered.assign(evaluation=ordered.groupby(["optimizer", "seed"]).cumcount() + 1)
     curves = {}
     for optimizer, frame in ordered.groupby("optimizer"):

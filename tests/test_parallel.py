@@ -251,3 +251,41 @@ def test_parallel_section(tmp_path):
     assert table.loc[4, "time_to_target_s"] <= table.loc[1, "time_to_target_s"]
     blocks = parallel_section(trials, base_of, 2.0, "x-valid", tmp_path)
     assert (tmp_path / "parallel_regret_random.png").stat().st_size > 1000 and len(blocks) == 4
+
+
+def test_finals_are_the_last_result_told_not_the_last_trial_asked():
+    """With W > 1 the highest trial number can finish first: the final incumbent is the last told."""
+    import pandas as pd
+
+    from harness.parallel_report import parallel_table
+    from harness.stats import run_finals
+
+    base = {"run_id": "r", "optimizer": "random@2", "seed": 0, "workers": 2, "status": "ok", "fidelity": 200,
+            "canonical_id": 0, "incumbent_test_acc": None, "sim_compute_s": 10.0}
+    rows = [  # trial 1 (asked last) ends at t=5; trial 0 ends at t=9 and is the last told
+        {**base, "trial": 1, "worker": 1, "sim_end_s": 5.0, "regret_valid": 2.0, "incumbent_valid_acc": 89.0,
+         "incumbent_index": 11},
+        {**base, "trial": 0, "worker": 0, "sim_end_s": 9.0, "regret_valid": 0.5, "incumbent_valid_acc": 91.0,
+         "incumbent_index": 22},
+    ]
+    trials = pd.DataFrame(rows).sort_values("trial")  # the order a report may hand over
+    finals = run_finals(trials)
+    assert finals.loc[("random@2", 0), "incumbent_index"] == 22 and finals.loc[("random@2", 0), "regret_valid"] == 0.5
+    table = parallel_table(trials, {"random@2": "random"}, target=1.0)
+    assert table.loc[0, "final_regret"] == [0.5]
+
+
+def test_speedup_is_a_lower_bound_when_one_worker_never_reaches_the_target():
+    import pandas as pd
+
+    from harness.parallel_report import parallel_table
+
+    def run(label, workers, ends, regrets):
+        return pd.DataFrame({"optimizer": label, "seed": 0, "workers": workers, "trial": range(len(ends)),
+                             "worker": 0, "sim_end_s": ends, "regret_valid": regrets,
+                             "sim_compute_s": [workers * e for e in ends]})
+
+    trials = pd.concat([run("rs@1", 1, [100.0, 400.0], [3.0, 2.0]), run("rs@4", 4, [50.0, 100.0], [3.0, 0.5])])
+    table = parallel_table(trials, {"rs@1": "rs", "rs@4": "rs"}, target=1.0).set_index("workers")
+    assert np.isnan(table.loc[1, "speedup"]) and not table.loc[1, "speedup_at_least"]
+    assert table.loc[4, "speedup"] == pytest.approx(400.0 / 100.0) and table.loc[4, "speedup_at_least"]
