@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -101,13 +102,21 @@ def render(url: str, profile: Path, screenshot: Path | None = None, net_log: Pat
     return out.stdout
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli_server(*args: str) -> tuple[subprocess.Popen, queue.Queue]:
     """``python -m harness ARGS`` in its own process session, its output lines fed to a queue.
 
     Both dashboard tests start their server this way, so Ctrl-C can be sent to the session.
+    SIGINT is reset to its default in the child: a suite started in the background by a
+    non-interactive shell (``cmd &``) inherits SIGINT ignored, and Python then never installs
+    its KeyboardInterrupt handler, so the server would not see the test's Ctrl-C at all.
     """
     server = subprocess.Popen([sys.executable, "-m", "harness", *args], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                              preexec_fn=_default_sigint)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=read_lines, args=(server.stdout, lines), daemon=True).start()
     return server, lines

@@ -65,7 +65,7 @@ def test_optuna_dashboard_shows_studies_on_loopback_and_ctrl_c_leaves_nothing(tm
             assert parsed.scheme in ("data", "blob") or parsed.netloc == f"127.0.0.1:{port}", url
 
         os.kill(server.pid, signal.SIGINT)
-        assert server.wait(timeout=180) == 0  # a loaded 2-core machine shuts down slowly
+        assert server.wait(timeout=60) == 0
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
