@@ -49,11 +49,11 @@ def parallel_table(trials: pd.DataFrame, base_of: Mapping[str, str], target: flo
     one = table[table["workers"] == table.groupby("optimizer")["workers"].transform("min")].set_index("optimizer")
     # When the fewest workers' median run never reaches the target, it would need longer than its
     # wall-clock: the speed-up is then a lower bound, that wall-clock over the time at W.
-    table["speedup_at_least"] = [not np.isfinite(one.loc[o, "time_to_target_s"]) and np.isfinite(t)
-                                 for o, t in zip(table["optimizer"], table["time_to_target_s"])]
-    table["speedup"] = [(one.loc[o, "wall_s"] if lower else one.loc[o, "time_to_target_s"]) / t if np.isfinite(t)
-                        and (lower or np.isfinite(one.loc[o, "time_to_target_s"])) else np.nan
-                        for o, t, lower in zip(table["optimizer"], table["time_to_target_s"], table["speedup_at_least"])]
+    bounded = ~np.isfinite(one["time_to_target_s"])
+    reference = one["time_to_target_s"].where(~bounded, one["wall_s"])
+    reached = np.isfinite(table["time_to_target_s"])
+    table["speedup"] = (table["optimizer"].map(reference) / table["time_to_target_s"]).where(reached)
+    table["speedup_at_least"] = reached & table["optimizer"].map(bounded)
     return table
 
 
