@@ -6,7 +6,8 @@ and is safe from worker threads. Every figure is written atomically as PNG.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from harness.atomic import atomic_write
 from harness.stats import REGRET_FLOOR, RankTest, mean_se
 
 __all__ = [
+    "label_order",
     "colors_for",
     "plot_regret_curves",
     "plot_final_box",
@@ -30,12 +32,17 @@ __all__ = [
 _MARKERS = "osD^vP*Xh<>p"
 
 
+def label_order(names: Iterable[str]) -> list[str]:
+    """Labels sorted with their numbers compared as numbers, so ``random@4`` comes before ``random@16``."""
+    return sorted(names, key=lambda name: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)])
+
+
 def colors_for(names: Sequence[str]) -> dict[str, tuple]:
-    """One stable colour per optimizer (sorted names), shared by every figure."""
+    """One stable colour per optimizer (in label order), shared by every figure."""
     from matplotlib import colormaps
 
     cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
-    return {name: cmap(i % cmap.N) for i, name in enumerate(sorted(names))}
+    return {name: cmap(i % cmap.N) for i, name in enumerate(label_order(names))}
 
 
 def _new(width: float = 7.0, height: float = 4.5) -> tuple[Figure, object]:
@@ -67,7 +74,7 @@ def plot_regret_curves(
     """
     fig, ax = _new()
     colors = colors_for(list(curves))
-    for name in sorted(curves):
+    for name in label_order(curves):
         mean, se = mean_se(curves[name])
         color = colors[name]
         n = len(curves[name])
@@ -87,7 +94,7 @@ def plot_regret_curves(
 
 def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, path: Path) -> Path:
     """Final regret per optimizer as box plots with the seeds overlaid (log axis, floor as above)."""
-    names = sorted(regret)
+    names = label_order(regret)
     fig, ax = _new(max(5.0, 1.1 * len(names) + 2), 4.5)
     data = [np.maximum(np.asarray(regret[n], float), REGRET_FLOOR) for n in names]
     colors = colors_for(names)

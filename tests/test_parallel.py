@@ -289,3 +289,12 @@ def test_speedup_is_a_lower_bound_when_one_worker_never_reaches_the_target():
     table = parallel_table(trials, {"rs@1": "rs", "rs@4": "rs"}, target=1.0).set_index("workers")
     assert np.isnan(table.loc[1, "speedup"]) and not table.loc[1, "speedup_at_least"]
     assert table.loc[4, "speedup"] == pytest.approx(400.0 / 100.0) and table.loc[4, "speedup_at_least"]
+
+
+def test_figures_order_worker_counts_as_numbers():
+    """Legends and colours list random@1, random@4, random@16, not the text order 1, 16, 4."""
+    from harness.figures import colors_for, label_order
+
+    labels = ["random@16", "re@1", "random@4", "random@1"]
+    assert label_order(labels) == ["random@1", "random@4", "random@16", "re@1"]
+    assert list(colors_for(labels)) == ["random@1", "random@4", "random@16", "re@1"]
