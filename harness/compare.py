@@ -326,6 +326,7 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
         notes=notes,
         machine=machine_facts(),
         wall_time_s=wall_s,
+        reference=worker_label(spec.reference, min(spec.workers), spec.workers),
         extra=extra,
     )
     return write_report(trials, context, out)

@@ -21,7 +21,7 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
     "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives", "storage",
-    "search_fidelity", "paper_table", "workers", "regret_target",
+    "search_fidelity", "paper_table", "workers", "regret_target", "reference",
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
 _DATA_SEEDS = ("random", "mean")
@@ -90,6 +90,9 @@ class ExperimentSpec:
     workers: tuple[int, ...] = (1,)
     #: The regret (pp of the search split) the parallel section's speed-up is measured to.
     regret_target: float = 0.3
+    #: The optimizer label the report's margins and Wilcoxon tests are measured against; with several
+    #: worker counts, that optimizer at the fewest workers (the serial baseline).
+    reference: str = "random"
 
     def profile(self, name: str) -> Profile:
         try:
@@ -200,6 +203,10 @@ def load_spec(path: Path) -> ExperimentSpec:
     if not datasets:
         raise BadInputError(f"{where}: key 'datasets' must list at least one dataset")
     output = Path(_typed(where, "output", body.get("output", f"results/{name}"), str))
+    reference = _typed(where, "reference", body.get("reference", "random"), str)
+    if "reference" in body and reference not in labels:
+        raise BadInputError(f"{where}: key 'reference' must name one of the optimizers "
+                            f"({', '.join(sorted(labels))}), got {reference!r}")
     return ExperimentSpec(
         name=name,
         path=path,
@@ -219,6 +226,7 @@ def load_spec(path: Path) -> ExperimentSpec:
         paper_table=tuple(str(d) for d in _typed(where, "paper_table", body.get("paper_table", []), list)),
         workers=_workers(where, body.get("workers", 1)),
         regret_target=float(_typed(where, "regret_target", body.get("regret_target", 0.3), (int, float))),
+        reference=reference,
     )
 
 

@@ -229,6 +229,22 @@ def test_spec_workers_expand_labels(tmp_path, default_bench):
         load_spec(spec_file)
 
 
+def test_parallel_report_margins_against_the_serial_reference(tmp_path):
+    """With labels NAME@W the report's margins are against the reference at the fewest workers."""
+    from harness.compare import compare
+    from harness.spec import load_spec
+
+    spec_file = tmp_path / "par.toml"
+    body = ('name = "par"\ndatasets = ["cifar10-valid"]\nworkers = [1, 2]\n{ref}output = "{out}"\n'
+            '[profiles.quick]\nseeds = [0, 1]\nbudget = "8evals"\n[optimizers.random]\n[optimizers.re]\n')
+    spec_file.write_text(body.format(ref='reference = "re"\n', out=tmp_path / "out"))
+    report = compare(load_spec(spec_file), "quick").report.read_text()
+    assert "margin vs re@1 (pp)" in report and "not computed" not in report
+    spec_file.write_text(body.format(ref='reference = "nope"\n', out=tmp_path / "out"))
+    with pytest.raises(BadInputError, match="'reference' must name one of the optimizers"):
+        load_spec(spec_file)
+
+
 def test_parallel_section(tmp_path):
     """The section reports per W the trials, time to the regret target, speed-up and utilisation."""
     import pandas as pd
