@@ -33,6 +33,18 @@ def test_shipped_table_covers_counts_and_has_provenance(dataset):
     assert all({"torch", "device", "python"} <= set(s) for s in meta["made_with"])
 
 
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_shipped_table_has_every_proxy_on_the_seeded_sample(dataset):
+    """The minimum every table ships: the first 3,000 cells of the seeded order carry all ten proxies, so
+    ``proxies=auto`` (what ``zc`` and ``re-zc`` use) is the full set on every dataset."""
+    from benchmarks.zerocost._weighting import SAMPLE_CELLS, auto_proxies
+
+    table = load_table(dataset)
+    sample = cell_order()[:SAMPLE_CELLS]
+    assert all(table.has(p)[sample].all() for p in PROXIES)
+    assert set(auto_proxies(table)) == set(PROXIES)
+
+
 def test_verify_recomputes_a_sample_exactly():
     """Three shipped cells recomputed here match (same torch, same device kind)."""
     table = load_table("cifar10-valid")
