@@ -132,6 +132,9 @@ def test_proxy_time_charged_only_when_asked(tmp_path):
 
 
 def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_path):
+    """The warm start's cells join SMAC's initial design, and the run records which proxies chose them."""
+    import json
+
     from adapters.optimizers._zerocost import zero_cost_top_cells
 
     options = {"zc_initial": 3, "zc_proxies": "synflow,params", "n_initial": 2}
@@ -141,6 +144,8 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
     top, names = zero_cost_top_cells(3, 0, "cifar10-valid", "synflow,params")
     assert names == ("synflow", "params")
     assert set(top) <= {t["index"] for t in trials}
+    settings = json.loads((tmp_path / "smac" / "run.json").read_text())["optimizer_settings"]
+    assert settings["zc_proxies_used"] == ["synflow", "params"]
 
 
 def test_weighting_command_prints_a_labelled_offline_table(capsys):

@@ -83,10 +83,12 @@ class SmacOptimizer(OptimizerBase):
             # max_ratio=1: SMAC would otherwise cut an explicit n_configs to 25% of n_trials.
             kwargs.update(n_configs=self.options["n_initial"], max_ratio=1.0)
         if self.options["zc_initial"]:
-            from adapters.optimizers._zerocost import table_dataset, zero_cost_top_cells
+            from adapters.optimizers._zerocost import auto_coverage_note, table_dataset, zero_cost_top_cells
 
             dataset = table_dataset(self.options["zc_dataset"], self.problem)
-            cells, _ = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, dataset, self.options["zc_proxies"])
+            cells, self._zc_proxies_used = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, dataset,
+                                                               self.options["zc_proxies"])
+            self._zc_note = auto_coverage_note(dataset, self.options["zc_proxies"], self._zc_proxies_used)
             kwargs["additional_configs"] = [to_configuration(Cell.from_index(i), scenario.configspace) for i in cells]
         return {"initial_design": facade.get_initial_design(scenario, **kwargs)} if kwargs else {}
 
@@ -160,12 +162,15 @@ class SmacOptimizer(OptimizerBase):
             settings["n_trials"] = self._n_trials
             design = self._smac._initial_design
             settings["initial_design_size"] = design._n_configs + len(design._additional_configs)
+        if hasattr(self, "_zc_proxies_used"):
+            settings["zc_proxies_used"] = list(self._zc_proxies_used)
         return settings
 
     def notes(self) -> list[str]:
+        notes = [self._zc_note] if getattr(self, "_zc_note", None) else []
         if getattr(self, "_n_trials", None) == UNBOUNDED_TRIALS:
-            return [f"the budget sets no trial bound: SMAC's n_trials is {UNBOUNDED_TRIALS:,} (it sizes the initial design)"]
-        return []
+            notes.append(f"the budget sets no trial bound: SMAC's n_trials is {UNBOUNDED_TRIALS:,} (it sizes the initial design)")
+        return notes
 
 
 class SmacHPO(SmacOptimizer):

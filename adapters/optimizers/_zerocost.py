@@ -54,7 +54,7 @@ def table_dataset(option: str, problem: SearchProblem) -> str:
     return problem.dataset if option == "auto" else option
 
 
-def _auto_coverage_note(dataset: str, proxies: str, used: tuple[str, ...]) -> str | None:
+def auto_coverage_note(dataset: str, proxies: str, used: tuple[str, ...]) -> str | None:
     """When "auto" resolves to fewer proxies than the reference table has: a note saying which.
 
     The short form is warned as a RunCaveat (the CLI puts it on the progress line); the
@@ -96,7 +96,7 @@ class ZeroCostSearch(OptimizerBase):
         super().setup(problem)
         dataset = table_dataset(self.options["dataset"], problem)
         self._table, self._scorer = _scorer(dataset, self.options["proxies"], self.options["ridge"])
-        self._coverage_note = _auto_coverage_note(dataset, self.options["proxies"], self._scorer.names)
+        self._coverage_note = auto_coverage_note(dataset, self.options["proxies"], self._scorer.names)
         self._rng = random.Random(problem.seed)
         self._canon = canonical_ids()
         self._seen_classes: set[int] = set()
@@ -185,7 +185,7 @@ class ZeroCostWarmRE(RegularizedEvolution):
             self.options["population_size"], problem.seed, table_dataset(self.options["dataset"], problem),
             self.options["proxies"]
         )
-        self._coverage_note = _auto_coverage_note(table_dataset(self.options["dataset"], problem),
+        self._coverage_note = auto_coverage_note(table_dataset(self.options["dataset"], problem),
                                                   self.options["proxies"], self._names)
 
     def ask(self) -> Suggestion:
