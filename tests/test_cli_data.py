@@ -27,6 +27,17 @@ def test_query_json(data_root):
     assert record["split"]["valid_acc"].startswith("x-valid") and record["split"]["test_acc"].startswith("ori-test")
 
 
+def test_query_per_seed_shows_the_seed_mean_test_accuracy(data_root):
+    """The default store has test accuracy as seed means only: a per-seed query says so and shows the mean."""
+    out = hpo2nas("query", "333132", "--dataset", "cifar10-valid", "--seed", "1", env_root=data_root)
+    assert out.returncode == 0, out.stderr
+    line = next(line for line in out.stdout.splitlines() if line.strip().startswith("test_acc"))
+    assert "n/a for seed 1; seed mean 94.373 (the store has no per-seed value)" in line
+    as_json = json.loads(hpo2nas("query", "333132", "--dataset", "cifar10-valid", "--seed", "1", "--json",
+                                 env_root=data_root).stdout)
+    assert as_json["test_acc"] is None and as_json["seed"] == 1
+
+
 def test_best_and_list_and_verify(data_root):
     """data best/list/verify succeed on the default store."""
     best = hpo2nas("data", "best", "--dataset", "imagenet16", "--json", env_root=data_root)
