@@ -132,7 +132,7 @@ def test_proxy_time_charged_only_when_asked(tmp_path):
 
 
 def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_path):
-    """The warm start's cells join SMAC's initial design, and the run records which proxies chose them."""
+    """The warm start's cells head SMAC's initial design, and the run records which proxies chose them."""
     import json
 
     from adapters.optimizers._zerocost import zero_cost_top_cells
@@ -143,7 +143,9 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
     trials = execute_run(config, tmp_path / "smac").trials
     top, names = zero_cost_top_cells(3, 0, "cifar10-valid", "synflow,params")
     assert names == ("synflow", "params")
-    assert set(top) <= {t["index"] for t in trials}
+    assert [t["index"] for t in trials[:3]] == top  # the warm start comes first, then SMAC's own design
+    assert {t["origin"] for t in trials[:3]} == {"Initial design: zero-cost warm start"}
+    assert all(t["origin"] != "Initial design: zero-cost warm start" for t in trials[3:])
     settings = json.loads((tmp_path / "smac" / "run.json").read_text())["optimizer_settings"]
     assert settings["zc_proxies_used"] == ["synflow", "params"]
 
