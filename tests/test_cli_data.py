@@ -66,3 +66,14 @@ def test_bad_input_exits_2_with_one_line(data_root, args):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hpo2nas: error:"), out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_guide_lists_the_optimizers_as_the_cli_does(data_root):
+    """docs/running.md shows `hpo2nas optimizers` verbatim, so its defaults cannot go stale."""
+    from pathlib import Path
+
+    out = hpo2nas("optimizers", env_root=data_root)
+    assert out.returncode == 0, out.stderr
+    guide = (Path(__file__).parents[1] / "docs" / "running.md").read_text()
+    listed = guide.split("```text\n", 1)[1].split("```", 1)[0]
+    assert listed == out.stdout
