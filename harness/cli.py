@@ -245,7 +245,8 @@ def query(
     bench = open_benchmark(store)
     result = bench.query(arch, dataset, fidelity, policy)
     # A store may hold test accuracy as seed means only (the default does): the text says so and shows it.
-    mean = bench.query(result.index, dataset, result.fidelity, SEED_MEAN) if result.test_acc is None else None
+    per_seed_gap = result.test_acc is None and not as_json and policy is not SEED_MEAN
+    mean = bench.query(result.index, dataset, result.fidelity, SEED_MEAN) if per_seed_gap else None
     _print_result(result, as_json, mean.test_acc if mean is not None else None)
 
 

@@ -181,12 +181,10 @@ class ZeroCostWarmRE(RegularizedEvolution):
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
-        self._warm, self._names = zero_cost_top_cells(
-            self.options["population_size"], problem.seed, table_dataset(self.options["dataset"], problem),
-            self.options["proxies"]
-        )
-        self._coverage_note = auto_coverage_note(table_dataset(self.options["dataset"], problem),
-                                                  self.options["proxies"], self._names)
+        dataset = table_dataset(self.options["dataset"], problem)
+        self._warm, self._names = zero_cost_top_cells(self.options["population_size"], problem.seed, dataset,
+                                                      self.options["proxies"])
+        self._coverage_note = auto_coverage_note(dataset, self.options["proxies"], self._names)
 
     def ask(self) -> Suggestion:
         if self._asked < len(self._warm):
