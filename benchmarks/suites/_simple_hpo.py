@@ -64,12 +64,15 @@ def _build(family: str, task: str, metrics: tuple[Metric, ...]) -> np.ndarray:
     space = _space(family)
     if len(raw) != space.size:
         raise BadInputError(f"{raw_path(family, task)} has {len(raw)} rows, the {space.name} grid {space.size}")
-    values = np.empty((space.size, _SEEDS[family], len(metrics)), dtype=np.float64)
-    for row in range(space.size):
-        record = raw[space.native_key(row)]
-        for j, m in enumerate(metrics):
-            values[row, :, j] = record[m.source_name]
-    return values
+    names = [m.source_name for m in metrics]
+    keys = [space.native_key(row) for row in range(space.size)]
+    try:
+        values = np.array([[raw[key][name] for name in names] for key in keys], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadInputError(f"{raw_path(family, task)} is not the full {space.name} grid: {exc!r}") from None
+    if values.shape != (space.size, len(metrics), _SEEDS[family]):
+        raise BadInputError(f"{raw_path(family, task)} is not the full {space.name} grid with {_SEEDS[family]} runs")
+    return values.transpose(0, 2, 1).copy()
 
 
 def _table(benchmark: str, family: str, task: str, tasks: tuple[str, ...], metrics: tuple[Metric, ...],
