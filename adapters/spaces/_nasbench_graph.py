@@ -51,8 +51,9 @@ class NasBenchGraphSpace(FiniteSpace):
         if len(self._row) != len(self._hashes):
             raise ValueError(f"{name}: repeated hashes")
         self.size = len(self._hashes)
-        self._configs = tuple(self._decode(h) for h in self._hashes)
-        self._keys: dict[Config, int] = {c: row for row, c in enumerate(self._configs)}
+        self._configs: dict[int, Config] = {}
+        #: configuration -> row, for every configuration met so far (representatives and the source's verdicts)
+        self._keys: dict[Config, int] = {}
 
     def _decode(self, arch_hash: int) -> Config:
         """The configuration ``hash_arch`` writes as ``arch_hash`` (a canonical representative)."""
@@ -91,7 +92,12 @@ class NasBenchGraphSpace(FiniteSpace):
         return row
 
     def config(self, key: int) -> Config:
-        return self._configs[self.check_key(key)]
+        config = self._configs.get(key) if type(key) is int else None
+        if config is None:
+            key = self.check_key(key)
+            config = self._configs[key] = self._decode(self._hashes[key])
+            self._keys[config] = key
+        return config
 
     def native_key(self, key: int) -> str:
         """The source's own key: the architecture's ``valid_hash``, as the ``.bench`` files key it."""
@@ -113,5 +119,5 @@ class NasBenchGraphSpace(FiniteSpace):
             row = self.key(other)
             if row not in seen:
                 seen.add(row)
-                out.append(self._configs[row])
+                out.append(self.config(row))
         return out

@@ -3,8 +3,9 @@
 The layout follows NB201's store (and syne-tune's blackbox): one float array per task, rows
 in the search space's key order, seeds as the source lists them, missing values NaN and never
 imputed. Values keep the source's own float64 numbers, so a query returns exactly what the
-source file holds. A query is one indexing of a per-row Python list built on first use (the
-2 us budget of NB201's store excludes per-query numpy work).
+source file holds. A query is a dict lookup of the row's Python lists, built the first time
+the row is asked for (the 2 us budget of NB201's store excludes per-query numpy work, and
+opening a task must not convert every row).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class SuiteTable:
         self.time_metric = time_metric
         self.seed_note = seed_note
         self.objective = metrics[0]
+        self._records: dict[int, list[list[float]]] = {}
 
     # --- facts ------------------------------------------------------------------------
     @property
@@ -110,11 +112,15 @@ class SuiteTable:
         raise BadInputError(f"{self.benchmark} has no metric {name!r}; metrics are {list(self.metric_names)}")
 
     # --- queries ----------------------------------------------------------------------
-    @cached_property
-    def _rows(self) -> list[list[list[float]]]:
-        """[row][slot] -> metric values; slot ``len(seeds)`` is the seed mean."""
-        both = np.concatenate([self.values, self.seed_mean[:, None, :]], axis=1)
-        return both.tolist()
+    def _record(self, key: int) -> list[list[float]]:
+        """Row ``key``'s values per slot (slot ``len(seeds)`` is the seed mean), cached on first use."""
+        runs = self.values[key]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(runs, axis=0) if len(self.seeds) > 1 else runs[0]
+        record = [*runs.tolist(), mean.tolist()]
+        self._records[key] = record
+        return record
 
     @cached_property
     def seed_mean(self) -> np.ndarray:
@@ -127,9 +133,9 @@ class SuiteTable:
 
     def query(self, key: int, seed: SeedPolicy) -> dict[str, float]:
         """The metrics of table row ``key`` for a seed label, ``SEED_MEAN`` or a :class:`RandomSeed` draw."""
-        rows = self._rows
-        if type(key) is not int or not 0 <= key < len(rows):
-            key = self.space.check_key(key)
+        record = self._records.get(key) if type(key) is int else None
+        if record is None:
+            record = self._record(self.space.check_key(key))
         if type(seed) is RandomSeed:
             slot = seed.choose(len(self.seeds)) if len(self.seeds) > 1 else 0
         elif type(seed) is SeedMean:
@@ -138,7 +144,7 @@ class SuiteTable:
             slot = self.seed_slot.get(seed)  # type: ignore[arg-type]
             if slot is None:
                 raise BadInputError(f"no seed {seed!r} on {self.benchmark}/{self.task}; seeds are {list(self.seeds)}")
-        return dict(zip(self.metric_names, rows[key][slot]))
+        return dict(zip(self.metric_names, record[slot]))
 
     def column(self, metric: str) -> np.ndarray:
         """The seed mean of one metric for every row (a view where there is one seed)."""
