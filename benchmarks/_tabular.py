@@ -232,6 +232,10 @@ class TabularBenchmark:
     """
 
     def __init__(self, manifest: StoreManifest, *, seed: int | None = None) -> None:
+        space = manifest.source.get("space", "nats-tss")
+        if space != "nats-tss":  # the NB201 cell space (NATS-Bench's topology space); others have their own readers
+            raise BadInputError(f"store {manifest.name!r} holds {manifest.source.get('name', space)}, not NB201 cells; "
+                                f"read it through benchmarks.suites (benchmark {space})")
         self.manifest = manifest
         self.default_seed_policy = RandomSeed(seed)
         self._tables: dict[str, _DatasetTable] = {}

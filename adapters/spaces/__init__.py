@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from adapters.spaces._digit_keyed import DigitKeyedSpace, hpobench_space, hpolib_space
 from adapters.spaces._nasbench_graph import NasBenchGraphSpace
+from adapters.spaces._nats_size import NATS_CHANNELS, NatsSizeSpace
 from adapters.spaces._transnas import TRANSNAS_EDGES, TRANSNAS_OPS, TransNasMicroSpace
 
 __all__ = [
     "DigitKeyedSpace",
     "NasBenchGraphSpace",
+    "NATS_CHANNELS",
+    "NatsSizeSpace",
     "TransNasMicroSpace",
     "TRANSNAS_EDGES",
     "TRANSNAS_OPS",

@@ -51,6 +51,8 @@ class FetchSource:
 
 
 _DRIVE_ID = "17_saCsj_krKjlCBLOJEpNtzPXArMCqxU"
+#: NATS-Bench's README links the size space's -simple archive to this Drive file
+_SSS_DRIVE_ID = "1scOMTUwcQhAMa_IMedp9lTzwmgqHLGgA"
 _HF = "https://huggingface.co/datasets/synetune/blackbox-repository/resolve/b8ad7bc5ead2d9daca792340e6b83c5719f9776b/nasbench201"
 
 SOURCES: dict[str, FetchSource] = {
@@ -80,6 +82,31 @@ SOURCES: dict[str, FetchSource] = {
             html_hint=(
                 "; Google Drive may refuse scripted downloads: download it by hand from "
                 f"https://drive.google.com/file/d/{_DRIVE_ID} and run: hpo2nas data fetch nats-tss --from-file PATH"
+            ),
+        ),
+        FetchSource(
+            name="nats-sss",
+            title="NATS-Bench size, simple archive (NATS-sss-v1_0-50262-simple.tar)",
+            files=(
+                RemoteFile(
+                    "NATS-sss-v1_0-50262-simple.tar",
+                    f"https://drive.usercontent.google.com/download?id={_SSS_DRIVE_ID}&export=download&confirm=t",
+                ),
+            ),
+            format="nats",
+            license="MIT (NATS-Bench)",
+            homepage="https://github.com/D-X-Y/NATS-Bench",
+            splits="32,768 channel configurations; cifar10-valid: x-valid, test = the 'cifar10' run's ori-test "
+            "(NB201 convention); cifar10: ori-test; cifar100, ImageNet16-120: x-valid and x-test; train times",
+            fidelities="epochs 1..90 of the 90-epoch schedule (default), or --fidelity schedule: the ends of the "
+            "1-, 12- and 90-epoch schedules",
+            seeds="per seed: 777, 888, 999 where the schedule has them (the 1- and 90-epoch schedules mostly one)",
+            options=("fidelity",),
+            pin_note="no published checksum: the archive's structure is checked (every meta_archs entry against the "
+            "size space's index order, every record against its place) and the SHA-256 seen is recorded",
+            html_hint=(
+                "; Google Drive may refuse scripted downloads: download it by hand from "
+                f"https://drive.google.com/file/d/{_SSS_DRIVE_ID} and run: hpo2nas data fetch nats-sss --from-file PATH"
             ),
         ),
         FetchSource(

@@ -47,13 +47,13 @@ _KINDS = ("epoch", "schedule")
 ACCURACIES: tuple[str, ...] = ("valid_acc", "test_acc")
 
 
-def empty_objectives(n_seeds: int, n_fidelities: int) -> np.ndarray:
+def empty_objectives(n_seeds: int, n_fidelities: int, n_cells: int = NUM_CELLS) -> np.ndarray:
     """All-NaN objectives: a cell, seed or epoch a source lacks must stay missing, never zero."""
-    return np.full((NUM_CELLS, n_seeds, n_fidelities, len(METRICS)), np.nan, dtype=np.float32)
+    return np.full((n_cells, n_seeds, n_fidelities, len(METRICS)), np.nan, dtype=np.float32)
 
 
-def empty_cell_info() -> np.ndarray:
-    return np.full((NUM_CELLS, len(CELL_INFO)), np.nan, dtype=np.float32)
+def empty_cell_info(n_cells: int = NUM_CELLS) -> np.ndarray:
+    return np.full((n_cells, len(CELL_INFO)), np.nan, dtype=np.float32)
 
 
 def epoch_space(values: Iterable[int] | None = None) -> FidelitySpace:

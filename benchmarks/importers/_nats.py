@@ -1,4 +1,4 @@
-"""The official NATS-Bench topology files (NATS-tss-v1_0-3ffb9), read with ``nats_bench``'s own readers.
+"""The official NATS-Bench files, topology (NATS-tss-v1_0-3ffb9) and size (NATS-sss-v1_0-50262), read with ``nats_bench``'s own readers.
 
 Three layouts hold the same records. The ``NATS-tss-v1_0-3ffb9-simple/`` folder has
 ``meta.pickle.pbz2`` (``meta_archs``: the arch strings in index order) and one
@@ -8,6 +8,11 @@ Three layouts hold the same records. The ``NATS-tss-v1_0-3ffb9-simple/`` folder 
 A cell record maps a schedule (``'12'``/``'200'``) to an ``ArchResults`` state dict holding one
 ``ResultsCount`` per (dataset, seed). The full API object (``nats_bench.create``) is never
 built: it keeps every cell in memory and prints on every query.
+
+The size space's files (``NATS-sss-v1_0-50262-simple``) have the same layout for its 32,768
+channel configurations (``meta_archs`` entries like ``8:16:32:64:64``), with schedules ``'01'``,
+``'12'`` and ``'90'`` (1, 12 and 90 epochs; the 90-epoch one is the long schedule, so the epoch
+fidelity runs 1..90). The meta file says which space a source holds; every check is the same.
 
 What NATS-Bench's collection script (``tss-collect.py``) puts in these files, and so here:
 
@@ -29,12 +34,15 @@ import re
 import tarfile
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from nats_bench.api_utils import ArchResults, ResultsCount, pickle_load
 
 from adapters import NUM_CELLS, Cell, InvalidCellError
+from adapters.search_space import InvalidConfigError
+from adapters.spaces import NatsSizeSpace
 from benchmarks._datasets import DATASETS, default_splits
 from benchmarks._store import CELL_INFO, METRICS, DatasetArrays
 from benchmarks.importers._base import ImportResult, Progress
@@ -50,9 +58,9 @@ from benchmarks.importers._common import (
     schedule_space,
     tick,
 )
-from adapters.types import BadInputError
+from adapters.types import BadInputError, FidelitySpace
 
-__all__ = ["NatsImporter"]
+__all__ = ["NatsImporter", "NatsSpace", "NATS_SPACES"]
 
 _META = "meta.pickle.pbz2"
 _CELL_FILE = re.compile(r"^(\d{6})\.pickle\.pbz2$")
@@ -65,9 +73,9 @@ _SOURCES: dict[str, dict[str, tuple[str, str]]] = {
     "ImageNet16-120": {"valid_acc": ("ImageNet16-120", "x-valid"), "test_acc": ("ImageNet16-120", "x-test")},
 }
 _TIME_MEANING = {
-    "epoch": "cumulative train time (s) to epoch e of the 200-epoch schedule "
+    "epoch": "cumulative train time (s) to epoch e of the {long}-epoch schedule "
     "(NATS-Bench's per-epoch estimates, summed)",
-    "schedule": "train time (s) of the whole 12- or 200-epoch schedule (NATS-Bench's per-epoch estimates, summed)",
+    "schedule": "train time (s) of the whole {lengths}-epoch schedule (NATS-Bench's per-epoch estimates, summed)",
 }
 _SEED_NOTE = (
     "NATS-Bench training seeds; NaN where a cell lacks one. cifar10-valid's test_acc for a seed is "
@@ -76,6 +84,56 @@ _SEED_NOTE = (
 #: cell_info column -> key of ``ArchResults.get_compute_costs``
 _COSTS = {"params_m": "params", "flops_m": "flops", "latency_s": "latency"}
 _CORRUPT = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+_SIZE_SPACE = NatsSizeSpace()
+
+
+@dataclass(frozen=True)
+class NatsSpace:
+    """One NATS-Bench search space as its files hold it."""
+
+    name: str
+    title: str
+    cells: int
+    #: the record's schedule keys, shortest first; the last is the long schedule behind the epoch fidelity
+    schedules: tuple[str, ...]
+
+    @property
+    def epochs(self) -> int:
+        return int(self.schedules[-1])
+
+    def fidelity(self, kind: str) -> FidelitySpace:
+        if kind == "epoch":
+            if self.name == "nats-tss":
+                return epoch_space()
+            return FidelitySpace("epoch", tuple(range(1, self.epochs + 1)),
+                                 f"epoch e of the {self.epochs}-epoch schedule: results after e epochs")
+        if self.name == "nats-tss":
+            return schedule_space()
+        lengths = tuple(int(s) for s in self.schedules)
+        return FidelitySpace("schedule", lengths, "schedule length: results at the end of the "
+                             + " or ".join(f"{n}-epoch" for n in lengths) + " schedule")
+
+    def time_meaning(self, kind: str) -> str:
+        *head, last = (str(int(s)) for s in self.schedules)
+        lengths = "-, ".join(head) + f"- or {last}"
+        return _TIME_MEANING[kind].format(long=self.epochs, lengths=lengths)
+
+    def index_of(self, arch: object) -> int:
+        """The official index of an arch string of this space (InvalidCellError / InvalidConfigError if none)."""
+        if self.name == "nats-tss":
+            return Cell.from_arch_str(arch).index
+        if not isinstance(arch, str) or ":" not in arch:  # from_native also takes a bare index: not here
+            raise InvalidConfigError(f"not a NATS-Bench size-space string: {arch!r}")
+        return _SIZE_SPACE.from_native(arch)
+
+
+NATS_SPACES: dict[int, NatsSpace] = {
+    space.cells: space
+    for space in (
+        NatsSpace("nats-tss", "NATS-Bench topology (NATS-tss-v1_0-3ffb9)", NUM_CELLS, ("12", "200")),
+        NatsSpace("nats-sss", "NATS-Bench size (NATS-sss-v1_0-50262)", NatsSizeSpace.size, ("01", "12", "90")),
+    )
+}
 
 
 def _load(file: Path) -> object:
@@ -94,26 +152,28 @@ def _load_member(tar: tarfile.TarFile, member: tarfile.TarInfo, where: str) -> o
         raise BadInputError(f"cannot read {where}: not a readable bz2 pickle ({type(exc).__name__}: {exc})") from None
 
 
-def _meta_archs(meta: object, where: Path) -> list[str]:
-    """The file's arch list, checked cell by cell against our official index order."""
+def _meta_archs(meta: object, where: Path) -> tuple[NatsSpace, list[str]]:
+    """The file's space and arch list, checked cell by cell against that space's official index order."""
     archs = meta.get("meta_archs") if isinstance(meta, dict) else None
     if not isinstance(archs, list):
-        raise BadInputError(f"{where}: no 'meta_archs' list, so not a NATS-Bench topology file")
-    if len(archs) != NUM_CELLS:
-        raise BadInputError(f"{where}: meta_archs lists {len(archs)} archs; the topology space has {NUM_CELLS}")
+        raise BadInputError(f"{where}: no 'meta_archs' list, so not a NATS-Bench file")
+    space = NATS_SPACES.get(len(archs))
+    if space is None:
+        raise BadInputError(f"{where}: meta_archs lists {len(archs)} archs; the topology space has {NUM_CELLS}, "
+                            f"the size space {NatsSizeSpace.size}")
     for position, arch in enumerate(archs):
         try:
-            index = Cell.from_arch_str(arch).index
-        except InvalidCellError as exc:
+            index = space.index_of(arch)
+        except (InvalidCellError, InvalidConfigError) as exc:
             raise BadInputError(f"{where}: meta_archs[{position}]: {exc}") from None
         if index != position:
             raise BadInputError(
                 f"{where}: meta_archs[{position}] is {arch}, which is official index {index}, not {position}"
             )
-    return archs
+    return space, archs
 
 
-def _curve(result: ResultsCount, setname: str) -> np.ndarray:
+def _curve(result: ResultsCount, setname: str, epochs: int = EPOCHS) -> np.ndarray:
     """Per epoch, what ``get_eval(setname, e)["accuracy"]`` / ``get_train(e)["all_time"]`` return.
 
     Those methods re-sum the times of every earlier epoch on each call, which makes a whole
@@ -122,8 +182,8 @@ def _curve(result: ResultsCount, setname: str) -> np.ndarray:
     """
     if setname == "train":
         times = result.train_times or {}
-        return np.cumsum(np.array([times.get(e) for e in range(EPOCHS)], dtype=np.float64))
-    return np.array([result.eval_acc1es.get(f"{setname}@{e}") for e in range(EPOCHS)], dtype=np.float64)
+        return np.cumsum(np.array([times.get(e) for e in range(epochs)], dtype=np.float64))
+    return np.array([result.eval_acc1es.get(f"{setname}@{e}") for e in range(epochs)], dtype=np.float64)
 
 
 def _final(result: ResultsCount, setname: str) -> float:
@@ -144,11 +204,14 @@ class _Collector:
     so no run is dropped whatever seeds a schedule used.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, space: NatsSpace) -> None:
         self.kind = kind
+        self.space = space
         #: schedule key -> fidelity slot (None: the epoch axis, filled from whole curves)
-        self.schedules: dict[str, int | None] = {"200": None} if kind == "epoch" else {"12": 0, "200": 1}
-        self.n_fid = EPOCHS if kind == "epoch" else len(self.schedules)
+        self.schedules: dict[str, int | None] = (
+            {space.schedules[-1]: None} if kind == "epoch" else {s: i for i, s in enumerate(space.schedules)}
+        )
+        self.n_fid = space.epochs if kind == "epoch" else len(self.schedules)
         self.seeds = list(_SEEDS)
         self.objectives: dict[str, np.ndarray] = {}
         self.info: dict[str, np.ndarray] = {}
@@ -162,15 +225,15 @@ class _Collector:
 
     def _arrays(self, dataset: str) -> tuple[np.ndarray, np.ndarray]:
         if dataset not in self.objectives:
-            self.objectives[dataset] = empty_objectives(len(self.seeds), self.n_fid)
-            self.info[dataset] = empty_cell_info()
+            self.objectives[dataset] = empty_objectives(len(self.seeds), self.n_fid, self.space.cells)
+            self.info[dataset] = empty_cell_info(self.space.cells)
         return self.objectives[dataset], self.info[dataset]
 
     def add_cell(self, index: int, arch: str, record: object, where: str) -> None:
         if not isinstance(record, dict):
             raise BadInputError(f"{where}: not a NATS-Bench cell record (expected {{'12'|'200': ArchResults state}})")
         found = {str(hp): state for hp, state in record.items()}
-        for hp in sorted(self.schedules, key=int):  # '200' last: its compute costs are the ones kept
+        for hp in sorted(self.schedules, key=int):  # the long schedule last: its compute costs are the ones kept
             if hp in found:
                 results = ArchResults.create_from_state_dict(found[hp])
                 self._add_schedule(index, arch, results, self.schedules[hp], where)
@@ -186,7 +249,7 @@ class _Collector:
             for metric, (run, setname) in {**sources, "train_time_s": (dataset, "train")}.items():
                 for seed in runs.get(run, ()):
                     result = results.query(run, seed)
-                    value = _curve(result, setname) if fid is None else _final(result, setname)
+                    value = _curve(result, setname, self.n_fid) if fid is None else _final(result, setname)
                     slot = self._slot(seed)  # before _arrays: a new seed replaces the arrays
                     objectives, _ = self._arrays(dataset)
                     objectives[index, slot, slice(None) if fid is None else fid, METRICS.index(metric)] = value
@@ -200,7 +263,7 @@ class _Collector:
 
     def datasets(self) -> list[DatasetArrays]:
         order = np.argsort(self.seeds)
-        fidelity = epoch_space() if self.kind == "epoch" else schedule_space()
+        fidelity = self.space.fidelity(self.kind)
         return [
             finish_dataset(
                 dataset,
@@ -208,7 +271,7 @@ class _Collector:
                 self.info[dataset],
                 sorted(self.seeds),
                 fidelity,
-                default_splits(dataset, has_test=True, time_meaning=_TIME_MEANING[self.kind]),
+                default_splits(dataset, has_test=True, time_meaning=self.space.time_meaning(self.kind)),
                 _SEED_NOTE,
             )
             for dataset in DATASETS
@@ -217,12 +280,13 @@ class _Collector:
 
 
 class NatsImporter:
-    """Format ``nats``: the ``-simple`` folder or the single ``.pickle.pbz2`` file.
+    """Format ``nats``: the ``-simple`` folder or the single ``.pickle.pbz2`` file, of either search space.
 
     Also reads the ``-simple`` folder's ``.tar`` in place (one cell at a time, as the folder).
 
-    Option ``fidelity``: ``"epoch"`` (default; the 200-epoch schedule's curves, epochs 1..200)
-    or ``"schedule"`` (the end of the 12- and of the 200-epoch schedule).
+    Option ``fidelity``: ``"epoch"`` (default; the long schedule's curves: epochs 1..200 on the
+    topology space, 1..90 on the size space) or ``"schedule"`` (the end of each schedule: 12 and
+    200 epochs; 1, 12 and 90 on the size space).
     """
 
     name = "nats"
@@ -237,35 +301,36 @@ class NatsImporter:
         check_options(self.name, options, ("fidelity",))
         kind = fidelity_kind(options.get("fidelity", "epoch"))
         if path is None:
-            raise BadInputError("the nats importer needs the NATS-tss-v1_0-3ffb9-simple folder or its .pickle.pbz2")
+            raise BadInputError("the nats importer needs a NATS-Bench -simple folder (tss or sss), its .tar or its .pickle.pbz2")
         path = Path(path)
         if path.is_dir():
-            archs, total, records = self._folder(path)
+            (space, archs), total, records = self._folder(path)
         elif path.is_file() and path.name.endswith(".tar"):
-            archs, total, records = self._tar(path)
+            (space, archs), total, records = self._tar(path)
         elif path.is_file():
-            archs, total, records = self._single_file(path)
+            (space, archs), total, records = self._single_file(path)
         else:
             raise BadInputError(f"no such file or folder: {path}")
-        collector = _Collector(kind)
+        collector = _Collector(kind, space)
         tick(progress, 0, total, "cells")
         for done, (index, record, where) in enumerate(records, start=1):
-            if not isinstance(index, int) or not 0 <= index < NUM_CELLS:
-                raise BadInputError(f"{where}: cell index {index!r} is not in 0..{NUM_CELLS - 1}")
+            if not isinstance(index, int) or not 0 <= index < space.cells:
+                raise BadInputError(f"{where}: cell index {index!r} is not in 0..{space.cells - 1}")
             try:
                 collector.add_cell(index, archs[index], record, where)
             except BadInputError:
                 raise
             except _CORRUPT as exc:
                 reason = f"{type(exc).__name__}: {exc}"
-                raise BadInputError(f"{where}: not a NATS-Bench topology cell record ({reason})") from None
+                raise BadInputError(f"{where}: not a {space.title} cell record ({reason})") from None
             tick(progress, done, total, "cells")
         datasets = collector.datasets()
         if not datasets:
             raise BadInputError(f"{path}: no results for any NB201 dataset")
         return ImportResult(
             source={
-                "name": "NATS-Bench topology (NATS-tss-v1_0-3ffb9)",
+                "name": space.title,
+                "space": space.name,
                 "format": self.name,
                 "path": str(path),
                 "cells": total,
@@ -275,16 +340,16 @@ class NatsImporter:
             datasets=datasets,
         )
 
-    def _folder(self, folder: Path) -> tuple[list[str], int, Iterator[tuple[int, object, str]]]:
+    def _folder(self, folder: Path) -> tuple[tuple[NatsSpace, list[str]], int, Iterator[tuple[int, object, str]]]:
         if not (folder / _META).is_file():
-            raise BadInputError(f"{folder} has no {_META}, so it is not a NATS-tss-v1_0-3ffb9-simple folder")
-        archs = _meta_archs(_load(folder / _META), folder / _META)
+            raise BadInputError(f"{folder} has no {_META}, so it is not a NATS-Bench -simple folder")
+        meta = _meta_archs(_load(folder / _META), folder / _META)
         files = sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _CELL_FILE.match(p.name)))
         if not files:
             raise BadInputError(f"{folder} has no per-cell files ({{index:06d}}.pickle.pbz2)")
-        return archs, len(files), ((index, _load(file), file.name) for index, file in files)
+        return meta, len(files), ((index, _load(file), file.name) for index, file in files)
 
-    def _tar(self, file: Path) -> tuple[list[str], int, Iterator[tuple[int, object, str]]]:
+    def _tar(self, file: Path) -> tuple[tuple[NatsSpace, list[str]], int, Iterator[tuple[int, object, str]]]:
         try:
             tar = tarfile.open(file, "r:")
             members = [m for m in tar.getmembers() if m.isfile()]
@@ -294,7 +359,7 @@ class NatsImporter:
         if len(metas) != 1:
             tar.close()
             raise BadInputError(f"{file}: holds {len(metas)} {_META} files, so it is not the -simple archive")
-        archs = _meta_archs(_load_member(tar, metas[0], f"{file.name}:{metas[0].name}"), file)
+        meta = _meta_archs(_load_member(tar, metas[0], f"{file.name}:{metas[0].name}"), file)
         cells = sorted(
             (int(match.group(1)), m) for m in members if (match := _CELL_FILE.match(PurePosixPath(m.name).name))
         )
@@ -308,9 +373,9 @@ class NatsImporter:
                     where = f"{file.name}:{member.name}"
                     yield index, _load_member(tar, member, where), where
 
-        return archs, len(cells), records()
+        return meta, len(cells), records()
 
-    def _single_file(self, file: Path) -> tuple[list[str], int, Iterator[tuple[int, object, str]]]:
+    def _single_file(self, file: Path) -> tuple[tuple[NatsSpace, list[str]], int, Iterator[tuple[int, object, str]]]:
         warnings.warn(
             f"loading all of {file} ({file.stat().st_size / 1e9:.2f} GB compressed) into memory at once; "
             "expect several times that in RAM. The NATS-tss-v1_0-3ffb9-simple folder streams one cell at a time.",
@@ -319,8 +384,8 @@ class NatsImporter:
         data = _load(file)
         if isinstance(data, dict) and "meta_archs" in data and data.get("arch2infos") is None:
             raise BadInputError(f"{file} is the meta file of a -simple folder; import the folder instead")
-        archs = _meta_archs(data, file)
+        meta = _meta_archs(data, file)
         infos = data.get("arch2infos")
         if not isinstance(infos, dict):
-            raise BadInputError(f"{file}: no 'arch2infos' dict, so not the single NATS-Bench topology file")
-        return archs, len(infos), ((key, record, f"{file.name}[{key}]") for key, record in infos.items())
+            raise BadInputError(f"{file}: no 'arch2infos' dict, so not a single NATS-Bench file")
+        return meta, len(infos), ((key, record, f"{file.name}[{key}]") for key, record in infos.items())

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.suites._registry import open_suite
+
 __all__ = ["summary"]
 
 _NB201_METRICS = {  # metric -> (direction, meaning)
@@ -32,8 +34,6 @@ def summary(name: str = "nb201", *, root: Path | None = None, store: str | None 
     """
     if name == "nb201":
         return _nb201_summary(root, store)
-    from benchmarks.suites import open_suite
-
     bench = open_suite(name)
     tasks = {}
     for task in bench.tasks:
