@@ -188,8 +188,29 @@ def data_pareto(
 
 
 @data_app.command("summary")
-def data_summary(store: str = typer.Option("default", "--store")) -> None:
-    """A summary of a store: per dataset, its fidelity axis, seeds, splits and optimum."""
+def data_summary(
+    store: str = typer.Option("default", "--store", help="nb201: the store to read."),
+    benchmark: str = typer.Option("nb201", "--benchmark", help="nb201, nasbench-graph, transnas-micro, hpolib or hpobench-mlp."),
+    as_json: bool = typer.Option(False, "--json", help="Every task's size and the true optimum of every metric, as JSON."),
+) -> None:
+    """A summary of a benchmark: per task its size, splits and optimum (nb201: per dataset, of a store)."""
+    from benchmarks.suites import open_suite, summary
+
+    if benchmark != "nb201":
+        open_suite(benchmark)  # an unknown name is one line before any data is read
+        if store != "default":
+            raise BadInputError(f"--store reads NB201 stores only; {benchmark} is read from its own source")
+    if as_json:
+        _echo_json(summary(benchmark, store=store))
+        return
+    if benchmark != "nb201":
+        body = summary(benchmark)
+        typer.echo(f"{benchmark} ({body['source']}; {body['license']}); optimum = {body['optimum']}")
+        for task, entry in body["tasks"].items():
+            typer.echo(f"\n{task}: {entry['configs']:,} configs, {entry['seeds']} seed(s), budgets: {', '.join(entry['budget_kinds'])}")
+            for metric, m in entry["metrics"].items():
+                typer.echo(f"  {metric} [{m['split']}, {m['direction']}]: best {m['best']:.6g} at {m['native_key']}")
+        return
     from benchmarks import open_benchmark
 
     typer.echo(summarize(open_benchmark(store)))
