@@ -119,6 +119,31 @@ def test_fetch_from_file_imports_the_real_fixture_archive(tmp_path: Path, name: 
     else:
         with pytest.raises(BadInputError, match="not NB201 cells"):
             open_benchmark(source, root=root)
+        check_size_space_table(root)
+
+
+def check_size_space_table(root: Path) -> None:
+    """The fetched size-space store reads as a SuiteTable: NATS-Bench's values per seed, draws only among real runs."""
+    from adapters.types import SEED_MEAN, RandomSeed
+    from benchmarks.suites import nats_sss_table
+
+    table = nats_sss_table("cifar10-valid", root=root)
+    assert table.space.size == 32768 and table.objective.name == "valid_acc"
+    for hp, fidelity in (("90", None), ("12", 12), ("01", 1)):
+        table = nats_sss_table("cifar10-valid", root=root, fidelity=fidelity)
+        arch = records(SSS, 284)[hp]
+        seeds = arch.dataset_seed["cifar10-valid"]
+        for seed in seeds:
+            got = table.query(284, seed)
+            assert got["valid_acc"] == pytest.approx(arch.query("cifar10-valid", seed).get_eval("x-valid")["accuracy"], rel=1e-6)
+            assert got["params_m"] == pytest.approx(arch.get_compute_costs("cifar10-valid")["params"], rel=1e-6)
+        draws = {table.query(284, RandomSeed(k))["valid_acc"] for k in range(30)}
+        assert draws == {table.query(284, s)["valid_acc"] for s in seeds}
+    assert np.isnan(table.query(5, SEED_MEAN)["valid_acc"])
+    with pytest.raises(BadInputError, match="no results"):
+        table.query(5, RandomSeed(0))
+    with pytest.raises(BadInputError, match="fidelity 200"):
+        nats_sss_table("cifar10-valid", root=root, fidelity=200)
 
 
 def test_nats_sss_fetch_on_the_cli_checks_structure(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ NB201 keeps its own store (:mod:`benchmarks._tabular`); :func:`summary` covers i
 
 from __future__ import annotations
 
+from benchmarks.suites._nats_sss import nats_sss_table
 from benchmarks.suites._registry import BENCHMARK_NAMES, SUITE_BENCHMARKS, SuiteBenchmark, open_suite
 from benchmarks.suites._summary import summary
 from benchmarks.suites._table import EVALUATIONS, TIME, Metric, SuiteTable
@@ -20,6 +21,7 @@ __all__ = [
     "SuiteBenchmark",
     "SuiteTable",
     "SUITE_BENCHMARKS",
+    "nats_sss_table",
     "open_suite",
     "summary",
 ]

@@ -91,7 +91,7 @@ class SuiteTable:
         self.time_metric = time_metric
         self.seed_note = seed_note
         self.objective = metrics[0]
-        self._records: dict[int, list[list[float]]] = {}
+        self._records: dict[int, tuple[list[list[float]], tuple[int, ...]]] = {}
 
     # --- facts ------------------------------------------------------------------------
     @property
@@ -112,15 +112,16 @@ class SuiteTable:
         raise BadInputError(f"{self.benchmark} has no metric {name!r}; metrics are {list(self.metric_names)}")
 
     # --- queries ----------------------------------------------------------------------
-    def _record(self, key: int) -> list[list[float]]:
-        """Row ``key``'s values per slot (slot ``len(seeds)`` is the seed mean), cached on first use."""
+    def _record(self, key: int) -> tuple[list[list[float]], tuple[int, ...]]:
+        """Row ``key``'s values per slot (slot ``len(seeds)`` is the seed mean) and the seed slots whose
+        objective has a value (a random draw picks among those), cached on first use."""
         runs = self.values[key]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(runs, axis=0) if len(self.seeds) > 1 else runs[0]
-        record = [*runs.tolist(), mean.tolist()]
-        self._records[key] = record
-        return record
+        entry = ([*runs.tolist(), mean.tolist()], tuple(np.flatnonzero(~np.isnan(runs[:, 0])).tolist()))
+        self._records[key] = entry
+        return entry
 
     @cached_property
     def seed_mean(self) -> np.ndarray:
@@ -133,11 +134,18 @@ class SuiteTable:
 
     def query(self, key: int, seed: SeedPolicy) -> dict[str, float]:
         """The metrics of table row ``key`` for a seed label, ``SEED_MEAN`` or a :class:`RandomSeed` draw."""
-        record = self._records.get(key) if type(key) is int else None
-        if record is None:
-            record = self._record(self.space.check_key(key))
+        entry = self._records.get(key) if type(key) is int else None
+        if entry is None:
+            entry = self._record(self.space.check_key(key))
+        record, available = entry
         if type(seed) is RandomSeed:
-            slot = seed.choose(len(self.seeds)) if len(self.seeds) > 1 else 0
+            n = len(available)
+            if n > 1:
+                slot = available[seed.choose(n)]
+            elif n:
+                slot = available[0]
+            else:
+                raise BadInputError(f"row {key} has no results on {self.benchmark}/{self.task}")
         elif type(seed) is SeedMean:
             slot = len(self.seeds)
         else:
