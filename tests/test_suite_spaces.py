@@ -152,3 +152,26 @@ def test_library_round_trips_on_every_row(make) -> None:
     for sampled in cs.sample_configuration(200):
         config = space.from_configuration(sampled)
         assert space.to_params(config) == dict(sampled)
+
+
+@pytest.mark.parametrize("make", [lambda: nbg_space("proteins"), TransNasMicroSpace, hpobench_space,
+                                  lambda: __import__("adapters.spaces", fromlist=["x"]).NatsSizeSpace()],
+                         ids=["nasbench-graph-proteins", "transnas-micro", "hpobench-mlp", "nats-sss"])
+def test_spaces_meet_the_search_space_contract(make) -> None:
+    """Each is a SearchSpace; samples are rows; mutations and neighbours reach other rows, never the same one."""
+    from adapters.search_space import SearchSpace
+
+    space = make()
+    assert isinstance(space, SearchSpace)
+    rng = random.Random(1)
+    for _ in range(200):
+        config = space.sample(rng)
+        row = space.key(config)
+        assert space.config(row) == config and space.canonical(config) == config
+        neighbours = space.neighbours(config)
+        assert neighbours and row not in {space.key(n) for n in neighbours}
+        assert space.key(space.mutate(config, rng)) != row
+    with pytest.raises(InvalidConfigError):
+        space.key((0,) * (len(space.hyperparameters) + 1))
+    with pytest.raises(InvalidConfigError):
+        space.config(space.size)
