@@ -3,9 +3,9 @@
 The layout follows NB201's store (and syne-tune's blackbox): one float array per task, rows
 in the search space's key order, seeds as the source lists them, missing values NaN and never
 imputed. Values keep the source's own float64 numbers, so a query returns exactly what the
-source file holds. A query is a dict lookup of the row's Python lists, built the first time
-the row is asked for (the 2 us budget of NB201's store excludes per-query numpy work, and
-opening a task must not convert every row).
+source file holds. A query copies a small dict built the first time the row is asked for
+(the 2 us budget of NB201's store excludes per-query numpy work, and opening a task must
+not convert every row).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class SuiteTable:
         self.time_metric = time_metric
         self.seed_note = seed_note
         self.objective = metrics[0]
-        self._records: dict[int, tuple[list[list[float]], tuple[int, ...]]] = {}
+        self._records: dict[int, tuple[list[dict[str, float]], tuple[int, ...]]] = {}
 
     # --- facts ------------------------------------------------------------------------
     @property
@@ -112,14 +112,16 @@ class SuiteTable:
         raise BadInputError(f"{self.benchmark} has no metric {name!r}; metrics are {list(self.metric_names)}")
 
     # --- queries ----------------------------------------------------------------------
-    def _record(self, key: int) -> tuple[list[list[float]], tuple[int, ...]]:
+    def _record(self, key: int) -> tuple[list[dict[str, float]], tuple[int, ...]]:
         """Row ``key``'s values per slot (slot ``len(seeds)`` is the seed mean) and the seed slots whose
         objective has a value (a random draw picks among those), cached on first use."""
         runs = self.values[key]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(runs, axis=0) if len(self.seeds) > 1 else runs[0]
-        entry = ([*runs.tolist(), mean.tolist()], tuple(np.flatnonzero(~np.isnan(runs[:, 0])).tolist()))
+        names = self.metric_names
+        slots = [dict(zip(names, values)) for values in (*runs.tolist(), mean.tolist())]
+        entry = (slots, tuple(np.flatnonzero(~np.isnan(runs[:, 0])).tolist()))
         self._records[key] = entry
         return entry
 
@@ -152,7 +154,7 @@ class SuiteTable:
             slot = self.seed_slot.get(seed)  # type: ignore[arg-type]
             if slot is None:
                 raise BadInputError(f"no seed {seed!r} on {self.benchmark}/{self.task}; seeds are {list(self.seeds)}")
-        return dict(zip(self.metric_names, record[slot]))
+        return record[slot].copy()  # a copy: callers may keep or change what they get
 
     def column(self, metric: str) -> np.ndarray:
         """The seed mean of one metric for every row (a view where there is one seed)."""
