@@ -216,3 +216,18 @@ def test_perf_script_smoke(tmp_path: Path) -> None:
     for r in rows:
         assert r["load_s"] > 0 and r["source_load_s"] > 0 and r["query_us"] > 0 and r["source_query_us"] > 0
     assert "| benchmark | task |" in done.stdout
+
+
+def test_rows_align_across_tasks_for_transfer() -> None:
+    """Row k is the same architecture on every NAS-Bench-Graph dataset but proteins (whose 2,021 are a subset), and on every TransNAS task."""
+    bench = open_suite("nasbench-graph")
+    cora = bench.table("cora").space
+    for task in bench.tasks:
+        space = bench.table(task).space
+        if task == "proteins":
+            assert all(cora.to_params(cora.config(cora.from_native(space.native_key(r)))) == space.to_params(space.config(r))
+                       for r in range(space.size))
+        else:
+            assert space.size == cora.size and all(space.native_key(r) == cora.native_key(r) for r in range(0, cora.size, 97))
+    transnas = open_suite("transnas-micro")
+    assert {transnas.table(t).space.native_key(4095) for t in transnas.tasks} == {"(3, 3, 3, 3, 3, 3)"}
