@@ -78,7 +78,7 @@ def data_import(
 
 @data_app.command("fetch")
 def data_fetch(
-    source: Optional[str] = typer.Argument(None, help="A source from --list (nats-tss, mfpbench-nb201, synetune-nb201)."),
+    source: Optional[str] = typer.Argument(None, help="A source from --list (nats-tss, nats-sss, mfpbench-nb201, synetune-nb201)."),
     name: Optional[str] = typer.Option(None, "--name", help="Store name (default: the source's name)."),
     url: Optional[str] = typer.Option(None, "--url", help="A mirror: the file's URL (a folder URL for several files)."),
     from_file: Optional[Path] = typer.Option(None, "--from-file", help="The file you downloaded by hand (same checks)."),

@@ -231,3 +231,21 @@ def test_rows_align_across_tasks_for_transfer() -> None:
             assert space.size == cora.size and all(space.native_key(r) == cora.native_key(r) for r in range(0, cora.size, 97))
     transnas = open_suite("transnas-micro")
     assert {transnas.table(t).space.native_key(4095) for t in transnas.tasks} == {"(3, 3, 3, 3, 3, 3)"}
+
+
+def test_transnas_build_script_refuses_an_incomplete_zip(tmp_path: Path) -> None:
+    """A zip missing one task's last file (96 cells) is refused, naming the task, and nothing is written."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "src"
+    source.mkdir()
+    with zipfile.ZipFile(transnas_zip()) as full, zipfile.ZipFile(source / TRANSNAS_ZIP.name, "w") as part:
+        for member in full.namelist():
+            if member != "zen/benchmark--transbench101_micro--jigsaw--4000.json":
+                part.writestr(member, full.read(member))
+    out = tmp_path / "t.npz"
+    done = subprocess.run([sys.executable, "scripts/build_transnas101.py", "--source", str(source), "--out", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+    assert done.returncode != 0 and "jigsaw: 4000 cells, 96 rows missing" in done.stderr
+    assert not out.exists()
