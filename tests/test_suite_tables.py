@@ -167,6 +167,8 @@ def test_summary_transnas_optima_match_the_zip() -> None:
         (metric,) = entry["metrics"].values()
         assert entry["configs"] == 4096
         assert metric["best"] == max(raw[task].values()) == raw[task][metric["native_key"]]
+        assert metric["median"] == float(np.median(list(raw[task].values())))
+        assert metric["worst"] == min(raw[task].values())
         assert metric["direction"] == "max"
     assert out["tasks"]["room_layout"]["metrics"]["valid_neg_loss"]["best"] < 0
 

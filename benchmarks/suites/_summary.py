@@ -45,11 +45,18 @@ def summary(name: str = "nb201", *, root: Path | None = None, store: str | None 
                 "split": m.split, "direction": m.direction, "meaning": m.meaning, "source_name": m.source_name,
                 "best": value, "row": row, "native_key": table.space.native_key(row),
                 "config": table.space.to_params(table.space.config(row)),
+                **_spread(table.column(m.name), m.direction),
             }
         tasks[task] = {"configs": table.space.size, "seeds": len(table.seeds), "seed_note": table.seed_note,
                        "objective": table.objective.name, "budget_kinds": list(table.budget_kinds), "metrics": metrics}
     return {"benchmark": name, "kind": bench.kind, "source": bench.source, "license": bench.license,
             "optimum": "the best seed mean over every row (ties: the lowest row)", "tasks": tasks}
+
+
+def _spread(column: np.ndarray, direction: str) -> dict[str, float]:
+    """The median and the worst seed mean: with the best, what normalised regret ((v - best) / (best - median)) needs."""
+    return {"median": float(np.nanmedian(column)),
+            "worst": float(np.nanmin(column) if direction == "max" else np.nanmax(column))}
 
 
 def _nb201_summary(root: Path | None, store: str | None) -> dict:
@@ -73,6 +80,7 @@ def _nb201_summary(root: Path | None, store: str | None) -> dict:
             metrics[metric] = {
                 "split": splits.get(metric, "none"), "direction": direction, "meaning": meaning,
                 "best": float(column[row]), "row": row, "native_key": str(row), "config": cells[row].arch_str,
+                **_spread(column, direction),
             }
         tasks[dataset] = {"configs": NUM_CELLS, "seeds": len(bench.table(dataset).seeds),
                           "seed_note": bench.table(dataset).seed_note, "objective": "valid_acc",
