@@ -251,3 +251,13 @@ def test_transnas_build_script_refuses_an_incomplete_zip(tmp_path: Path) -> None
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
     assert done.returncode != 0 and "jigsaw: 4000 cells, 96 rows missing" in done.stderr
     assert not out.exists()
+
+
+def test_unwritable_data_folder_still_gives_exact_values(tmp_path: Path) -> None:
+    """Where the cache cannot be written (here the data root is a file), the table comes from the source, with a warning."""
+    root = tmp_path / "not-a-folder"
+    root.write_text("")
+    with pytest.warns(UserWarning, match="could not cache"):
+        table = open_suite("hpobench-mlp").table("segment", root=root)
+    assert np.array_equal(table.values, open_suite("hpobench-mlp").table("segment").values)
+    assert root.read_text() == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +42,16 @@ def cached_array(name: str, build: Callable[[], np.ndarray], *, root: Path | Non
     except (OSError, ValueError):  # absent, truncated or not an array: rebuild
         pass
     array = np.ascontiguousarray(build())
+    try:
+        _write(path, array)
+    except OSError as exc:  # a read-only or full data folder: the values are still right, only slower next time
+        warnings.warn(f"could not cache {path.name} in {path.parent} ({exc.strerror or exc}); "
+                      "it is rebuilt from the source on every open", stacklevel=2)
+    return array
+
+
+def _write(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` through a temporary sibling and a rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -52,4 +63,3 @@ def cached_array(name: str, build: Callable[[], np.ndarray], *, root: Path | Non
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return array
