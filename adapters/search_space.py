@@ -83,7 +83,11 @@ class SearchSpace(Protocol):
         """The canonical configuration of a table row."""
 
     def canonical(self, config: Config) -> Config:
-        """The representative of the configurations that share this one's key."""
+        """The representative of the configurations equivalent to this one: those that share its
+        key, or, where the source has a row per isomorphic architecture (NB201), its isomorphism class."""
+
+    def canonical_key(self, key: int) -> int:
+        """The key of ``canonical(config(key))`` (records' ``canonical_id``: distinct architectures)."""
 
     def native_key(self, key: int) -> str:
         """The source's own key for a row (NB201's index, NAS-Bench-Graph's hash...), for re-scoring."""
@@ -161,6 +165,9 @@ class FiniteSpace:
     def canonical(self, config: Config) -> Config:
         return self.config(self.key(config))
 
+    def canonical_key(self, key: int) -> int:
+        return self.key(self.canonical(self.config(key)))
+
     # --- checks ------------------------------------------------------------------------
     def check(self, config: Sequence[int]) -> Config:
         """``config`` as a tuple of in-range choice indices, or InvalidConfigError naming the bad part."""
@@ -204,7 +211,21 @@ class FiniteSpace:
         return out
 
     def mutate(self, config: Config, rng: random.Random) -> Config:
-        """Change one hyperparameter to another value (NB201's RE mutation, generalised)."""
+        """Change one hyperparameter to another value (NB201's RE mutation, generalised).
+
+        One hyperparameter uniformly, then one of its other values uniformly: on NB201 this
+        is RE's one-edge mutation draw for draw (``randrange(6)``, then ``choice`` of the 4
+        other ops). A draw without a table row is redrawn; after ``_MUTATION_TRIES`` misses
+        (a sparse table) a uniformly random neighbour is taken instead.
+        """
+        hps = self.hyperparameters
+        for _ in range(_MUTATION_TRIES):
+            i = rng.randrange(len(hps))
+            others = [c for c in range(len(hps[i].choices)) if c != config[i]]
+            if others:
+                child = config[:i] + (rng.choice(others),) + config[i + 1:]
+                if self._has_key(child):
+                    return child
         options = self.neighbours(config)
         if not options:
             raise InvalidConfigError(f"{self.to_str(config)} has no neighbour in the {self.name} table")
@@ -293,6 +314,10 @@ class FiniteSpace:
         clipped = np.clip(vector, 0.0, 1.0)
         return tuple(int(np.where(~(v < _bin_starts(len(hp.choices))))[0][-1])
                      for v, hp in zip(clipped, self.hyperparameters))
+
+
+#: Redraws of a mutation that landed off the table before falling back to the neighbour list.
+_MUTATION_TRIES = 64
 
 
 def _parse_like(hp: Hyperparameter, text: str) -> Any:

@@ -48,7 +48,7 @@ def study_from_trials(trials: pd.DataFrame, name: str) -> Any:
 
 def _frozen_trials(trials: pd.DataFrame) -> list[Any]:
     """One read-only FrozenTrial per record; the same objects may be added to several studies."""
-    from adapters.optimizers._optuna_study import frozen_trial
+    from adapters.optimizers.optuna_study import frozen_trial
 
     return [_kept_as_is(frozen_trial(row, number)) for number, row in enumerate(trials.to_dict("records"))]
 
@@ -56,7 +56,7 @@ def _frozen_trials(trials: pd.DataFrame) -> list[Any]:
 def _study(frozen: Sequence[Any], name: str) -> Any:
     import optuna
 
-    from adapters.optimizers._optuna_study import quiet_info
+    from adapters.optimizers.optuna_study import quiet_info
 
     with quiet_info():
         study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name=name, direction="maximize")

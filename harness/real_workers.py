@@ -42,7 +42,7 @@ from adapters import Cell
 from adapters._spaces import from_optuna_params, optuna_distributions
 from adapters.optimizers import make_optimizer
 from adapters.optimizers._optuna import OptunaOptimizer
-from adapters.optimizers._optuna_study import open_storage, quiet_info, storage_label
+from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError, RandomSeed
 from harness.budget import Budget
 

@@ -63,7 +63,7 @@ def test_reinforce_samples_follow_the_policy():
     opt.logits[:] = 0.0
     counts = np.bincount(np.array([opt.ask().cell.ops for _ in range(2000)]).ravel(), minlength=5)
     assert counts.min() > 0.17 * counts.sum()  # uniform policy: each op ~20% of draws
-    assert opt.argmax_cell() == Cell([0] * 6)
+    assert opt.argmax_config() == (0,) * 6
 
 
 def _drive(opt, n: int, value=lambda cell: 50.0 + cell.index % 41):

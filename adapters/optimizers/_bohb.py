@@ -38,7 +38,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from adapters._spaces import configspace, from_configuration
 from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
@@ -82,7 +81,7 @@ class BOHBOptimizer(OptimizerBase):
         super().setup(problem)
         o = self.options
         self._random_state = np.random.RandomState(problem.seed)
-        self._space = configspace(seed=problem.seed)
+        self._space = problem.space.configspace(seed=problem.seed)
         with self._library():
             self.config_generator = ConfigGenerator(
                 configspace=self._space, top_n_percent=o["top_n_percent"], num_samples=o["num_samples"],
@@ -142,7 +141,7 @@ class BOHBOptimizer(OptimizerBase):
         else:
             origin = "random (no model yet)" if not self.config_generator.kde_models else "random fraction"
         return Suggestion(
-            cell=from_configuration(config),
+            config=self.problem.space.from_configuration(config),
             fidelity=nearest_fidelity(self.problem.fidelity.values, budget),
             origin=origin,
             token=(config_id, config, budget, iteration),
