@@ -116,7 +116,9 @@ class SearchSpace(Protocol):
         """A uniformly random table row's configuration."""
 
     # --- libraries' languages ----------------------------------------------------------
-    def configspace(self, seed: int | None = None) -> ConfigurationSpace: ...
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True) -> ConfigurationSpace:
+        """The space as ConfigSpace hyperparameters; ``ordinals=False`` makes ordinal ones categorical
+        (for libraries that refuse ordinals: HpBandSter's BOHB)."""
 
     def to_configuration(self, config: Config, space: ConfigurationSpace) -> Configuration: ...
 
@@ -246,13 +248,13 @@ class FiniteSpace:
     def names(self) -> tuple[str, ...]:
         return tuple(hp.name for hp in self.hyperparameters)
 
-    def configspace(self, seed: int | None = None) -> ConfigurationSpace:
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True) -> ConfigurationSpace:
         """A fresh ConfigSpace (a new object, so callers may seed it freely)."""
         from ConfigSpace import Categorical, ConfigurationSpace, OrdinalHyperparameter
 
         space = ConfigurationSpace(name=self.name, seed=seed)
         for hp in self.hyperparameters:
-            if hp.ordinal:
+            if hp.ordinal and ordinals:
                 space.add(OrdinalHyperparameter(hp.name, hp.choices, default_value=hp.choices[hp.default]))
             else:
                 space.add(Categorical(hp.name, hp.choices, default=hp.choices[hp.default]))

@@ -9,7 +9,7 @@ from adapters.optimizers._base import OptimizerBase
 from adapters.optimizers._bohb import BOHBOptimizer
 from adapters.optimizers._dehb import DEHBOptimizer
 from adapters.optimizers._evolution import RegularizedEvolution
-from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
+from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS, OptunaOptimizer
 from adapters.optimizers._optuna_custom import PREFIXES as SAMPLER_PREFIXES
 from adapters.optimizers._optuna_custom import sampler_optimizer
 from adapters.optimizers._random import RandomSearch
@@ -19,7 +19,7 @@ from adapters.optimizers._zerocost import ZeroCostSearch, ZeroCostWarmRE
 from adapters.protocols import REQUIRED_ATTRIBUTES, REQUIRED_METHODS
 from adapters.types import BadInputError
 
-__all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
+__all__ = ["OPTIMIZERS", "OptimizerBase", "OptunaOptimizer", "make_optimizer", "optimizer_class"]
 
 OPTIMIZERS: dict[str, type] = {
     cls.name: cls for cls in (RandomSearch, RegularizedEvolution, Reinforce, *SMAC_OPTIMIZERS, DEHBOptimizer, BOHBOptimizer,

@@ -81,7 +81,8 @@ class BOHBOptimizer(OptimizerBase):
         super().setup(problem)
         o = self.options
         self._random_state = np.random.RandomState(problem.seed)
-        self._space = problem.space.configspace(seed=problem.seed)
+        # HpBandSter 0.7.4 refuses ordinal hyperparameters; it models them as categorical ones.
+        self._space = problem.space.configspace(seed=problem.seed, ordinals=False)
         with self._library():
             self.config_generator = ConfigGenerator(
                 configspace=self._space, top_n_percent=o["top_n_percent"], num_samples=o["num_samples"],

@@ -100,8 +100,9 @@ class SmacOptimizer(OptimizerBase):
             # max_ratio=1: SMAC would otherwise cut an explicit n_configs to 25% of n_trials.
             kwargs.update(n_configs=self.options["n_initial"], max_ratio=1.0)
         if self.options["zc_initial"]:
-            from adapters.optimizers._zerocost import auto_coverage_note, table_dataset, zero_cost_top_cells
+            from adapters.optimizers._zerocost import auto_coverage_note, require_nb201, table_dataset, zero_cost_top_cells
 
+            require_nb201(self.problem.space, f"{self.name}: zc_initial")
             dataset = table_dataset(self.options["zc_dataset"], self.problem)
             cells, self._zc_proxies_used = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, dataset,
                                                                self.options["zc_proxies"])

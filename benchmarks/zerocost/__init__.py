@@ -12,7 +12,10 @@ from benchmarks.zerocost._proxies import (
     PROXIES,
     TORCH_PROXIES,
     compute_proxies,
+    timing_group,
 )
+from benchmarks.zerocost._table import ZeroCostTable, load_table
+from benchmarks.zerocost._weighting import REFERENCE_DATASET, ProxyScorer, auto_proxies, coverage_gap
 
 __all__ = [
     "CPU_ISA",
@@ -34,4 +37,11 @@ __all__ = [
     "BATCH_KINDS",
     "compute_proxies",
     "fixed_batch",
+    "timing_group",
+    "ZeroCostTable",
+    "load_table",
+    "ProxyScorer",
+    "REFERENCE_DATASET",
+    "auto_proxies",
+    "coverage_gap",
 ]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters._cell import NUM_CELLS, Cell
+from adapters import NUM_CELLS, Cell
 from benchmarks.zerocost._counts import flop_counts, param_counts
 from benchmarks.zerocost._isa import CPU_ISA, cpu_isa
 from benchmarks.zerocost._network import NET_SHAPES
