@@ -107,6 +107,38 @@ def test_bohb_uses_its_model_and_leaves_numpy_alone():
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 
 
+def test_bohb_runs_in_threads_keep_their_own_generators():
+    """numpy.random's functions are never swapped: two BOHB runs in threads, each stepping one trial
+    at a time in lock-step with the other, ask what each asks alone."""
+    import threading
+
+    funcs = (np.random.rand, np.random.randint, np.random.choice)
+
+    def alone(seed):
+        opt = make_optimizer("bohb")
+        opt.setup(SearchProblem(fidelity=FLAT, seed=seed))
+        return [s.config for s, _ in _drive(opt, 40)]
+
+    expected = {seed: alone(seed) for seed in (0, 1)}
+    barrier, got = threading.Barrier(2), {}
+
+    def stepped(seed):
+        opt = make_optimizer("bohb")
+        opt.setup(SearchProblem(fidelity=FLAT, seed=seed))
+        got[seed] = []
+        for _ in range(40):
+            barrier.wait()
+            got[seed] += [s.config for s, _ in _drive(opt, 1)]
+
+    threads = [threading.Thread(target=stepped, args=(seed,)) for seed in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == expected
+    assert (np.random.rand, np.random.randint, np.random.choice) == funcs
+
+
 def test_bohb_seed_matters_and_runs_through_the_runner(tmp_path):
     """Different seeds ask different cells; a run is recorded with BOHB's budgets in run.json."""
     import json
