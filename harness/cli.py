@@ -522,8 +522,10 @@ def optuna_dashboard_cmd(
 )
 def zerocost_cmd(ctx: typer.Context) -> None:
     """Zero-cost proxy tables: compute, pack, verify, report, stability, weighting, exceptions (--help for each)."""
-    from benchmarks.zerocost.commands import main as zerocost_main  # first torch import: pins the CPU kernels
+    from benchmarks.zerocost import pin_cpu_isa
+    from benchmarks.zerocost.commands import main as zerocost_main
 
+    pin_cpu_isa()  # before torch's first operation: the shipped tables' CPU kernels
     zerocost_main(ctx.args)
 
 

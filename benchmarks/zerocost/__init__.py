@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.zerocost._isa import CPU_ISA, cpu_isa  # first: it pins torch's CPU kernels before torch loads
+from benchmarks.zerocost._isa import CPU_ISA, cpu_isa, pin_cpu_isa
 from benchmarks.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND, fixed_batch
 from benchmarks.zerocost._counts import flop_count, flop_counts, model_size_exceptions, param_count, param_counts
 from benchmarks.zerocost._network import NET_SHAPES, NB201Network, build_network
@@ -20,6 +20,7 @@ from benchmarks.zerocost._weighting import REFERENCE_DATASET, ProxyScorer, auto_
 __all__ = [
     "CPU_ISA",
     "cpu_isa",
+    "pin_cpu_isa",
     "NET_SHAPES",
     "NB201Network",
     "build_network",
