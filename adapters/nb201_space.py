@@ -24,7 +24,8 @@ class NB201Space(FiniteSpace):
     """The NB201 cell: 6 edges x 5 ops, keyed by the official index."""
 
     name = "nb201"
-    hyperparameters = tuple(Hyperparameter(f"edge_{to}_{frm}", OPS, default=_DEFAULT_OP) for to, frm in EDGES)
+    hyperparameters = tuple(Hyperparameter(f"edge_{to}_{frm}", OPS, default=_DEFAULT_OP, label=f"{to}<-{frm}")
+                            for to, frm in EDGES)
     size = NUM_CELLS
 
     def key(self, config: Config) -> int:

@@ -27,7 +27,7 @@ from adapters.errors import BadInputError
 if TYPE_CHECKING:  # ConfigSpace takes ~1 s to import; the runner's hot path never needs it
     from ConfigSpace import Configuration, ConfigurationSpace
 
-__all__ = ["Config", "Hyperparameter", "InvalidConfigError", "SearchSpace", "FiniteSpace"]
+__all__ = ["Config", "Hyperparameter", "InvalidConfigError", "SearchSpace", "FiniteSpace", "labels"]
 
 #: One configuration: a choice index per hyperparameter, in the space's declaration order.
 Config = tuple[int, ...]
@@ -47,12 +47,15 @@ class Hyperparameter:
         ordinal: True when the choices are ordered (learning rates, widths); libraries that
             support order (ConfigSpace's OrdinalHyperparameter, DEHB's unit interval) keep it.
         default: index of the default choice.
+        label: how reports and figures show it where the name is a code (NB201's ``1<-0`` for
+            ``edge_1_0``); empty: the name itself.
     """
 
     name: str
     choices: tuple[Any, ...]
     ordinal: bool = False
     default: int = 0
+    label: str = ""
 
     def __post_init__(self) -> None:
         if not self.choices:
@@ -320,6 +323,11 @@ class FiniteSpace:
 
 #: Redraws of a mutation that landed off the table before falling back to the neighbour list.
 _MUTATION_TRIES = 64
+
+
+def labels(space: SearchSpace) -> dict[str, str]:
+    """Hyperparameter name -> the label reports show (its ``label``, else its name)."""
+    return {hp.name: hp.label or hp.name for hp in space.hyperparameters}
 
 
 def _parse_like(hp: Hyperparameter, text: str) -> Any:

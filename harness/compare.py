@@ -319,6 +319,7 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
         profile=profile.name,
         store=bench.name,
         store_checksum=bench.checksum,
+        space=bench.space,
         budget=profile.budget_text(),
         budget_rule=rule,
         datasets=datasets,

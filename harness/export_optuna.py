@@ -45,7 +45,7 @@ def _studies(src: Path) -> dict[str, tuple[list[Any], dict[str, Any], list[Any]]
         if missing:
             raise BadInputError(f"corrupt trials file {folder / 'trials.parquet'}: missing objective columns "
                                 f"{', '.join(missing)}")
-        trials = [frozen_trial(row, number, objectives=objectives)
+        trials = [frozen_trial(row, number, objectives=objectives, space=run.space)
                   for number, row in enumerate(run.frame.to_dict("records"))]
         studies[run_id] = (directions(objectives), study_attrs(run_id, config), trials)
     if not studies:
