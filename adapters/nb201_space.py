@@ -11,7 +11,9 @@ rather than the key's own configuration.
 from __future__ import annotations
 
 from adapters._canonical import canonical_ids
-from adapters._cell import EDGES, NUM_CELLS, OPS, Cell, _index_of_ops
+import functools
+
+from adapters._cell import EDGES, NUM_CELLS, OPS, Cell, _arch_str, _index_of_ops
 from adapters.search_space import Config, FiniteSpace, Hyperparameter
 
 __all__ = ["NB201Space", "NB201"]
@@ -46,16 +48,28 @@ class NB201Space(FiniteSpace):
         return self.config(int(canonical_ids()[self.key(config)]))
 
     def canonical_key(self, key: int) -> int:
+        """The class representative's index (a list lookup: the runner records it for every trial)."""
+        if type(key) is int and 0 <= key < NUM_CELLS:
+            return _canonical_list()[key]
         return int(canonical_ids()[self.check_key(key)])
 
     def to_str(self, config: Config) -> str:
-        return Cell(config).arch_str
+        """The arch string (cached per cell: the runner records it for every trial)."""
+        ops = tuple(config)
+        if ops in _index_of_ops():
+            return _arch_str(ops)
+        return Cell(config).arch_str  # raises InvalidCellError naming the bad edge
 
     def from_str(self, text: str) -> Config:
         """An arch string (``|op~0|+|op~0|op~1|+|...|``) or the generic ``edge_1_0=op,...`` form."""
         if text.lstrip().startswith("|"):
             return Cell.from_arch_str(text.strip()).ops
         return super().from_str(text)
+
+
+@functools.cache
+def _canonical_list() -> list[int]:
+    return canonical_ids().tolist()
 
 
 #: The one NB201 space every optimizer, record and export shares.
