@@ -223,7 +223,7 @@ class FiniteSpace:
         other ops). A draw without a table row is redrawn; after ``_MUTATION_TRIES`` misses
         (a sparse table) a uniformly random neighbour is taken instead.
         """
-        hps = self.hyperparameters
+        config, hps = tuple(config), self.hyperparameters
         for _ in range(_MUTATION_TRIES):
             i = rng.randrange(len(hps))
             others = [c for c in range(len(hps[i].choices)) if c != config[i]]
