@@ -102,3 +102,57 @@ def test_finite_space_mutation_changes_exactly_one_hyperparameter():
     assert isinstance(TOY, SearchSpace)
     with pytest.raises(InvalidConfigError, match="depth"):
         TOY.key((3, 0, 0))
+
+
+class ToyBenchmark:
+    """A table keyed by the toy space: the Benchmark protocol, nothing of NB201."""
+
+    name = "toy-table"
+    checksum = "0" * 64
+    space = TOY
+    datasets = ("toy",)
+    manifest = None
+
+    def fidelity_space(self, dataset):
+        return FLAT
+
+    def splits(self, dataset):
+        return {"valid_acc": "toy validation", "train_time_s": "toy seconds"}
+
+    def has_test(self, dataset):
+        return False
+
+    def query(self, key, dataset, fidelity=None, seed=None):
+        from adapters.types import QueryResult
+
+        return QueryResult(int(key), dataset, 200, "mean", _value(TOY.config(int(key))), None, 10.0 + key, None, None,
+                           None, self.splits(dataset))
+
+    def lookup(self, indices, dataset, metric="valid_acc", fidelity=None, seed=None):
+        import numpy as np
+
+        return np.array([getattr(self.query(int(i), dataset), metric) for i in indices], dtype=float)
+
+    def best(self, dataset, metric="valid_acc", fidelity=None):
+        return max((self.query(k, dataset) for k in range(TOY.size)), key=lambda r: getattr(r, metric))
+
+
+@pytest.mark.parametrize("name", ["re", "optuna-tpe", "smac-hpo"])
+def test_the_runner_maps_configurations_through_the_benchmark_space(name, tmp_path):
+    """run_trials on a toy-keyed benchmark: keys, string forms and canonical ids are the toy space's."""
+    from adapters.protocols import Benchmark
+    from harness.budget import Budget
+    from harness.records import RunFolder
+    from harness.runner import RunConfig, run_trials
+
+    bench = ToyBenchmark()
+    assert isinstance(bench, Benchmark)
+    config = RunConfig(optimizer=name, dataset="toy", budget=Budget.parse("15evals"), seed=0, store="toy-table")
+    (tmp_path / name).mkdir()  # execute_run makes it; run_trials writes into it
+    result = run_trials(config, make_optimizer(name), bench, RunFolder(tmp_path / name, config.to_dict()))
+    assert len(result.trials) == 15
+    for trial in result.trials:
+        assert trial["arch_str"] == TOY.to_str(TOY.config(trial["index"]))
+        assert trial["canonical_id"] == trial["index"]
+        assert trial["valid_acc"] == _value(TOY.config(trial["index"]))
+    assert result.trials[0]["arch_str"].startswith("depth=")
