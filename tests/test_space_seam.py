@@ -156,3 +156,18 @@ def test_the_runner_maps_configurations_through_the_benchmark_space(name, tmp_pa
         assert trial["canonical_id"] == trial["index"]
         assert trial["valid_acc"] == _value(TOY.config(trial["index"]))
     assert result.trials[0]["arch_str"].startswith("depth=")
+
+
+def test_the_guide_example_space_runs():
+    """docs/README.md's 'Add a search space' code is a working space, equal to the toy space above."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "README.md").read_text()
+    code = guide.split("## Add a search space", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "docs/README.md", "exec"), namespace)  # noqa: S102 - our own guide's example
+    space = namespace["MLPSpace"]()
+    assert isinstance(space, SearchSpace)
+    assert space.hyperparameters == TOY.hyperparameters and space.size == TOY.size
+    assert [space.key(space.config(k)) for k in range(space.size)] == list(range(space.size))
+    assert [space.config(k) for k in range(space.size)] == [TOY.config(k) for k in range(TOY.size)]
