@@ -234,7 +234,6 @@ class Capabilities:
         multi_objective: it searches several objectives at once.
         pending_trials: it may be asked while earlier trials run (W > 1 workers).
         serial_reason: why it may not, where it may not ("" when unstated).
-        prunes: it has ``report`` (asks for intermediate values).
         restores: it has ``restore`` (resumes from its own saved state).
         records: it has ``record`` (keeps a study of the trials).
         closes: it has ``close`` (writes its library's output at the end).
@@ -245,7 +244,6 @@ class Capabilities:
     multi_objective: bool
     pending_trials: bool
     serial_reason: str
-    prunes: bool
     restores: bool
     records: bool
     closes: bool
@@ -264,7 +262,6 @@ def capabilities(optimizer: object) -> Capabilities:
         multi_objective=bool(getattr(optimizer, "multi_objective", False)),
         pending_trials=bool(getattr(optimizer, "pending_trials", False)),
         serial_reason=str(getattr(optimizer, "serial_reason", "") or ""),
-        prunes=callable(getattr(optimizer, "report", None)),
         restores=callable(getattr(optimizer, "restore", None)),
         records=callable(getattr(optimizer, "record", None)),
         closes=callable(getattr(optimizer, "close", None)),

@@ -65,7 +65,7 @@ def test_a_user_optimizer_needs_only_setup_ask_tell(tmp_path):
     """No report, settings or notes: it loads, runs through the runner, and its record says nothing extra."""
     cls = optimizer_class("test_protocols:MinimalSearch")
     caps = capabilities(cls)
-    assert (caps.multi_objective, caps.pending_trials, caps.prunes, caps.restores, caps.closes) == (False,) * 5
+    assert (caps.multi_objective, caps.pending_trials, caps.restores, caps.records, caps.closes) == (False,) * 5
     opt = make_optimizer("test_protocols:MinimalSearch")
     assert optimizer_settings(opt) == {} and optimizer_notes(opt) == []
     config = RunConfig(optimizer="test_protocols:MinimalSearch", dataset="cifar10-valid",
