@@ -1,9 +1,11 @@
-"""Exact conversions between an NB201 cell and each optimizer's search-space language."""
+"""Search spaces (the SearchSpace seam and NB201's cell, exact) and the value types every layer shares."""
 
 from __future__ import annotations
 
 from adapters._canonical import canonical_id, canonical_ids, canonical_str
 from adapters._cell import EDGE_NAMES, EDGES, NUM_CELLS, NUM_EDGES, OPS, Cell, InvalidCellError
+from adapters.nb201_space import NB201, NB201Space
+from adapters.search_space import Config, FiniteSpace, Hyperparameter, InvalidConfigError, SearchSpace
 from adapters._objectives import ACCURACY, OBJECTIVES, Objective, parse_objectives
 from adapters._encodings import (
     NASLIB_OPS,
@@ -33,6 +35,13 @@ from adapters._spaces import (
 )
 
 __all__ = [
+    "SearchSpace",
+    "FiniteSpace",
+    "Hyperparameter",
+    "Config",
+    "InvalidConfigError",
+    "NB201",
+    "NB201Space",
     "OPS",
     "EDGES",
     "EDGE_NAMES",

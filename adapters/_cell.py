@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
-from adapters.errors import BadInputError
+from adapters.search_space import InvalidConfigError
 
 __all__ = [
     "OPS",
@@ -39,8 +39,8 @@ _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 _ARCH_RE = re.compile(r"^\|[^|]+\|\+\|[^|]+\|[^|]+\|\+\|[^|]+\|[^|]+\|[^|]+\|$")
 
 
-class InvalidCellError(BadInputError):
-    """Raised for input that is not an NB201 cell; the message names the bad part."""
+class InvalidCellError(InvalidConfigError):
+    """Raised for input that is not an NB201 cell; the message names the bad part (an NB201 InvalidConfigError)."""
 
 
 @lru_cache(maxsize=1)

@@ -1,20 +1,21 @@
-"""The NB201 search space in the optimizers' own languages: ConfigSpace, Optuna, DEHB vectors.
+"""NB201 cells in the optimizers' own languages, as Cell-typed wrappers over :data:`adapters.NB201`.
 
-One categorical hyperparameter per edge, named ``edge_<to>_<from>`` so that
-ConfigSpace's alphabetical ordering equals NB201 edge order, and choices in NB201 op order.
+The conversions themselves are the search space's (``adapters.search_space.FiniteSpace``):
+one categorical hyperparameter per edge, named ``edge_<to>_<from>`` so that ConfigSpace's
+alphabetical ordering equals NB201 edge order, with choices in NB201 op order. These
+wrappers keep the Cell-typed API for users and raise InvalidCellError for bad input.
 """
 
 from __future__ import annotations
 
-import functools
-
-from collections.abc import Mapping
-
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from adapters._cell import EDGES, NUM_EDGES, OPS, Cell, InvalidCellError
+from adapters._cell import Cell, InvalidCellError
+from adapters.nb201_space import NB201
+from adapters.search_space import Config, InvalidConfigError
 
 if TYPE_CHECKING:  # ConfigSpace takes ~1 s to import; queries and the runner's hot path never need it
     from ConfigSpace import Configuration, ConfigurationSpace
@@ -31,98 +32,56 @@ __all__ = [
     "from_dehb_vector",
 ]
 
-HP_NAMES: tuple[str, ...] = tuple(f"edge_{to}_{frm}" for to, frm in EDGES)
+HP_NAMES: tuple[str, ...] = NB201.names
+
+_T = TypeVar("_T")
+
+
+def _cell_errors(convert: Callable[[_T], Config], value: _T) -> Cell:
+    """``Cell(convert(value))``, with the space's InvalidConfigError as the cell's InvalidCellError."""
+    try:
+        return Cell(convert(value))
+    except InvalidCellError:
+        raise
+    except InvalidConfigError as exc:
+        raise InvalidCellError(str(exc)) from None
 
 
 def configspace(seed: int | None = None) -> ConfigurationSpace:
     """A fresh ConfigSpace of 6 categoricals (a new object, so callers may seed it freely)."""
-    from ConfigSpace import Categorical, ConfigurationSpace
-
-    space = ConfigurationSpace(name="nb201", seed=seed)
-    space.add([Categorical(name, OPS, default=OPS[3]) for name in HP_NAMES])
-    return space
-
-
-def _check_space(space: ConfigurationSpace) -> None:
-    names = list(space.keys())
-    if sorted(names) != sorted(HP_NAMES):
-        raise InvalidCellError(
-            f"Configuration is from a different space: hyperparameters {names}, expected {list(HP_NAMES)}"
-        )
-    for name in HP_NAMES:
-        choices = tuple(getattr(space[name], "choices", ()))
-        if choices != OPS:
-            raise InvalidCellError(
-                f"Configuration is from a different space: {name} has choices {choices}, expected {OPS}"
-            )
+    return NB201.configspace(seed)
 
 
 def to_configuration(cell: Cell, space: ConfigurationSpace) -> Configuration:
-    from ConfigSpace import Configuration
+    try:
+        return NB201.to_configuration(cell.ops, space)
+    except InvalidConfigError as exc:
+        raise InvalidCellError(str(exc)) from None
 
-    _check_space(space)
-    return Configuration(space, values=dict(zip(HP_NAMES, cell.op_names)))
 
-
-def from_configuration(config: Mapping[str, str]) -> Cell:
+def from_configuration(config: Mapping[str, Any]) -> Cell:
     """A ConfigSpace Configuration (or its dict) to a Cell; rejects foreign spaces."""
-    space = getattr(config, "config_space", None)
-    if space is not None:
-        _check_space(space)
-    keys = set(config)
-    if keys != set(HP_NAMES):
-        raise InvalidCellError(
-            f"Configuration is from a different space: keys {sorted(keys)}, expected {list(HP_NAMES)}"
-        )
-    names = []
-    for name in HP_NAMES:
-        value = config[name]
-        if value not in OPS:
-            raise InvalidCellError(f"{name}: unknown op {value!r}; ops are {OPS}")
-        names.append(value)
-    return Cell.from_op_names(names)
+    return _cell_errors(NB201.from_configuration, config)
 
 
 def optuna_distributions() -> dict:
-    """Optuna distributions for ``trial.suggest_categorical`` / ``study.ask`` (a new dict each call).
-
-    The distribution objects themselves are made once and shared: Optuna never changes one,
-    and building six per trial was a tenth of a 100,000-trial report's time.
-    """
-    return dict(_shared_distributions())
-
-
-@functools.cache
-def _shared_distributions() -> dict:
-    from optuna.distributions import CategoricalDistribution
-
-    return {name: CategoricalDistribution(OPS) for name in HP_NAMES}
+    """Optuna distributions for ``trial.suggest_categorical`` / ``study.ask`` (a new dict each call)."""
+    return NB201.optuna_distributions()
 
 
 def to_optuna_params(cell: Cell) -> dict[str, str]:
-    return dict(zip(HP_NAMES, cell.op_names))
+    return NB201.to_params(cell.ops)
 
 
 def from_optuna_params(params: Mapping[str, str]) -> Cell:
-    return from_configuration(params)
-
-
-# DEHB 0.1.2 encodes choice k of n as k/n and decodes v as the last k with v >= arange(0, 1, 1/n)[k].
-# Because arange(0, 1, 0.2)[3] is 0.6000000000000001, DEHB's own encoding of op 3 (0.6) decodes to
-# op 2. Encoding at the bin midpoints avoids that, and decoding copies DEHB's rule exactly.
-_DEHB_BIN_STARTS = np.arange(start=0, stop=1, step=1 / len(OPS))
+    return _cell_errors(NB201.from_params, params)
 
 
 def to_dehb_vector(cell: Cell) -> np.ndarray:
-    """A DEHB unit-cube vector that DEHB itself decodes to ``cell``."""
-    return (np.asarray(cell.ops, dtype=float) + 0.5) / len(OPS)
+    """A DEHB unit-cube vector that DEHB itself decodes to ``cell`` (bin midpoints)."""
+    return NB201.to_vector(cell.ops)
 
 
 def from_dehb_vector(vector: np.ndarray) -> Cell:
     """The cell DEHB evaluates for ``vector`` (DEHB's own decoding rule, clipped to [0, 1])."""
-    vector = np.asarray(vector, dtype=float)
-    if vector.shape != (NUM_EDGES,) or not np.all(np.isfinite(vector)):
-        raise InvalidCellError(f"a DEHB vector has {NUM_EDGES} finite entries, got {vector!r}")
-    clipped = np.clip(vector, 0.0, 1.0)
-    ops = [int(np.where(~(v < _DEHB_BIN_STARTS))[0][-1]) for v in clipped]
-    return Cell(ops)
+    return _cell_errors(NB201.from_vector, vector)

@@ -1,34 +1,65 @@
 """The two seams every part plugs into: the Benchmark protocol and the ask/tell Optimizer protocol.
 
 Only the runner combines a benchmark, an optimizer and a budget. Optimizer adapters see
-cells and fidelities, never the table; benchmarks never see optimizers.
+configurations of a :class:`~adapters.search_space.SearchSpace` and fidelities, never the
+table; benchmarks never see optimizers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from adapters.nb201_space import NB201
+from adapters.search_space import Config, SearchSpace
 from adapters.types import FidelitySpace, QueryResult, SeedPolicy
 
+if TYPE_CHECKING:
+    from adapters._cell import Cell
+
 __all__ = [
-    "Benchmark", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion", "Observation", "OPTIMIZER_OPTION_TYPES",
+    "Benchmark", "Capabilities", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion", "Observation",
+    "capabilities", "optimizer_notes", "optimizer_settings",
 ]
 
 
 @runtime_checkable
 class Benchmark(Protocol):
-    """A tabular benchmark the runner can query (``benchmarks.TabularBenchmark`` is one)."""
+    """A tabular benchmark the harness can query (``benchmarks.TabularBenchmark`` is one).
+
+    Everything the runner, the reports and the CLI call on a store; a key is a row of
+    ``space`` (NB201's official index for NB201 stores).
+
+    Attributes:
+        name: the store's name (``default``, an imported store's name...).
+        checksum: the store's content hash, recorded with every run.
+        space: the search space the table is keyed by.
+        datasets: the store's datasets, the search dataset first.
+        manifest: the parsed manifest (source, licence, per-dataset facts) the CLI shows.
+    """
 
     name: str
     checksum: str
+    space: SearchSpace
+    datasets: tuple[str, ...]
+    manifest: Any
 
     def fidelity_space(self, dataset: str) -> FidelitySpace: ...
+
+    def splits(self, dataset: str) -> dict[str, str]:
+        """Which split each reported metric was measured on (``valid_acc`` -> ``x-valid``...)."""
+
+    def has_test(self, dataset: str) -> bool: ...
 
     def query(
         self, cell: object, dataset: str, fidelity: int | None = None, seed: SeedPolicy | None = None
     ) -> QueryResult: ...
+
+    def lookup(
+        self, indices: Any, dataset: str, metric: str = "valid_acc", fidelity: int | None = None, seed: Any = ...
+    ) -> Any:
+        """One metric for many keys at once (a numpy array, NaN where unknown)."""
 
     def best(self, dataset: str, metric: str = "valid_acc", fidelity: int | None = None) -> QueryResult: ...
 
@@ -68,6 +99,7 @@ class SearchProblem:
         study: where to keep a study while running, for optimizers that keep one; None: keep none.
         workers: how many trials may run at once (simulated workers); above 1 the optimizer is
             asked again before earlier trials are told.
+        space: the search space; suggestions are its configurations (NB201's cell by default).
     """
 
     fidelity: FidelitySpace
@@ -79,28 +111,53 @@ class SearchProblem:
     expected_trials: int | None = None
     study: StudyTarget | None = None
     workers: int = 1
+    space: SearchSpace = NB201
 
 
-@dataclass
+@dataclass(init=False)
 class Suggestion:
     """One trial an optimizer asks for.
 
     Attributes:
-        cell: the cell to evaluate (an ``adapters.Cell``).
+        config: the configuration to evaluate: a choice index per hyperparameter of
+            ``SearchProblem.space``, in its order (the runner maps it to the table key).
         fidelity: the fidelity to train to; None means the highest.
         origin: how the optimizer chose it (initial design, mutation, random, acquisition, promotion...).
         token: the adapter's own handle (SMAC TrialInfo, Optuna trial, DEHB job) for ``tell``.
         intermediate: whether the runner should call ``report`` at every epoch on the way (pruners).
         extra_cost_s: simulated seconds of the optimizer's own compute to charge with this trial
             (e.g. zero-cost proxies, when the user asks for them to be charged).
+
+    Optimizers written for NB201 before the search-space seam pass ``cell=`` (an
+    ``adapters.Cell``) instead of ``config``, and read ``.cell``: a cell's ops are its NB201
+    configuration, so both stay valid on the NB201 space.
     """
 
-    cell: Any
+    config: Config
     fidelity: int | None = None
     origin: str = ""
     token: Any = None
     intermediate: bool = False
     extra_cost_s: float = 0.0
+
+    def __init__(self, config: Config | None = None, fidelity: int | None = None, origin: str = "",
+                 token: Any = None, intermediate: bool = False, extra_cost_s: float = 0.0, *,
+                 cell: Cell | None = None) -> None:
+        if (config is None) == (cell is None):
+            raise TypeError("a Suggestion takes exactly one of config= or cell=")
+        self.config = tuple(config) if cell is None else cell.ops
+        self.fidelity = fidelity
+        self.origin = origin
+        self.token = token
+        self.intermediate = intermediate
+        self.extra_cost_s = extra_cost_s
+
+    @property
+    def cell(self) -> Cell:
+        """The configuration as an NB201 ``Cell`` (InvalidCellError for another space's configuration)."""
+        from adapters._cell import Cell
+
+        return Cell(self.config)
 
 
 @dataclass(frozen=True)
@@ -118,20 +175,36 @@ class Observation:
     values: tuple[float, ...] = ()
 
 
-OPTIMIZER_OPTION_TYPES = (bool, int, float, str)
-
-
 class Optimizer(Protocol):
     """The public ask/tell protocol. ``--optimizer module:Class`` loads any class that has it.
 
-    Class attributes:
-        name: the registry name.
-        multi_fidelity: True if it needs a fidelity axis (the runner refuses it otherwise).
-        defaults: option name -> default value; constructors take exactly these as keywords.
-        multi_objective: (optional, default False) True if it can search several objectives
-            at once; the runner refuses a multi-objective search to any other optimizer.
-        pending_trials (optional, default False): True if it may be asked again while earlier
-            trials are still running (more than one worker); ``serial_reason`` says why not.
+    Required: the class attributes ``name`` (the registry name), ``multi_fidelity`` (True if
+    it needs a fidelity axis: the runner refuses it otherwise) and ``defaults`` (option name
+    -> default value; constructors take exactly these as keywords), and the methods ``setup``,
+    ``ask`` and ``tell``. Everything else is optional; :func:`capabilities`,
+    :func:`optimizer_settings` and :func:`optimizer_notes` read it, with its default, in one
+    place:
+
+    - ``multi_objective`` (False): it can search several objectives at once; the runner
+      refuses a multi-objective search to any other optimizer.
+    - ``pending_trials`` (False): it may be asked again while earlier trials are still running
+      (more than one worker); ``serial_reason`` says why not.
+    - ``uses_fidelity`` (``multi_fidelity``): it varies the fidelity where the store has an
+      axis, though it runs without one (DEHB and BOHB); the CLI lists it as multi-fidelity.
+    - ``report(suggestion, fidelity, valid_acc) -> bool``: an intermediate value for an
+      ``intermediate`` suggestion; return True to prune. Needed only by optimizers that ask
+      for intermediate values.
+    - ``settings() -> dict``: every setting that shapes its behaviour, for run.json (default:
+      none recorded beyond the run's options).
+    - ``notes() -> list[str]``: labels for the run record (default: none).
+    - ``close()``: once after the last trial (SMAC writes its own output folder there rather
+      than on every tell).
+    - ``record(row)``: after each trial, with its row as recorded (the trials.parquet columns
+      but the run's identity); an optimizer that keeps a study stores the trial there.
+    - ``restore(n) -> int``: on resume, before the first ask, with the number of recorded
+      trials; an optimizer that saved its own state restores it at trial ``m <= n`` and returns
+      ``m``. The runner then re-evaluates the first ``m`` recorded trials without asking or
+      telling, and replays the rest through ask/tell.
     """
 
     name: ClassVar[str]
@@ -145,29 +218,63 @@ class Optimizer(Protocol):
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None: ...
 
-    def report(self, suggestion: Suggestion, fidelity: int, valid_acc: float) -> bool:
-        """An intermediate value for an ``intermediate`` suggestion; return True to prune."""
 
-    def settings(self) -> dict[str, Any]:
-        """Every setting that shapes its behaviour, for run.json."""
-
-    def notes(self) -> list[str]:
-        """Labels for the run record (e.g. 'falls back to random sampling on this space')."""
-
-    # Optional hooks, called only if present:
-    # ``close()``: once after the last trial (SMAC writes its own output folder there rather
-    #   than on every tell).
-    # ``record(row)``: after each trial, with its row as recorded (the trials.parquet columns
-    #   but the run's identity); an optimizer that keeps a study stores the trial there.
-    # ``restore(n) -> int``: on resume, before the first ask, with the number of recorded
-    #   trials; an optimizer that saved its own state restores it at trial ``m <= n`` and
-    #   returns ``m``. The runner then re-evaluates the first ``m`` recorded trials without
-    #   asking or telling, and replays the rest through ask/tell.
+#: The members every optimizer must have (the loader refuses a class without one).
+REQUIRED_METHODS = ("setup", "ask", "tell")
+REQUIRED_ATTRIBUTES = ("name", "multi_fidelity", "defaults")
 
 
-@dataclass
-class OptimizerSpec:
-    """An optimizer by registry name or ``module:Class``, with its options."""
+@dataclass(frozen=True)
+class Capabilities:
+    """What an optimizer declares it can do, with the protocol's defaults filled in.
 
-    name: str
-    options: dict[str, Any] = field(default_factory=dict)
+    Attributes:
+        multi_fidelity: it needs a fidelity axis.
+        uses_fidelity: it varies the fidelity where there is an axis (listed as multi-fidelity).
+        multi_objective: it searches several objectives at once.
+        pending_trials: it may be asked while earlier trials run (W > 1 workers).
+        serial_reason: why it may not, where it may not ("" when unstated).
+        restores: it has ``restore`` (resumes from its own saved state).
+        records: it has ``record`` (keeps a study of the trials).
+        closes: it has ``close`` (writes its library's output at the end).
+    """
+
+    multi_fidelity: bool
+    uses_fidelity: bool
+    multi_objective: bool
+    pending_trials: bool
+    serial_reason: str
+    restores: bool
+    records: bool
+    closes: bool
+
+
+def capabilities(optimizer: object) -> Capabilities:
+    """What an optimizer (an instance or its class) can do: the one reader of the optional members.
+
+    An instance may narrow its class's declaration by its options (an Optuna sampler with a
+    pruner is multi-fidelity, serial and single-objective), so ask the instance where there is one.
+    """
+    multi_fidelity = bool(optimizer.multi_fidelity)  # type: ignore[attr-defined]
+    return Capabilities(
+        multi_fidelity=multi_fidelity,
+        uses_fidelity=bool(getattr(optimizer, "uses_fidelity", multi_fidelity)),
+        multi_objective=bool(getattr(optimizer, "multi_objective", False)),
+        pending_trials=bool(getattr(optimizer, "pending_trials", False)),
+        serial_reason=str(getattr(optimizer, "serial_reason", "") or ""),
+        restores=callable(getattr(optimizer, "restore", None)),
+        records=callable(getattr(optimizer, "record", None)),
+        closes=callable(getattr(optimizer, "close", None)),
+    )
+
+
+def optimizer_settings(optimizer: object) -> dict[str, Any]:
+    """Its ``settings()`` for run.json, or nothing where it declares none."""
+    settings = getattr(optimizer, "settings", None)
+    return dict(settings()) if callable(settings) else {}
+
+
+def optimizer_notes(optimizer: object) -> list[str]:
+    """Its ``notes()`` for the run record, or none."""
+    notes = getattr(optimizer, "notes", None)
+    return list(notes()) if callable(notes) else []

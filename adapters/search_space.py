@@ -27,7 +27,7 @@ from adapters.errors import BadInputError
 if TYPE_CHECKING:  # ConfigSpace takes ~1 s to import; the runner's hot path never needs it
     from ConfigSpace import Configuration, ConfigurationSpace
 
-__all__ = ["Config", "Hyperparameter", "InvalidConfigError", "SearchSpace", "FiniteSpace"]
+__all__ = ["Config", "Hyperparameter", "InvalidConfigError", "SearchSpace", "FiniteSpace", "labels"]
 
 #: One configuration: a choice index per hyperparameter, in the space's declaration order.
 Config = tuple[int, ...]
@@ -47,12 +47,15 @@ class Hyperparameter:
         ordinal: True when the choices are ordered (learning rates, widths); libraries that
             support order (ConfigSpace's OrdinalHyperparameter, DEHB's unit interval) keep it.
         default: index of the default choice.
+        label: how reports and figures show it where the name is a code (NB201's ``1<-0`` for
+            ``edge_1_0``); empty: the name itself.
     """
 
     name: str
     choices: tuple[Any, ...]
     ordinal: bool = False
     default: int = 0
+    label: str = ""
 
     def __post_init__(self) -> None:
         if not self.choices:
@@ -83,7 +86,11 @@ class SearchSpace(Protocol):
         """The canonical configuration of a table row."""
 
     def canonical(self, config: Config) -> Config:
-        """The representative of the configurations that share this one's key."""
+        """The representative of the configurations equivalent to this one: those that share its
+        key, or, where the source has a row per isomorphic architecture (NB201), its isomorphism class."""
+
+    def canonical_key(self, key: int) -> int:
+        """The key of ``canonical(config(key))`` (records' ``canonical_id``: distinct architectures)."""
 
     def native_key(self, key: int) -> str:
         """The source's own key for a row (NB201's index, NAS-Bench-Graph's hash...), for re-scoring."""
@@ -112,7 +119,9 @@ class SearchSpace(Protocol):
         """A uniformly random table row's configuration."""
 
     # --- libraries' languages ----------------------------------------------------------
-    def configspace(self, seed: int | None = None) -> ConfigurationSpace: ...
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True) -> ConfigurationSpace:
+        """The space as ConfigSpace hyperparameters; ``ordinals=False`` makes ordinal ones categorical
+        (for libraries that refuse ordinals: HpBandSter's BOHB)."""
 
     def to_configuration(self, config: Config, space: ConfigurationSpace) -> Configuration: ...
 
@@ -161,6 +170,9 @@ class FiniteSpace:
     def canonical(self, config: Config) -> Config:
         return self.config(self.key(config))
 
+    def canonical_key(self, key: int) -> int:
+        return self.key(self.canonical(self.config(key)))
+
     # --- checks ------------------------------------------------------------------------
     def check(self, config: Sequence[int]) -> Config:
         """``config`` as a tuple of in-range choice indices, or InvalidConfigError naming the bad part."""
@@ -204,7 +216,21 @@ class FiniteSpace:
         return out
 
     def mutate(self, config: Config, rng: random.Random) -> Config:
-        """Change one hyperparameter to another value (NB201's RE mutation, generalised)."""
+        """Change one hyperparameter to another value (NB201's RE mutation, generalised).
+
+        One hyperparameter uniformly, then one of its other values uniformly: on NB201 this
+        is RE's one-edge mutation draw for draw (``randrange(6)``, then ``choice`` of the 4
+        other ops). A draw without a table row is redrawn; after ``_MUTATION_TRIES`` misses
+        (a sparse table) a uniformly random neighbour is taken instead.
+        """
+        config, hps = tuple(config), self.hyperparameters
+        for _ in range(_MUTATION_TRIES):
+            i = rng.randrange(len(hps))
+            others = [c for c in range(len(hps[i].choices)) if c != config[i]]
+            if others:
+                child = config[:i] + (rng.choice(others),) + config[i + 1:]
+                if self._has_key(child):
+                    return child
         options = self.neighbours(config)
         if not options:
             raise InvalidConfigError(f"{self.to_str(config)} has no neighbour in the {self.name} table")
@@ -225,13 +251,13 @@ class FiniteSpace:
     def names(self) -> tuple[str, ...]:
         return tuple(hp.name for hp in self.hyperparameters)
 
-    def configspace(self, seed: int | None = None) -> ConfigurationSpace:
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True) -> ConfigurationSpace:
         """A fresh ConfigSpace (a new object, so callers may seed it freely)."""
         from ConfigSpace import Categorical, ConfigurationSpace, OrdinalHyperparameter
 
         space = ConfigurationSpace(name=self.name, seed=seed)
         for hp in self.hyperparameters:
-            if hp.ordinal:
+            if hp.ordinal and ordinals:
                 space.add(OrdinalHyperparameter(hp.name, hp.choices, default_value=hp.choices[hp.default]))
             else:
                 space.add(Categorical(hp.name, hp.choices, default=hp.choices[hp.default]))
@@ -293,6 +319,15 @@ class FiniteSpace:
         clipped = np.clip(vector, 0.0, 1.0)
         return tuple(int(np.where(~(v < _bin_starts(len(hp.choices))))[0][-1])
                      for v, hp in zip(clipped, self.hyperparameters))
+
+
+#: Redraws of a mutation that landed off the table before falling back to the neighbour list.
+_MUTATION_TRIES = 64
+
+
+def labels(space: SearchSpace) -> dict[str, str]:
+    """Hyperparameter name -> the label reports show (its ``label``, else its name)."""
+    return {hp.name: hp.label or hp.name for hp in space.hyperparameters}
 
 
 def _parse_like(hp: Hyperparameter, text: str) -> Any:

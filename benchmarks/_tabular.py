@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from adapters import NUM_CELLS, Cell, parse_cell, to_simple_key
+from adapters import NB201, NUM_CELLS, Cell, SearchSpace, parse_cell, to_simple_key
 from benchmarks._datasets import DATASETS, resolve_dataset
 from benchmarks._store import CELL_INFO, METRICS, StoreManifest
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, QueryResult, RandomSeed, SeedMean, SeedPolicy
@@ -230,6 +230,9 @@ class TabularBenchmark:
         >>> bench.query("333132", "cifar10-valid", seed=SEED_MEAN).valid_acc  # doctest: +SKIP
         91.607
     """
+
+    #: NB201 stores are keyed by the official index of the NB201 cell.
+    space: SearchSpace = NB201
 
     def __init__(self, manifest: StoreManifest, *, seed: int | None = None) -> None:
         space = manifest.source.get("space", "nats-tss")

@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from adapters.protocols import capabilities
 from adapters.types import SEED_MEAN, BadInputError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
@@ -220,8 +221,6 @@ def summarize(bench) -> str:
     """Human-readable store summary (also what ``make run`` prints before the compare job)."""
     import numpy as np
 
-    from adapters import NUM_CELLS
-
     lines = [f"store {bench.name!r} ({bench.manifest.source.get('name')}), checksum {bench.checksum[:12]}"]
     for dataset in bench.datasets:
         fid = bench.fidelity_space(dataset)
@@ -231,13 +230,13 @@ def summarize(bench) -> str:
             if metric not in splits:
                 lines.append(f"  {metric}: not in this source")
                 continue
-            values = bench.lookup(np.arange(NUM_CELLS), dataset, metric)
+            values = bench.lookup(np.arange(bench.space.size), dataset, metric)
             best = bench.best(dataset, metric)
             lines.append(
                 f"  {metric} [{splits[metric]}], seed mean: best {best.valid_acc if metric == 'valid_acc' else best.test_acc:.3f} "
                 f"(index {best.index}), median {np.nanmedian(values):.3f}, worst {np.nanmin(values):.3f}"
             )
-        times = bench.lookup(np.arange(NUM_CELLS), dataset, "train_time_s")
+        times = bench.lookup(np.arange(bench.space.size), dataset, "train_time_s")
         lines.append(
             f"  train_time_s [{splits['train_time_s']}]: min/median/max "
             f"{np.nanmin(times):.0f} / {np.nanmedian(times):.0f} / {np.nanmax(times):.0f}"
@@ -464,7 +463,7 @@ def _fidelity_use(cls: type) -> str:
         return "multi-fidelity (needs an axis)"
     if "pruner" in cls.defaults:
         return "single; pruner= needs an axis"
-    if getattr(cls, "uses_fidelity", False):
+    if capabilities(cls).uses_fidelity:
         return "uses a fidelity axis if any"
     return "single-fidelity"
 
@@ -544,8 +543,10 @@ def optuna_dashboard_cmd(
 )
 def zerocost_cmd(ctx: typer.Context) -> None:
     """Zero-cost proxy tables: compute, pack, verify, report, stability, weighting, exceptions (--help for each)."""
-    from benchmarks.zerocost.commands import main as zerocost_main  # first torch import: pins the CPU kernels
+    from benchmarks.zerocost import pin_cpu_isa
+    from benchmarks.zerocost.commands import main as zerocost_main
 
+    pin_cpu_isa()  # before torch's first operation: the shipped tables' CPU kernels
     zerocost_main(ctx.args)
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from harness.records import LOCK, run_id_for
 from harness.runner import RunConfig, search_axis
 from harness.spec import ExperimentSpec, Profile
+from adapters.protocols import capabilities
 from adapters.types import BadInputError
 
 __all__ = ["PlannedRun", "plan_runs", "run_grid", "compare", "CompareResult"]
@@ -76,11 +77,12 @@ def plan_runs(
         if optimizer.multi_fidelity and flat:
             excluded.append((entry.label, f"multi-fidelity, but store {benchmark.name!r} has no fidelity axis on {', '.join(flat)}"))
             continue
-        if len(spec.objectives) > 1 and not getattr(optimizer, "multi_objective", False):
+        caps = capabilities(optimizer)
+        if len(spec.objectives) > 1 and not caps.multi_objective:
             excluded.append((entry.label, f"searches a single objective; this spec searches {', '.join(spec.objectives)}"))
             continue
-        if max(spec.workers) > 1 and not getattr(optimizer, "pending_trials", False):
-            excluded.append((entry.label, f"cannot run with several workers: {getattr(optimizer, 'serial_reason', '')}"))
+        if max(spec.workers) > 1 and not caps.pending_trials:
+            excluded.append((entry.label, f"cannot run with several workers: {caps.serial_reason}"))
             continue
         for workers in spec.workers:
             label = worker_label(entry.label, workers, spec.workers)
@@ -317,6 +319,7 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
         profile=profile.name,
         store=bench.name,
         store_checksum=bench.checksum,
+        space=bench.space,
         budget=profile.budget_text(),
         budget_rule=rule,
         datasets=datasets,

@@ -32,17 +32,29 @@ from pathlib import Path
 from harness.export_deepcave import MANIFEST, export_deepcave
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_PYTHON", "DashboardError", "check_port", "raise_interrupt", "serve_dashboard"]
+__all__ = ["DEEPCAVE_PYTHON_ENV", "DashboardError", "check_port", "deepcave_python", "raise_interrupt",
+           "serve_dashboard"]
 
-_REPO = Path(__file__).resolve().parents[1]
-#: The isolated DeepCAVE environment that the Makefile builds (target .venv-deepcave/.installed).
-DEEPCAVE_PYTHON = _REPO / ".venv-deepcave" / "bin" / "python"
+#: Names the Python of the isolated DeepCAVE environment, wherever it was built.
+DEEPCAVE_PYTHON_ENV = "HPO2NAS_DEEPCAVE_PYTHON"
+#: Where the Makefile builds it (target .venv-deepcave/.installed): beside this checkout's sources.
+_DEFAULT_DEEPCAVE_PYTHON = Path(__file__).resolve().parents[1] / ".venv-deepcave" / "bin" / "python"
 _APP = Path(__file__).resolve().parent / "_deepcave"
 _CONFIG = _APP / "hpo2nas_deepcave" / "config.py"
 _START_TIMEOUT_S = 180.0  # DeepCAVE imports for ~12 s alone; CI runs tests beside it on 2 cores
 _STOP_TIMEOUT_S = 5.0
 _PR_SET_PDEATHSIG = 1
 _EXIT_BUTTON_CODE = 130  # DeepCAVE's Exit button ends its server with os._exit(130)
+
+
+def deepcave_python() -> Path:
+    """The DeepCAVE environment's Python: ``$HPO2NAS_DEEPCAVE_PYTHON``, else the checkout's ``.venv-deepcave``.
+
+    Read at each call, not at import, so a user (or a test) may point it elsewhere; an
+    installed (non-editable) hpo2nas has no checkout beside it and needs the variable.
+    """
+    configured = os.environ.get(DEEPCAVE_PYTHON_ENV)
+    return Path(configured).expanduser() if configured else _DEFAULT_DEEPCAVE_PYTHON
 
 
 class DashboardError(RuntimeError):
@@ -169,9 +181,10 @@ def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], Non
     into a temporary folder first.
     """
     folder = Path(folder).resolve()
-    if not DEEPCAVE_PYTHON.exists():
-        raise BadInputError(f"the DeepCAVE environment {DEEPCAVE_PYTHON.parent.parent} is missing; "
-                            "run `make .venv-deepcave/.installed`")
+    python = deepcave_python()
+    if not python.exists():
+        raise BadInputError(f"the DeepCAVE environment's Python {python} is missing; run `make .venv-deepcave/.installed` "
+                            f"or set {DEEPCAVE_PYTHON_ENV} to one")
     redis = shutil.which("redis-server")
     if redis is None:
         raise BadInputError("redis-server is not installed; run scripts/ensure-debian.sh (Debian package redis-server)")
@@ -193,8 +206,8 @@ def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], Non
             "HPO2NAS_DC_RUNS": json.dumps([str(run) for run in runs]),
         })
         config = ["--config", str(_CONFIG)]
-        children.start("worker", [str(DEEPCAVE_PYTHON), str(_APP / "worker.py"), *config], env)
-        children.start("server", [str(DEEPCAVE_PYTHON), str(_APP / "server.py"), *config], env)
+        children.start("worker", [str(python), str(_APP / "worker.py"), *config], env)
+        children.start("server", [str(python), str(_APP / "server.py"), *config], env)
         url = f"http://127.0.0.1:{port}/"
         children.wait_for("DeepCAVE", lambda: _http_ready(url))
         echo(f"DeepCAVE {url} shows {len(runs)} runs from {export} (Ctrl-C stops it; logs in {state})")

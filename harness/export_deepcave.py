@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
+from adapters import NB201, OBJECTIVES, InvalidConfigError, SearchSpace
 from harness.records import TRIAL_COLUMNS
 from adapters.types import BadInputError
 
@@ -78,6 +78,8 @@ class _Run:
     frame: pd.DataFrame
     smac_dirs: list[Path]
     skipped: list[dict[str, str]]
+    #: The space the records' keys index (every shipped store is keyed by NB201's cell).
+    space: SearchSpace = NB201
 
 
 def find_run_folders(src: Path) -> list[Path]:
@@ -141,18 +143,20 @@ def load_run(folder: Path) -> _Run:
     return _Run(folder, name, frame, smac_dirs, skipped)
 
 
-def _config_columns(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
-    """One column per edge hyperparameter, checked against the recorded cell index."""
-    ops: dict[str, tuple[str, ...]] = {}
-    for arch_str, index in set(zip(frame["arch_str"], frame["index"])):
+def _config_columns(frame: pd.DataFrame, source: Path, space: SearchSpace) -> pd.DataFrame:
+    """One column per hyperparameter of the space, each record's string form checked against its recorded key."""
+    values: dict[str, list[Any]] = {}
+    for text, index in set(zip(frame["arch_str"], frame["index"])):
         try:
-            cell = Cell.from_arch_str(arch_str)
-        except InvalidCellError as exc:
+            config = space.from_str(text)
+            key = space.key(config)
+        except InvalidConfigError as exc:
             raise BadInputError(f"corrupt trials file {source}: {exc}") from None
-        if cell.index != int(index):
-            raise BadInputError(f"corrupt trials file {source}: cell {index} has arch string of cell {cell.index}")
-        ops[arch_str] = cell.op_names
-    return pd.DataFrame([ops[a] for a in frame["arch_str"]], columns=list(HP_NAMES), index=frame.index)
+        if key != int(index):
+            raise BadInputError(f"corrupt trials file {source}: cell {index} has arch string of cell {key}")
+        values[text] = list(space.to_params(config).values())
+    names = [hp.name for hp in space.hyperparameters]
+    return pd.DataFrame([values[a] for a in frame["arch_str"]], columns=names, index=frame.index)
 
 
 def _seed(data_seed: Any) -> int | None:
@@ -172,7 +176,7 @@ def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
     frame = run.frame
     seeds = pd.array([_seed(s) for s in frame["data_seed"]], dtype="Int64")
     out = pd.DataFrame({"config_id": frame["index"].astype(int)})
-    out = pd.concat([out, _config_columns(frame, run.source / "trials.parquet")], axis=1)
+    out = pd.concat([out, _config_columns(frame, run.source / "trials.parquet", run.space)], axis=1)
     out["budget"] = frame["fidelity"].astype(float)
     out["seed"] = seeds
     out["start_time"] = frame["sim_start_s"].astype(float)
@@ -188,11 +192,12 @@ def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
     return out
 
 
-def _configspace_csv() -> pd.DataFrame:
-    """The NB201 space as DeepCAVE's DataFrame converter reads it (categoricals only)."""
+def _configspace_csv(space: SearchSpace) -> pd.DataFrame:
+    """The search space as DeepCAVE's DataFrame converter reads it (categoricals, ordered where ordinal)."""
     rows = []
-    for hp in configspace().values():
-        row: dict[str, Any] = {"name": hp.name, "type": "categorical", "default": hp.default_value, "ordered": False}
+    for hp in space.hyperparameters:
+        row: dict[str, Any] = {"name": hp.name, "type": "categorical", "default": hp.choices[hp.default],
+                               "ordered": hp.ordinal}
         row.update({f"item_{i}": choice for i, choice in enumerate(hp.choices)})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -261,9 +266,9 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
 
 
 def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[str, Any]:
-    space = _configspace_csv()
     entries = []
     for run in runs:
+        space = _configspace_csv(run.space)
         folder = tmp / run.name
         folder.mkdir()
         trials = _trials_csv(run, uppers)

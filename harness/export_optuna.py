@@ -3,7 +3,7 @@
 Only run records are read (``run.json`` + ``trials.parquet``, checked as the DeepCAVE export
 checks them), so SMAC, DEHB, RE, random search and every other optimizer export the same way.
 Each study is named by its run's id and built with the same function as an Optuna run's live
-study (``adapters.optimizers._optuna_study.frozen_trial``): the same distributions
+study (``adapters.optimizers.optuna_study.frozen_trial``): the same distributions
 (``adapters.optuna_distributions``), values, states and user attributes.
 
 All or nothing: every run is read and every trial built before anything is written; a new
@@ -19,7 +19,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from adapters.optimizers._optuna_study import (
+from adapters.optimizers.optuna_study import (
     directions, frozen_trial, open_storage, quiet_info, storage_label, sync_storage,
 )
 from adapters.types import BadInputError
@@ -45,7 +45,7 @@ def _studies(src: Path) -> dict[str, tuple[list[Any], dict[str, Any], list[Any]]
         if missing:
             raise BadInputError(f"corrupt trials file {folder / 'trials.parquet'}: missing objective columns "
                                 f"{', '.join(missing)}")
-        trials = [frozen_trial(row, number, objectives=objectives)
+        trials = [frozen_trial(row, number, objectives=objectives, space=run.space)
                   for number, row in enumerate(run.frame.to_dict("records"))]
         studies[run_id] = (directions(objectives), study_attrs(run_id, config), trials)
     if not studies:

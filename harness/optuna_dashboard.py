@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from adapters.optimizers._optuna_study import open_storage, quiet_info, storage_label
+from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError
 from harness.dashboard import check_port, raise_interrupt
 from harness.export_optuna import export_optuna

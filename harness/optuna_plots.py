@@ -30,33 +30,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adapters import EDGE_NAMES, HP_NAMES
+from adapters import NB201, SearchSpace
+from adapters.search_space import labels
 from harness.atomic import atomic_write
 from harness.document import Block, Heading, Image, Paragraph
 
 __all__ = ["study_from_trials", "pooled_study", "optuna_section", "importance_figure"]
 
-_EDGE_LABELS = dict(zip(HP_NAMES, EDGE_NAMES))
 #: Panels per row in tiled figures.
 _COLUMNS = 3
 
 
-def study_from_trials(trials: pd.DataFrame, name: str) -> Any:
-    """An in-memory, maximizing Optuna study holding these trial records (in their order)."""
-    return _study(_frozen_trials(trials), name)
+def study_from_trials(trials: pd.DataFrame, name: str, space: SearchSpace = NB201) -> Any:
+    """An in-memory, maximizing Optuna study holding these trial records (in their order), whose
+    params are ``space``'s hyperparameters (the records' ``index`` is a key of it)."""
+    return _study(_frozen_trials(trials, space), name)
 
 
-def _frozen_trials(trials: pd.DataFrame) -> list[Any]:
+def _frozen_trials(trials: pd.DataFrame, space: SearchSpace) -> list[Any]:
     """One read-only FrozenTrial per record; the same objects may be added to several studies."""
-    from adapters.optimizers._optuna_study import frozen_trial
+    from adapters.optimizers.optuna_study import frozen_trial
 
-    return [_kept_as_is(frozen_trial(row, number)) for number, row in enumerate(trials.to_dict("records"))]
+    return [_kept_as_is(frozen_trial(row, number, space=space)) for number, row in enumerate(trials.to_dict("records"))]
 
 
 def _study(frozen: Sequence[Any], name: str) -> Any:
     import optuna
 
-    from adapters.optimizers._optuna_study import quiet_info
+    from adapters.optimizers.optuna_study import quiet_info
 
     with quiet_info():
         study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name=name, direction="maximize")
@@ -106,9 +107,9 @@ def _final(trials: pd.DataFrame) -> pd.DataFrame:
     return trials[(trials["status"] == "ok") & (trials["fidelity"] == trials["fidelity"].max())]
 
 
-def pooled_study(trials: pd.DataFrame) -> Any:
+def pooled_study(trials: pd.DataFrame, space: SearchSpace = NB201) -> Any:
     """One study of every optimizer's completed, highest-fidelity trials (importance, contour, rank)."""
-    return study_from_trials(_final(trials), "all optimizers")
+    return study_from_trials(_final(trials), "all optimizers", space)
 
 
 def _png(draw: Callable[[], Any]) -> bytes:
@@ -157,7 +158,7 @@ def _tile(path: Path, panels: Sequence[tuple[str, Callable[[], Any]]], title: st
 
 
 def optuna_section(trials: pd.DataFrame, everything: Any, dataset: str, split: str, out: Path,
-                   ranking: Sequence[str]) -> list[Block]:
+                   ranking: Sequence[str], space: SearchSpace = NB201) -> list[Block]:
     """The report's Optuna-visualization blocks for one dataset.
 
     ``everything`` is :func:`pooled_study` of ``trials``; ``ranking`` orders the edges by importance.
@@ -171,7 +172,7 @@ def optuna_section(trials: pd.DataFrame, everything: Any, dataset: str, split: s
     target = f"valid acc % ({split})"
     # Every record becomes a trial once; the per-run and per-optimizer studies share those objects.
     ordered = final.sort_values(["optimizer", "seed", "trial"]).reset_index(drop=True)
-    frozen = _frozen_trials(ordered)
+    frozen = _frozen_trials(ordered, space)
     runs = {
         optimizer: [_study([frozen[i] for i in run.index], f"{optimizer} seed {seed}") for seed, run in frame.groupby("seed")]
         for optimizer, frame in ordered.groupby("optimizer")
@@ -203,7 +204,7 @@ def optuna_section(trials: pd.DataFrame, everything: Any, dataset: str, split: s
         Paragraph("Empirical distribution function of every optimizer's trial values (plot_edf): the further right "
                   "a curve rises, the more of its trials were good cells."),
         Image(edf.name, f"Optuna EDF of every optimizer's trials on {dataset}"),
-        Paragraph(f"Contour of the two most important edges by fANOVA ({', '.join(_EDGE_LABELS[p] for p in top[:2])}), "
+        Paragraph(f"Contour of the two most important edges by fANOVA ({', '.join(labels(space)[p] for p in top[:2])}), "
                   "and plot_rank of the same two (colour: the trial's rank among all trials)."),
         Image(contour.name, f"Optuna contour of the two most important edges on {dataset}"),
         Image(rank.name, f"Optuna plot_rank of the three most important edges on {dataset}"),

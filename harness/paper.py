@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapters import Cell
 from benchmarks import TabularBenchmark
 from harness.atomic import atomic_write
 from harness.document import Block, Heading, Paragraph, Table
@@ -51,7 +50,8 @@ def _columns(bench: TabularBenchmark, dataset: str) -> list[tuple[str, str, str]
 def finals_table(trials: pd.DataFrame, bench: TabularBenchmark, datasets: Sequence[str]) -> pd.DataFrame:
     """finals.csv's rows: each run's final cell and its seed-mean accuracy at the highest fidelity on every dataset."""
     frame = final_cells(trials)
-    frame["arch_str"] = [Cell.from_index(i).arch_str for i in frame["final_index"]]
+    space = bench.space
+    frame["arch_str"] = [space.to_str(space.config(int(i))) for i in frame["final_index"]]
     cache: dict[tuple[int, str], object] = {}
     for dataset in datasets:
         for column, metric, _ in _columns(bench, dataset):

@@ -38,11 +38,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from adapters import Cell
-from adapters._spaces import from_optuna_params, optuna_distributions
-from adapters.optimizers import make_optimizer
-from adapters.optimizers._optuna import OptunaOptimizer
-from adapters.optimizers._optuna_study import open_storage, quiet_info, storage_label
+from adapters.optimizers import OptunaOptimizer, make_optimizer
+from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError, RandomSeed
 from harness.budget import Budget
 
@@ -183,7 +180,8 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
         study = optuna.load_study(study_name=name, storage=storage, sampler=_sampler_for(settings, seed))
     budget = settings.budget_value()
     bench = open_benchmark(settings.store)
-    distributions = optuna_distributions()
+    space = bench.space
+    distributions = space.optuna_distributions()
     done = 0
     while True:
         with _budget_lock(storage, url, study._study_id):
@@ -197,11 +195,12 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
             else:
                 with quiet_info():
                     trial = study.ask(distributions)
-                cell = from_optuna_params(trial.params)
+                config = space.from_params(trial.params)
+                key = space.key(config)
                 original = RetryHeartbeatStaleTrialCallback.retried_trial_number(storage.get_trial(trial._trial_id))
                 number = trial.number if original is None else original
                 # The data seed follows the trial's first number: a retry trains on the same seed.
-                result = bench.query(cell.index, settings.dataset, None, RandomSeed(settings.seed * 1_000_003 + number))
+                result = bench.query(key, settings.dataset, None, RandomSeed(settings.seed * 1_000_003 + number))
                 cost_s = float(result.train_time_s or 0.0)
                 charge = budget.cost(cost_s, 1.0)
                 used = sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
@@ -211,8 +210,8 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                     trial.set_user_attr("over_budget", True)
                     study.tell(trial, state=TrialState.FAIL)
                     continue
-                for key, value in (("sim_cost_s", cost_s), ("budget_charged", charge), ("cell_index", cell.index),
-                                   ("arch_str", cell.arch_str), ("data_seed", str(result.seed)),
+                for key, value in (("sim_cost_s", cost_s), ("budget_charged", charge), ("cell_index", key),
+                                   ("arch_str", space.to_str(config)), ("data_seed", str(result.seed)),
                                    ("worker_pid", os.getpid())):
                     trial.set_user_attr(key, value)
         if trial is None:
@@ -255,5 +254,5 @@ def study_summary(url: str, name: str) -> dict[str, Any]:
         "budget_charged": sum(t.user_attrs["budget_charged"] for t in complete),
         "complete": len(complete),
         "best": None if best is None else {"cell_index": best.user_attrs["cell_index"], "valid_acc": best.value,
-                                           "arch_str": Cell.from_index(best.user_attrs["cell_index"]).arch_str},
+                                           "arch_str": best.user_attrs["arch_str"]},
     }

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adapters import EDGE_NAMES, HP_NAMES
+from adapters import NB201, SearchSpace
+from adapters.search_space import labels
 from harness import figures, optuna_plots
 from harness.atomic import atomic_write_text
 from harness.origins import origin_shares
@@ -37,7 +38,6 @@ from adapters.types import BadInputError
 
 __all__ = ["ReportContext", "write_report", "machine_facts", "short_split", "mean_std"]
 
-_EDGE_LABELS = dict(zip(HP_NAMES, EDGE_NAMES))
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class ReportContext:
         machine: where it ran (name -> fact); wall_time_s: the compare's wall time.
         reference: the optimizer margins are measured against.
         extra: further sections (e.g. the transfer analysis), appended to both renderings.
+        space: the store's search space; the importance tables and figures name its hyperparameters.
     """
 
     spec: str
@@ -75,6 +76,7 @@ class ReportContext:
     reference: str = "random"
     alpha: float = 0.05
     extra: Sequence[Block] = ()
+    space: SearchSpace = NB201
 
 
 def machine_facts() -> dict[str, str]:
@@ -273,7 +275,8 @@ def _importance(importance: pd.Series, study: object, context: ReportContext, da
                           "with fewer than two distinct accuracies.")]
     split = short_split(context.splits[dataset]["valid_acc"])
     ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out)
-    rows = tuple((_EDGE_LABELS[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
+    names = labels(context.space)
+    rows = tuple((names[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
     return [
         Heading("Edge importance", 3),
         Paragraph(
@@ -310,7 +313,7 @@ def _origins(trials: pd.DataFrame) -> list[Block]:
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
     finals = run_finals(trials)
-    study = optuna_plots.pooled_study(trials)
+    study = optuna_plots.pooled_study(trials, context.space)
     importance = edge_importance(study)
     return [
         Heading(f"Results on {dataset}"),
@@ -320,7 +323,7 @@ def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str,
         *_final(finals, context, dataset, out),
         *_importance(importance, study, context, dataset, out),
         *optuna_plots.optuna_section(trials, study, dataset, short_split(context.splits[dataset]["valid_acc"]), out,
-                                     ranking=list(importance.index)),
+                                     ranking=list(importance.index), space=context.space),
     ]
 
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from adapters import NUM_CELLS, Cell, canonical_ids
 from adapters import parse_objectives
 from harness.budget import Budget
 from harness.objectives import ObjectiveReader, check_objectives
-from adapters.optimizers._optuna_study import JOURNAL_NAME
-from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion
+from adapters.optimizers.optuna_study import JOURNAL_NAME
+from adapters.protocols import (Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion, capabilities,
+                                optimizer_notes, optimizer_settings)
 from harness.atomic import writable_folder
 from harness.records import RunFolder, run_lock, study_attrs
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
@@ -238,6 +238,8 @@ def run_trials(
             and re-told (checking the optimizer asks for the same cells). None are charged again.
     """
     dataset = config.dataset
+    space = benchmark.space
+    caps = capabilities(optimizer)
     fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity, config.continue_promotions)
     schedules = fidelity_space.kind == "schedule"
     check_objectives(optimizer, benchmark, dataset, config.objectives)
@@ -252,16 +254,15 @@ def run_trials(
     optimizer.setup(
         SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir,
                       max_trials=budget.max_trials(), expected_trials=expected["n"], dataset=config.dataset,
-                      objectives=config.objectives, study=study, workers=config.workers)
+                      objectives=config.objectives, study=study, workers=config.workers, space=space)
     )
-    restore = getattr(optimizer, "restore", None)
+    restore = optimizer.restore if caps.restores else None
     # A saved state after a told trial knows nothing of trials asked and not yet told, so with
     # several workers the optimizer restores nothing and every recorded trial is replayed.
     restored = restore(len(replay) if config.workers == 1 else 0) if replay is not None and restore is not None else 0
-    record = getattr(optimizer, "record", None)
+    record = optimizer.record if caps.records else None
     seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
     optimum = benchmark.best(dataset).valid_acc
-    canon = canonical_ids().tolist()
     on_axis = frozenset(fidelity_space.values)
     final_cache: dict[int, tuple[float | None, float | None]] = {}
     trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed) for continuation
@@ -296,15 +297,14 @@ def run_trials(
             done = recorded_by_trial[asked]
             # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
             # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
-            suggestion = Suggestion(cell=Cell.from_index(done["index"]), fidelity=done["fidelity_asked"],
+            suggestion = Suggestion(space.config(done["index"]), fidelity=done["fidelity_asked"],
                                     origin=done["origin"], intermediate=bool(optimizer.multi_fidelity))
             ask_s = 0.0
         else:
             t0 = time.perf_counter()
             suggestion = optimizer.ask()
             ask_s = time.perf_counter() - t0
-        cell = suggestion.cell
-        index = cell.index
+        index = space.key(suggestion.config)
         target = suggestion.fidelity if suggestion.fidelity is not None else max_fid
         if target not in on_axis:
             raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
@@ -400,8 +400,8 @@ def run_trials(
                 "trial": run.trial,
                 "worker": run.worker,
                 "index": run.index,
-                "arch_str": suggestion.cell.arch_str,
-                "canonical_id": canon[run.index],
+                "arch_str": space.to_str(suggestion.config),
+                "canonical_id": space.canonical_key(run.index),
                 "fidelity": run.stop_fid,
                 "fidelity_asked": run.target,
                 "continued_from": run.start_fid,
@@ -451,9 +451,8 @@ def run_trials(
             _, worker, run = heapq.heappop(running)
             finish(run)
             heapq.heappush(free, worker)
-    close = getattr(optimizer, "close", None)
-    if close is not None:
-        close()  # lets a library write its own output folder once (SMAC's run history)
+    if caps.closes:
+        optimizer.close()  # lets a library write its own output folder once (SMAC's run history)
     folder.save_trials(trials)
     return RunResult(folder=folder.path, trials=trials, budget_used=now if wall_clock_budget else used,
                      workers=config.workers, compute_s=compute,
@@ -471,10 +470,7 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
     if budget.kind != "seconds":
         basis = "evaluations" if budget.kind == "evals" else "full-fidelity equivalents"
         return {"n": max(1, int(budget.amount)), "basis": f"the budget's {basis}"}
-    lookup = getattr(benchmark, "lookup", None)
-    costs = (lookup(np.arange(NUM_CELLS), dataset, "train_time_s", fidelity) if lookup is not None
-             else np.array([benchmark.query(i, dataset, fidelity, SEED_MEAN).train_time_s or np.nan
-                            for i in range(0, NUM_CELLS, 25)]))
+    costs = benchmark.lookup(np.arange(benchmark.space.size), dataset, "train_time_s", fidelity)
     median = float(np.nanmedian(costs))
     return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),
             "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
@@ -482,8 +478,9 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
 
 def check_workers(optimizer: Optimizer, workers: int) -> None:
     """Refuse W > 1 workers for an optimizer that cannot be asked while trials are pending."""
-    if workers > 1 and not getattr(optimizer, "pending_trials", False):
-        reason = getattr(optimizer, "serial_reason", "") or "it does not declare pending_trials = True"
+    caps = capabilities(optimizer)
+    if workers > 1 and not caps.pending_trials:
+        reason = caps.serial_reason or "it does not declare pending_trials = True"
         raise BadInputError(f"{optimizer.name} cannot run with {workers} workers (trials pending): {reason}")
 
 
@@ -519,7 +516,7 @@ def _watch_epochs(
     prune at ``target`` itself changes nothing, the trial has finished.
     """
     wall = 0.0
-    index = suggestion.cell.index
+    index = benchmark.space.key(suggestion.config)
     for epoch in axis:
         if epoch <= start_fid or epoch > target:
             continue
@@ -574,7 +571,7 @@ def _execute_locked(
         shutil.rmtree(folder.optimizer_dir)
     # the split behind every metric goes with the run (a store searched on a test split says so here)
     store: dict[str, Any] = {"name": benchmark.name, "checksum": benchmark.checksum, "splits": benchmark.splits(dataset)}
-    folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer.settings(),
+    folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer_settings(optimizer),
                            "multi_fidelity": optimizer.multi_fidelity})
     try:
         result = run_trials(config, optimizer, benchmark, folder, replay=replay if resume else None, progress=progress)
@@ -585,8 +582,8 @@ def _execute_locked(
     space = benchmark.fidelity_space(dataset)
     if space.kind == "schedule" and (optimizer.multi_fidelity or any(t["fidelity"] != space.max for t in result.trials)):
         store["notes"] = list(benchmark.manifest.source.get("notes", ()))  # e.g. how the 12-epoch time is estimated
-    folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
-                           "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
+    folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer_settings(optimizer),
+                           "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer_notes(optimizer),
                            "n_trials": len(result.trials), "budget_used": result.budget_used,
                            "expected_trials": result.expected_trials, "workers": config.workers,
                            "wall_clock_s": max((t["sim_end_s"] for t in result.trials), default=0.0),

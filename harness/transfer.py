@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from adapters import NUM_CELLS
 from benchmarks import TabularBenchmark
 from harness import figures
 from harness.document import Block, Heading, Image, Paragraph, Table, to_markdown
@@ -103,7 +102,7 @@ def _transfer_table(finals: pd.DataFrame, bench: TabularBenchmark, source: str, 
 
 
 def _correlations(bench: TabularBenchmark, source: str, datasets: Sequence[str]) -> list[Block]:
-    cells = np.arange(NUM_CELLS)
+    cells = np.arange(bench.space.size)
     base = bench.lookup(cells, source)
     rows = []
     for dataset in datasets:
@@ -122,7 +121,7 @@ def _correlations(bench: TabularBenchmark, source: str, datasets: Sequence[str])
 
 
 def _scatter(finals: pd.DataFrame, bench: TabularBenchmark, source: str, dataset: str, out: Path) -> Block:
-    cells = np.arange(NUM_CELLS)
+    cells = np.arange(bench.space.size)
     x, y = bench.lookup(cells, source), bench.lookup(cells, dataset)
     marked = {
         str(name): (x[run["incumbent_index"].to_numpy()], y[run["incumbent_index"].to_numpy()])

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.zerocost import (  # noqa: E402  (first: it pins the CPU kernels)
+from benchmarks.zerocost import (  # noqa: E402
     DEFAULT_BATCH,
     DEFAULT_BATCH_KIND,
     TORCH_PROXIES,
@@ -35,6 +35,7 @@ from benchmarks.zerocost import (  # noqa: E402  (first: it pins the CPU kernels
     compute_proxies,
     cpu_isa,
     fixed_batch,
+    pin_cpu_isa,
 )
 from benchmarks.zerocost import _network  # noqa: E402
 
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    pin_cpu_isa()  # before torch's first operation
     torch.set_num_threads(args.threads)
     cells = [Cell.from_index(int(i)) for i in np.random.default_rng(args.seed).choice(NUM_CELLS, args.cells, replace=False)]
     compute_proxies(cells[0], args.dataset, TORCH_PROXIES, device=args.device)  # warm-up

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from harness.budget import Budget
-from harness.dashboard import DEEPCAVE_PYTHON
+from harness.dashboard import deepcave_python
 from harness.runner import RunConfig, execute_run
 
 
 def require(*programs: str, deepcave: bool = False) -> None:
     """Skip where the machine lacks a part, but fail in CI, where ``make test`` installs them all."""
     missing = [p for p in programs if shutil.which(p) is None]
-    if deepcave and not DEEPCAVE_PYTHON.exists():
-        missing.append(str(DEEPCAVE_PYTHON))
+    if deepcave and not deepcave_python().exists():
+        missing.append(str(deepcave_python()))
     if missing:
         reason = f"missing {', '.join(missing)}: `make test` installs them (scripts/ensure-debian.sh, .venv-deepcave)"
         (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)

@@ -7,7 +7,7 @@ from optuna.study import Study
 from optuna.trial import TrialState
 
 from adapters import Cell, to_optuna_params
-from adapters.optimizers._optuna_study import USER_ATTRS
+from adapters.optimizers.optuna_study import USER_ATTRS
 
 
 def assert_study_is_records(study: Study, trials: pd.DataFrame, objectives: tuple[str, ...] = ("valid_acc",)) -> None:

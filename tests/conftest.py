@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import benchmarks.zerocost  # noqa: F401  (first: it pins torch's CPU kernels to the shipped tables' ISA)
+from benchmarks.zerocost import pin_cpu_isa
+
+pin_cpu_isa()  # before any test's first torch operation: the shipped tables' CPU kernels
 
 SHARED_NB201 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
 

@@ -81,3 +81,17 @@ def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, da
     for group in groups:
         with pytest.raises(ProcessLookupError):
             os.killpg(group, 0)
+
+
+def test_deepcave_environment_is_configurable(tmp_path, monkeypatch):
+    """HPO2NAS_DEEPCAVE_PYTHON picks the DeepCAVE Python; a missing one is a clear BadInputError naming it."""
+    from harness.dashboard import DEEPCAVE_PYTHON_ENV, deepcave_python, serve_dashboard
+    from adapters.types import BadInputError
+
+    monkeypatch.delenv(DEEPCAVE_PYTHON_ENV, raising=False)
+    assert deepcave_python() == Path(__file__).resolve().parents[1] / ".venv-deepcave" / "bin" / "python"
+    missing = tmp_path / "elsewhere" / "bin" / "python"
+    monkeypatch.setenv(DEEPCAVE_PYTHON_ENV, str(missing))
+    assert deepcave_python() == missing
+    with pytest.raises(BadInputError, match=f"{missing} is missing.*{DEEPCAVE_PYTHON_ENV}"):
+        serve_dashboard(tmp_path)

@@ -18,7 +18,7 @@ from _deepcave_tools import make_run, require
 
 from adapters import HP_NAMES, Cell
 from harness.budget import Budget
-from harness.dashboard import DEEPCAVE_PYTHON
+from harness.dashboard import deepcave_python
 from harness.export_deepcave import MANIFEST, export_deepcave
 from harness.runner import RunConfig, execute_run
 
@@ -36,7 +36,7 @@ RUNS = [
 
 def probe(*paths: Path) -> dict:
     """Load run folders with DeepCAVE's converters (one process: importing DeepCAVE is slow)."""
-    out = subprocess.run([str(DEEPCAVE_PYTHON), str(PROBE), *map(str, paths)],
+    out = subprocess.run([str(deepcave_python()), str(PROBE), *map(str, paths)],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout)

@@ -16,7 +16,7 @@ import pytest
 from _optuna_tools import assert_study_is_records
 
 from adapters.optimizers import OPTIMIZERS, make_optimizer
-from adapters.optimizers._optuna_study import JOURNAL_NAME, open_storage
+from adapters.optimizers.optuna_study import JOURNAL_NAME, open_storage
 from harness.budget import Budget
 from harness.export_optuna import export_optuna
 from harness.records import load_trials

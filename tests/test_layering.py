@@ -4,6 +4,9 @@ Layers: the cell and search-space conversions with the shared types (``adapters`
 tabular and zero-cost data (``benchmarks``), then the optimizer adapters
 (``adapters.optimizers``, ``adapters.examples``), then ``harness`` on top. Every import counts,
 also one inside a function: a lazy import is still a dependency.
+
+A private module (a name part starting with ``_``) belongs to the package above it; only that
+package and its subpackages import it. Everyone else goes through the package's public names.
 """
 
 from __future__ import annotations
@@ -105,6 +108,39 @@ def test_imports_run_bottom_to_top() -> None:
         if layer(target) > layer(source)
     )
     assert upward == []
+
+
+def private_owner(module: str) -> str | None:
+    """The package a private module belongs to (the parts before its first ``_`` part), or None if public."""
+    parts = module.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            return ".".join(parts[:i])
+    return None
+
+
+def private_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of a private module from outside the package it belongs to."""
+    found = []
+    for source, targets in graph.items():
+        for target in targets:
+            owner = private_owner(target)
+            if owner is not None and source != owner and not source.startswith(owner + "."):
+                found.append(f"{source} -> {target}")
+    return sorted(found)
+
+
+def test_no_private_module_is_imported_across_packages() -> None:
+    assert private_imports(import_graph()) == []
+
+
+def test_the_private_import_finder_finds_one() -> None:
+    """The checker itself: a sibling package's private module is caught, one's own is not."""
+    graph = {"harness.runner": {"adapters.optimizers._optuna_study", "harness._x"},
+             "adapters.optimizers._smac": {"adapters._cell", "adapters.optimizers._base"},
+             "adapters.optimizers._zerocost": {"benchmarks.zerocost._table", "benchmarks.zerocost"}}
+    assert private_imports(graph) == ["adapters.optimizers._zerocost -> benchmarks.zerocost._table",
+                                      "harness.runner -> adapters.optimizers._optuna_study"]
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import Cell
+from adapters import NB201, Cell
 from adapters.optimizers import OPTIMIZERS, OptimizerBase, make_optimizer
 from adapters.optimizers._base import Between
 from benchmarks import open_benchmark
 from harness.budget import Budget
-from adapters.protocols import SearchProblem
+from adapters.protocols import SearchProblem, optimizer_notes, optimizer_settings
 from harness.runner import RunConfig, execute_run
 from adapters.types import BadInputError
 
@@ -42,8 +42,8 @@ def roots(data_root, curves_root):
 def test_builds_with_defaults_and_reports_settings(name):
     """make_optimizer(name) works with no options, and settings() covers every default."""
     opt = make_optimizer(name)
-    assert set(type(opt).defaults) <= set(opt.settings())
-    assert isinstance(opt.notes(), list)
+    assert set(type(opt).defaults) <= set(optimizer_settings(opt))
+    assert isinstance(optimizer_notes(opt), list)
     assert isinstance(type(opt).multi_fidelity, bool)
 
 
@@ -63,7 +63,8 @@ def test_asks_valid_cells_on_the_axis(name, roots, tmp_path):
     opt = make_optimizer(name)
     opt.setup(SearchProblem(fidelity=space, seed=0, workdir=tmp_path, max_trials=SHORT))
     suggestion = opt.ask()
-    assert isinstance(suggestion.cell, Cell)
+    assert isinstance(suggestion.config, tuple) and isinstance(suggestion.cell, Cell)
+    assert suggestion.cell.index == NB201.key(suggestion.config)
     assert suggestion.fidelity is None or suggestion.fidelity in space.values
     assert isinstance(suggestion.origin, str) and suggestion.origin
 

@@ -143,3 +143,24 @@ def test_pruners_stop_early_and_pay_only_epochs_trained(pruner, curves_root, tmp
         assert settings["min_resource"] == 1 and settings["reduction_factor"] == 3
     if pruner == "hyperband":
         assert settings["max_resource"] == top
+
+
+def test_gp_leaves_torch_thread_count_as_it_found_it():
+    """OptunaGP fits on one torch thread, and every ask (startup and acquisition) restores the caller's count."""
+    import torch
+
+    from adapters.protocols import Observation
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2 if before != 2 else 3)
+    try:
+        caller = torch.get_num_threads()
+        opt = make_optimizer("optuna-gp", {"n_startup_trials": 2})
+        opt.setup(SearchProblem(fidelity=FidelitySpace("epoch", (200,)), seed=0))
+        for step in range(4):
+            suggestion = opt.ask()
+            assert torch.get_num_threads() == caller
+            opt.tell(suggestion, Observation(valid_acc=50.0 + step, fidelity=200, cost_s=1.0))
+        assert suggestion.origin == "acquisition"
+    finally:
+        torch.set_num_threads(before)

@@ -63,7 +63,7 @@ def test_reinforce_samples_follow_the_policy():
     opt.logits[:] = 0.0
     counts = np.bincount(np.array([opt.ask().cell.ops for _ in range(2000)]).ravel(), minlength=5)
     assert counts.min() > 0.17 * counts.sum()  # uniform policy: each op ~20% of draws
-    assert opt.argmax_cell() == Cell([0] * 6)
+    assert opt.argmax_config() == (0,) * 6
 
 
 def _drive(opt, n: int, value=lambda cell: 50.0 + cell.index % 41):
@@ -105,6 +105,38 @@ def test_bohb_uses_its_model_and_leaves_numpy_alone():
     origins = [s.origin for s, _ in _drive(opt, 80)]
     assert "model-based pick (KDE)" in origins and origins[0] == "random (no model yet)"
     np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_bohb_runs_in_threads_keep_their_own_generators():
+    """numpy.random's functions are never swapped: two BOHB runs in threads, each stepping one trial
+    at a time in lock-step with the other, ask what each asks alone."""
+    import threading
+
+    funcs = (np.random.rand, np.random.randint, np.random.choice)
+
+    def alone(seed):
+        opt = make_optimizer("bohb")
+        opt.setup(SearchProblem(fidelity=FLAT, seed=seed))
+        return [s.config for s, _ in _drive(opt, 40)]
+
+    expected = {seed: alone(seed) for seed in (0, 1)}
+    barrier, got = threading.Barrier(2), {}
+
+    def stepped(seed):
+        opt = make_optimizer("bohb")
+        opt.setup(SearchProblem(fidelity=FLAT, seed=seed))
+        got[seed] = []
+        for _ in range(40):
+            barrier.wait()
+            got[seed] += [s.config for s, _ in _drive(opt, 1)]
+
+    threads = [threading.Thread(target=stepped, args=(seed,)) for seed in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == expected
+    assert (np.random.rand, np.random.randint, np.random.choice) == funcs
 
 
 def test_bohb_seed_matters_and_runs_through_the_runner(tmp_path):

@@ -164,7 +164,7 @@ def test_plotting_studies_hold_every_record_and_the_report_fanova(trials: pd.Dat
     importance figure draws the fANOVA values the report's table prints, not a refit."""
     import optuna
 
-    from adapters.optimizers._optuna_study import frozen_trial
+    from adapters.optimizers.optuna_study import frozen_trial
     from harness import optuna_plots
     from harness.stats import edge_importance
 

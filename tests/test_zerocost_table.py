@@ -177,13 +177,33 @@ def test_job_skips_cells_the_shipped_table_has(tmp_path):
 
 
 def test_cpu_kernels_are_pinned_to_the_tables_isa():
-    """Importing benchmarks.zerocost first pins torch's kernels (AVX-512 ones round differently)."""
+    """pin_cpu_isa() (the test suite's conftest calls it first) pins torch's kernels (AVX-512 ones round differently)."""
     from benchmarks.zerocost import CPU_ISA, cpu_isa
 
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     if " avx2" not in flags:
         pytest.skip("this CPU has no AVX2 kernels to pin")
     assert cpu_isa() == CPU_ISA == load_table("cifar10-valid").meta.get("cpu_isa", CPU_ISA)
+
+
+def test_importing_changes_no_process_state():
+    """Importing the packages (the CLI, the zero-cost package, every optimizer) sets no torch ISA variable."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
+    code = ("import os, benchmarks.zerocost, adapters.optimizers, harness.cli; "
+            "print(os.environ.get('ATEN_CPU_CAPABILITY'), os.environ.get('ONEDNN_MAX_CPU_ISA'))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["None", "None"]
+
+
+def test_zerocost_command_pins_the_kernels_itself():
+    """`hpo2nas zerocost verify` pins the kernels explicitly at its start, and then is exact."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if " avx2" not in flags:
+        pytest.skip("this CPU has no AVX2 kernels to pin")
+    done = subprocess.run([sys.executable, "-m", "harness", "zerocost", "verify", "--sample", "1"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_verify_refuses_other_cpu_kernels():

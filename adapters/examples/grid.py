@@ -2,19 +2,19 @@
 
 Run it with ``hpo2nas run --optimizer adapters.examples.grid:GridSearch ...``. It uses only
 the public protocol: class attributes ``name``, ``multi_fidelity``, ``defaults`` and (optionally)
-``pending_trials``, and the methods ``setup``, ``ask``, ``tell``, ``report``, ``settings`` and ``notes``.
+``pending_trials``, the methods ``setup``, ``ask`` and ``tell``, and (optionally) ``settings``. It
+works on any search space: it asks ``problem.space``'s table rows in key order.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from adapters import NUM_CELLS, Cell
 from adapters.protocols import Observation, SearchProblem, Suggestion
 
 
 class GridSearch:
-    """Visit cells in official index order, starting at ``start``."""
+    """Visit the space's table rows in key order (NB201: official index order), starting at ``start``."""
 
     name = "grid"
     multi_fidelity = False
@@ -26,21 +26,16 @@ class GridSearch:
         self._next = self.start
 
     def setup(self, problem: SearchProblem) -> None:
+        self.space = problem.space
         self._next = self.start
 
     def ask(self) -> Suggestion:
-        cell = Cell.from_index(self._next % NUM_CELLS)
+        config = self.space.config(self._next % self.space.size)
         self._next += 1
-        return Suggestion(cell=cell, origin="grid")
+        return Suggestion(config, origin="grid")
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
         pass
 
-    def report(self, suggestion: Suggestion, fidelity: int, valid_acc: float) -> bool:
-        return False
-
     def settings(self) -> dict[str, Any]:
         return {"start": self.start}
-
-    def notes(self) -> list[str]:
-        return []

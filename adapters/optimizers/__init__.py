@@ -9,24 +9,22 @@ from adapters.optimizers._base import OptimizerBase
 from adapters.optimizers._bohb import BOHBOptimizer
 from adapters.optimizers._dehb import DEHBOptimizer
 from adapters.optimizers._evolution import RegularizedEvolution
-from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS
+from adapters.optimizers._optuna import OPTUNA_OPTIMIZERS, OptunaOptimizer
 from adapters.optimizers._optuna_custom import PREFIXES as SAMPLER_PREFIXES
 from adapters.optimizers._optuna_custom import sampler_optimizer
 from adapters.optimizers._random import RandomSearch
 from adapters.optimizers._reinforce import Reinforce
 from adapters.optimizers._smac import SMAC_OPTIMIZERS
 from adapters.optimizers._zerocost import ZeroCostSearch, ZeroCostWarmRE
+from adapters.protocols import REQUIRED_ATTRIBUTES, REQUIRED_METHODS
 from adapters.types import BadInputError
 
-__all__ = ["OPTIMIZERS", "OptimizerBase", "make_optimizer", "optimizer_class"]
+__all__ = ["OPTIMIZERS", "OptimizerBase", "OptunaOptimizer", "make_optimizer", "optimizer_class"]
 
 OPTIMIZERS: dict[str, type] = {
     cls.name: cls for cls in (RandomSearch, RegularizedEvolution, Reinforce, *SMAC_OPTIMIZERS, DEHBOptimizer, BOHBOptimizer,
                   *OPTUNA_OPTIMIZERS, ZeroCostSearch, ZeroCostWarmRE)
 }
-
-_PROTOCOL = ("setup", "ask", "tell", "report", "settings", "notes")
-
 
 def optimizer_class(name: str) -> type:
     """A registered name, ``module:Class`` for a user's own optimizer, or ``optuna:MODULE:Class`` /
@@ -44,8 +42,8 @@ def optimizer_class(name: str) -> type:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise BadInputError(f"cannot load optimizer {name!r}: {exc}") from None
-    missing = [m for m in _PROTOCOL if not callable(getattr(cls, m, None))]
-    missing += [a for a in ("name", "multi_fidelity", "defaults") if not hasattr(cls, a)]
+    missing = [m for m in REQUIRED_METHODS if not callable(getattr(cls, m, None))]
+    missing += [a for a in REQUIRED_ATTRIBUTES if not hasattr(cls, a)]
     if missing:
         raise BadInputError(f"{name} does not implement the optimizer protocol: missing {', '.join(missing)}")
     return cls

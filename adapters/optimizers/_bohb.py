@@ -20,8 +20,8 @@ asked; with several simulated workers, trials still running make iterations wait
 one start, as the Master does with several workers.
 
 HpBandSter draws from numpy's global generator. Every call into it draws from this run's own
-generator instead (see ``_library``), so a run depends only on its seed and leaves the global
-state as it found it.
+generator instead (see ``_library``), so a run depends only on its seed and numpy's global
+state is never touched.
 
 On a store without a fidelity axis, or under a protocol that searches one schedule (NB201's
 12-epoch signal), every BOHB budget runs at that one fidelity, as NB201's worker answered
@@ -32,21 +32,47 @@ the axis. A promoted configuration is evaluated again and charged again, as in N
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import numpy as np
 
-from adapters._spaces import configspace, from_configuration
 from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
 
 __all__ = ["BOHBOptimizer"]
 
-#: The numpy.random functions HpBandSter's config generator calls (grep of its bohb.py).
-_GLOBAL_DRAWS = ("rand", "randint", "choice")
+#: The generator of the BOHB run calling into HpBandSter now (per thread and task), else None.
+_RUN_RANDOM: ContextVar[np.random.RandomState | None] = ContextVar("hpo2nas_bohb_random", default=None)
+
+
+class _NumpyForHpBandSter:
+    """numpy as HpBandSter's config generator sees it: ``np.random`` is the calling run's generator.
+
+    Its draws are module-level ``np.random.rand``, ``randint`` and ``choice`` calls; inside a
+    run's ``_library`` block they go to that run's RandomState, anywhere else to numpy's own
+    ``np.random``, so other callers of HpBandSter see no difference.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(np, name)
+
+    @property
+    def random(self) -> object:
+        generator = _RUN_RANDOM.get()
+        return np.random if generator is None else generator
+
+
+@functools.cache
+def _route_hpbandster_draws() -> None:
+    """Point the ``np`` of HpBandSter's config generator module at :class:`_NumpyForHpBandSter` (once)."""
+    module = importlib.import_module("hpbandster.optimizers.config_generators.bohb")
+    module.np = _NumpyForHpBandSter()  # type: ignore[attr-defined]
 
 
 class BOHBOptimizer(OptimizerBase):
@@ -80,9 +106,11 @@ class BOHBOptimizer(OptimizerBase):
         from hpbandster.optimizers.config_generators.bohb import BOHB as ConfigGenerator
 
         super().setup(problem)
+        _route_hpbandster_draws()
         o = self.options
         self._random_state = np.random.RandomState(problem.seed)
-        self._space = configspace(seed=problem.seed)
+        # HpBandSter 0.7.4 refuses ordinal hyperparameters; it models them as categorical ones.
+        self._space = problem.space.configspace(seed=problem.seed, ordinals=False)
         with self._library():
             self.config_generator = ConfigGenerator(
                 configspace=self._space, top_n_percent=o["top_n_percent"], num_samples=o["num_samples"],
@@ -101,22 +129,20 @@ class BOHBOptimizer(OptimizerBase):
         """Run HpBandSter on this run's own generator, quietly.
 
         Its config generator draws with ``np.random.rand``, ``randint`` and ``choice`` (its only
-        draws on a categorical space). Those three module functions point at this run's
-        RandomState for the call: swapping them costs microseconds, where saving and restoring
-        the global state costs 0.4 ms a call (a quarter of the run's time at 100 trials).
+        draws on a categorical space); for the call its ``np.random`` is this run's RandomState
+        (a context variable, so concurrent runs in threads keep their own generators). Saving
+        and restoring numpy's global state instead would cost 0.4 ms a call (a quarter of the
+        run's time at 100 trials) and race with other threads.
         Its logger warns, and statsmodels divides by zero, whenever the good KDE has seen one op
         only on an edge (often, with six categoricals): HpBandSter then falls back as designed.
         """
-        saved = {name: getattr(np.random, name) for name in _GLOBAL_DRAWS}
-        for name in _GLOBAL_DRAWS:
-            setattr(np.random, name, getattr(self._random_state, name))
+        token = _RUN_RANDOM.set(self._random_state)
         try:
             with quiet("hpbandster"), warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 yield
         finally:
-            for name, draw in saved.items():
-                setattr(np.random, name, draw)
+            _RUN_RANDOM.reset(token)
 
     def _next_run(self) -> tuple[Any, dict[str, Any], float, Any]:
         """HpBandSter Master.run's order for one worker: active iterations first, else a new one."""
@@ -142,7 +168,7 @@ class BOHBOptimizer(OptimizerBase):
         else:
             origin = "random (no model yet)" if not self.config_generator.kde_models else "random fraction"
         return Suggestion(
-            cell=from_configuration(config),
+            config=self.problem.space.from_configuration(config),
             fidelity=nearest_fidelity(self.problem.fidelity.values, budget),
             origin=origin,
             token=(config_id, config, budget, iteration),

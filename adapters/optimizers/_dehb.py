@@ -16,9 +16,10 @@ Quirks worked around, all in DEHB 0.1.2:
   refuses as a sample size; :class:`_IntSizedDEHB` casts them back.
 - Only DEHB's own ``run`` loop drops finished brackets, so under ask/tell every ask scans all
   brackets so far; ``tell`` drops them as ``run`` does, keeping ask time flat.
-- It encodes op 3 of 5 as 0.6, which its own decoding reads as op 2 (see adapters/_spaces.py),
-  so its random initial vectors never hold nor_conv_3x3; cells are converted from the
-  Configuration DEHB decoded, so the record shows what DEHB really evaluated.
+- It encodes choice 3 of 5 as 0.6, which its own decoding reads as choice 2 (see
+  ``adapters.search_space.FiniteSpace``), so on NB201 its random initial vectors never hold
+  nor_conv_3x3; configurations are converted from the Configuration DEHB decoded, so the
+  record shows what DEHB really evaluated.
 
 DEHB writes its log to the run's optimizer folder; its history and state are written once by
 ``close``. DEHB is imported on the first ``setup`` (it pulls in dask).
@@ -29,8 +30,7 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar
 
-from adapters._cell import NUM_CELLS
-from adapters._spaces import configspace, from_configuration
+from adapters.nb201_space import NB201
 from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
 
@@ -63,9 +63,10 @@ class DEHBOptimizer(OptimizerBase):
     pending_trials = True
     defaults: ClassVar[dict[str, Any]] = {"eta": 3, "mutation_factor": 0.5, "crossover_prob": 0.5, "de_pop_size": 20}
     # rand1 draws 3 besides the target, so a population needs 4; DEHB allocates the whole
-    # population at once, and more members than NB201 has cells would only cost memory.
+    # population at once, and more members than NB201 (the largest shipped space) has cells
+    # would only cost memory.
     limits: ClassVar[dict[str, Limit]] = {"eta": Between(2), "mutation_factor": Between(0, low_open=True),
-                                          "crossover_prob": Between(0, 1), "de_pop_size": Between(4, NUM_CELLS)}
+                                          "crossover_prob": Between(0, 1), "de_pop_size": Between(4, NB201.size)}
 
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
@@ -82,7 +83,7 @@ class DEHBOptimizer(OptimizerBase):
             }
         with quiet():
             self._dehb = _int_sized_dehb()(
-                cs=configspace(seed=problem.seed),
+                cs=problem.space.configspace(seed=problem.seed),
                 eta=self.options["eta"],
                 mutation_factor=self.options["mutation_factor"],
                 crossover_prob=self.options["crossover_prob"],
@@ -104,7 +105,7 @@ class DEHBOptimizer(OptimizerBase):
         else:
             origin = "random" if job["bracket_id"] == 0 else "mutation/crossover"
         return Suggestion(
-            cell=from_configuration(job["config"]),
+            config=self.problem.space.from_configuration(job["config"]),
             fidelity=nearest_fidelity(self.problem.fidelity.values, budget),
             origin=origin,
             token=job,

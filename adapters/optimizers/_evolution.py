@@ -9,24 +9,17 @@ from __future__ import annotations
 import random
 from collections import deque
 
-from adapters._cell import NUM_CELLS, NUM_EDGES, OPS, Cell
+from adapters.search_space import Config
 from adapters.optimizers._base import Between, OptimizerBase
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import BadInputError
 
-__all__ = ["RegularizedEvolution", "mutate"]
-
-
-def mutate(cell: Cell, rng: random.Random) -> Cell:
-    """Change exactly one edge to a different op."""
-    ops = list(cell.ops)
-    edge = rng.randrange(NUM_EDGES)
-    ops[edge] = rng.choice([op for op in range(len(OPS)) if op != ops[edge]])
-    return Cell(ops)
+__all__ = ["RegularizedEvolution"]
 
 
 class RegularizedEvolution(OptimizerBase):
-    """Population P (default 10), tournament S (default 3), one-edge mutations, aging."""
+    """Population P (default 10), tournament S (default 3), aging; a mutation changes one
+    hyperparameter (one edge of an NB201 cell) to another value (``SearchSpace.mutate``)."""
 
     name = "re"
     defaults = {"population_size": 10, "tournament_size": 3}
@@ -43,18 +36,18 @@ class RegularizedEvolution(OptimizerBase):
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
         self._rng = random.Random(problem.seed)
-        self._population: deque[tuple[Cell, float]] = deque()
+        self._population: deque[tuple[Config, float]] = deque()
         self._asked = 0
 
     def ask(self) -> Suggestion:
         self._asked += 1
         if self._asked <= self.options["population_size"] or not self._population:
-            return Suggestion(cell=Cell.from_index(self._rng.randrange(NUM_CELLS)), origin="initial population")
+            return Suggestion(self.problem.space.sample(self._rng), origin="initial population")
         sample = self._rng.sample(list(self._population), min(self.options["tournament_size"], len(self._population)))
         parent = max(sample, key=lambda member: member[1])[0]
-        return Suggestion(cell=mutate(parent, self._rng), origin="mutation")
+        return Suggestion(self.problem.space.mutate(parent, self._rng), origin="mutation")
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
-        self._population.append((suggestion.cell, observation.valid_acc))
+        self._population.append((suggestion.config, observation.valid_acc))
         if len(self._population) > self.options["population_size"]:
             self._population.popleft()

@@ -1,6 +1,6 @@
 """Optuna 5 samplers behind the ask/tell protocol, one study per run.
 
-Every adapter asks with the fixed NB201 distributions (``study.ask(optuna_distributions())``)
+Every adapter asks with the search space's fixed distributions (``study.ask(space.optuna_distributions())``)
 and tells the validation accuracy to a maximizing study. The study name is fixed rather
 than Optuna's random default because HyperbandPruner assigns brackets by hashing it: a
 random name would make pruned runs irreproducible.
@@ -12,7 +12,7 @@ step gets the sampler's label, one drawn by its independent random sampler gets 
 
 The sampler works on an in-memory study. When the run names a study (``SearchProblem.study``:
 by default ``optuna.journal`` in the run folder), every finished trial is also appended to
-that storage as one complete trial built from the runner's record (``_optuna_study``), with
+that storage as one complete trial built from the runner's record (``optuna_study``), with
 the sampler's state after it; a resume loads that study, rebuilds the in-memory one from it
 and unpickles the sampler, so no trial is asked twice. One append per trial (rather than
 asking on the storage itself, which writes each parameter, attribute and epoch separately)
@@ -28,11 +28,10 @@ import pickle
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from adapters._spaces import from_optuna_params, optuna_distributions
 from adapters.optimizers._base import Between, Limit, OptimizerBase
 from adapters.optimizers._optuna_pruners import PRUNERS, make_pruner
-from adapters.optimizers._optuna_study import StoredStudy, frozen_trial, storage_label
-from adapters.optimizers._optuna_study import quiet_info as _quiet_info
+from adapters.optimizers.optuna_study import StoredStudy, frozen_trial, storage_label
+from adapters.optimizers.optuna_study import quiet_info as _quiet_info
 from adapters.protocols import Observation, SearchProblem, Suggestion
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ class OptunaOptimizer(OptimizerBase):
         sampler = self.sampler_factory(problem.seed)
         self._new_study(sampler)
         self._sampler_name = type(sampler).__name__
-        self._distributions = optuna_distributions()
+        self._distributions = problem.space.optuna_distributions()
         self._stored = None
         if problem.study is not None:
             with _quiet_info():  # "A new study created in Journal ..."
@@ -157,7 +156,7 @@ class OptunaOptimizer(OptimizerBase):
         self._trials.append(trial)
         origin = self.relative_origin if trial.relative_params else self.independent_origin
         return Suggestion(
-            cell=from_optuna_params(trial.params), origin=origin, token=trial, intermediate=self.multi_fidelity
+            config=self.problem.space.from_params(trial.params), origin=origin, token=trial, intermediate=self.multi_fidelity
         )
 
     def report(self, suggestion: Suggestion, fidelity: int, valid_acc: float) -> bool:
@@ -186,7 +185,7 @@ class OptunaOptimizer(OptimizerBase):
         told = self._study._storage.get_trial(self._trials[row["trial"]]._trial_id)
         number, self._recorded = self._recorded, self._recorded + 1
         trial = frozen_trial(row, number, intermediate_values=told.intermediate_values, system_attrs=told.system_attrs,
-                             objectives=self.problem.objectives)
+                             objectives=self.problem.objectives, space=self.problem.space)
         self._stored.append(trial, self._state())
 
     def close(self) -> None:

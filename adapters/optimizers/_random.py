@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-from adapters._cell import NUM_CELLS, Cell
 from adapters.optimizers._base import OptimizerBase
 from adapters.protocols import Observation, SearchProblem, Suggestion
 
@@ -12,7 +11,7 @@ __all__ = ["RandomSearch"]
 
 
 class RandomSearch(OptimizerBase):
-    """Uniform cells. ``replace=False`` never repeats a cell until all 15,625 were asked.
+    """Uniform table rows of the space. ``replace=False`` never repeats one until every row was asked.
 
     It ignores the objectives, so it searches any number of them (the multi-objective baseline).
     """
@@ -28,14 +27,13 @@ class RandomSearch(OptimizerBase):
         self._order: list[int] = []
 
     def ask(self) -> Suggestion:
+        space = self.problem.space
         if self.options["replace"]:
-            index = self._rng.randrange(NUM_CELLS)
-        else:
-            if not self._order:
-                self._order = list(range(NUM_CELLS))
-                self._rng.shuffle(self._order)
-            index = self._order.pop()
-        return Suggestion(cell=Cell.from_index(index), origin="random")
+            return Suggestion(space.sample(self._rng), origin="random")
+        if not self._order:
+            self._order = list(range(space.size))
+            self._rng.shuffle(self._order)
+        return Suggestion(space.config(self._order.pop()), origin="random")
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
         pass

@@ -4,7 +4,10 @@ The original, step by step, and how each step is reproduced here in numpy:
 
 - the policy is one learnable logit vector per edge (6 edges x 5 ops, NB201 edge and op
   order), initialised ``1e-3 * randn``; each edge's op is drawn from the softmax of its row
-  (six independent categoricals);
+  (six independent categoricals). On any search space this is one categorical per
+  hyperparameter: a row per hyperparameter, as wide as the widest one, where a narrower
+  hyperparameter's missing choices hold ``-inf`` (probability 0, gradient 0). The initial
+  draws fill the real entries in row order, so NB201's policy is draw for draw the same;
 - the reward is the observed validation accuracy in percent, as ``train_and_eval`` returns it;
 - the baseline is an exponential moving average with momentum 0.9 whose numerator and
   denominator both start at 0 (so its first value is the first reward), updated with the
@@ -18,7 +21,8 @@ original ran float32) without torch's global generator, so a run is reproducible
 seed alone. ``tests/test_reinforce_bohb.py`` checks one Adam step against torch's.
 
 NB201's script reports the policy's argmax cell at the end; the harness reports the best
-cell by the search signal for every optimizer, and this adapter's notes name the argmax cell.
+cell by the search signal for every optimizer, and this adapter's notes name the argmax
+configuration and its table key.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from adapters._cell import NUM_EDGES, OPS, Cell
 from adapters.optimizers._base import Between, Limit, OptimizerBase
 from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.search_space import Config, SearchSpace
 
 __all__ = ["Reinforce", "AdamState", "ExponentialMovingAverage", "policy_gradient"]
 
@@ -77,6 +81,15 @@ class AdamState:
         param -= (self.lr / bias_correction1) * self.exp_avg / denom
 
 
+def initial_logits(space: SearchSpace, rng: np.random.Generator) -> np.ndarray:
+    """``INIT_SCALE * randn`` for each hyperparameter's choices, ``-inf`` where a row is wider than its choices."""
+    widths = np.array([len(hp.choices) for hp in space.hyperparameters])
+    real = np.arange(widths.max()) < widths[:, None]
+    logits = np.full(real.shape, -np.inf)
+    logits[real] = INIT_SCALE * rng.standard_normal(int(real.sum()))
+    return logits
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -90,7 +103,7 @@ def policy_gradient(probs: np.ndarray, actions: np.ndarray, advantage: float) ->
 
 
 class Reinforce(OptimizerBase):
-    """REINFORCE over six independent categoricals with an EMA baseline and Adam.
+    """REINFORCE over independent categoricals (one per hyperparameter) with an EMA baseline and Adam.
 
     ``learning_rate`` defaults to 0.5, the value of NB201's documented call (its scripts
     sweep 0.01-0.5; NATS-Bench's ``run-all.sh`` uses 0.01). ``ema_momentum`` is 0.9 in both.
@@ -108,16 +121,17 @@ class Reinforce(OptimizerBase):
     def setup(self, problem: SearchProblem) -> None:
         super().setup(problem)
         self._rng = np.random.default_rng(problem.seed)
-        self.logits = INIT_SCALE * self._rng.standard_normal((NUM_EDGES, len(OPS)))
+        self.logits = initial_logits(problem.space, self._rng)
+        self._last_choice = np.array([len(hp.choices) - 1 for hp in problem.space.hyperparameters])
         self._adam = AdamState(self.logits.shape, self.options["learning_rate"])
         self._baseline = ExponentialMovingAverage(self.options["ema_momentum"])
 
     def ask(self) -> Suggestion:
         probs = softmax(self.logits)
-        # One inverse-CDF draw per edge: six independent categoricals.
-        draws = self._rng.random(NUM_EDGES)
-        actions = np.minimum((probs.cumsum(axis=1) < draws[:, None]).sum(axis=1), len(OPS) - 1)
-        return Suggestion(cell=Cell(actions.tolist()), origin="policy sample", token=(probs, actions))
+        # One inverse-CDF draw per hyperparameter: independent categoricals.
+        draws = self._rng.random(len(probs))
+        actions = np.minimum((probs.cumsum(axis=1) < draws[:, None]).sum(axis=1), self._last_choice)
+        return Suggestion(tuple(actions.tolist()), origin="policy sample", token=(probs, actions))
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
         probs, actions = suggestion.token
@@ -126,12 +140,13 @@ class Reinforce(OptimizerBase):
         grad = policy_gradient(probs, actions, reward - self._baseline.value())
         self._adam.step(self.logits, grad)
 
-    def argmax_cell(self) -> Cell:
-        """The cell NB201's reinforce.py reports: each edge's most likely op."""
-        return Cell(self.logits.argmax(axis=1).tolist())
+    def argmax_config(self) -> Config:
+        """The configuration NB201's reinforce.py reports: each hyperparameter's most likely value."""
+        return tuple(self.logits.argmax(axis=1).tolist())
 
     def notes(self) -> list[str]:
         if not hasattr(self, "logits"):
             return []
+        key = self.problem.space.key(self.argmax_config())
         return [f"the policy's argmax cell at the end (what NB201's reinforce.py reports) is index "
-                f"{self.argmax_cell().index}; the harness's final cell is the best observed"]
+                f"{key}; the harness's final cell is the best observed"]

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from adapters._cell import Cell
-from adapters._spaces import configspace, from_configuration, to_configuration
 from adapters.optimizers._base import Between, Limit, OptimizerBase, Promotions, nearest_fidelity, quiet, rounding_note
 from adapters.protocols import Observation, SearchProblem, Suggestion
 
@@ -79,7 +77,7 @@ class SmacOptimizer(OptimizerBase):
     SMAC's default: 10 per hyperparameter (8 for the GP), at most a quarter of n_trials.
     ``zc_initial`` > 0 adds that many top zero-cost cells (equal-weight score of ``zc_proxies``
     over the shipped proxy table, one per isomorphism class) to the initial design, evaluated
-    before the rest of it: a zero-cost warm start. ``zc_proxies`` is a comma-separated list, or "auto" (``benchmarks.zerocost.auto_proxies``);
+    before the rest of it: a zero-cost warm start. ``zc_proxies`` is a comma-separated list, or "auto" (``benchmarks.zerocost.auto_proxies``: the proxies the table has for enough cells);
     ``zc_dataset`` names the table, "auto" being the run's own dataset.
     """
 
@@ -102,13 +100,15 @@ class SmacOptimizer(OptimizerBase):
             # max_ratio=1: SMAC would otherwise cut an explicit n_configs to 25% of n_trials.
             kwargs.update(n_configs=self.options["n_initial"], max_ratio=1.0)
         if self.options["zc_initial"]:
-            from adapters.optimizers._zerocost import auto_coverage_note, table_dataset, zero_cost_top_cells
+            from adapters.optimizers._zerocost import auto_coverage_note, require_nb201, table_dataset, zero_cost_top_cells
 
+            require_nb201(self.problem.space, f"{self.name}: zc_initial")
             dataset = table_dataset(self.options["zc_dataset"], self.problem)
             cells, self._zc_proxies_used = zero_cost_top_cells(self.options["zc_initial"], scenario.seed, dataset,
                                                                self.options["zc_proxies"])
             self._zc_note = auto_coverage_note(dataset, self.options["zc_proxies"], self._zc_proxies_used)
-            warm = [to_configuration(Cell.from_index(i), scenario.configspace) for i in cells]
+            space = self.problem.space
+            warm = [space.to_configuration(space.config(i), scenario.configspace) for i in cells]
             for config in warm:
                 config.origin = WARM_START_ORIGIN
             kwargs["additional_configs"] = warm
@@ -130,7 +130,7 @@ class SmacOptimizer(OptimizerBase):
         self._n_trials = problem.max_trials or problem.expected_trials or UNBOUNDED_TRIALS
         self._multi = len(problem.objectives) > 1
         scenario = Scenario(
-            configspace(seed=problem.seed),
+            problem.space.configspace(seed=problem.seed),
             name=self.name,
             output_directory=self.library_dir(),
             deterministic=True,
@@ -164,7 +164,7 @@ class SmacOptimizer(OptimizerBase):
             fidelity = nearest_fidelity(self.problem.fidelity.values, info.budget)
             if self._promotions.is_promotion(config, info.budget):
                 origin = "promotion"
-        return Suggestion(cell=from_configuration(config), fidelity=fidelity, origin=origin, token=info)
+        return Suggestion(self.problem.space.from_configuration(config), fidelity=fidelity, origin=origin, token=info)
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
         from smac.runhistory.dataclasses import TrialValue

@@ -20,20 +20,26 @@ import warnings
 
 import numpy as np
 
-from adapters._canonical import canonical_ids
-from adapters._cell import NUM_CELLS, Cell
 from adapters.errors import RunCaveat
 from adapters.optimizers._base import Between, OptimizerBase
 from adapters.optimizers._evolution import RegularizedEvolution
+from adapters.nb201_space import NB201
 from adapters.protocols import Observation, SearchProblem, Suggestion
+from adapters.search_space import SearchSpace
 from adapters.types import BadInputError
 
 __all__ = ["ZeroCostSearch", "ZeroCostWarmRE"]
 
+def require_nb201(space: SearchSpace, who: str) -> None:
+    """Refuse another search space: the proxy tables hold NB201 cells (by official index) only."""
+    if space.name != NB201.name:
+        raise BadInputError(f"{who}: zero-cost proxy tables exist for the NB201 cell only, not the {space.name} space")
+
+
 def _scorer(dataset: str, proxies: str, ridge: float):
-    """The table's ProxyScorer for ``proxies`` ("auto": ``benchmarks.zerocost.auto_proxies``)."""
-    from benchmarks.zerocost._table import load_table
-    from benchmarks.zerocost._weighting import ProxyScorer, auto_proxies
+    """The table's ProxyScorer for ``proxies`` ("auto": ``benchmarks.zerocost.auto_proxies``, the proxies
+    the table has for enough cells)."""
+    from benchmarks.zerocost import ProxyScorer, auto_proxies, load_table
 
     try:
         table = load_table(dataset)
@@ -60,8 +66,7 @@ def auto_coverage_note(dataset: str, proxies: str, used: tuple[str, ...]) -> str
     The short form is warned as a RunCaveat (the CLI puts it on the progress line); the
     returned long form goes into the optimizer's notes.
     """
-    from benchmarks.zerocost._table import load_table
-    from benchmarks.zerocost._weighting import REFERENCE_DATASET, coverage_gap
+    from benchmarks.zerocost import REFERENCE_DATASET, coverage_gap, load_table
 
     if proxies != "auto":
         return None
@@ -76,7 +81,7 @@ def auto_coverage_note(dataset: str, proxies: str, used: tuple[str, ...]) -> str
 
 def _proxy_cost_s(table, names: tuple[str, ...], cells: int) -> float:
     """What computing ``names`` for ``cells`` cells would take at the table's measured speed."""
-    from benchmarks.zerocost._proxies import timing_group
+    from benchmarks.zerocost import timing_group
 
     seconds = table.meta.get("mean_seconds_per_cell", {})
     groups = {timing_group(n) for n in names}
@@ -93,12 +98,12 @@ class ZeroCostSearch(OptimizerBase):
     limits = {"refit_every": Between(1), "min_fit": Between(2), "ridge": Between(0)}
 
     def setup(self, problem: SearchProblem) -> None:
+        require_nb201(problem.space, self.name)
         super().setup(problem)
         dataset = table_dataset(self.options["dataset"], problem)
         self._table, self._scorer = _scorer(dataset, self.options["proxies"], self.options["ridge"])
         self._coverage_note = auto_coverage_note(dataset, self.options["proxies"], self._scorer.names)
         self._rng = random.Random(problem.seed)
-        self._canon = canonical_ids()
         self._seen_classes: set[int] = set()
         self._results: list[tuple[int, float]] = []
         self._fitted_at = 0
@@ -111,20 +116,22 @@ class ZeroCostSearch(OptimizerBase):
         self._next = 0
 
     def ask(self) -> Suggestion:
+        space = self.problem.space
         cells = self._scorer.cells
         while self._next < len(self._order):
             index = int(cells[self._order[self._next]])
             self._next += 1
-            if int(self._canon[index]) not in self._seen_classes:
+            canonical = space.canonical_key(index)
+            if canonical not in self._seen_classes:
                 first = not self._seen_classes
-                self._seen_classes.add(int(self._canon[index]))
+                self._seen_classes.add(canonical)
                 extra = self.settings()["proxy_cost_s"] if first and self.options["charge_proxy_time"] else 0.0
-                return Suggestion(cell=Cell.from_index(index), origin="zero-cost rank", extra_cost_s=extra)
+                return Suggestion(space.config(index), origin="zero-cost rank", extra_cost_s=extra)
         # Every candidate class evaluated: fall back to random cells (only with a partial table).
-        return Suggestion(cell=Cell.from_index(self._rng.randrange(NUM_CELLS)), origin="random (candidates exhausted)")
+        return Suggestion(space.sample(self._rng), origin="random (candidates exhausted)")
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
-        self._results.append((suggestion.cell.index, observation.valid_acc))
+        self._results.append((self.problem.space.key(suggestion.config), observation.valid_acc))
         n = len(self._results)
         if n >= self.options["min_fit"] and n - self._fitted_at >= self.options["refit_every"]:
             indices, accuracy = zip(*self._results)
@@ -156,13 +163,13 @@ def zero_cost_top_cells(k: int, seed: int, dataset: str, proxies: str) -> tuple[
     """
     _, scorer = _scorer(dataset, proxies, 1.0)
     jitter = np.random.default_rng(seed).random(len(scorer.cells)) * 1e-9
-    canon = canonical_ids()
     warm: list[int] = []
     classes: set[int] = set()
     for pos in np.argsort(-(scorer.scores() + jitter), kind="stable"):
         index = int(scorer.cells[pos])
-        if int(canon[index]) not in classes:
-            classes.add(int(canon[index]))
+        canonical = NB201.canonical_key(index)
+        if canonical not in classes:
+            classes.add(canonical)
             warm.append(index)
         if len(warm) == k:
             break
@@ -180,6 +187,7 @@ class ZeroCostWarmRE(RegularizedEvolution):
     defaults = {**RegularizedEvolution.defaults, "dataset": "auto", "proxies": "auto"}
 
     def setup(self, problem: SearchProblem) -> None:
+        require_nb201(problem.space, self.name)
         super().setup(problem)
         dataset = table_dataset(self.options["dataset"], problem)
         self._warm, self._names = zero_cost_top_cells(self.options["population_size"], problem.seed, dataset,
@@ -189,7 +197,7 @@ class ZeroCostWarmRE(RegularizedEvolution):
     def ask(self) -> Suggestion:
         if self._asked < len(self._warm):
             self._asked += 1
-            return Suggestion(cell=Cell.from_index(self._warm[self._asked - 1]), origin="zero-cost warm start")
+            return Suggestion(self.problem.space.config(self._warm[self._asked - 1]), origin="zero-cost warm start")
         return super().ask()
 
     def settings(self) -> dict:

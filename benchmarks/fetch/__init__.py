@@ -19,7 +19,7 @@ from adapters.types import BadInputError
 from benchmarks._store import check_store_name, data_root, write_store
 from benchmarks.fetch._download import ByteProgress, Interrupted, RemoteFile, download, human_bytes, verify
 from benchmarks.fetch._sources import SOURCES, FetchSource
-from benchmarks.importers._base import Progress
+from benchmarks.importers import Progress
 
 __all__ = ["SOURCES", "FetchSource", "RemoteFile", "Interrupted", "fetch_source", "get_source", "describe", "human_bytes"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.zerocost._isa import CPU_ISA, cpu_isa  # first: it pins torch's CPU kernels before torch loads
+from benchmarks.zerocost._isa import CPU_ISA, cpu_isa, pin_cpu_isa
 from benchmarks.zerocost._batch import BATCH_KINDS, DEFAULT_BATCH, DEFAULT_BATCH_KIND, fixed_batch
 from benchmarks.zerocost._counts import flop_count, flop_counts, model_size_exceptions, param_count, param_counts
 from benchmarks.zerocost._network import NET_SHAPES, NB201Network, build_network
@@ -12,11 +12,15 @@ from benchmarks.zerocost._proxies import (
     PROXIES,
     TORCH_PROXIES,
     compute_proxies,
+    timing_group,
 )
+from benchmarks.zerocost._table import ZeroCostTable, load_table
+from benchmarks.zerocost._weighting import REFERENCE_DATASET, ProxyScorer, auto_proxies, coverage_gap
 
 __all__ = [
     "CPU_ISA",
     "cpu_isa",
+    "pin_cpu_isa",
     "NET_SHAPES",
     "NB201Network",
     "build_network",
@@ -34,4 +38,11 @@ __all__ = [
     "BATCH_KINDS",
     "compute_proxies",
     "fixed_batch",
+    "timing_group",
+    "ZeroCostTable",
+    "load_table",
+    "ProxyScorer",
+    "REFERENCE_DATASET",
+    "auto_proxies",
+    "coverage_gap",
 ]

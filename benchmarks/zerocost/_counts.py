@@ -17,7 +17,7 @@ from importlib import resources
 
 import numpy as np
 
-from adapters._cell import OPS, Cell
+from adapters import OPS, Cell
 from benchmarks.zerocost._network import C, N, NET_SHAPES
 
 __all__ = [

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from adapters._cell import EDGES, OPS, Cell
+from adapters import EDGES, OPS, Cell
 
 __all__ = ["C", "N", "NetShape", "NET_SHAPES", "NB201Network", "AvgPool3x3", "build_network"]
 

@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from adapters._cell import Cell
+from adapters import Cell
 from benchmarks.zerocost._batch import DEFAULT_BATCH, DEFAULT_BATCH_KIND, fixed_batch
 from benchmarks.zerocost._counts import flop_count, param_count
 from benchmarks.zerocost._network import NET_SHAPES, NB201Network, build_network

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from adapters._encodings import from_naslib
+from adapters import from_naslib
 from benchmarks.zerocost._proxies import PROXIES
 
 __all__ = [
@@ -77,7 +77,7 @@ def read_naslib_zc(path: Path, dataset: str) -> dict[str, np.ndarray]:
     Keys of the file are NASLib op-index tuples (its ``idx`` field is not the NB201 index);
     ``val_accuracy`` comes along as a column too.
     """
-    from adapters._cell import NUM_CELLS
+    from adapters import NUM_CELLS
 
     naslib_key = {v: k for k, v in NASLIB_DATASETS.items()}[dataset]
     body = json.loads(Path(path).read_text())[naslib_key]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters._cell import NUM_CELLS, Cell
+from adapters import NUM_CELLS, Cell
 from benchmarks.zerocost._counts import flop_counts, param_counts
 from benchmarks.zerocost._isa import CPU_ISA, cpu_isa
 from benchmarks.zerocost._network import NET_SHAPES
@@ -364,7 +364,8 @@ def verify_zerocost(
     made_with, running = _setting_key(table.meta)[-1], cpu_isa()
     if device == "cpu" and running != made_with:
         raise ValueError(f"this process runs {running} CPU kernels, the table was computed with {made_with}: "
-                         "import benchmarks.zerocost before torch, or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
+                         "call benchmarks.zerocost.pin_cpu_isa() before torch's first operation, "
+                         "or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
     names = list(proxies or [p for p in PROXIES if table.has(p).any()])
     have = np.logical_and.reduce([table.has(p) for p in names])
     candidates = np.flatnonzero(have)

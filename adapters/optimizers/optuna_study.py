@@ -1,9 +1,13 @@
 """Runs as Optuna studies: opening any Optuna storage, and one trial record as an Optuna trial.
 
+Public (the runner, both Optuna exports, the plots and the real workers use it), though it
+lives with the Optuna adapters that write studies live.
+
 Both the live path (an Optuna sampler's run writes its study while it runs) and ``hpo2nas
 export optuna`` (any optimizer's records as a study) build their trials with
-:func:`frozen_trial`, so a study looks the same whichever way it was written: the six NB201
-edges as categorical parameters (``adapters.optuna_distributions``), the observed validation
+:func:`frozen_trial`, so a study looks the same whichever way it was written: the search
+space's hyperparameters as categorical parameters (``SearchSpace.optuna_distributions``: NB201's
+six edges by default), the observed validation
 accuracy as the value of a maximizing study (with several objectives, each objective's observed
 value in the run's order and direction), and the record's facts as user attributes.
 
@@ -23,9 +27,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from adapters._cell import Cell
 from adapters._objectives import OBJECTIVES
-from adapters._spaces import optuna_distributions, to_optuna_params
+from adapters.nb201_space import NB201
+from adapters.search_space import SearchSpace
 from adapters.types import BadInputError
 
 if TYPE_CHECKING:
@@ -169,6 +173,7 @@ def frozen_trial(
     intermediate_values: Mapping[int, float] | None = None,
     system_attrs: Mapping[str, Any] | None = None,
     objectives: tuple[str, ...] = ("valid_acc",),
+    space: SearchSpace = NB201,
 ) -> FrozenTrial:
     """One trial record (a trials.parquet row) as an Optuna trial of a maximizing study.
 
@@ -178,7 +183,8 @@ def frozen_trial(
     given (an export from records), the trial's one observation stands as the intermediate
     value at its fidelity, so the dashboard's intermediate-value plot shows every
     optimizer's fidelities. With several ``objectives`` the trial's values are the row's
-    observed objective columns in that order (the accuracy is ``valid_acc``).
+    observed objective columns in that order (the accuracy is ``valid_acc``). The row's
+    ``index`` is a key of ``space``, whose hyperparameter names the trial's params carry.
     """
     from optuna.trial import FrozenTrial, TrialState
 
@@ -186,7 +192,7 @@ def frozen_trial(
     if status not in ("ok", "pruned"):
         raise BadInputError(f"trial {number}: unknown status {status!r}")
     value = float(row["valid_acc"])
-    params = to_optuna_params(Cell.from_index(int(row["index"])))
+    params = space.to_params(space.config(int(row["index"])))
     user_attrs = {attr: _plain(row[column]) for attr, column in USER_ATTRS.items()}
     user_attrs["data_seed"] = str(row["data_seed"])  # trials.parquet stores it as text ("0", "mean")
     steps = {int(row["fidelity"]): value} if intermediate_values is None else dict(intermediate_values)
@@ -198,7 +204,7 @@ def frozen_trial(
         datetime_start=_sim_time(row["sim_start_s"]),
         datetime_complete=_sim_time(row["sim_end_s"]),
         params=params,
-        distributions=optuna_distributions(),
+        distributions=space.optuna_distributions(),
         user_attrs=user_attrs,
         system_attrs=dict(system_attrs or {}),
         intermediate_values=steps,
