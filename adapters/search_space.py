@@ -98,15 +98,7 @@ class SearchSpace(Protocol):
     # --- readable forms ----------------------------------------------------------------
     def to_str(self, config: Config) -> str: ...
 
-    def from_str(self, text: str) -> Config:
-        params: dict[str, Any] = {}
-        by_name = {hp.name: hp for hp in self.hyperparameters}
-        for part in text.split(","):
-            name, sep, value = (s.strip() for s in part.partition("="))
-            if not sep:
-                raise InvalidConfigError(f"expected name=value pairs separated by commas, got {text!r}")
-            params[name] = _parse_like(by_name[name], value) if name in by_name else value
-        return self.from_params(params)
+    def from_str(self, text: str) -> Config: ...
 
     # --- search moves ------------------------------------------------------------------
     def neighbours(self, config: Config) -> list[Config]:
@@ -195,23 +187,23 @@ class FiniteSpace:
         return ",".join(f"{hp.name}={hp.choices[c]}" for hp, c in zip(self.hyperparameters, config))
 
     def from_str(self, text: str) -> Config:
-        params = {}
+        params: dict[str, Any] = {}
+        by_name = {hp.name: hp for hp in self.hyperparameters}
         for part in text.split(","):
-            name, sep, value = part.partition("=")
+            name, sep, value = (s.strip() for s in part.partition("="))
             if not sep:
                 raise InvalidConfigError(f"expected name=value pairs separated by commas, got {text!r}")
-            params[name.strip()] = value.strip()
-        return self.from_params({hp.name: _parse_like(hp, params.get(hp.name)) for hp in self.hyperparameters}
-                                if set(params) == set(self.names) else params)
+            params[name] = _parse_like(by_name[name], value) if name in by_name else value
+        return self.from_params(params)
 
     # --- search moves ------------------------------------------------------------------
     def neighbours(self, config: Config) -> list[Config]:
-        out = []
+        row, out = self.key(config), []
         for i, hp in enumerate(self.hyperparameters):
             for c in range(len(hp.choices)):
                 if c != config[i]:
                     other = config[:i] + (c,) + config[i + 1:]
-                    if self._has_key(other):
+                    if self._row_or_none(other) not in (None, row):
                         out.append(other)
         return out
 
@@ -220,16 +212,17 @@ class FiniteSpace:
 
         One hyperparameter uniformly, then one of its other values uniformly: on NB201 this
         is RE's one-edge mutation draw for draw (``randrange(6)``, then ``choice`` of the 4
-        other ops). A draw without a table row is redrawn; after ``_MUTATION_TRIES`` misses
+        other ops). A draw without a table row, or with this one's row (an isomorphic twin), is redrawn; after ``_MUTATION_TRIES`` misses
         (a sparse table) a uniformly random neighbour is taken instead.
         """
         config, hps = tuple(config), self.hyperparameters
+        row = self.key(config)
         for _ in range(_MUTATION_TRIES):
             i = rng.randrange(len(hps))
             others = [c for c in range(len(hps[i].choices)) if c != config[i]]
             if others:
                 child = config[:i] + (rng.choice(others),) + config[i + 1:]
-                if self._has_key(child):
+                if self._row_or_none(child) not in (None, row):
                     return child
         options = self.neighbours(config)
         if not options:
@@ -239,12 +232,12 @@ class FiniteSpace:
     def sample(self, rng: random.Random) -> Config:
         return self.config(rng.randrange(self.size))
 
-    def _has_key(self, config: Config) -> bool:
+    def _row_or_none(self, config: Config) -> int | None:
+        """The table row of ``config``, or None where it has none."""
         try:
-            self.key(config)
+            return self.key(config)
         except InvalidConfigError:
-            return False
-        return True
+            return None
 
     # --- libraries' languages ----------------------------------------------------------
     @property
