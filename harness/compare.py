@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from adapters.files import atomic_write_bytes, replace_folder
 from harness.records import LOCK, run_id_for
 from harness.runner import RunConfig, search_axis
 from harness.spec import ExperimentSpec, Profile
@@ -158,15 +159,12 @@ def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] |
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write a run's files into a hidden sibling, then swap it in; the old folder stays until the new is in place."""
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         for rel, data in files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+            atomic_write_bytes(staging / rel, data)
+        replace_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
+from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
 from harness.records import TRIAL_COLUMNS
 from adapters.types import BadInputError
 
@@ -211,10 +211,7 @@ def _upper(runs: list[_Run], column: str) -> float:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with open(path, "w", newline="") as fh:
-        frame.to_csv(fh, index=False)
-        fh.flush()
-        os.fsync(fh.fileno())
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def _check_out(src: Path, out: Path, force: bool) -> None:
@@ -248,12 +245,12 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
 
     uppers = {name: _upper(runs, name) for name in ["cost_s", *sorted({n for run in runs for n in _objectives(run)})]}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"  # hidden: DeepCAVE lists no dot-folders
+    tmp = sibling_name(out)  # hidden: DeepCAVE lists no dot-folders
     tmp.mkdir()
     try:
         manifest = _write_all(runs, tmp, uppers)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        _replace_dir(tmp, out)
+        atomic_write_json(tmp / MANIFEST, manifest)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -285,14 +282,3 @@ def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[st
         "runs": entries,
         "skipped": [item for run in runs for item in run.skipped],
     }
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` onto ``out``; an old ``out`` is moved aside first and removed after."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

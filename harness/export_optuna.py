@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from adapters.optimizers._optuna_study import (
     directions, frozen_trial, open_storage, quiet_info, storage_label, sync_storage,
 )
+from adapters.files import atomic_write
 from adapters.types import BadInputError
 from harness.export_deepcave import find_run_folders, load_run
 from harness.records import study_attrs
@@ -64,12 +64,7 @@ def export_optuna(src: Path, storage: str) -> list[str]:
         path = Path(storage).resolve()
         if not path.parent.is_dir():
             raise BadInputError(f"storage {storage}: folder {path.parent} does not exist")
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            _write(studies, str(tmp))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(path, lambda tmp: _write(studies, str(tmp)))
     else:
         _write(studies, storage)
     return list(studies)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import operator
 import os
@@ -25,12 +26,14 @@ from typing import Any
 
 import pandas as pd
 
-from harness.atomic import atomic_write, atomic_write_json
+from adapters.files import atomic_write, atomic_write_json
+from adapters.schema import check, read_json
 from adapters.types import BadInputError
+from harness.schemas import RUN_RECORD, journal_rows
 
 __all__ = [
     "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "run_lock", "package_versions",
-    "load_trials", "objective_columns", "study_attrs",
+    "load_trials", "objective_columns", "study_attrs", "read_run_record",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -96,6 +99,36 @@ def load_trials(folder: Path) -> pd.DataFrame:
         raise BadInputError(f"corrupt trials file {path}: {exc}") from None
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Journal rows are plain values (numbers, strings, None): a frame naming any class is refused,
+    since unpickling one can run arbitrary code from a file someone handed over."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"journal frames hold plain values, not {module}.{name}")
+
+
+def _load_frame(frame: bytes) -> Any:
+    return _PlainUnpickler(io.BytesIO(frame)).load()
+
+
+def read_run_record(path: Path) -> dict[str, Any]:
+    """``run.json`` checked against its schema (``harness.schemas.RUN_RECORD``), or one BadInputError line.
+
+    Its ``run_id`` is a hash of its ``config``, so a config edited by hand (a seed changed to
+    start another run from this one's journal) is refused here, naming the field that differs
+    from the run's id where the id shows it (optimizer, dataset, seed).
+    """
+    record = read_json(path, RUN_RECORD)
+    config, run_id = record["config"], record["run_id"]
+    if run_id_for(config) != run_id:
+        shown = {"seed": f"-s{config['seed']}-", "dataset": f"-{config['dataset']}-s"}
+        edited = next((name for name, part in shown.items() if part not in run_id), None)
+        what = f"config.{edited} was changed" if edited else "config no longer matches run_id"
+        raise BadInputError(f"corrupt {path}: {what} after the run {run_id} was recorded; "
+                            "restore it, or start a new run in another folder")
+    return record
+
+
 @contextlib.contextmanager
 def run_lock(path: Path) -> Iterator[None]:
     """Hold ``<path>/.lock`` for one run, so a second run on the same folder is refused at once.
@@ -131,6 +164,7 @@ class RunFolder:
         #: What the runner records per trial: every column but the run's identity.
         self._row_columns = self.columns[5:]
         self._row_values = operator.itemgetter(*self._row_columns)
+        self._frame_schema = journal_rows(self._row_columns)
 
     @property
     def optimizer_dir(self) -> Path:
@@ -141,10 +175,7 @@ class RunFolder:
         path = self.path / "run.json"
         if not path.exists():
             return None
-        try:
-            return json.loads(path.read_text())["config"]
-        except (json.JSONDecodeError, KeyError) as exc:
-            raise BadInputError(f"corrupt run record {path}: {exc}") from None
+        return read_run_record(path)["config"]
 
     def claim(self, *, resume: bool) -> list[dict[str, Any]]:
         """Check the folder may hold this run; return the trials to replay when resuming."""
@@ -182,9 +213,10 @@ class RunFolder:
             if len(frame) < size:
                 break  # a frame torn by a kill or a full disk: it is lost, nothing before it
             try:
-                rows = pickle.loads(frame)
+                rows = _load_frame(frame)
             except Exception:  # noqa: BLE001 - unpickling torn bytes can raise nearly anything
                 break
+            check(rows, self._frame_schema, journal, where=f"frame at byte {offset}")
             trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in rows)
             offset += 8 + size
         return trials, offset

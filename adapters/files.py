@@ -1,0 +1,89 @@
+"""The one way hpo2nas replaces a file or a folder: write a temporary sibling, fsync, rename.
+
+Every writer of the project goes through here, so a crash, a kill or a full disk at any
+point leaves either the old file or the new one, never a half-written one. The temporary
+sibling is made with ``O_EXCL`` and mode 0666, so the process umask applies as it would to
+any other file; nothing here reads or changes process state (an earlier version flipped the
+umask at import to learn it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = [
+    "TEMP_MARK", "atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
+    "replace_folder", "sibling_name", "os_error_text",
+]
+
+#: Every temporary sibling's name starts with "." and holds this mark (so leftovers are recognisable).
+TEMP_MARK = ".hpo2nas-tmp-"
+
+
+def sibling_name(path: Path) -> Path:
+    """A fresh hidden name next to ``path``, on the same filesystem (so a rename is atomic)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` to fill a temporary sibling, fsync it and rename it onto ``path``.
+
+    A crash or an error in ``write`` leaves the old ``path`` (or none) and no temporary file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = sibling_name(path)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def atomic_write_json(path: Path, obj: object) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Move the complete folder ``staging`` onto ``target``, keeping the old ``target`` until the new is in place.
+
+    Both must be on one filesystem. The old folder is first renamed aside (not deleted), then
+    the new one renamed in, then the old one removed: a failure or kill at any point leaves a
+    whole folder at ``target`` (at worst the old one under a hidden name beside it).
+    """
+    staging, target = Path(staging), Path(target)
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    aside = sibling_name(target)
+    os.replace(target, aside)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(aside, target)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as one line a user can act on: what failed, and where."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
