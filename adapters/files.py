@@ -9,16 +9,18 @@ umask at import to learn it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = [
     "TEMP_MARK", "atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
-    "replace_folder", "sibling_name", "os_error_text",
+    "replace_folder", "sibling_name", "os_error_text", "owned_temp_dir", "sweep_orphans",
 ]
 
 #: Every temporary sibling's name starts with "." and holds this mark (so leftovers are recognisable).
@@ -87,3 +89,41 @@ def os_error_text(exc: OSError) -> str:
     """An OSError as one line a user can act on: what failed, and where."""
     where = f": {exc.filename}" if exc.filename else ""
     return f"{exc.strerror or exc}{where}"
+
+
+@contextlib.contextmanager
+def owned_temp_dir(prefix: str) -> Iterator[Path]:
+    """A temporary folder named ``<prefix><pid>-<random>``, removed when the block ends however it ends.
+
+    Removal on exit covers exceptions, and SIGTERM where the process turns it into an exit
+    (``harness.signals.terminate_as_exit``). Nothing runs after SIGKILL: the owner's pid in the
+    name lets :func:`sweep_orphans` remove such a folder at the next start, once no process has
+    that pid.
+    """
+    sweep_orphans(prefix)
+    path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_orphans(prefix: str) -> list[Path]:
+    """Remove the temporary folders of :func:`owned_temp_dir` whose owning process is gone; return them."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        pid = path.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and path.is_dir() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: an existence check, nothing is sent
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

@@ -427,7 +427,8 @@ def compare_cmd(
         skipped = {label: reason or "left out on the command line (--skip)"
                    for label, _, reason in (item.partition("=") for item in skip)}
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
-                         skip=skipped, progress=lambda done, total: progress(done, total, ""))
+                         skip=skipped, progress=lambda done, total: progress(done, total, ""),
+                         notice=lambda line: typer.echo(line, err=True))
     for label, reason in result.excluded:
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")

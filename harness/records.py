@@ -90,13 +90,18 @@ def package_versions() -> dict[str, str]:
 
 
 def load_trials(folder: Path) -> pd.DataFrame:
+    """A run's ``trials.parquet`` (no rows when it has none yet); a damaged file is one BadInputError line."""
     path = Path(folder) / "trials.parquet"
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
     except FileNotFoundError:
         return pd.DataFrame(columns=list(TRIAL_COLUMNS))
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise BadInputError(f"corrupt trials file {path}: {exc}") from None
+        raise BadInputError(f"corrupt trials file {path}: {' '.join(str(exc).split())}") from None
+    missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BadInputError(f"corrupt trials file {path}: column {missing[0]} is missing")
+    return frame
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -130,25 +135,42 @@ def read_run_record(path: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold ``<path>/.lock`` for one run, so a second run on the same folder is refused at once.
+def run_lock(path: Path, *, holder: str = "run", option: str = "--out") -> Iterator[None]:
+    """Hold ``<path>/.lock`` for one run (or one compare), so a second on the same folder is refused at once.
 
     ``flock`` rather than a pid file: the OS releases it when the process dies, however it
     dies, so a killed run leaves no stale lock and can be resumed straight away. The holder
-    writes its pid into the file for the refusal message.
+    writes its pid into the file for the refusal message. A lock file this call created is
+    removed again (while still held) when the block is refused, so a refused command leaves
+    nothing behind; the inode check after locking makes a lock taken on a file removed that
+    way count for nothing.
     """
-    fd = os.open(Path(path) / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    lock = Path(path) / LOCK
+    while True:
+        created = not lock.exists()
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            pid = f" (pid {holder})" if holder.isdigit() else ""
-            raise BadInputError(f"run folder {path} is in use by another hpo2nas run{pid}; "
-                                "wait for it to finish or choose another --out") from None
+            holder_pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            pid = f" (pid {holder_pid})" if holder_pid.isdigit() else ""
+            raise BadInputError(f"{holder} folder {path} is in use by another hpo2nas {holder}{pid}; "
+                                f"wait for it to finish or choose another {option}") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the file was removed by a refused holder meanwhile: lock the new one
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
+    except BadInputError:
+        if created:
+            lock.unlink(missing_ok=True)
+        raise
     finally:
         os.close(fd)
 
