@@ -49,7 +49,7 @@ def _storage_for(target: str, state: Path) -> tuple[str, int]:
     if "://" not in target and not path.is_file():
         raise BadInputError(f"{target} is neither a folder of runs, a journal file nor a storage URL")
     with quiet_info():
-        studies = open_storage(target).get_all_studies()
+        studies = open_storage(target, create=False).get_all_studies()
     if not studies:
         raise BadInputError(f"storage {storage_label(target)} holds no study")
     return target, len(studies)

@@ -228,7 +228,7 @@ class RunFolder:
             return load_trials(self.path).to_dict("records"), None
         trials: list[dict[str, Any]] = []
         data = journal.read_bytes()
-        offset = 0
+        offset = frames = 0
         while offset + 8 <= len(data):
             size = int.from_bytes(data[offset:offset + 8], "little")
             frame = data[offset + 8:offset + 8 + size]
@@ -238,9 +238,10 @@ class RunFolder:
                 rows = _load_frame(frame)
             except Exception:  # noqa: BLE001 - unpickling torn bytes can raise nearly anything
                 break
-            check(rows, self._frame_schema, journal, where=f"frame at byte {offset}")
+            check(rows, self._frame_schema, journal, where=f"frames[{frames}]")
             trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in rows)
             offset += 8 + size
+            frames += 1
         return trials, offset
 
     def checkpoint(self, trials: list[dict[str, Any]], already: int) -> None:
