@@ -106,7 +106,7 @@ class _DatasetTable:
         #: Fidelity slots with seed means only: there every query answers the mean, labelled "mean".
         self.mean_only = frozenset(self.fid_index[v] for v in entry.get("mean_only_fidelities", ()))
         self.has_seed_means = "seed_means.npy" in entry["files"]
-        self.store = manifest.name
+        self.store = manifest.path.name  # the folder: what --store and data verify take
         #: [cell, seed, fidelity, metric], as the manifest records it (each array is checked against it).
         self.shape: tuple[int, ...] = tuple(entry["shape"])
         self.files: dict[str, str] = dict(entry["files"])

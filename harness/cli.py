@@ -39,7 +39,14 @@ def data_list(as_json: bool = typer.Option(False, "--json", help="One JSON objec
 
     open_store()  # makes sure the embedded default exists
     for path in list_stores():
-        manifest = open_store(path.name)
+        try:
+            manifest = open_store(path.name)
+        except BadInputError as exc:  # one bad store is flagged; the others are still listed
+            if as_json:
+                _echo_json({"name": path.name, "damaged": str(exc)})
+            else:
+                typer.echo(f"{path.name:<16} DAMAGED: {exc}")
+            continue
         entry = {
             "name": manifest.name,
             "checksum": manifest.checksum[:12],
@@ -136,13 +143,16 @@ def _parse_options(pairs: list[str]) -> dict[str, object]:
 @data_app.command("verify")
 def data_verify(name: Optional[str] = typer.Option(None, "--store", help="One store (default: all).")) -> None:
     """Check every store file against the SHA-256 in its manifest."""
-    from benchmarks import data_root, list_stores, open_store, verify_store
+    from benchmarks import DEFAULT_STORE, check_store_name, data_root, list_stores, open_store, verify_store
 
-    open_store()
-    paths = [data_root() / name] if name else list_stores()
-    problems = [p for path in paths for p in verify_store(path)]
+    if name is None or name == DEFAULT_STORE:
+        open_store()  # the embedded default is built on first use; another store is verified as it is
+    paths = [data_root() / check_store_name(name)] if name else list_stores()
+    problems = []
     for path in paths:
-        typer.echo(f"{path.name}: {'ok' if not verify_store(path) else 'FAILED'}")
+        found = verify_store(path)
+        typer.echo(f"{path.name}: {'ok' if not found else 'FAILED'}")
+        problems += found
     if problems:
         raise BadInputError("; ".join(problems))
 
