@@ -36,7 +36,7 @@ import pandas as pd
 
 from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
 from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
-from harness.records import TRIAL_COLUMNS
+from harness.records import TRIAL_COLUMNS, load_trials, read_run_record
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "load_run", "objective_header"]
@@ -104,21 +104,12 @@ def load_run(folder: Path) -> _Run:
     run_json, parquet = folder / "run.json", folder / "trials.parquet"
     if not run_json.is_file():
         raise BadInputError(f"{folder} is not a complete run folder: run.json is missing")
-    try:
-        record = json.loads(run_json.read_text())
-        run_id = record["run_id"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BadInputError(f"corrupt run record {run_json}: {type(exc).__name__}: {exc}") from None
-    if record.get("status") != "complete" or not parquet.is_file():
-        raise BadInputError(f"{folder} holds a partial run (status {record.get('status')!r}, "
+    record = read_run_record(run_json)
+    run_id = record["run_id"]
+    if record["status"] != "complete" or not parquet.is_file():
+        raise BadInputError(f"{folder} holds a partial run (status {record['status']!r}, "
                             f"trials.parquet {'present' if parquet.is_file() else 'missing'}); resume it first")
-    try:
-        frame = pd.read_parquet(parquet)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise BadInputError(f"corrupt trials file {parquet}: {' '.join(str(exc).split())}") from None
-    missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
-    if missing:
-        raise BadInputError(f"corrupt trials file {parquet}: missing columns {', '.join(missing)}")
+    frame = load_trials(folder)
     if "n_trials" in record and record["n_trials"] != len(frame):
         raise BadInputError(f"{folder}: run.json says {record['n_trials']} trials, trials.parquet has {len(frame)}")
     unknown = sorted(set(frame["status"]) - set(_STATUS))
