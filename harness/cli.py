@@ -481,10 +481,12 @@ def export_deepcave_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out."),
 ) -> None:
     """Write every run as a DeepCAVE run folder (DataFrame format; SMAC runs also as SMAC3v2)."""
+    from adapters.schema import read_json
     from harness.export_deepcave import MANIFEST, export_deepcave
+    from harness.schemas import DEEPCAVE_EXPORT
 
     written = export_deepcave(src, out, force=force)
-    for item in json.loads((out / MANIFEST).read_text())["skipped"]:
+    for item in read_json(out / MANIFEST, DEEPCAVE_EXPORT)["skipped"]:
         typer.echo(f"skipped {item['source']}: {item['reason']}")
     typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
 

@@ -147,9 +147,7 @@ def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | Non
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root.parent))  # same filesystem: atomic rename
     for rel, data in (payload or {}).items():
-        target = staging / store_name / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        atomic_write_bytes(staging / store_name / rel, data)
     root.mkdir(exist_ok=True)
     try:
         os.replace(staging / store_name, root / store_name)  # another worker may have won the race

@@ -29,7 +29,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.schema import read_json
 from harness.export_deepcave import MANIFEST, export_deepcave
+from harness.schemas import DEEPCAVE_EXPORT
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_PYTHON", "DashboardError", "check_port", "raise_interrupt", "serve_dashboard"]
@@ -91,7 +93,7 @@ def _exported_runs(folder: Path, state: Path) -> tuple[Path, list[Path]]:
     if not (folder / MANIFEST).is_file():
         export_deepcave(folder, state / "runs")
         folder = state / "runs"
-    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest = read_json(folder / MANIFEST, DEEPCAVE_EXPORT)
     return folder, [folder / entry["name"] for entry in manifest["runs"]]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from adapters.schema import Anything, Bool, Int, ListOf, MapOf, Node, Nullable, Num, Obj, OneOf, Row, Str
 
-__all__ = ["RUN_CONFIG", "RUN_RECORD", "journal_rows", "TRIAL_NODES"]
+__all__ = ["RUN_CONFIG", "RUN_RECORD", "journal_rows", "TRIAL_NODES", "DEEPCAVE_EXPORT"]
 
 #: ``run.json``'s ``config``: exactly what ``harness.runner.RunConfig.to_dict`` writes.
 RUN_CONFIG = Obj(
@@ -70,3 +70,18 @@ TRIAL_NODES: dict[str, Node] = {
 def journal_rows(columns: tuple[str, ...]) -> Node:
     """The schema of one journal frame: a list of rows of ``columns``, in order."""
     return ListOf(Row(tuple((name, TRIAL_NODES.get(name, Nullable(Num(nan=True)))) for name in columns)))
+
+
+def _plain_names(body: dict) -> tuple[str, str] | None:
+    """Run names become folder names under the export: no path separators, nothing hidden."""
+    for i, entry in enumerate(body["runs"]):
+        if "/" in entry["name"] or entry["name"].startswith("."):
+            return f"runs[{i}].name", f"must be a plain folder name, got {entry['name']!r}"
+    return None
+
+
+#: ``export.json`` of a DeepCAVE export (``harness.export_deepcave``), read by the dashboard.
+DEEPCAVE_EXPORT = Obj(
+    {"runs": ListOf(Obj({"name": Str(), "format": Str()}, extra=True)), "skipped": ListOf(Anything())},
+    extra=True, rule=_plain_names,
+)
