@@ -24,7 +24,7 @@ from adapters.files import atomic_write_bytes, owned_temp_dir, replace_folder, s
 from harness.atomic import atomic_write, staged_folder, writable_folder
 from harness.records import LOCK, load_trials, read_run_record, run_id_for, run_lock
 from harness.runner import RunConfig, search_axis
-from harness.signals import terminate_as_exit
+from harness.signals import sigterm_as_interrupt
 from harness.spec import ExperimentSpec, Profile
 from adapters.types import BadInputError
 
@@ -263,7 +263,7 @@ def compare(
 
     ``skip`` maps optimizer labels to leave out (this time) to the reason the report gives.
     One compare at a time holds ``out`` (``run_lock``): a second is refused at once. SIGTERM
-    ends it as an exit would, so its cluster and temporary folders are cleaned up.
+    stops it as Ctrl-C does, so its cluster and temporary folders are cleaned up.
     ``notice`` is told, in one line each, of damaged runs that are redone.
     """
     from benchmarks import data_root, open_benchmark
@@ -275,7 +275,7 @@ def compare(
     if not runs:
         raise BadInputError(f"spec {spec.name}: no optimizer can run in profile {profile.name!r}")
     out = Path(out or spec.output / profile.name)
-    with run_lock(writable_folder(out, "compare output folder"), holder="compare"), terminate_as_exit():
+    with run_lock(writable_folder(out, "compare output folder"), holder="compare"), sigterm_as_interrupt():
         runs_dir = out / "runs"
         store_path = Path(shared_store_path or data_root()) / spec.store
         run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,

@@ -32,6 +32,7 @@ from pathlib import Path
 from adapters.schema import read_json
 from harness.export_deepcave import MANIFEST, export_deepcave
 from harness.schemas import DEEPCAVE_EXPORT
+from harness.signals import raise_interrupt
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_PYTHON", "DashboardError", "check_port", "raise_interrupt", "serve_dashboard"]
@@ -157,11 +158,6 @@ def _group_gone(pgid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
-
-
-def raise_interrupt(signum: int, frame: object) -> None:
-    """A SIGTERM handler: stop like Ctrl-C, through the same clean-up."""
-    raise KeyboardInterrupt
 
 
 def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], None] = print) -> None:
