@@ -104,12 +104,16 @@ def load_trials(folder: Path) -> pd.DataFrame:
     return frame
 
 
+class _ClassInFrame(pickle.UnpicklingError):
+    """A whole journal frame names a class: not a torn write, and never loaded."""
+
+
 class _PlainUnpickler(pickle.Unpickler):
     """Journal rows are plain values (numbers, strings, None): a frame naming any class is refused,
     since unpickling one can run arbitrary code from a file someone handed over."""
 
     def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"journal frames hold plain values, not {module}.{name}")
+        raise _ClassInFrame(f"it names {module}.{name}; journal frames hold plain values only")
 
 
 def _load_frame(frame: bytes) -> Any:
@@ -236,6 +240,8 @@ class RunFolder:
                 break  # a frame torn by a kill or a full disk: it is lost, nothing before it
             try:
                 rows = _load_frame(frame)
+            except _ClassInFrame as exc:
+                raise BadInputError(f"corrupt {journal}: frames[{frames}]: {exc}") from None
             except Exception:  # noqa: BLE001 - unpickling torn bytes can raise nearly anything
                 break
             check(rows, self._frame_schema, journal, where=f"frames[{frames}]")
