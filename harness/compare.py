@@ -290,7 +290,7 @@ def compare(
         if spec.export_deepcave:
             from harness.export_deepcave import export_deepcave
 
-            export_deepcave(runs_dir, out / "deepcave", force=True)
+            export_deepcave(runs_dir, out / "deepcave", force=True, only={r.run_id for r in runs})
     return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
 
 

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,16 +217,17 @@ def _check_out(src: Path, out: Path, force: bool) -> None:
         raise BadInputError(f"output folder {out} would contain the runs being exported ({src})")
 
 
-def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
+def export_deepcave(src: Path, out: Path, *, force: bool = False, only: Collection[str] | None = None) -> list[Path]:
     """Export a run folder, or every run folder under ``src``, into ``out``; return the runs written.
 
     All-or-nothing: every run is read and checked before anything is written, the export is
     built in a hidden sibling folder and renamed into place, so a failure leaves no half-written
-    ``out`` (and, with ``force``, the previous export untouched until the rename).
+    ``out`` (and, with ``force``, the previous export untouched until the rename). ``only``
+    names the run folders to take (a compare exports its own grid, not a stray folder beside it).
     """
     src, out = Path(src), Path(out)
     _check_out(src, out, force)
-    runs = [load_run(folder) for folder in find_run_folders(src)]
+    runs = [load_run(folder) for folder in find_run_folders(src) if only is None or folder.name in only]
     if not runs:
         raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")
     names: dict[str, Path] = {}
