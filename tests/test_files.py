@@ -15,7 +15,7 @@ from adapters.files import (
     TEMP_MARK, atomic_write, atomic_write_bytes, atomic_write_json, owned_temp_dir, replace_folder, sweep_orphans,
 )
 from adapters.schema import Int, ListOf, Num, Obj, OneOf, Row, Str, check, read_json
-from harness.records import LOCK, run_lock
+from harness.records import run_lock
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):

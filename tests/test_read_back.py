@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from test_cli_fuzz import invoke
 
-from harness.records import JOURNAL, RunFolder, load_trials
+from harness.records import JOURNAL, load_trials
 from harness.runner import RunConfig
 
 
