@@ -20,7 +20,7 @@ from pathlib import Path
 
 __all__ = [
     "TEMP_MARK", "atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
-    "replace_folder", "sibling_name", "os_error_text", "owned_temp_dir", "sweep_orphans",
+    "replace_folder", "sibling_name", "os_error_text", "owned_temp_dir", "new_owned_temp_dir", "sweep_orphans",
 ]
 
 #: Every temporary sibling's name starts with "." and holds this mark (so leftovers are recognisable).
@@ -100,20 +100,25 @@ def owned_temp_dir(prefix: str) -> Iterator[Path]:
     name lets :func:`sweep_orphans` remove such a folder at the next start, once no process has
     that pid.
     """
-    sweep_orphans(prefix)
-    path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    path = new_owned_temp_dir(prefix)
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def new_owned_temp_dir(prefix: str) -> Path:
+    """Sweep ``prefix``'s orphans, then make ``<prefix><pid>-<random>``; the caller removes it when done."""
+    sweep_orphans(prefix)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+
+
 def sweep_orphans(prefix: str) -> list[Path]:
     """Remove the temporary folders of :func:`owned_temp_dir` whose owning process is gone; return them."""
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
-        pid = path.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and path.is_dir() and not _alive(int(pid)):
+        pid, marked, _ = path.name[len(prefix):].partition("-")  # mkdtemp's own part never holds "-"
+        if marked and pid.isdigit() and path.is_dir() and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

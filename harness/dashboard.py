@@ -22,13 +22,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.files import new_owned_temp_dir
 from adapters.schema import read_json
 from harness.export_deepcave import MANIFEST, export_deepcave
 from harness.schemas import DEEPCAVE_EXPORT
@@ -174,7 +174,7 @@ def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], Non
     if redis is None:
         raise BadInputError("redis-server is not installed; run scripts/ensure-debian.sh (Debian package redis-server)")
     check_port(port)
-    state = Path(tempfile.mkdtemp(prefix="hpo2nas-dashboard-"))
+    state = new_owned_temp_dir("hpo2nas-dashboard-")  # a SIGKILLed server's folder is swept at the next start
     children = _Children(state)
     previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
