@@ -24,7 +24,6 @@ SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 conver
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -37,7 +36,9 @@ import pandas as pd
 
 from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
 from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
+from adapters.schema import read_json
 from harness.records import TRIAL_COLUMNS, load_trials, read_run_record
+from harness.schemas import SMAC_HISTORY
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "load_run", "objective_header"]
@@ -121,11 +122,8 @@ def load_run(folder: Path) -> _Run:
         raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
     smac_dirs, skipped = [], []
     for smac in sorted(Path(r) for r, _, files in os.walk(folder / "optimizer") if set(_SMAC_FILES) <= set(files)):
-        try:
-            history = json.loads((smac / "runhistory.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"corrupt SMAC run history {smac / 'runhistory.json'}: {exc}") from None
-        if history.get("data"):
+        history = read_json(smac / "runhistory.json", SMAC_HISTORY)
+        if history["data"]:
             smac_dirs.append(smac)
         else:  # DeepCAVE 1.4.1's SMAC3v2 converter fails on an empty history (IndexError)
             skipped.append({"source": str(smac.resolve()), "reason": "SMAC's runhistory.json holds no trials"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from adapters.schema import Anything, Bool, Int, ListOf, MapOf, Node, Nullable, Num, Obj, OneOf, Row, Str
 
-__all__ = ["RUN_CONFIG", "RUN_RECORD", "journal_rows", "TRIAL_NODES", "DEEPCAVE_EXPORT"]
+__all__ = ["RUN_CONFIG", "RUN_RECORD", "journal_rows", "TRIAL_NODES", "DEEPCAVE_EXPORT", "SMAC_HISTORY"]
 
 #: ``run.json``'s ``config``: exactly what ``harness.runner.RunConfig.to_dict`` writes.
 RUN_CONFIG = Obj(
@@ -85,3 +85,6 @@ DEEPCAVE_EXPORT = Obj(
     {"runs": ListOf(Obj({"name": Str(), "format": Str()}, extra=True)), "skipped": ListOf(Anything())},
     extra=True, rule=_plain_names,
 )
+
+#: SMAC's ``runhistory.json`` in a run's optimizer folder, as far as the DeepCAVE export relies on it.
+SMAC_HISTORY = Obj({"data": ListOf(Anything())}, extra=True)
