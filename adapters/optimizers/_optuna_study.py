@@ -127,9 +127,10 @@ def open_storage(url: str, *, create: bool = True, **rdb_options: Any) -> BaseSt
     elif not create:
         raise BadInputError(f"storage {url}: no such journal file")
     try:
-        return JournalStorage(SyncedLater(path))
-    except ValueError as exc:  # a line of valid UTF-8 that is no JSON record
-        raise BadInputError(f"corrupt Optuna journal {path}: {' '.join(str(exc).split())}") from None
+        return JournalStorage(SyncedLater(path))  # replays every record of the file
+    except _REPLAY_ERRORS as exc:  # a line that is no JSON, or a JSON object that is no record Optuna knows
+        raise BadInputError(f"corrupt Optuna journal {path}: a record Optuna cannot replay "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 def sync_storage(storage: BaseStorage) -> None:
@@ -161,6 +162,10 @@ def _drop_torn_tail(path: str) -> None:
             os.fsync(fh.fileno())
     finally:
         lock.release()
+
+
+#: What Optuna's journal replay raises on a damaged record (a missing key, a wrong type, bad JSON).
+_REPLAY_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError)
 
 
 def _check_journal(path: str) -> None:
