@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from adapters.files import atomic_write_bytes, owned_temp_dir, replace_folder, sweep_orphans
+from adapters.files import TEMP_MARK, atomic_write_bytes, owned_temp_dir, replace_folder, sibling_name, sweep_orphans
 from harness.atomic import atomic_write, staged_folder, writable_folder
 from harness.records import LOCK, load_trials, read_run_record, run_id_for, run_lock
 from harness.runner import RunConfig, search_axis
@@ -170,7 +170,8 @@ def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] |
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
     """Write a run's files into a hidden sibling, then swap it in; the old folder stays until the new is in place."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    staging = sibling_name(folder)
+    staging.mkdir()
     try:
         for rel, data in files.items():
             atomic_write_bytes(staging / rel, data)
@@ -196,11 +197,14 @@ def run_grid(
 
     A run whose records are damaged (run.json or trials.parquet unreadable, or off their
     schema) is named through ``notice`` and run again; its folder is replaced only once the
-    new run's files are complete.
+    new run's files are complete. The caller holds ``runs_dir``'s compare lock, so staging
+    folders a killed compare left there are removed first.
     """
     from dask.distributed import Client, LocalCluster, as_completed
 
     runs_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in runs_dir.glob(f".*{TEMP_MARK}*"):  # a compare killed while swapping a run in (we hold the lock)
+        shutil.rmtree(leftover, ignore_errors=True)
     reasons = {r.run_id: _needs_run(runs_dir / r.run_id) for r in runs}
     todo = [r for r in runs if reasons[r.run_id] is not None]
     for run in todo:

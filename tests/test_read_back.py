@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from test_cli_fuzz import invoke
 
+from adapters.files import TEMP_MARK
 from harness.records import JOURNAL, load_trials
 from harness.runner import RunConfig
 
@@ -228,7 +229,8 @@ def _compare(spec: Path, out: Path, data_root: Path, tmp: Path, **kwargs) -> sub
 
 
 def test_compare_redoes_damaged_runs_and_is_locked(default_bench, data_root, tmp_path):
-    """A second compare on one --out is refused while the first runs; a damaged run is named and redone."""
+    """A second compare on one --out is refused while the first runs; a damaged run is named and redone,
+    a stray folder is left alone, and a killed compare's staging folder is removed."""
     spec, out, tmp = _spec(tmp_path), tmp_path / "out", tmp_path / "tmp"
     tmp.mkdir()
     first = _compare(spec, out, data_root, tmp)
@@ -243,12 +245,14 @@ def test_compare_redoes_damaged_runs_and_is_locked(default_bench, data_root, tmp
     (runs[0] / "trials.parquet").write_bytes(b"PAR1 damaged")
     (out / "runs" / "stray").mkdir()
     (out / "runs" / "stray" / "run.json").write_text("[1]")
+    killed = out / "runs" / f".{runs[1].name}{TEMP_MARK}999999-0000"  # a compare SIGKILLed while swapping in
+    killed.mkdir()
     again = _compare(spec, out, data_root, tmp)
     stdout, stderr = again.communicate(timeout=300)
     assert again.returncode == 0, stderr
     assert f"redoing damaged run {runs[0].name}: corrupt trials file" in stderr
     assert len(load_trials(runs[0])) == 20
-    assert (out / "runs" / "stray" / "run.json").read_text() == "[1]"
+    assert (out / "runs" / "stray" / "run.json").read_text() == "[1]" and not killed.exists()
     assert not list(tmp.glob("hpo2nas-run-*"))
 
 
