@@ -130,13 +130,14 @@ class _DatasetTable:
         where = f"store {self.store!r}: {self.name}/{name}"
         fix = f"re-import the store (hpo2nas data verify --store {self.store} lists every damaged file)"
         try:
-            if path.stat().st_size > _MMAP_BYTES:
-                array = np.load(path, mmap_mode="r", allow_pickle=False)
-            else:
+            size = path.stat().st_size
+            if size <= _HASH_LIMIT:
                 data = path.read_bytes()
-                if len(data) <= _HASH_LIMIT and hashlib.sha256(data).hexdigest() != self.files.get(name):
+                if hashlib.sha256(data).hexdigest() != self.files.get(name):
                     raise BadInputError(f"{where} differs from its manifest's SHA-256 (changed on disk); {fix}")
                 array = np.load(io.BytesIO(data), allow_pickle=False)
+            else:
+                array = np.load(path, mmap_mode="r" if size > _MMAP_BYTES else None, allow_pickle=False)
         except BadInputError:
             raise
         except (OSError, ValueError, EOFError) as exc:
