@@ -3,7 +3,7 @@
 Every writer of the project goes through here, so a crash, a kill or a full disk at any
 point leaves either the old file or the new one, never a half-written one. The temporary
 sibling is made with ``O_EXCL`` and mode 0666, so the process umask applies as it would to
-any other file; nothing here reads or changes process state (an earlier version flipped the
+any other file; nothing here changes process state (an earlier version flipped the
 umask at import to learn it).
 """
 
