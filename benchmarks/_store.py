@@ -27,7 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from adapters.files import atomic_write, atomic_write_bytes, replace_folder
+from adapters.schema import Anything, Obj, check, read_json
 from adapters.types import BadInputError, FidelitySpace
+from benchmarks.schemas import STORE_MANIFEST
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -119,11 +122,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:  # a file object: np.save on a path would add ".npy" to the temporary name
+        np.save(fh, np.ascontiguousarray(array, dtype=np.float32))
 
 
 def check_store_name(name: str) -> str:
@@ -168,10 +169,7 @@ def write_store(
                 parts.append(("seed_means.npy", arrays.seed_means))
             for fname, array in parts:
                 path = folder / fname
-                with open(path, "wb") as fh:
-                    np.save(fh, np.ascontiguousarray(array, dtype=np.float32))
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                atomic_write(path, lambda tmp, array=array: _save_array(tmp, array))
                 files[fname] = _sha256(path)
             entries[arrays.dataset] = {
                 "shape": list(arrays.objectives.shape),
@@ -196,14 +194,8 @@ def write_store(
             "datasets": entries,
         }
         body["checksum"] = _manifest_checksum(body)
-        _fsync_write(tmp / "manifest.json", json.dumps(body, indent=2, sort_keys=True).encode())
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".old-{name}-", dir=root))
-            os.replace(final, old / name)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        atomic_write_bytes(tmp / "manifest.json", json.dumps(body, indent=2, sort_keys=True).encode())
+        replace_folder(tmp, final)
     except OSError as exc:  # numpy's short-write error has no errno: say what failed and what is kept
         shutil.rmtree(tmp, ignore_errors=True)
         kept = "the earlier store is unchanged" if final.exists() else "nothing was written"
@@ -218,16 +210,15 @@ def read_manifest(path: Path) -> StoreManifest:
     """Parse and sanity-check a store's manifest (not its file checksums: see verify)."""
     manifest_path = Path(path) / "manifest.json"
     try:
-        body = json.loads(manifest_path.read_text())
+        body = read_json(manifest_path, Obj({"schema_version": Anything()}, extra=True))
     except FileNotFoundError:
         raise BadInputError(f"no store at {path} (manifest.json missing)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"corrupt manifest {manifest_path}: {exc}") from None
-    if not isinstance(body, dict) or body.get("schema_version") not in READABLE_VERSIONS:
+    if body["schema_version"] not in READABLE_VERSIONS:
         raise BadInputError(
-            f"store {path} has schema version {body.get('schema_version') if isinstance(body, dict) else '?'}, "
+            f"store {path} has schema version {body['schema_version']!r}, "
             f"this hpo2nas reads versions {', '.join(map(str, READABLE_VERSIONS))}; re-import it"
         )
+    check(body, STORE_MANIFEST, manifest_path)
     checksum = body.get("checksum")
     if checksum != _manifest_checksum({k: v for k, v in body.items() if k != "checksum"}):
         raise BadInputError(f"corrupt manifest {manifest_path}: checksum mismatch")

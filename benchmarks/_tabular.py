@@ -9,6 +9,8 @@ arrays and nothing else, so the first query is quick too.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import mmap
 import os
 import struct
@@ -31,6 +33,10 @@ _VALID, _TEST, _TIME = (METRICS.index(m) for m in ("valid_acc", "test_acc", "tra
 _RECORD_CACHE_CAP = 1 << 19
 #: Cells per chunk when a whole fidelity is read from a memory-mapped array (about 7 MB of pages).
 _SCAN_CELLS = 1024
+#: Arrays larger than this are memory-mapped rather than read.
+_MMAP_BYTES = 64 << 20
+#: Arrays up to this size are hashed against the manifest when loaded (see ``_DatasetTable._load``).
+_HASH_LIMIT = 16 << 20
 
 
 def _fidelity_copy(objectives: np.ndarray, f: int) -> np.ndarray:
@@ -100,6 +106,10 @@ class _DatasetTable:
         #: Fidelity slots with seed means only: there every query answers the mean, labelled "mean".
         self.mean_only = frozenset(self.fid_index[v] for v in entry.get("mean_only_fidelities", ()))
         self.has_seed_means = "seed_means.npy" in entry["files"]
+        self.store = manifest.path.name  # the folder: what --store and data verify take
+        #: [cell, seed, fidelity, metric], as the manifest records it (each array is checked against it).
+        self.shape: tuple[int, ...] = tuple(entry["shape"])
+        self.files: dict[str, str] = dict(entry["files"])
         #: (slot * n_fid + f) * NUM_CELLS + index -> QueryResult argument tuple (see :meth:`args`).
         self.records: dict[int, tuple] = {}
         self._mean_arrays: dict[int, np.ndarray] = {}
@@ -107,9 +117,34 @@ class _DatasetTable:
 
     @cached_property
     def objectives(self) -> np.ndarray:
-        path = self.folder / "objectives.npy"
-        mode = "r" if path.stat().st_size > (64 << 20) else None
-        return np.load(path, mmap_mode=mode)
+        return self._load("objectives.npy", self.shape)
+
+    def _load(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """One of the dataset's arrays, checked against the manifest; a damaged file is one BadInputError line.
+
+        Arrays up to :data:`_HASH_LIMIT` are read whole and hashed (about 1 ms per MB), so a value
+        changed on disk (seed means set to NaN) is caught when the store is opened, not searched.
+        Larger ones are memory-mapped and checked by shape; ``hpo2nas data verify`` hashes them.
+        """
+        path = self.folder / name
+        where = f"store {self.store!r}: {self.name}/{name}"
+        fix = f"re-import the store (hpo2nas data verify --store {self.store} lists every damaged file)"
+        try:
+            size = path.stat().st_size
+            if size <= _HASH_LIMIT:
+                data = path.read_bytes()
+                if hashlib.sha256(data).hexdigest() != self.files.get(name):
+                    raise BadInputError(f"{where} differs from its manifest's SHA-256 (changed on disk); {fix}")
+                array = np.load(io.BytesIO(data), allow_pickle=False)
+            else:
+                array = np.load(path, mmap_mode="r" if size > _MMAP_BYTES else None, allow_pickle=False)
+        except BadInputError:
+            raise
+        except (OSError, ValueError, EOFError) as exc:
+            raise BadInputError(f"{where} cannot be read ({' '.join(str(exc).split())}); {fix}") from None
+        if array.shape != shape:
+            raise BadInputError(f"{where} has shape {list(array.shape)}, its manifest says {list(shape)}; {fix}")
+        return array
 
     @cached_property
     def _reader(self) -> tuple[object, int, int] | None:
@@ -136,7 +171,7 @@ class _DatasetTable:
 
     @cached_property
     def cell_info(self) -> np.ndarray:
-        return np.load(self.folder / "cell_info.npy")
+        return self._load("cell_info.npy", (self.shape[0], len(CELL_INFO)))
 
     @cached_property
     def available_seeds(self) -> list[tuple[int, ...]]:
@@ -158,7 +193,7 @@ class _DatasetTable:
     @cached_property
     def seed_means(self) -> np.ndarray | None:
         """The source's own seed means [cell, fidelity, metric], where it gave them (schema 2)."""
-        return np.load(self.folder / "seed_means.npy") if self.has_seed_means else None
+        return self._load("seed_means.npy", (self.shape[0], *self.shape[2:])) if self.has_seed_means else None
 
     def mean_array(self, f: int) -> np.ndarray:
         """Seed-mean [cell, metric] at fidelity slot ``f``: the source's own mean where it gives one,

@@ -1,46 +1,22 @@
-"""Atomic file writes: write a temporary sibling, fsync, then rename over the target."""
+"""Output folders: staging many files and checking a folder can be written.
+
+Single files are replaced through :mod:`adapters.files` (the one atomic-write helper),
+re-exported here for the harness.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from adapters.errors import BadInputError
+from adapters.files import atomic_write, atomic_write_json, atomic_write_text, os_error_text
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "os_error_text", "staged_folder", "writable_folder"]
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp_path)`` and rename the result onto ``path``; a crash leaves the old file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
-    try:
-        write(Path(tmp))
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text))
-
-
-def atomic_write_json(path: Path, obj: object) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
 @contextlib.contextmanager
@@ -65,12 +41,6 @@ def staged_folder(out: Path, *, last: Sequence[str] = ()) -> Iterator[Path]:
             os.replace(path, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def os_error_text(exc: OSError) -> str:
-    """An OSError as one line a user can act on: what failed, and where."""
-    where = f": {exc.filename}" if exc.filename else ""
-    return f"{exc.strerror or exc}{where}"
 
 
 def writable_folder(path: Path, what: str = "output folder") -> Path:

@@ -40,7 +40,14 @@ def data_list(as_json: bool = typer.Option(False, "--json", help="One JSON objec
 
     open_store()  # makes sure the embedded default exists
     for path in list_stores():
-        manifest = open_store(path.name)
+        try:
+            manifest = open_store(path.name)
+        except BadInputError as exc:  # one bad store is flagged; the others are still listed
+            if as_json:
+                _echo_json({"name": path.name, "damaged": str(exc)})
+            else:
+                typer.echo(f"{path.name:<16} DAMAGED: {exc}")
+            continue
         entry = {
             "name": manifest.name,
             "checksum": manifest.checksum[:12],
@@ -137,13 +144,16 @@ def _parse_options(pairs: list[str]) -> dict[str, object]:
 @data_app.command("verify")
 def data_verify(name: Optional[str] = typer.Option(None, "--store", help="One store (default: all).")) -> None:
     """Check every store file against the SHA-256 in its manifest."""
-    from benchmarks import data_root, list_stores, open_store, verify_store
+    from benchmarks import DEFAULT_STORE, check_store_name, data_root, list_stores, open_store, verify_store
 
-    open_store()
-    paths = [data_root() / name] if name else list_stores()
-    problems = [p for path in paths for p in verify_store(path)]
+    if name is None or name == DEFAULT_STORE:
+        open_store()  # the embedded default is built on first use; another store is verified as it is
+    paths = [data_root() / check_store_name(name)] if name else list_stores()
+    problems = []
     for path in paths:
-        typer.echo(f"{path.name}: {'ok' if not verify_store(path) else 'FAILED'}")
+        found = verify_store(path)
+        typer.echo(f"{path.name}: {'ok' if not found else 'FAILED'}")
+        problems += found
     if problems:
         raise BadInputError("; ".join(problems))
 
@@ -447,7 +457,8 @@ def compare_cmd(
         skipped = {label: reason or "left out on the command line (--skip)"
                    for label, _, reason in (item.partition("=") for item in skip)}
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
-                         skip=skipped, progress=lambda done, total: progress(done, total, ""))
+                         skip=skipped, progress=lambda done, total: progress(done, total, ""),
+                         notice=lambda line: typer.echo(line, err=True))
     for label, reason in result.excluded:
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
@@ -490,10 +501,12 @@ def export_deepcave_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out."),
 ) -> None:
     """Write every run as a DeepCAVE run folder (DataFrame format; SMAC runs also as SMAC3v2)."""
+    from adapters.schema import read_json
     from harness.export_deepcave import MANIFEST, export_deepcave
+    from harness.schemas import DEEPCAVE_EXPORT
 
     written = export_deepcave(src, out, force=force)
-    for item in json.loads((out / MANIFEST).read_text())["skipped"]:
+    for item in read_json(out / MANIFEST, DEEPCAVE_EXPORT)["skipped"]:
         typer.echo(f"skipped {item['source']}: {item['reason']}")
     typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
 

@@ -20,14 +20,19 @@ from typing import Any
 
 import pandas as pd
 
-from harness.records import LOCK, run_id_for
+from adapters.files import TEMP_MARK, atomic_write_bytes, owned_temp_dir, replace_folder, sibling_name, sweep_orphans
+from harness.atomic import atomic_write, staged_folder, writable_folder
+from harness.records import LOCK, load_trials, read_run_record, run_id_for, run_lock
 from harness.runner import RunConfig, search_axis
+from harness.signals import sigterm_as_interrupt
 from harness.spec import ExperimentSpec, Profile
 from adapters.protocols import capabilities
 from adapters.types import BadInputError
 
 __all__ = ["PlannedRun", "plan_runs", "run_grid", "compare", "CompareResult"]
 
+#: Prefix of the private folder a worker runs each run in (see ``adapters.files.owned_temp_dir``).
+RUN_TEMP_PREFIX = "hpo2nas-run-"
 #: Stores larger than this must be on a path every worker can read (not shipped per task).
 _SHIP_LIMIT_BYTES = 256 << 20
 
@@ -105,15 +110,23 @@ def worker_label(label: str, workers: int, all_workers: tuple[int, ...]) -> str:
     return label if len(all_workers) == 1 else f"{label}@{workers}"
 
 
-def _is_complete(folder: Path) -> bool:
-    import json
-
+def _needs_run(folder: Path) -> str | None:
+    """None when ``folder`` holds a complete, readable run; else why it must be run ("" if it never finished)."""
+    run_json = folder / "run.json"
+    if not run_json.exists():
+        return ""
     try:
-        return json.loads((folder / "run.json").read_text()).get("status") == "complete" and (
-            folder / "trials.parquet"
-        ).exists()
-    except (OSError, ValueError):
-        return False
+        record = read_run_record(run_json)
+        if record["status"] != "complete":
+            return ""
+        if not (folder / "trials.parquet").is_file():
+            return f"{folder / 'trials.parquet'} is missing"
+        trials = load_trials(folder)
+    except BadInputError as exc:
+        return str(exc)
+    if record.get("n_trials", len(trials)) != len(trials):
+        return f"{folder / 'trials.parquet'} holds {len(trials)} trials, run.json says {record['n_trials']}"
+    return None
 
 
 def _store_payload(store_path: Path) -> dict[str, bytes]:
@@ -136,9 +149,7 @@ def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | Non
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root.parent))  # same filesystem: atomic rename
     for rel, data in (payload or {}).items():
-        target = staging / store_name / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        atomic_write_bytes(staging / store_name / rel, data)
     root.mkdir(exist_ok=True)
     try:
         os.replace(staging / store_name, root / store_name)  # another worker may have won the race
@@ -153,22 +164,20 @@ def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] |
     from harness.runner import execute_run
 
     root = _worker_root(config["store"], checksum, payload, shared_root)
-    with tempfile.TemporaryDirectory(prefix="hpo2nas-run-") as tmp:
+    with owned_temp_dir(RUN_TEMP_PREFIX) as tmp:
         out = Path(tmp) / "run"
         execute_run(RunConfig.from_dict(config), out, root=root)
         return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    """Write a run's files into a hidden sibling, then swap it in; the old folder stays until the new is in place."""
+    staging = sibling_name(folder)
+    staging.mkdir()
     try:
         for rel, data in files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+            atomic_write_bytes(staging / rel, data)
+        replace_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -184,12 +193,25 @@ def run_grid(
     shared_store_path: Path | None = None,
     n_workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> None:
-    """Run every planned run not already complete in ``runs_dir``, on Dask."""
+    """Run every planned run not already complete in ``runs_dir``, on Dask.
+
+    A run whose records are damaged (run.json or trials.parquet unreadable, or off their
+    schema) is named through ``notice`` and run again; its folder is replaced only once the
+    new run's files are complete. The caller holds ``runs_dir``'s compare lock, so staging
+    folders a killed compare left there are removed first.
+    """
     from dask.distributed import Client, LocalCluster, as_completed
 
     runs_dir.mkdir(parents=True, exist_ok=True)
-    todo = [r for r in runs if not _is_complete(runs_dir / r.run_id)]
+    for leftover in runs_dir.glob(f".*{TEMP_MARK}*"):  # a compare killed while swapping a run in (we hold the lock)
+        shutil.rmtree(leftover, ignore_errors=True)
+    reasons = {r.run_id: _needs_run(runs_dir / r.run_id) for r in runs}
+    todo = [r for r in runs if reasons[r.run_id] is not None]
+    for run in todo:
+        if reasons[run.run_id] and notice:
+            notice(f"redoing damaged run {run.run_id}: {reasons[run.run_id]}")
     done = len(runs) - len(todo)
     if progress:
         progress(done, len(runs))
@@ -224,10 +246,11 @@ def run_grid(
         client.close()
         if cluster is not None:
             cluster.close()
+            sweep_orphans(RUN_TEMP_PREFIX)  # the workers are gone: a run cut short left its folder
 
 
 def collect_trials(runs: list[PlannedRun], runs_dir: Path) -> pd.DataFrame:
-    frames = [pd.read_parquet(runs_dir / r.run_id / "trials.parquet") for r in runs]
+    frames = [load_trials(runs_dir / r.run_id) for r in runs]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -240,10 +263,14 @@ def compare(
     shared_store_path: Path | None = None,
     skip: dict[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> CompareResult:
     """The Python API behind ``hpo2nas compare``: plan, run on Dask, collect, report.
 
     ``skip`` maps optimizer labels to leave out (this time) to the reason the report gives.
+    One compare at a time holds ``out`` (``run_lock``): a second is refused at once. SIGTERM
+    stops it as Ctrl-C does, so its cluster and temporary folders are cleaned up.
+    ``notice`` is told, in one line each, of damaged runs that are redone.
     """
     from benchmarks import data_root, open_benchmark
 
@@ -254,38 +281,38 @@ def compare(
     if not runs:
         raise BadInputError(f"spec {spec.name}: no optimizer can run in profile {profile.name!r}")
     out = Path(out or spec.output / profile.name)
-    runs_dir = out / "runs"
-    store_path = Path(shared_store_path or data_root()) / spec.store
-    run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
-             shared_store_path=shared_store_path, progress=progress)
-    trials = collect_trials(runs, runs_dir)
-    from harness.atomic import atomic_write, staged_folder
+    with run_lock(writable_folder(out, "compare output folder"), holder="compare"), sigterm_as_interrupt():
+        runs_dir = out / "runs"
+        store_path = Path(shared_store_path or data_root()) / spec.store
+        run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+                 shared_store_path=shared_store_path, progress=progress, notice=notice)
+        trials = collect_trials(runs, runs_dir)
+        # Every output file is written before any replaces the earlier one: a failure half-way
+        # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
+        with staged_folder(out, last=("report.html", "report.md")) as staging:
+            atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
+            report = out / _report(spec, profile, bench, trials, excluded, runs, runs_dir, staging,
+                                   time.perf_counter() - start).name
+        if spec.export_deepcave:
+            from harness.export_deepcave import export_deepcave
 
-    # Every output file is written before any replaces the earlier one: a failure half-way
-    # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
-    with staged_folder(out, last=("report.html", "report.md")) as staging:
-        atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
-        report = out / _report(spec, profile, bench, trials, excluded, runs_dir, staging,
-                               time.perf_counter() - start).name
-    if spec.export_deepcave:
-        from harness.export_deepcave import export_deepcave
-
-        export_deepcave(runs_dir, out / "deepcave", force=True)
+            export_deepcave(runs_dir, out / "deepcave", force=True, only={r.run_id for r in runs})
     return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
 
 
-def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Path:
-    """Hand the records to the report writer (it reads records and this context only)."""
-    import json
+def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s) -> Path:
+    """Hand the records to the report writer (it reads records and this context only).
 
+    Only the planned runs' records are read: anything else under ``runs/`` is not this grid's.
+    """
     from harness.report import ReportContext, machine_facts, write_report
     from harness.transfer import transfer_section
 
     notes: dict[str, list[str]] = {}
     store_notes: set[str] = set()
-    for folder in sorted(runs_dir.iterdir()):
+    for folder in sorted({runs_dir / r.run_id for r in runs}):
         if (folder / "run.json").exists():
-            body = json.loads((folder / "run.json").read_text())
+            body = read_run_record(folder / "run.json")
             label = body["config"].get("label") or body["config"]["optimizer"]
             notes.setdefault(label, sorted(set(body.get("notes", []))))
             store_notes.update(body.get("store", {}).get("notes", ()))  # set by runs that used a lower schedule

@@ -22,14 +22,17 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.files import new_owned_temp_dir
+from adapters.schema import read_json
 from harness.export_deepcave import MANIFEST, export_deepcave
+from harness.schemas import DEEPCAVE_EXPORT
+from harness.signals import raise_interrupt
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_PYTHON_ENV", "DashboardError", "check_port", "deepcave_python", "raise_interrupt",
@@ -103,7 +106,7 @@ def _exported_runs(folder: Path, state: Path) -> tuple[Path, list[Path]]:
     if not (folder / MANIFEST).is_file():
         export_deepcave(folder, state / "runs")
         folder = state / "runs"
-    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest = read_json(folder / MANIFEST, DEEPCAVE_EXPORT)
     return folder, [folder / entry["name"] for entry in manifest["runs"]]
 
 
@@ -169,11 +172,6 @@ def _group_gone(pgid: int) -> bool:
     return False
 
 
-def raise_interrupt(signum: int, frame: object) -> None:
-    """A SIGTERM handler: stop like Ctrl-C, through the same clean-up."""
-    raise KeyboardInterrupt
-
-
 def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], None] = print) -> None:
     """Serve DeepCAVE with the exported runs in ``folder`` until Ctrl-C, SIGTERM or DeepCAVE's Exit.
 
@@ -189,7 +187,7 @@ def serve_dashboard(folder: Path, *, port: int = 8050, echo: Callable[[str], Non
     if redis is None:
         raise BadInputError("redis-server is not installed; run scripts/ensure-debian.sh (Debian package redis-server)")
     check_port(port)
-    state = Path(tempfile.mkdtemp(prefix="hpo2nas-dashboard-"))
+    state = new_owned_temp_dir("hpo2nas-dashboard-")  # a SIGKILLed server's folder is swept at the next start
     children = _Children(state)
     previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:

@@ -24,11 +24,10 @@ SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 conver
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import secrets
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,10 @@ from typing import Any
 import pandas as pd
 
 from adapters import NB201, OBJECTIVES, InvalidConfigError, SearchSpace
-from harness.records import TRIAL_COLUMNS
+from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
+from adapters.schema import read_json
+from harness.records import TRIAL_COLUMNS, load_trials, read_run_record
+from harness.schemas import SMAC_HISTORY
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "load_run", "objective_header"]
@@ -106,21 +108,12 @@ def load_run(folder: Path) -> _Run:
     run_json, parquet = folder / "run.json", folder / "trials.parquet"
     if not run_json.is_file():
         raise BadInputError(f"{folder} is not a complete run folder: run.json is missing")
-    try:
-        record = json.loads(run_json.read_text())
-        run_id = record["run_id"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BadInputError(f"corrupt run record {run_json}: {type(exc).__name__}: {exc}") from None
-    if record.get("status") != "complete" or not parquet.is_file():
-        raise BadInputError(f"{folder} holds a partial run (status {record.get('status')!r}, "
+    record = read_run_record(run_json)
+    run_id = record["run_id"]
+    if record["status"] != "complete" or not parquet.is_file():
+        raise BadInputError(f"{folder} holds a partial run (status {record['status']!r}, "
                             f"trials.parquet {'present' if parquet.is_file() else 'missing'}); resume it first")
-    try:
-        frame = pd.read_parquet(parquet)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise BadInputError(f"corrupt trials file {parquet}: {' '.join(str(exc).split())}") from None
-    missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
-    if missing:
-        raise BadInputError(f"corrupt trials file {parquet}: missing columns {', '.join(missing)}")
+    frame = load_trials(folder)
     if "n_trials" in record and record["n_trials"] != len(frame):
         raise BadInputError(f"{folder}: run.json says {record['n_trials']} trials, trials.parquet has {len(frame)}")
     unknown = sorted(set(frame["status"]) - set(_STATUS))
@@ -131,11 +124,8 @@ def load_run(folder: Path) -> _Run:
         raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
     smac_dirs, skipped = [], []
     for smac in sorted(Path(r) for r, _, files in os.walk(folder / "optimizer") if set(_SMAC_FILES) <= set(files)):
-        try:
-            history = json.loads((smac / "runhistory.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"corrupt SMAC run history {smac / 'runhistory.json'}: {exc}") from None
-        if history.get("data"):
+        history = read_json(smac / "runhistory.json", SMAC_HISTORY)
+        if history["data"]:
             smac_dirs.append(smac)
         else:  # DeepCAVE 1.4.1's SMAC3v2 converter fails on an empty history (IndexError)
             skipped.append({"source": str(smac.resolve()), "reason": "SMAC's runhistory.json holds no trials"})
@@ -216,10 +206,7 @@ def _upper(runs: list[_Run], column: str) -> float:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with open(path, "w", newline="") as fh:
-        frame.to_csv(fh, index=False)
-        fh.flush()
-        os.fsync(fh.fileno())
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def _check_out(src: Path, out: Path, force: bool) -> None:
@@ -233,16 +220,17 @@ def _check_out(src: Path, out: Path, force: bool) -> None:
         raise BadInputError(f"output folder {out} would contain the runs being exported ({src})")
 
 
-def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
+def export_deepcave(src: Path, out: Path, *, force: bool = False, only: Collection[str] | None = None) -> list[Path]:
     """Export a run folder, or every run folder under ``src``, into ``out``; return the runs written.
 
     All-or-nothing: every run is read and checked before anything is written, the export is
     built in a hidden sibling folder and renamed into place, so a failure leaves no half-written
-    ``out`` (and, with ``force``, the previous export untouched until the rename).
+    ``out`` (and, with ``force``, the previous export untouched until the rename). ``only``
+    names the run folders to take (a compare exports its own grid, not a stray folder beside it).
     """
     src, out = Path(src), Path(out)
     _check_out(src, out, force)
-    runs = [load_run(folder) for folder in find_run_folders(src)]
+    runs = [load_run(folder) for folder in find_run_folders(src) if only is None or folder.name in only]
     if not runs:
         raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")
     names: dict[str, Path] = {}
@@ -253,12 +241,12 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False) -> list[Path]:
 
     uppers = {name: _upper(runs, name) for name in ["cost_s", *sorted({n for run in runs for n in _objectives(run)})]}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"  # hidden: DeepCAVE lists no dot-folders
+    tmp = sibling_name(out)  # hidden: DeepCAVE lists no dot-folders
     tmp.mkdir()
     try:
         manifest = _write_all(runs, tmp, uppers)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        _replace_dir(tmp, out)
+        atomic_write_json(tmp / MANIFEST, manifest)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -290,14 +278,3 @@ def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[st
         "runs": entries,
         "skipped": [item for run in runs for item in run.skipped],
     }
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` onto ``out``; an old ``out`` is moved aside first and removed after."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -13,18 +13,17 @@ study of these names may exist yet, and the studies written so far are deleted i
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from adapters.optimizers.optuna_study import (
     directions, frozen_trial, open_storage, quiet_info, storage_label, sync_storage,
 )
+from adapters.files import atomic_write
 from adapters.types import BadInputError
 from harness.export_deepcave import find_run_folders, load_run
-from harness.records import study_attrs
+from harness.records import read_run_record, study_attrs
 
 __all__ = ["export_optuna"]
 
@@ -35,7 +34,7 @@ def _studies(src: Path) -> dict[str, tuple[list[Any], dict[str, Any], list[Any]]
     sources: dict[str, Path] = {}
     for folder in find_run_folders(src):
         run = load_run(folder)
-        record = json.loads((folder / "run.json").read_text())
+        record = read_run_record(folder / "run.json")
         run_id, config = record["run_id"], record["config"]
         if run_id in sources:
             raise BadInputError(f"{sources[run_id]} and {folder} hold the same run {run_id}")
@@ -64,12 +63,7 @@ def export_optuna(src: Path, storage: str) -> list[str]:
         path = Path(storage).resolve()
         if not path.parent.is_dir():
             raise BadInputError(f"storage {storage}: folder {path.parent} does not exist")
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            _write(studies, str(tmp))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(path, lambda tmp: _write(studies, str(tmp)))
     else:
         _write(studies, storage)
     return list(studies)

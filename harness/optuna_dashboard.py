@@ -16,11 +16,11 @@ from __future__ import annotations
 import shutil
 import signal
 import socketserver
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from adapters.files import new_owned_temp_dir
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError
 from harness.dashboard import check_port, raise_interrupt
@@ -49,7 +49,7 @@ def _storage_for(target: str, state: Path) -> tuple[str, int]:
     if "://" not in target and not path.is_file():
         raise BadInputError(f"{target} is neither a folder of runs, a journal file nor a storage URL")
     with quiet_info():
-        studies = open_storage(target).get_all_studies()
+        studies = open_storage(target, create=False).get_all_studies()
     if not studies:
         raise BadInputError(f"storage {storage_label(target)} holds no study")
     return target, len(studies)
@@ -60,7 +60,7 @@ def serve_optuna_dashboard(target: str, *, port: int = 8080, echo: Callable[[str
     import optuna_dashboard
 
     check_port(port)
-    state = Path(tempfile.mkdtemp(prefix="hpo2nas-optuna-dashboard-"))
+    state = new_owned_temp_dir("hpo2nas-optuna-dashboard-")  # a SIGKILLed server's folder is swept at the next start
     previous = signal.signal(signal.SIGTERM, raise_interrupt)
     server = None
     try:

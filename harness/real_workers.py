@@ -68,12 +68,16 @@ class StudySettings:
         return Budget.parse(self.budget)
 
 
-def _storage(url: str, settings: StudySettings | None = None) -> Any:
-    """The study's storage; for an RDB URL with the heartbeat and the retry callback."""
+def _storage(url: str, settings: StudySettings | None = None, *, create: bool = True) -> Any:
+    """The study's storage; for an RDB URL with the heartbeat and the retry callback.
+
+    ``create=False`` for a worker joining a study: a journal that does not exist is refused,
+    not made empty.
+    """
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     if "://" not in url:
-        return open_storage(url)
+        return open_storage(url, create=create)
     hb = settings.heartbeat_s if settings else 60
     grace = settings.grace_s if settings else 120
     retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
@@ -167,7 +171,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
 
     from benchmarks import open_benchmark
 
-    probe = _storage(url)
+    probe = _storage(url, create=False)
     with quiet_info():
         try:
             study = optuna.load_study(study_name=name, storage=probe)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import operator
 import os
@@ -25,12 +26,14 @@ from typing import Any
 
 import pandas as pd
 
-from harness.atomic import atomic_write, atomic_write_json
+from adapters.files import atomic_write, atomic_write_json
+from adapters.schema import check, read_json
 from adapters.types import BadInputError
+from harness.schemas import RUN_RECORD, journal_rows
 
 __all__ = [
     "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "run_lock", "package_versions",
-    "load_trials", "objective_columns", "study_attrs",
+    "load_trials", "objective_columns", "study_attrs", "read_run_record",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -87,35 +90,91 @@ def package_versions() -> dict[str, str]:
 
 
 def load_trials(folder: Path) -> pd.DataFrame:
+    """A run's ``trials.parquet`` (no rows when it has none yet); a damaged file is one BadInputError line."""
     path = Path(folder) / "trials.parquet"
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
     except FileNotFoundError:
         return pd.DataFrame(columns=list(TRIAL_COLUMNS))
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise BadInputError(f"corrupt trials file {path}: {exc}") from None
+        raise BadInputError(f"corrupt trials file {path}: {' '.join(str(exc).split())}") from None
+    missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BadInputError(f"corrupt trials file {path}: column {missing[0]} is missing")
+    return frame
+
+
+class _ClassInFrame(pickle.UnpicklingError):
+    """A whole journal frame names a class: not a torn write, and never loaded."""
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Journal rows are plain values (numbers, strings, None): a frame naming any class is refused,
+    since unpickling one can run arbitrary code from a file someone handed over."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise _ClassInFrame(f"it names {module}.{name}; journal frames hold plain values only")
+
+
+def _load_frame(frame: bytes) -> Any:
+    return _PlainUnpickler(io.BytesIO(frame)).load()
+
+
+def read_run_record(path: Path) -> dict[str, Any]:
+    """``run.json`` checked against its schema (``harness.schemas.RUN_RECORD``), or one BadInputError line.
+
+    Its ``run_id`` is a hash of its ``config``, so a config edited by hand (a seed changed to
+    start another run from this one's journal) is refused here, naming the field that differs
+    from the run's id where the id shows it (optimizer, dataset, seed).
+    """
+    record = read_json(path, RUN_RECORD)
+    config, run_id = record["config"], record["run_id"]
+    if run_id_for(config) != run_id:
+        shown = {"seed": f"-s{config['seed']}-", "dataset": f"-{config['dataset']}-s"}
+        edited = next((name for name, part in shown.items() if part not in run_id), None)
+        what = f"config.{edited} was changed" if edited else "config no longer matches run_id"
+        raise BadInputError(f"corrupt {path}: {what} after the run {run_id} was recorded; "
+                            "restore it, or start a new run in another folder")
+    return record
 
 
 @contextlib.contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold ``<path>/.lock`` for one run, so a second run on the same folder is refused at once.
+def run_lock(path: Path, *, holder: str = "run", option: str = "--out") -> Iterator[None]:
+    """Hold ``<path>/.lock`` for one run (or one compare), so a second on the same folder is refused at once.
 
     ``flock`` rather than a pid file: the OS releases it when the process dies, however it
     dies, so a killed run leaves no stale lock and can be resumed straight away. The holder
-    writes its pid into the file for the refusal message.
+    writes its pid into the file for the refusal message. A lock file this call created is
+    removed again (while still held) when the block is refused, so a refused command leaves
+    nothing behind; the inode check after locking makes a lock taken on a file removed that
+    way count for nothing.
     """
-    fd = os.open(Path(path) / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    lock = Path(path) / LOCK
+    while True:
+        created = not lock.exists()
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            pid = f" (pid {holder})" if holder.isdigit() else ""
-            raise BadInputError(f"run folder {path} is in use by another hpo2nas run{pid}; "
-                                "wait for it to finish or choose another --out") from None
+            holder_pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            pid = f" (pid {holder_pid})" if holder_pid.isdigit() else ""
+            raise BadInputError(f"{holder} folder {path} is in use by another hpo2nas {holder}{pid}; "
+                                f"wait for it to finish or choose another {option}") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the file was removed by a refused holder meanwhile: lock the new one
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
+    except BadInputError:
+        if created:
+            lock.unlink(missing_ok=True)
+        raise
     finally:
         os.close(fd)
 
@@ -131,6 +190,7 @@ class RunFolder:
         #: What the runner records per trial: every column but the run's identity.
         self._row_columns = self.columns[5:]
         self._row_values = operator.itemgetter(*self._row_columns)
+        self._frame_schema = journal_rows(self._row_columns)
 
     @property
     def optimizer_dir(self) -> Path:
@@ -141,10 +201,7 @@ class RunFolder:
         path = self.path / "run.json"
         if not path.exists():
             return None
-        try:
-            return json.loads(path.read_text())["config"]
-        except (json.JSONDecodeError, KeyError) as exc:
-            raise BadInputError(f"corrupt run record {path}: {exc}") from None
+        return read_run_record(path)["config"]
 
     def claim(self, *, resume: bool) -> list[dict[str, Any]]:
         """Check the folder may hold this run; return the trials to replay when resuming."""
@@ -175,18 +232,22 @@ class RunFolder:
             return load_trials(self.path).to_dict("records"), None
         trials: list[dict[str, Any]] = []
         data = journal.read_bytes()
-        offset = 0
+        offset = frames = 0
         while offset + 8 <= len(data):
             size = int.from_bytes(data[offset:offset + 8], "little")
             frame = data[offset + 8:offset + 8 + size]
             if len(frame) < size:
                 break  # a frame torn by a kill or a full disk: it is lost, nothing before it
             try:
-                rows = pickle.loads(frame)
+                rows = _load_frame(frame)
+            except _ClassInFrame as exc:
+                raise BadInputError(f"corrupt {journal}: frames[{frames}]: {exc}") from None
             except Exception:  # noqa: BLE001 - unpickling torn bytes can raise nearly anything
                 break
+            check(rows, self._frame_schema, journal, where=f"frames[{frames}]")
             trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in rows)
             offset += 8 + size
+            frames += 1
         return trials, offset
 
     def checkpoint(self, trials: list[dict[str, Any]], already: int) -> None:

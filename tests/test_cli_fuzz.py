@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from adapters.files import TEMP_MARK
 from harness.cli import main
 
 #: Values that are malformed almost anywhere: empty, NaN/infinity, overflow, negative, huge,
@@ -63,7 +64,8 @@ def no_half_written_files(work: Path) -> None:
         name = path.name
         if "sources" in path.relative_to(work).parts:
             continue  # the fuzz's own malformed inputs
-        assert not (name.endswith(".tmp") or name.startswith((".staging-", ".tmp-", ".old-"))), f"left behind: {path}"
+        assert not (name.endswith(".tmp") or name.startswith((".staging-", ".tmp-", ".old-")) or TEMP_MARK in name), \
+            f"left behind: {path}"
         if path.is_file() and name.endswith(".json"):
             json.loads(path.read_text())
         if path.is_file() and name.endswith(".parquet"):

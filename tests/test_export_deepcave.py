@@ -179,8 +179,8 @@ def _break_corrupt_run_json(run: Path) -> None:
     (_break_running, "partial run"),
     (_break_no_parquet, "partial run"),
     (_break_corrupt_parquet, "corrupt trials file"),
-    (_break_missing_column, "missing columns sim_end_s"),
-    (_break_corrupt_run_json, "corrupt run record"),
+    (_break_missing_column, "column sim_end_s is missing"),
+    (_break_corrupt_run_json, "run.json: not JSON"),
 ])
 def test_bad_run_folder_exits_2_and_writes_nothing(tmp_path, data_root, damage, needle):
     """One bad run folder in an experiment fails the whole export, and nothing is written."""

@@ -46,9 +46,9 @@ def _failed_in_one_line(out: subprocess.CompletedProcess, reason: str = "File to
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) and its SHA-256."""
+    """Every file under ``folder`` (hidden ones too, but not the lock, which holds the last holder's pid) and its SHA-256."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 def _largest(folder: Path, pattern: str = "*") -> int:

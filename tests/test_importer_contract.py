@@ -140,7 +140,7 @@ def test_failed_write_leaves_nothing_under_root(
         assert any(path.parent.glob("*/objectives.npy")), "datasets should be written before the manifest"
         raise OSError("injected: disk full")
 
-    monkeypatch.setattr(benchmarks._store, "_fsync_write", fail)
+    monkeypatch.setattr(benchmarks._store, "atomic_write_bytes", fail)  # the manifest, written last
     with pytest.raises(OSError, match="injected"):
         import_store(source.path, fmt=importer.name, name="s", root=root, **source.options)
     assert list(root.iterdir()) == []

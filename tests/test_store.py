@@ -77,7 +77,7 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_fsync_write", boom)
+    monkeypatch.setattr(store, "atomic_write_bytes", boom)  # the manifest, written last
     with pytest.raises(OSError):
         write_store("tiny", {"name": "v2"}, [_arrays(60.0)], root=tmp_path, force=True)
     with pytest.raises(OSError):

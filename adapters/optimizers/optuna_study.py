@@ -91,7 +91,7 @@ def storage_label(url: str) -> str:
         return url.split("://", 1)[0] + "://..."
 
 
-def open_storage(url: str, **rdb_options: Any) -> BaseStorage:
+def open_storage(url: str, *, create: bool = True, **rdb_options: Any) -> BaseStorage:
     """An Optuna storage: an RDB URL (``sqlite:///runs.db``, ``postgresql://...``) or a journal file path.
 
     A journal path gets Optuna's ``JournalStorage`` over a ``JournalFileBackend``
@@ -99,14 +99,20 @@ def open_storage(url: str, **rdb_options: Any) -> BaseStorage:
     kill interrupted; it is dropped first (under the lock), because the next append would
     otherwise glue onto it and leave a line that no reader can parse. ``rdb_options`` go to
     ``RDBStorage`` (the heartbeat of real workers, ``harness.real_workers``).
+
+    Every other line must be a UTF-8 JSON record: Optuna's own reader stops with a
+    ``UnicodeDecodeError`` or ``JSONDecodeError`` at a damaged line in the middle, so such a
+    journal is refused with one line naming the file and the line (nothing is cut from it).
+    ``create=False`` (a worker joining a study, a dashboard) refuses a journal that does not exist
+    rather than making an empty one.
     """
     import optuna
     from optuna.storages.journal import JournalStorage
 
     from adapters.optimizers._journal import SyncedLater
 
-    scheme = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
-    if scheme:
+    if "://" in url:
+        scheme = url.split("://", 1)[0].split("+", 1)[0]
         if scheme not in _URL_SCHEMES:
             raise BadInputError(f"storage {storage_label(url)}: unknown URL scheme {scheme!r} "
                                 f"(an Optuna RDB URL such as sqlite:///runs.db, or a journal file path)")
@@ -121,7 +127,14 @@ def open_storage(url: str, **rdb_options: Any) -> BaseStorage:
         raise BadInputError(f"storage {url}: folder {os.path.dirname(path)} does not exist")
     if os.path.exists(path):
         _drop_torn_tail(path)
-    return JournalStorage(SyncedLater(path))
+        _check_journal(path)
+    elif not create:
+        raise BadInputError(f"storage {url}: no such journal file")
+    try:
+        return JournalStorage(SyncedLater(path))  # replays every record of the file
+    except _REPLAY_ERRORS as exc:  # a line that is no JSON, or a JSON object that is no record Optuna knows
+        raise BadInputError(f"corrupt Optuna journal {path}: a record Optuna cannot replay "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 def sync_storage(storage: BaseStorage) -> None:
@@ -153,6 +166,23 @@ def _drop_torn_tail(path: str) -> None:
             os.fsync(fh.fileno())
     finally:
         lock.release()
+
+
+#: What Optuna's journal replay raises on a damaged record (a missing key, a wrong type, bad JSON).
+_REPLAY_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+
+
+def _check_journal(path: str) -> None:
+    """Refuse a journal with a line that is not UTF-8 JSON-object text (Optuna would raise mid-replay)."""
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                ok = line.decode("utf-8").lstrip().startswith("{")
+            except UnicodeDecodeError:
+                ok = False
+            if not ok:
+                raise BadInputError(f"corrupt Optuna journal {path}: line {number} is not a journal record "
+                                    "(binary or foreign data); restore the file or start the study anew")
 
 
 def directions(objectives: tuple[str, ...] = ("valid_acc",)) -> list[Any]:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.files import atomic_write_json
+from adapters.schema import Nullable, Obj, Str, validate
 from adapters.types import BadInputError
 
 __all__ = ["RemoteFile", "ByteProgress", "Interrupted", "download", "verify", "sha256_of", "human_bytes"]
@@ -91,16 +93,21 @@ def _discard(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+#: The ``.part.json`` beside a partial download: where it came from and the server's validator.
+_STATE = Obj({"url": Str(), "validator": Nullable(Str(empty=True))})
+
+
 def _resume_state(part: Path, state: Path, url: str) -> tuple[int, str | None]:
     """Bytes already downloaded from ``url`` and the validator to resume them with (0: start over)."""
     try:
-        saved = json.loads(state.read_text())
-    except (OSError, ValueError):
+        saved = json.loads(state.read_bytes())
+        validate(saved, _STATE)
+    except (OSError, ValueError):  # missing, not JSON or off its schema (SchemaError is a ValueError)
         saved = None
-    if not part.exists() or not isinstance(saved, dict) or saved.get("url") != url:
+    if not part.exists() or saved is None or saved["url"] != url:
         _discard(part, state)
         return 0, None
-    return part.stat().st_size, saved.get("validator")
+    return part.stat().st_size, saved["validator"]
 
 
 def download(
@@ -164,7 +171,7 @@ def download(
             raise BadInputError(f"{file.name}: size mismatch: expected {file.size:,} bytes, "
                                 f"the server offers {total:,}")
         validator = response.headers.get("ETag") or response.headers.get("Last-Modified")
-        state.write_text(json.dumps({"url": url, "validator": validator}))
+        atomic_write_json(state, {"url": url, "validator": validator})
         _receive(response, part, have, total, file, progress, stall_timeout_s)
     os.replace(part, dest)
     _discard(state)

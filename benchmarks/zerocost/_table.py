@@ -26,6 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from adapters import NUM_CELLS, Cell
+from adapters.errors import BadInputError
+from adapters.files import atomic_write
+from adapters.schema import check
+from benchmarks.schemas import CHECKPOINT_ROW, CHECKPOINT_ROW_START
 from benchmarks.zerocost._counts import flop_counts, param_counts
 from benchmarks.zerocost._isa import CPU_ISA, cpu_isa
 from benchmarks.zerocost._network import NET_SHAPES
@@ -103,28 +107,38 @@ def cell_order(seed: int = ORDER_SEED) -> np.ndarray:
     return np.random.default_rng(seed).permutation(NUM_CELLS)
 
 
-def _drop_torn_tail(path: Path) -> None:
-    """Cut a last line the job was killed while writing, so new rows start on a line of their own."""
-    if not path.exists():
-        return
-    with path.open("rb+") as fh:
-        data = fh.read()
-        if data and not data.endswith(b"\n"):
-            fh.truncate(data.rfind(b"\n") + 1)
+def _read_checkpoint(path: Path) -> tuple[list[dict], int]:
+    """A checkpoint's rows, and the length of its whole lines (a torn last line, from a kill, is left out).
 
-
-def _read_checkpoint(path: Path) -> list[dict]:
-    """Checkpoint rows; a torn last line (the job was killed mid-write) is ignored."""
+    Every whole line must be a row of the declared schema (``benchmarks.schemas.CHECKPOINT_ROW``)
+    and a last line without its newline must be the start of one; anything else (a file that is
+    no checkpoint, binary bytes, an edited row) is refused with one line naming the file and the
+    line, and the file is not touched.
+    """
     if not path.exists():
-        return []
+        return [], 0
+    if not path.is_file():
+        raise BadInputError(f"{path} is not a zero-cost checkpoint: not a regular file")
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    tail = data[end:]
+    if tail[: len(CHECKPOINT_ROW_START)] != CHECKPOINT_ROW_START[: len(tail)]:
+        raise BadInputError(f"{path} is not a zero-cost checkpoint: its last line is not a row")
     rows = []
-    with path.open() as fh:
-        for line in fh:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
+    for number, line in enumerate(data[:end].splitlines(), start=1):
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadInputError(f"{path} is not a zero-cost checkpoint: line {number} is not a JSON row") from None
+        rows.append(check(row, CHECKPOINT_ROW, path, where=f"line {number}"))
+    return rows, end
+
+
+def _drop_torn_tail(path: Path, end: int) -> None:
+    """Cut a last line the job was killed while writing (checked by :func:`_read_checkpoint`),
+    so new rows start on a line of their own."""
+    if path.exists() and path.stat().st_size > end:
+        os.truncate(path, end)
 
 
 def _setting_key(settings: dict) -> tuple:
@@ -184,9 +198,10 @@ def run_job(
     if unknown:
         raise ValueError(f"{unknown} are not torch proxies (the job computes {', '.join(TORCH_PROXIES)})")
     settings = _settings(dataset, seed, batch_size, batch_kind, device)
-    _drop_torn_tail(checkpoint)
+    rows, end = _read_checkpoint(checkpoint)
+    _drop_torn_tail(checkpoint, end)
     done: dict[int, set[str]] = {}
-    for row in _read_checkpoint(checkpoint):
+    for row in rows:
         made = _setting_key(row["settings"])
         if made != _setting_key(settings):
             raise ValueError(f"{checkpoint} was made with {made}, not {_setting_key(settings)} (dataset, seed, "
@@ -280,7 +295,7 @@ def pack_table(
     columns["params"] = param_counts(NET_SHAPES[dataset].num_classes).astype(np.float64)
     columns["flops"] = flop_counts(dataset).astype(np.float64)
     for path in checkpoints:
-        for row in _read_checkpoint(path):
+        for row in _read_checkpoint(path)[0]:
             if row["settings"]["dataset"] != dataset:
                 raise ValueError(f"{path} holds {row['settings']['dataset']}, not {dataset}")
             for name, value in row["values"].items():
@@ -323,11 +338,13 @@ def pack_table(
         if lost:
             raise ValueError(f"{out.name} would lose cells {lost} (old, new); pass the checkpoints that made it, "
                              "or force")
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("wb") as fh:
-        timings = {f"seconds_{group}": column.astype(np.float32) for group, column in seconds.items()}
-        np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **columns, **timings)
-    os.replace(tmp, out)
+    timings = {f"seconds_{group}": column.astype(np.float32) for group, column in seconds.items()}
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:  # a file object: savez on a path would add ".npz" to the temporary name
+            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **columns, **timings)
+
+    atomic_write(out, write)
     return out
 
 
