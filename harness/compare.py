@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from adapters.bounds import check
 from harness.records import LOCK, run_id_for
 from harness.runner import RunConfig, search_axis
 from harness.spec import ExperimentSpec, Profile
@@ -59,6 +61,7 @@ def plan_runs(
 
     runs, excluded = [], []
     datasets = [resolve_dataset(d, benchmark.datasets) for d in spec.datasets]
+    _check_analyses(spec, benchmark, datasets)
     stray = sorted(set(profile.dataset_budgets) - set(datasets))
     if stray:
         raise BadInputError(f"spec {spec.name}: profiles.{profile.name}.dataset_budgets names {stray[0]!r}, "
@@ -82,6 +85,8 @@ def plan_runs(
         if max(spec.workers) > 1 and not getattr(optimizer, "pending_trials", False):
             excluded.append((entry.label, f"cannot run with several workers: {getattr(optimizer, 'serial_reason', '')}"))
             continue
+        planned = len(runs) + len(spec.workers) * len(datasets) * len(profile.seeds_for(entry.label))
+        check("runs", planned, f"spec {spec.name}: the number of runs in profile {profile.name!r}")  # before building
         for workers in spec.workers:
             label = worker_label(entry.label, workers, spec.workers)
             for dataset in datasets:
@@ -96,6 +101,21 @@ def plan_runs(
                     )
                     runs.append(PlannedRun(label, config))
     return runs, excluded
+
+
+def _check_analyses(spec: ExperimentSpec, benchmark, searched: list[str]) -> None:
+    """The report's analyses name datasets of the store: checked before the first run, not after the last."""
+    from benchmarks import resolve_dataset
+
+    for key in ("transfer_datasets", "paper_table"):
+        for name in getattr(spec, key):
+            try:
+                resolve_dataset(name, benchmark.datasets)
+            except BadInputError as exc:
+                raise BadInputError(f"spec {spec.name}: key {key!r}: {exc}") from None
+    if spec.transfer_datasets and len(searched) != 1:
+        raise BadInputError(f"spec {spec.name}: key 'transfer_datasets' needs runs searched on one dataset, "
+                            f"got {', '.join(searched)}")
 
 
 def worker_label(label: str, workers: int, all_workers: tuple[int, ...]) -> str:
@@ -195,11 +215,12 @@ def run_grid(
         return
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     else:
+        # CRITICAL: a failed task is reported once, as one line below, not as the workers' ERROR log blocks.
         cluster = LocalCluster(
             n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=None, silence_logs=logging.CRITICAL,
         )
         client = Client(cluster)
     try:
@@ -214,7 +235,7 @@ def run_grid(
         }
         for future in as_completed(futures):
             run = futures[future]
-            _write_run_files(runs_dir / run.run_id, future.result())
+            _write_run_files(runs_dir / run.run_id, _task_result(future, run))
             done += 1
             if progress:
                 progress(done, len(runs))
@@ -222,6 +243,35 @@ def run_grid(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def check_scheduler(address: str) -> str:
+    """``address`` if it has the form of a Dask scheduler address (``tcp://HOST:PORT``), else BadInputError."""
+    if not re.fullmatch(r"(tcp|tls|inproc|ucx)://[^\s/]+", address):
+        raise BadInputError(f"--scheduler {address!r} is not a Dask scheduler address such as tcp://127.0.0.1:8786")
+    return address
+
+
+def _connect(address: str):
+    """A client of the scheduler at ``address``; an unreachable one is one line, not Dask's traceback."""
+    from dask.distributed import Client
+
+    try:
+        return Client(check_scheduler(address), timeout=15)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadInputError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def _task_result(future, run: PlannedRun) -> dict[str, bytes]:
+    """A finished task's files; a failed task is one line that names the run (its folder is not written)."""
+    try:
+        return future.result()
+    except BadInputError as exc:
+        raise BadInputError(f"run {run.run_id}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any library's failure in a worker: reported by run, one line
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise BadInputError(f"run {run.run_id} failed on its worker: {type(exc).__name__}: {reason}") from None
 
 
 def collect_trials(runs: list[PlannedRun], runs_dir: Path) -> pd.DataFrame:
@@ -246,6 +296,8 @@ def compare(
     from benchmarks import data_root, open_benchmark
 
     start = time.perf_counter()
+    if scheduler:
+        check_scheduler(scheduler)
     profile = spec.profile(profile_name)
     bench = open_benchmark(spec.store, root=shared_store_path)
     runs, excluded = plan_runs(spec, profile, bench, skip)
