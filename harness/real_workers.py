@@ -42,6 +42,7 @@ from adapters import Cell
 from adapters._spaces import from_optuna_params, optuna_distributions
 from adapters.optimizers import make_optimizer
 from adapters.optimizers._optuna import OptunaOptimizer
+from adapters.bounds import check
 from adapters.optimizers._optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError, RandomSeed
 from harness.budget import Budget
@@ -67,20 +68,34 @@ class StudySettings:
     max_retry: int = 3
     time_scale: float = 0.0
 
+    def __post_init__(self) -> None:
+        # The bounds table: also what a study's stored settings are checked by when a worker loads them.
+        check("seed", self.seed)
+        check("heartbeat", self.heartbeat_s, "heartbeat")
+        object.__setattr__(self, "time_scale", float(check("time_scale", self.time_scale)))
+        self.budget_value()
+
     def budget_value(self) -> Budget:
         return Budget.parse(self.budget)
 
 
 def _storage(url: str, settings: StudySettings | None = None) -> Any:
     """The study's storage; for an RDB URL with the heartbeat and the retry callback."""
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     if "://" not in url:
         return open_storage(url)
     hb = settings.heartbeat_s if settings else 60
     grace = settings.grace_s if settings else 120
-    retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
-    return open_storage(url, heartbeat_interval=hb, grace_period=grace, heartbeat_stale_trial_callback=retry)
+    # Optuna marks the heartbeat and its retry callback experimental and says so on every use;
+    # they are what real workers are built on, so a run that succeeds prints nothing about them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
+        return open_storage(url, heartbeat_interval=hb, grace_period=grace, heartbeat_stale_trial_callback=retry)
 
 
 @contextlib.contextmanager

@@ -35,10 +35,7 @@ def _scorer(dataset: str, proxies: str, ridge: float):
     from benchmarks.zerocost._table import load_table
     from benchmarks.zerocost._weighting import ProxyScorer, auto_proxies
 
-    try:
-        table = load_table(dataset)
-    except FileNotFoundError as exc:
-        raise BadInputError(str(exc)) from None
+    table = load_table(dataset)  # no table for the dataset: BadInputError
     names = auto_proxies(table) if proxies == "auto" else [p.strip() for p in proxies.split(",") if p.strip()]
     unknown = sorted(set(names) - set(table.columns))
     if unknown:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
+from adapters.errors import BadInputError
 from benchmarks.zerocost._quality import spearman
 from benchmarks.zerocost._table import ZeroCostTable, load_table
 
@@ -95,11 +96,11 @@ class ProxyScorer:
     def from_table(cls, table: ZeroCostTable, names: Sequence[str], ridge: float = 1.0) -> ProxyScorer:
         names = tuple(names)
         if not names:
-            raise ValueError("no proxies to weight")
+            raise BadInputError("no proxies to weight")
         mask = np.logical_and.reduce([table.has(n) for n in names])
         cells = np.flatnonzero(mask)
         if len(cells) == 0:
-            raise ValueError(f"no cell of the {table.dataset} table has all of {list(names)}")
+            raise BadInputError(f"no cell of the {table.dataset} table has all of {list(names)}")
         features = np.column_stack([rankdata(table.values(n)[cells]) for n in names]).astype(np.float64)
         features -= features.mean(axis=0)
         sd = features.std(axis=0)
