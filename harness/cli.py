@@ -17,7 +17,9 @@ import typer
 
 from adapters.types import SEED_MEAN, BadInputError
 
-from adapters.bounds import BOUNDS, check, help_text
+from adapters.bounds import BOUNDS
+from harness.cli_options import bounded
+from harness.cli_zerocost import zerocost_app
 
 HELP = ("Search NAS-Bench-201 with HPO optimizers (SMAC, DEHB, Optuna, RE, random, BOHB, REINFORCE) "
         "under one shared, simulated budget. Start with `hpo2nas run --help` or `hpo2nas compare --help`.")
@@ -48,26 +50,6 @@ def _root(
 ) -> None:
     # Only --version lives here; the app's help is HELP.
     return None
-
-
-def _bounded(name: str, flag: str) -> Callable[[object], object]:
-    """A typer callback that checks an option against the bounds table (None: not given)."""
-    def callback(value: object) -> object:
-        return value if value is None else check(name, value, flag)
-    return callback
-
-
-def bounded(default: object, flag: str, name: str, text: str) -> object:
-    """A typer option whose range comes from ``adapters.bounds``: checked at parse time, stated in --help."""
-    return typer.Option(default, flag, help=help_text(name, text), callback=_bounded(name, flag))
-
-
-def _echo_json(obj: object) -> None:
-    typer.echo(json.dumps(obj, sort_keys=True))
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 @data_app.command("list")
@@ -556,16 +538,7 @@ def optuna_dashboard_cmd(
     serve_optuna_dashboard(target, port=port, echo=typer.echo)
 
 
-@app.command(
-    "zerocost",
-    add_help_option=False,
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def zerocost_cmd(ctx: typer.Context) -> None:
-    """Zero-cost proxy tables: compute, pack, verify, report, stability, weighting, exceptions (--help for each)."""
-    from benchmarks.zerocost.commands import main as zerocost_main  # first torch import: pins the CPU kernels
-
-    zerocost_main(ctx.args)
+app.add_typer(zerocost_app, name="zerocost")
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:

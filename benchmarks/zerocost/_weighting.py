@@ -151,7 +151,10 @@ def heldout_weighting(
 
 
 def _split(scorer: ProxyScorer, n_fit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded positions in the pool: ``n_fit`` to fit on, the rest held out."""
+    """Seeded positions in the pool: ``n_fit`` to fit on, the rest held out (at least 2, for a rho)."""
+    if not 2 <= n_fit <= len(scorer.cells) - 2:
+        raise BadInputError(f"cells to fit must be 2 to {len(scorer.cells) - 2} (the {len(scorer.cells):,} cells with "
+                            f"every proxy, less 2 to test on), got {n_fit}")
     order = np.random.default_rng(seed).permutation(len(scorer.cells))
     return order[:n_fit], order[n_fit:]
 
