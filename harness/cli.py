@@ -161,9 +161,10 @@ def data_verify(name: Optional[str] = typer.Option(None, "--store", help="One st
 
     open_store()
     paths = [data_root() / name] if name else list_stores()
-    problems = [p for path in paths for p in verify_store(path)]
-    for path in paths:
-        typer.echo(f"{path.name}: {'ok' if not verify_store(path) else 'FAILED'}")
+    found = {path: verify_store(path) for path in paths}  # each store hashed once
+    for path, problems in found.items():
+        typer.echo(f"{path.name}: {'FAILED' if problems else 'ok'}")
+    problems = [problem for store in found.values() for problem in store]
     if problems:
         raise BadInputError("; ".join(problems))
 
@@ -211,38 +212,9 @@ def data_pareto(
 @data_app.command("summary")
 def data_summary(store: str = typer.Option("default", "--store")) -> None:
     """A summary of a store: per dataset, its fidelity axis, seeds, splits and optimum."""
-    from benchmarks import open_benchmark
+    from benchmarks import open_benchmark, store_summary
 
-    typer.echo(summarize(open_benchmark(store)))
-
-
-def summarize(bench) -> str:
-    """Human-readable store summary (also what ``make run`` prints before the compare job)."""
-    import numpy as np
-
-    from adapters import NUM_CELLS
-
-    lines = [f"store {bench.name!r} ({bench.manifest.source.get('name')}), checksum {bench.checksum[:12]}"]
-    for dataset in bench.datasets:
-        fid = bench.fidelity_space(dataset)
-        splits = bench.splits(dataset)
-        lines.append(f"\n{dataset}: fidelity {fid.kind} {list(fid.values) if len(fid.values) < 4 else f'{fid.min}..{fid.max}'}")
-        for metric in ("valid_acc", "test_acc"):
-            if metric not in splits:
-                lines.append(f"  {metric}: not in this source")
-                continue
-            values = bench.lookup(np.arange(NUM_CELLS), dataset, metric)
-            best = bench.best(dataset, metric)
-            lines.append(
-                f"  {metric} [{splits[metric]}], seed mean: best {best.valid_acc if metric == 'valid_acc' else best.test_acc:.3f} "
-                f"(index {best.index}), median {np.nanmedian(values):.3f}, worst {np.nanmin(values):.3f}"
-            )
-        times = bench.lookup(np.arange(NUM_CELLS), dataset, "train_time_s")
-        lines.append(
-            f"  train_time_s [{splits['train_time_s']}]: min/median/max "
-            f"{np.nanmin(times):.0f} / {np.nanmedian(times):.0f} / {np.nanmax(times):.0f}"
-        )
-    return "\n".join(lines)
+    typer.echo(store_summary(open_benchmark(store)))
 
 
 @app.command("query")
@@ -454,9 +426,8 @@ def compare_cmd(
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
     typer.echo(f"report: {result.report}")
-    if (result.out / "finals.csv").exists():
-        section = result.report.read_text().split("## The papers' table", 1)[1].split("\n## ", 1)[0]
-        typer.echo("\n".join(line for line in section.splitlines() if line.startswith("|")))
+    if result.paper_table:
+        typer.echo(result.paper_table)
         typer.echo(f"every run's final cell: {result.out / 'finals.csv'}")
 
 

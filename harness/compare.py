@@ -50,6 +50,8 @@ class CompareResult:
     report: Path
     excluded: list[tuple[str, str]]
     wall_s: float
+    #: The papers' table (markdown) where the spec asks for it (``paper_table``), else "".
+    paper_table: str = ""
 
 
 def plan_runs(
@@ -315,17 +317,22 @@ def compare(
     # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
     with staged_folder(out, last=("report.html", "report.md")) as staging:
         atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
-        report = out / _report(spec, profile, bench, trials, excluded, runs_dir, staging,
-                               time.perf_counter() - start).name
+        written, paper_table = _report(spec, profile, bench, trials, excluded, runs_dir, staging,
+                                       time.perf_counter() - start)
+        report = out / written.name
     if spec.export_deepcave:
         from harness.export_deepcave import export_deepcave
 
         export_deepcave(runs_dir, out / "deepcave", force=True)
-    return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
+    return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start,
+                         paper_table=paper_table)
 
 
-def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Path:
-    """Hand the records to the report writer (it reads records and this context only)."""
+def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> tuple[Path, str]:
+    """Hand the records to the report writer (it reads records and this context only).
+
+    Returns the report's path and the papers' table as markdown ("" where the spec has none).
+    """
     import json
 
     from harness.report import ReportContext, machine_facts, write_report
@@ -354,10 +361,12 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
         for d in datasets:
             extra += parallel_section(trials[trials["dataset"] == d], base_of, spec.regret_target,
                                       bench.splits(d)["valid_acc"].split(" (")[0], out)
+    paper = []
     if spec.paper_table:
         from harness.paper import paper_section
 
-        extra = [*paper_section(trials, bench, out, spec.paper_table), *extra]
+        paper = paper_section(trials, bench, out, spec.paper_table)
+        extra = [*paper, *extra]
     rule = BUDGET_RULE
     if spec.search_fidelity is not None:
         rule += (f" The search sees fidelities up to {spec.search_fidelity} only (its signal is the validation "
@@ -381,7 +390,10 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
         reference=worker_label(spec.reference, min(spec.workers), spec.workers),
         extra=extra,
     )
-    return write_report(trials, context, out)
+    from harness.document import Table, to_markdown
+
+    table = to_markdown(b for b in paper if isinstance(b, Table)).rstrip("\n") if paper else ""
+    return write_report(trials, context, out), table
 
 
 BUDGET_RULE = (

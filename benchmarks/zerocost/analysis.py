@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters._cell import NUM_CELLS, Cell
+from adapters import NUM_CELLS, Cell
 from adapters.errors import BadInputError
 from benchmarks.zerocost._table import ZeroCostTable, load_table, table_path
 
