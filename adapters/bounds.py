@@ -66,7 +66,9 @@ class Bound:
 
 def _fmt(number: float) -> str:
     """1,000,000 and 4,294,967,295 rather than 1e+06 and 4.29497e+09; 1e+300 stays short."""
-    return f"{int(number):,}" if float(number).is_integer() and abs(number) < 1e12 else f"{number:g}"
+    if isinstance(number, int):  # may be far beyond a float (10**400)
+        return f"{number:,}" if abs(number) < 10**12 else f"{'-' if number < 0 else ''}1e{len(str(abs(number))) - 1}+"
+    return f"{int(number):,}" if number.is_integer() and abs(number) < 1e12 else f"{number:g}"
 
 
 def _number(value: object, name: str, integer: bool) -> float:

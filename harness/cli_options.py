@@ -19,6 +19,7 @@ __all__ = ["bounded", "bounded_list"]
 def _checker(name: str, flag: str) -> Callable[[object], object]:
     def callback(value: object) -> object:
         return value if value is None else check(name, value, flag)
+    callback.bound = name  # type: ignore[attr-defined]  # lets a test find every bounded option
     return callback
 
 
