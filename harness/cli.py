@@ -52,6 +52,14 @@ def _root(
     return None
 
 
+def _echo_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, sort_keys=True))
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
 @data_app.command("list")
 def data_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per store.")) -> None:
     """List the stores in $HPO2NAS_DATA (the default store is built on first use)."""
@@ -422,6 +430,8 @@ def compare_cmd(
                    for label, _, reason in (item.partition("=") for item in skip)}
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
                          skip=skipped, progress=lambda done, total: progress(done, total, ""))
+    for message, runs in result.warnings.items():
+        typer.echo(f"hpo2nas: warning: {message} ({runs} of the runs)", err=True)
     for label, reason in result.excluded:
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
@@ -526,9 +536,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: the one error path of the CLI.
 
     Usage errors (click's), user errors (BadInputError), the machine's errors (OSError: a
-    full disk) all become one line on stderr and exit code 2; Ctrl-C (SIGINT) prints an
-    "interrupted" line and exits 130, the shell's code for a SIGINT. Warnings print as one
-    line. ``argv`` (default: the process's arguments) lets tests drive the CLI in-process.
+    full disk) and a library's own failure all become one line on stderr and exit code 2
+    (``HPO2NAS_TRACEBACK=1`` re-raises the last kind, for its traceback); Ctrl-C (SIGINT)
+    prints an "interrupted" line and exits 130, the shell's code for a SIGINT. Warnings print
+    as one line. ``argv`` (default: the process's arguments) lets tests drive the CLI in-process.
     """
     import warnings
 
@@ -553,6 +564,11 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"error: {os_error_text(exc)}")
     except KeyboardInterrupt:
         code = 130
+    except Exception as exc:  # noqa: BLE001 - a library's own failure: one line; the traceback on request
+        if os.environ.get("HPO2NAS_TRACEBACK"):
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        _fail(f"error: {type(exc).__name__}: {reason} (HPO2NAS_TRACEBACK=1 shows where)")
     if code == 130:  # typer turns a KeyboardInterrupt in a command into a silent Exit(130)
         _fail("interrupted", 130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class CompareResult:
     wall_s: float
     #: The papers' table (markdown) where the spec asks for it (``paper_table``), else "".
     paper_table: str = ""
+    #: Warnings the runs raised on their workers: first line -> how many runs raised it.
+    warnings: dict[str, int] = field(default_factory=dict)
 
 
 def plan_runs(
@@ -168,15 +170,22 @@ def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | Non
     return root
 
 
-def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] | None, shared_root: str | None) -> dict[str, bytes]:
-    """One run on a worker; returns the run folder's files (relative path -> bytes)."""
+def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] | None,
+              shared_root: str | None) -> tuple[dict[str, bytes], list[str]]:
+    """One run on a worker; returns the run folder's files (relative path -> bytes) and the first line of
+    each warning the run raised (the client reports them once each, rather than every worker printing
+    Python's multi-line form)."""
+    import warnings
+
     from harness.runner import execute_run
 
     root = _worker_root(config["store"], checksum, payload, shared_root)
-    with tempfile.TemporaryDirectory(prefix="hpo2nas-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hpo2nas-run-") as tmp, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
         out = Path(tmp) / "run"
         execute_run(RunConfig.from_dict(config), out, root=root)
-        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
+        files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
+    return files, sorted({str(w.message).splitlines()[0] if str(w.message) else w.category.__name__ for w in caught})
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
@@ -204,17 +213,21 @@ def run_grid(
     shared_store_path: Path | None = None,
     n_workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> None:
-    """Run every planned run not already complete in ``runs_dir``, on Dask."""
+) -> dict[str, int]:
+    """Run every planned run not already complete in ``runs_dir``, on Dask.
+
+    Returns the warnings the runs raised (first line -> how many runs raised it).
+    """
     from dask.distributed import Client, LocalCluster, as_completed
 
     runs_dir.mkdir(parents=True, exist_ok=True)
     todo = [r for r in runs if not _is_complete(runs_dir / r.run_id)]
     done = len(runs) - len(todo)
+    warned: dict[str, int] = {}
     if progress:
         progress(done, len(runs))
     if not todo:
-        return
+        return warned
     cluster = None
     if scheduler:
         client = _connect(scheduler)
@@ -237,7 +250,10 @@ def run_grid(
         }
         for future in as_completed(futures):
             run = futures[future]
-            _write_run_files(runs_dir / run.run_id, _task_result(future, run))
+            files, raised = _task_result(future, run)
+            _write_run_files(runs_dir / run.run_id, files)
+            for message in raised:
+                warned[message] = warned.get(message, 0) + 1
             done += 1
             if progress:
                 progress(done, len(runs))
@@ -245,6 +261,7 @@ def run_grid(
         client.close()
         if cluster is not None:
             cluster.close()
+    return warned
 
 
 def check_scheduler(address: str) -> str:
@@ -265,8 +282,9 @@ def _connect(address: str):
         raise BadInputError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
 
 
-def _task_result(future, run: PlannedRun) -> dict[str, bytes]:
-    """A finished task's files; a failed task is one line that names the run (its folder is not written)."""
+def _task_result(future, run: PlannedRun) -> tuple[dict[str, bytes], list[str]]:
+    """A finished task's files and warnings; a failed task is one line that names the run (its folder is
+    not written)."""
     try:
         return future.result()
     except BadInputError as exc:
@@ -308,7 +326,7 @@ def compare(
     out = Path(out or spec.output / profile.name)
     runs_dir = out / "runs"
     store_path = Path(shared_store_path or data_root()) / spec.store
-    run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+    warned = run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
              shared_store_path=shared_store_path, progress=progress)
     trials = collect_trials(runs, runs_dir)
     from harness.atomic import atomic_write, staged_folder
@@ -325,7 +343,7 @@ def compare(
 
         export_deepcave(runs_dir, out / "deepcave", force=True)
     return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start,
-                         paper_table=paper_table)
+                         paper_table=paper_table, warnings=warned)
 
 
 def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> tuple[Path, str]:
