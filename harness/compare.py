@@ -220,7 +220,6 @@ def run_grid(
     """
     from dask.distributed import Client, LocalCluster, as_completed
 
-    runs_dir.mkdir(parents=True, exist_ok=True)
     todo = [r for r in runs if not _is_complete(runs_dir / r.run_id)]
     done = len(runs) - len(todo)
     warned: dict[str, int] = {}
@@ -239,6 +238,7 @@ def run_grid(
         )
         client = Client(cluster)
     try:
+        runs_dir.mkdir(parents=True, exist_ok=True)  # once a cluster is there: an unreachable one leaves nothing
         payload = None if shared_store_path else client.scatter(_store_payload(store_path), broadcast=True)
         shared = str(shared_store_path) if shared_store_path else None
         # Slow optimizers first, so a few long runs do not end up alone at the tail.
