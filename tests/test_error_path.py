@@ -202,8 +202,8 @@ def test_compare_reports_worker_warnings_once_each(data_root, default_bench, tmp
 ])
 def test_compare_scheduler_is_checked_in_one_line(data_root, default_bench, tmp_path, scheduler, message):
     """A malformed or unreachable --scheduler: one line, exit 2, and no output folder left behind."""
-    out = _cli("compare", str(Path(__file__).parents[1] / "experiments" / "nb201_cifar10.toml"), "--scheduler", scheduler, "--out", str(tmp_path / "c"),
-               data_root=data_root)
+    spec = Path(__file__).parents[1] / "experiments" / "nb201_cifar10.toml"
+    out = _cli("compare", str(spec), "--scheduler", scheduler, "--out", str(tmp_path / "c"), data_root=data_root)
     errors = [line for line in out.stderr.splitlines() if line.startswith("hpo2nas:")]
     assert out.returncode == 2 and len(errors) == 1 and message in errors[0], out.stderr[-2000:]
     assert "Traceback" not in out.stderr and not (tmp_path / "c").exists()

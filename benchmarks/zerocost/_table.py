@@ -293,10 +293,12 @@ def pack_table(
     for name, column in columns.items():
         infinite = np.flatnonzero(np.isinf(column))
         if len(infinite):  # compute_proxies maps non-finite scores to -1e8, so this row is not its output
-            raise BadInputError(f"{name} is infinite for cells {infinite[:5].tolist()}: recompute them (later rows win)")
+            raise BadInputError(f"{name} is infinite for cells {infinite[:5].tolist()}: recompute them "
+                                "(later rows win)")
     keys = {_setting_key(s)[1:] for s in settings}
     if len(keys) > 1:
-        raise BadInputError(f"checkpoints mix seeds/batch settings/CPU ISAs {sorted(keys)}; one table needs one setting")
+        raise BadInputError(f"checkpoints mix seeds/batch settings/CPU ISAs {sorted(keys)}; "
+                            "one table needs one setting")
     seed, batch, kind, isa = keys.pop() if keys else (0, DEFAULT_BATCH, DEFAULT_BATCH_KIND, CPU_ISA)
     meta = {
         "dataset": dataset,
