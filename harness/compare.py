@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,8 +176,6 @@ def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] |
     """One run on a worker; returns the run folder's files (relative path -> bytes) and the first line of
     each warning the run raised (the client reports them once each, rather than every worker printing
     Python's multi-line form)."""
-    import warnings
-
     from harness.runner import execute_run
 
     root = _worker_root(config["store"], checksum, payload, shared_root)
@@ -232,10 +231,14 @@ def run_grid(
         client = _connect(scheduler)
     else:
         # CRITICAL: a failed task is reported once, as one line below, not as the workers' ERROR log blocks.
-        cluster = LocalCluster(
-            n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.CRITICAL,
-        )
+        # The scheduler's HTTP server (no dashboard here) takes another port when 8787 is busy; its
+        # three-line warning about that says nothing this run needs.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(
+                n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.CRITICAL,
+            )
         client = Client(cluster)
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)  # once a cluster is there: an unreachable one leaves nothing
