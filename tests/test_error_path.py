@@ -207,3 +207,22 @@ def test_compare_scheduler_is_checked_in_one_line(data_root, default_bench, tmp_
     errors = [line for line in out.stderr.splitlines() if line.startswith("hpo2nas:")]
     assert out.returncode == 2 and len(errors) == 1 and message in errors[0], out.stderr[-2000:]
     assert "Traceback" not in out.stderr and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("foo://bar", "unknown URL scheme 'foo'"),
+    ("://", "unknown URL scheme ''"),
+    ("sqlite:////nonexistent/dir/x.db", "folder /nonexistent/dir does not exist"),
+    ("/nonexistent/dir/x.journal", "folder /nonexistent/dir does not exist"),
+])
+def test_storage_form_is_checked_before_anything_opens(url, message, tmp_path, monkeypatch):
+    """A storage of the wrong form is refused by its form alone: no file or folder is created anywhere."""
+    from adapters.optimizers._optuna_study import check_storage, rdb_url
+    from adapters.types import BadInputError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BadInputError, match=message):
+        check_storage(url)
+    assert list(tmp_path.iterdir()) == []
+    assert rdb_url("postgresql://u@/db?host=/s") == "postgresql+psycopg2://u@/db?host=/s"
+    assert rdb_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"  # a named driver stays

@@ -37,7 +37,9 @@ __all__ = [
     "USER_ATTRS",
     "directions",
     "frozen_trial",
+    "check_storage",
     "open_storage",
+    "rdb_url",
     "quiet_info",
     "same_trial",
     "storage_label",
@@ -98,6 +100,9 @@ def check_storage(url: str) -> str:
         if scheme not in _URL_SCHEMES:
             raise BadInputError(f"storage {storage_label(url)}: unknown URL scheme {scheme!r} "
                                 f"(an Optuna RDB URL such as sqlite:///runs.db, or a journal file path)")
+        database = url.split(":///", 1)[1].split("?", 1)[0] if scheme == "sqlite" and ":///" in url else ""
+        if database and database != ":memory:" and not os.path.isdir(os.path.dirname(os.path.abspath(database))):
+            raise BadInputError(f"storage {url}: folder {os.path.dirname(os.path.abspath(database))} does not exist")
         return url
     path = os.path.abspath(url)
     if os.path.isdir(path):
