@@ -32,7 +32,8 @@ __all__ = ["app", "main"]
 
 
 BUDGET_HELP = "e.g. 500000s, 100evals or 50full [" + "; ".join(
-    f"{unit}: {BOUNDS[kind].text}" for unit, kind in (("evals", "evals"), ("full", "full"), ("s", "seconds"))) + "]"
+    f"{unit}: {'whole, ' if BOUNDS[kind].integer else ''}{BOUNDS[kind].text}"
+    for unit, kind in (("evals", "evals"), ("full", "full"), ("s", "seconds"))) + "]"
 
 
 def _version(show: bool) -> None:
