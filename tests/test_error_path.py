@@ -73,8 +73,7 @@ def test_help_is_plain_with_a_description_and_a_version(capsys):
 
 
 def test_sigint_prints_interrupted_and_exits_130(data_root, default_bench, tmp_path):
-    """Ctrl-C during a run: the last stderr line says so, the exit code is 130 (the shell's for SIGINT),
-    and --resume then completes the run."""
+    """Ctrl-C during a run: the last stderr line says so, and the exit code is 130 (the shell's for SIGINT)."""
     env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "harness", "run", "--optimizer", "re", "--budget", "1000000evals",
