@@ -113,7 +113,8 @@ BOUNDS: dict[str, Bound] = {
     # --- specs ---
     "seeds": _B("number of seeds", 1, 20 * _PAPER_RUNS, f"20 x the papers' {_PAPER_RUNS} runs per optimizer"),
     "runs": _B("runs in a grid", 1, 100_000, "optimizers x datasets x seeds x worker counts; each run is a folder"),
-    "regret_target": _B("regret_target", 0, 100, "a regret in percentage points", integer=False, low_open=True),
+    "regret_target": _B("regret_target", 0, 100, "a regret in percentage points (0: reaching the optimum)",
+                        integer=False),
     # --- data and analysis ---
     "timeout": _B("timeout", 0, 86_400, "a download stalled for a day will not resume", integer=False,
                   low_open=True),
