@@ -82,8 +82,7 @@ def compute(
     shard: str = typer.Option("0/1", "--shard", help="K/N: this process's share of the cells (run N together)."),
 ) -> None:
     """Append proxies for the cells that lack them to a checkpoint (resumable)."""
-    from benchmarks.zerocost import DEFAULT_BATCH, DEFAULT_BATCH_KIND
-    from benchmarks.zerocost._table import run_job
+    from benchmarks.zerocost import DEFAULT_BATCH, DEFAULT_BATCH_KIND, run_job
     from benchmarks.zerocost.analysis import check_device, resolve_table_dataset
 
     from benchmarks.zerocost import BATCH_KINDS
@@ -116,7 +115,7 @@ def pack(
     force: bool = typer.Option(False, "--force", help="With --replace: write the table even if it loses cells."),
 ) -> None:
     """Merge checkpoints into the shipped table benchmarks/data/zerocost_<dataset>.npz (atomic)."""
-    from benchmarks.zerocost._table import load_table, pack_table
+    from benchmarks.zerocost import load_table, pack_table
     from benchmarks.zerocost.analysis import resolve_table_dataset
 
     dataset = resolve_table_dataset(dataset)
@@ -134,7 +133,7 @@ def verify(
     rtol: float = bounded(1e-4, "--rtol", "rtol", "Relative tolerance of a match."),
 ) -> None:
     """Recompute a seeded sample of the shipped table and compare (exit 1 on a mismatch)."""
-    from benchmarks.zerocost._table import verify_zerocost
+    from benchmarks.zerocost import verify_zerocost
     from benchmarks.zerocost.analysis import check_device, resolve_table_dataset
 
     dataset, device = resolve_table_dataset(dataset), check_device(device)
@@ -153,7 +152,7 @@ def report(
     naslib: Optional[Path] = typer.Option(None, "--naslib", help="NASLib's naslib_zc_nasbench201.json, to compare with."),
 ) -> None:
     """Spearman table of the shipped proxies (beside NASLib's values and the published ones)."""
-    from benchmarks.zerocost._quality import markdown_table
+    from benchmarks.zerocost import markdown_table
     from benchmarks.zerocost.analysis import proxy_quality
 
     typer.echo(markdown_table(proxy_quality(dataset, naslib)))

@@ -13,6 +13,8 @@ from benchmarks.zerocost._proxies import (
     TORCH_PROXIES,
     compute_proxies,
 )
+from benchmarks.zerocost._quality import markdown_table
+from benchmarks.zerocost._table import ZeroCostTable, load_table, pack_table, run_job, table_path, verify_zerocost
 
 __all__ = [
     "CPU_ISA",
@@ -34,4 +36,11 @@ __all__ = [
     "BATCH_KINDS",
     "compute_proxies",
     "fixed_batch",
+    "ZeroCostTable",
+    "load_table",
+    "markdown_table",
+    "pack_table",
+    "run_job",
+    "table_path",
+    "verify_zerocost",
 ]
