@@ -64,10 +64,11 @@ def test_each_bound_takes_its_range_and_refuses_beyond(name):
 
 
 def test_bounds_follow_the_machine_and_the_data():
-    """Processes and threads scale with the cores; workers and cells with the space's 15,625 cells."""
+    """Processes and threads scale with the cores; workers and cells with the space's 15,625 cells; a run's
+    trials (which its memory holds) with the evals bound, also at the lowest fidelity of a full budget."""
     assert BOUNDS["processes"].high == 4 * CORES == BOUNDS["threads"].high
-    assert BOUNDS["workers"].high == BOUNDS["cells"].high == BOUNDS["full"].high == 15_625
-    assert BOUNDS["evals"].high >= 64 * 15_625 - 1
+    assert BOUNDS["workers"].high == BOUNDS["cells"].high == 15_625
+    assert BOUNDS["evals"].high == BOUNDS["checkpoint_every"].high == 200 * BOUNDS["full"].high  # 1-epoch trials
 
 
 def test_every_numeric_option_is_bounded_and_says_so_in_help():
@@ -91,9 +92,10 @@ def test_help_text_appends_the_range():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("1e15evals", "budget in evals must be at most 1,000,000"),
-        ("1e300full", "budget in full evaluations must be at most 15,625"),
-        ("1e300s", "budget in seconds must be at most 1,000,000,000"),
+        ("1e15evals", "budget in evals must be at most 200,000"),
+        ("200001evals", "budget in evals must be at most 200,000"),
+        ("1e300full", "budget in full evaluations must be at most 1,000"),
+        ("1e300s", "budget in seconds must be at most 100,000,000"),
         ("2.5evals", "whole number"),
         ("0.5evals", "whole number"),
     ],
@@ -112,7 +114,7 @@ def test_run_config_and_run_json_share_the_bounds():
                        ("seed", 2**32), ("workers", 2.0)):
         with pytest.raises(BadInputError, match=key):
             RunConfig.from_dict({**base, key: value})
-    with pytest.raises(BadInputError, match="at most 1,000,000"):
+    with pytest.raises(BadInputError, match="at most 200,000"):
         RunConfig.from_dict({**base, "budget": {"kind": "evals", "amount": 1e15, "include_overhead": False}})
 
 

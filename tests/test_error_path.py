@@ -76,7 +76,7 @@ def test_sigint_prints_interrupted_and_exits_130(data_root, default_bench, tmp_p
     """Ctrl-C during a run: the last stderr line says so, and the exit code is 130 (the shell's for SIGINT)."""
     env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "harness", "run", "--optimizer", "re", "--budget", "1000000evals",
+    cmd = [sys.executable, "-m", "harness", "run", "--optimizer", "re", "--budget", "200000evals",
            "--checkpoint-every", "50", "--out", str(out)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
