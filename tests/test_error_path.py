@@ -225,3 +225,36 @@ def test_storage_form_is_checked_before_anything_opens(url, message, tmp_path, m
     assert list(tmp_path.iterdir()) == []
     assert rdb_url("postgresql://u@/db?host=/s") == "postgresql+psycopg2://u@/db?host=/s"
     assert rdb_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"  # a named driver stays
+
+
+def test_a_copytree_failure_is_one_short_line(tmp_path):
+    """export deepcave copies SMAC's folders with copytree, which gathers every failed file into one error
+    (2 kB on a full disk): the first failure is named and the others counted."""
+    import resource
+    import shutil
+
+    from harness.atomic import os_error_text
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(30):
+        (src / f"f{i}.json").write_bytes(b"x" * 4096)
+
+    def copy_under_a_size_limit() -> None:  # in a child: RLIMIT_FSIZE fails each write as a full disk would
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.RLIM_INFINITY))
+        try:
+            shutil.copytree(src, tmp_path / "dst")
+        except OSError as exc:
+            (tmp_path / "message").write_text(os_error_text(exc)[:900])
+            os._exit(0)
+        os._exit(1)
+
+    pid = os.fork()
+    if pid == 0:
+        copy_under_a_size_limit()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    message = (tmp_path / "message").read_text()
+    assert message.startswith("File too large: ") and message.endswith("(and 29 more files)"), message
+    assert len(message) < 300 and "\n" not in message
