@@ -15,9 +15,8 @@ from typing import NoReturn, Optional
 
 import typer
 
-from adapters.types import SEED_MEAN, BadInputError
-
 from adapters.bounds import BOUNDS
+from adapters.types import SEED_MEAN, BadInputError
 from harness.cli_options import bounded
 from harness.cli_zerocost import zerocost_app
 
@@ -49,8 +48,7 @@ def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
                                  callback=_version),
 ) -> None:
-    # Only --version lives here; the app's help is HELP.
-    return None
+    """The app's options before a command: only --version (the app's help is HELP)."""
 
 
 def _echo_json(obj: object) -> None:
