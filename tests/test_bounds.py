@@ -230,3 +230,20 @@ def test_a_grid_beyond_the_run_bound_is_refused_before_planning(work):
     (folder / "spec.toml").write_text(SPEC.format(out=folder / "out", top=f"workers = [{workers}]",
                                                   seeds='"0..9999"'))
     _refused_at_once(["compare", str(folder / "spec.toml")], work, "number of runs in profile 'quick'")
+
+
+@SIZE_SETTINGS
+@given(start=st.integers(0, 10**6), span=st.integers(10_000, 10**15), workers=st.integers(15_626, 10**15),
+       which=st.sampled_from(["seeds", "workers"]))
+def test_oversized_spec_counts_are_refused_without_building_them(tmp_path_factory, start, span, workers, which):
+    """Seed ranges and worker counts of any size are refused at load, fast and without building the range."""
+    from harness.spec import load_spec
+
+    spec = tmp_path_factory.mktemp("spec") / "spec.toml"
+    seeds = f'"{start}..{start + span}"' if which == "seeds" else "[0]"
+    top = f"workers = [1, {workers}]" if which == "workers" else ""
+    spec.write_text(SPEC.format(out=spec.parent / "out", top=top, seeds=seeds))
+    begin = time.perf_counter()
+    with pytest.raises(BadInputError, match="number of seeds" if which == "seeds" else "key 'workers'"):
+        load_spec(spec)
+    assert time.perf_counter() - begin < 5

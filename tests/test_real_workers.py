@@ -88,6 +88,7 @@ def test_run_processes_seconds_budget(postgres_url, data_root, default_bench, tm
            "--storage", postgres_url, "--study", "seconds", "--processes", "3", "--out", str(tmp_path / "out")]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
+    assert "Warning" not in out.stderr and "warning" not in out.stderr, out.stderr[-2000:]  # success is quiet
     summary = study_summary(postgres_url, "seconds")
     assert summary["budget_charged"] <= 30000 and summary["complete"] >= 10
     assert (tmp_path / "out" / "study.json").exists()
