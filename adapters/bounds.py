@@ -69,7 +69,9 @@ class Bound:
 def _fmt(number: float) -> str:
     """1,000,000 and 4,294,967,295 rather than 1e+06 and 4.29497e+09; 1e+300 stays short."""
     if isinstance(number, int):  # may be far beyond a float (10**400)
-        return f"{number:,}" if abs(number) < 10**12 else f"{'-' if number < 0 else ''}1e{len(str(abs(number))) - 1}+"
+        if abs(number) < 10**12:
+            return f"{number:,}"
+        return f"{float(number):g}" if number.bit_length() < 1000 else f"a {len(str(abs(number)))}-digit number"
     return f"{int(number):,}" if number.is_integer() and abs(number) < 1e12 else f"{number:g}"
 
 
