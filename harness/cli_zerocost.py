@@ -113,14 +113,16 @@ def pack(
     dataset: str = typer.Option("cifar10-valid", "--dataset", help=_DATASET_HELP),
     replace: bool = typer.Option(False, "--replace", help="Build from the checkpoints alone, not onto the shipped table."),
     force: bool = typer.Option(False, "--force", help="With --replace: write the table even if it loses cells."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The table to merge into and write (default: the shipped "
+                                       "benchmarks/data/zerocost_<dataset>.npz, the repository's in a source checkout)."),
 ) -> None:
-    """Merge checkpoints into the shipped table benchmarks/data/zerocost_<dataset>.npz (atomic)."""
+    """Merge checkpoints into a zero-cost table, by default the shipped one (atomic)."""
     from benchmarks.zerocost import load_table, pack_table
     from benchmarks.zerocost.analysis import resolve_table_dataset
 
     dataset = resolve_table_dataset(dataset)
-    path = pack_table(dataset, list(checkpoints or []), replace=replace, force=force)
-    typer.echo(f"{path} ({path.stat().st_size / 1e6:.2f} MB): {load_table(dataset).meta['cells_per_proxy']}")
+    path = pack_table(dataset, list(checkpoints or []), out, replace=replace, force=force)
+    typer.echo(f"{path} ({path.stat().st_size / 1e6:.2f} MB): {load_table(dataset, path).meta['cells_per_proxy']}")
 
 
 @zerocost_app.command("verify")

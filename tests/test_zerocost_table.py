@@ -212,3 +212,19 @@ def test_exceptions_command_rebuilds_the_shipped_list_byte_for_byte(tmp_path, ca
     assert done.value.code == 0 and "150 cells" in capsys.readouterr().out
     assert (tmp_path / "exceptions.json").read_bytes() == shipped.read_bytes()
     assert shipped.stat().st_mtime_ns == before
+
+
+def test_pack_command_writes_where_told(tmp_path, capsys):
+    """`zerocost pack --out F` writes F (merging onto F, not onto the shipped table) and leaves the shipped one."""
+    from benchmarks.zerocost import table_path
+    from harness.cli import main
+
+    shipped = table_path("ImageNet16-120")
+    before = shipped.read_bytes()
+    checkpoint = tmp_path / "c.jsonl"
+    run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=4, limit=1)
+    with pytest.raises(SystemExit) as done:
+        main(["zerocost", "pack", "--dataset", "ImageNet16-120", str(checkpoint), "--out", str(tmp_path / "t.npz")])
+    assert done.value.code == 0 and str(tmp_path / "t.npz") in capsys.readouterr().out
+    assert load_table("ImageNet16-120", tmp_path / "t.npz").meta["cells_per_proxy"]["synflow"] == 1
+    assert shipped.read_bytes() == before

@@ -325,7 +325,7 @@ def pack_table(
                 if n > meta["cells_per_proxy"].get(name, 0)}
         if lost:
             raise BadInputError(f"{out.name} would lose cells {lost} (old, new); pass the checkpoints that made it, "
-                             "or force")
+                                "or force")
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("wb") as fh:
         timings = {f"seconds_{group}": column.astype(np.float32) for group, column in seconds.items()}
