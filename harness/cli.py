@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn, Optional
 
 import typer
+import typer.main
 
 from adapters.bounds import BOUNDS
 from adapters.types import SEED_MEAN, BadInputError
@@ -531,6 +532,18 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     typer.echo(f"hpo2nas: warning: {str(message).splitlines()[0] if str(message) else category.__name__}", err=True)
 
 
+def _command_path(argv: list[str]) -> str:
+    """``hpo2nas run`` for ``['run', '--out']``: the commands named at the front of ``argv`` (for a
+    usage error that the parser raised without its command's context)."""
+    command, path = typer.main.get_command(app), ["hpo2nas"]
+    for word in argv:
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        command, path = sub, [*path, word]
+    return " ".join(path)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: the one error path of the CLI.
 
@@ -553,7 +566,7 @@ def main(argv: list[str] | None = None) -> None:
         if ctx is not None and message == ctx.get_help():  # a group given no command: show its help
             typer.echo(message)
             sys.exit(0)
-        where = ctx.command_path if ctx is not None else "hpo2nas"
+        where = ctx.command_path if ctx is not None else _command_path(sys.argv[1:] if argv is None else argv)
         _fail(f"error: {where}: {message} (see {where} --help)")
     except BadInputError as exc:
         _fail(f"error: {exc}")

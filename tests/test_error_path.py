@@ -28,7 +28,7 @@ def _cli(*args: str, data_root: Path, env: dict | None = None, timeout: float = 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--out"], "Option '--out' requires an argument"),
+        (["run", "--out"], "hpo2nas run: Option '--out' requires an argument"),
         (["run", "--nope"], "hpo2nas run: No such option: --nope"),
         (["nope"], "No such command 'nope'"),
         (["query", "6111", "--dataset", "cifar10-valid", "--draw-seed", "1e23"], "Invalid value for '--draw-seed'"),
