@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -86,7 +87,17 @@ def replace_folder(staging: Path, target: Path) -> None:
 
 
 def os_error_text(exc: OSError) -> str:
-    """An OSError as one line a user can act on: what failed, and where."""
+    """An OSError as one line a user can act on: what failed, and where.
+
+    ``shutil.copytree`` gathers every failed file into one ``shutil.Error`` whose text is the
+    whole list (2 kB on a full disk); the first failure is named, and the others counted.
+    """
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        failures = exc.args[0]
+        _src, dst, why = failures[0] if len(failures[0]) == 3 else (None, "", str(failures[0]))
+        why = re.sub(r"^\[Errno \d+\] ", "", str(why))  # copytree keeps str(OSError): "[Errno 28] ...: 'path'"
+        more = f" (and {len(failures) - 1} more files)" if len(failures) > 1 else ""
+        return f"{why if str(dst) in why else f'{why}: {dst}'}{more}"
     where = f": {exc.filename}" if exc.filename else ""
     return f"{exc.strerror or exc}{where}"
 

@@ -23,6 +23,7 @@ from benchmarks._store import (
 )
 from benchmarks._pareto import Normaliser, ParetoFront, exact_front, hypervolume, hypervolume_history, pareto_mask
 from benchmarks._tabular import TabularBenchmark
+from benchmarks._summary import store_summary
 from adapters.types import BadInputError
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "DatasetArrays",
     "StoreManifest",
     "TabularBenchmark",
+    "store_summary",
     "data_root",
     "list_stores",
     "read_manifest",

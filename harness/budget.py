@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from adapters.bounds import check
 from adapters.types import BadInputError, finite_float
 
 __all__ = ["Budget"]
@@ -43,7 +44,8 @@ class Budget:
         amount = finite_float(self.amount, "budget")
         if not amount > 0:
             raise BadInputError(f"budget must be positive, got {self.amount}")
-        object.__setattr__(self, "amount", amount)
+        # The bounds table: whole trials only (0.5evals would run none), and no budget beyond any need.
+        object.__setattr__(self, "amount", float(check(self.kind, amount)))
         if not isinstance(self.include_overhead, bool):
             raise BadInputError(f"budget include_overhead must be true or false, got {self.include_overhead!r}")
 

@@ -11,18 +11,46 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
+import typer.main
 
+from adapters.bounds import BOUNDS
 from adapters.protocols import capabilities
 from adapters.types import SEED_MEAN, BadInputError
+from harness.cli_options import bounded
+from harness.cli_zerocost import zerocost_app
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+HELP = ("Search NAS-Bench-201 with HPO optimizers (SMAC, DEHB, Optuna, RE, random, BOHB, REINFORCE) "
+        "under one shared, simulated budget. Start with `hpo2nas run --help` or `hpo2nas compare --help`.")
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=HELP,
+                  rich_markup_mode=None)
 data_app = typer.Typer(help="Manage NB201 stores.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 __all__ = ["app", "main"]
+
+
+BUDGET_HELP = "e.g. 500000s, 100evals or 50full [" + "; ".join(
+    f"{unit}: {'whole, ' if BOUNDS[kind].integer else ''}{BOUNDS[kind].text}"
+    for unit, kind in (("evals", "evals"), ("full", "full"), ("s", "seconds"))) + "]"
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"hpo2nas {version('hpo2nas')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                 callback=_version),
+) -> None:
+    """The app's options before a command: only --version (the app's help is HELP)."""
 
 
 def _echo_json(obj: object) -> None:
@@ -93,7 +121,8 @@ def data_fetch(
     fidelity: Optional[str] = typer.Option(None, "--fidelity", help="epoch (default) or schedule, where a source has both."),
     search_on_test: bool = typer.Option(False, "--search-on-test", help="synetune-nb201: let optimizers search on its ori-test accuracy."),
     force: bool = typer.Option(False, "--force", help="Replace an existing store of that name."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds without data before a stalled download stops (resumable)."),
+    timeout: float = bounded(30.0, "--timeout", "timeout",
+                             "Seconds without data before a stalled download stops (resumable)."),
     list_sources: bool = typer.Option(False, "--list", help="Show every source: size, license, URL, contents."),
     as_json: bool = typer.Option(False, "--json", help="With --list: one JSON object per source."),
 ) -> None:
@@ -222,36 +251,9 @@ def data_summary(
             for metric, m in entry["metrics"].items():
                 typer.echo(f"  {metric} [{m['split']}, {m['direction']}]: best {m['best']:.6g} at {m['native_key']}")
         return
-    from benchmarks import open_benchmark
+    from benchmarks import open_benchmark, store_summary
 
-    typer.echo(summarize(open_benchmark(store)))
-
-
-def summarize(bench) -> str:
-    """Human-readable store summary (also what ``make run`` prints before the compare job)."""
-    import numpy as np
-
-    lines = [f"store {bench.name!r} ({bench.manifest.source.get('name')}), checksum {bench.checksum[:12]}"]
-    for dataset in bench.datasets:
-        fid = bench.fidelity_space(dataset)
-        splits = bench.splits(dataset)
-        lines.append(f"\n{dataset}: fidelity {fid.kind} {list(fid.values) if len(fid.values) < 4 else f'{fid.min}..{fid.max}'}")
-        for metric in ("valid_acc", "test_acc"):
-            if metric not in splits:
-                lines.append(f"  {metric}: not in this source")
-                continue
-            values = bench.lookup(np.arange(bench.space.size), dataset, metric)
-            best = bench.best(dataset, metric)
-            lines.append(
-                f"  {metric} [{splits[metric]}], seed mean: best {best.valid_acc if metric == 'valid_acc' else best.test_acc:.3f} "
-                f"(index {best.index}), median {np.nanmedian(values):.3f}, worst {np.nanmin(values):.3f}"
-            )
-        times = bench.lookup(np.arange(bench.space.size), dataset, "train_time_s")
-        lines.append(
-            f"  train_time_s [{splits['train_time_s']}]: min/median/max "
-            f"{np.nanmin(times):.0f} / {np.nanmedian(times):.0f} / {np.nanmax(times):.0f}"
-        )
-    return "\n".join(lines)
+    typer.echo(store_summary(open_benchmark(store)))
 
 
 @app.command("query")
@@ -261,7 +263,7 @@ def query(
     fidelity: Optional[int] = typer.Option(None, "--fidelity"),
     seed: Optional[int] = typer.Option(None, "--seed", help="A given training seed."),
     seed_mean: bool = typer.Option(False, "--seed-mean", help="Average the available seeds."),
-    draw_seed: Optional[int] = typer.Option(None, "--draw-seed", help="Seed of the random seed draw (default policy)."),
+    draw_seed: Optional[int] = bounded(None, "--draw-seed", "draw_seed", "Seed of the random seed draw (default policy)."),
     store: str = typer.Option("default", "--store"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -301,14 +303,14 @@ def run(
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help="A name from `hpo2nas optimizers`, or module:Class."),
     option: list[str] = typer.Option([], "--set", help="Optimizer option key=value (repeatable)."),
     dataset: str = typer.Option("cifar10-valid", "--dataset"),
-    budget: Optional[str] = typer.Option(None, "--budget", help="e.g. 500000s, 100evals or 50full."),
-    seed: int = typer.Option(0, "--seed", help="Seeds the optimizer and (separately) the data seed draws."),
+    budget: Optional[str] = typer.Option(None, "--budget", help=BUDGET_HELP),
+    seed: int = bounded(0, "--seed", "seed", "Seeds the optimizer and (separately) the data seed draws."),
     out: Path = typer.Option(..., "--out", help="Run folder."),
     store: str = typer.Option("default", "--store"),
     include_overhead: bool = typer.Option(False, "--include-overhead", help="Charge the optimizer's ask/tell time."),
     data_seeds: str = typer.Option("random", "--data-seeds", help="random (per-query draw) or mean."),
     continue_promotions: bool = typer.Option(False, "--continue-promotions"),
-    checkpoint_every: int = typer.Option(100, "--checkpoint-every"),
+    checkpoint_every: int = bounded(100, "--checkpoint-every", "checkpoint_every", "Trials between checkpoints."),
     search_fidelity: Optional[int] = typer.Option(
         None, "--search-fidelity", help="Search only up to this fidelity (12: NB201's 12-epoch signal); report at the highest."),
     objectives: str = typer.Option("valid_acc", "--objectives",
@@ -316,11 +318,12 @@ def run(
     storage: Optional[str] = typer.Option(
         None, "--storage", help="Optuna storage for an Optuna sampler's study: sqlite:///F.db, postgresql://..., "
         "or a journal file (default: optuna.journal in --out)."),
-    workers: int = typer.Option(1, "--workers", help="Simulated workers on one simulated clock (asynchronous search)."),
+    workers: int = bounded(1, "--workers", "workers", "Simulated workers on one simulated clock (asynchronous search)."),
     study: Optional[str] = typer.Option(None, "--study", help="With --storage and --processes: the study real workers share."),
-    processes: int = typer.Option(0, "--processes", help="Real worker processes sharing --study in --storage (Optuna)."),
-    heartbeat: int = typer.Option(2, "--heartbeat", help="Real workers: heartbeat interval (s); grace is twice it."),
-    time_scale: float = typer.Option(0.0, "--time-scale", help="Real workers: real seconds per simulated second."),
+    processes: Optional[int] = bounded(None, "--processes", "processes",
+                                       "Real worker processes sharing --study in --storage (Optuna)."),
+    heartbeat: int = bounded(2, "--heartbeat", "heartbeat", "Real workers: heartbeat interval (s); grace is twice it."),
+    time_scale: float = bounded(0.0, "--time-scale", "time_scale", "Real workers: real seconds per simulated second."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (DIR may also be given alone)."),
 ) -> None:
     """Run one optimizer on one dataset under a budget, with a live progress bar."""
@@ -328,7 +331,7 @@ def run(
     from harness.budget import Budget
     from harness.runner import RunConfig, execute_run
 
-    if processes or study:
+    if processes is not None or study:
         if not (processes and study and storage and optimizer and budget):
             raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
         _real_workers(storage, study, processes, out, optimizer=optimizer, options=tuple(_parse_options(option).items()),
@@ -459,13 +462,14 @@ def compare_cmd(
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
                          skip=skipped, progress=lambda done, total: progress(done, total, ""),
                          notice=lambda line: typer.echo(line, err=True))
+    for message, runs in result.warnings.items():
+        typer.echo(f"hpo2nas: warning: {message} ({runs} of the runs)", err=True)
     for label, reason in result.excluded:
         typer.echo(f"left out {label}: {reason}")
     typer.echo(f"{result.trials['run_id'].nunique()} runs, {len(result.trials)} trials in {result.wall_s:.0f} s")
     typer.echo(f"report: {result.report}")
-    if (result.out / "finals.csv").exists():
-        section = result.report.read_text().split("## The papers' table", 1)[1].split("\n## ", 1)[0]
-        typer.echo("\n".join(line for line in section.splitlines() if line.startswith("|")))
+    if result.paper_table:
+        typer.echo(result.paper_table)
         typer.echo(f"every run's final cell: {result.out / 'finals.csv'}")
 
 
@@ -526,7 +530,7 @@ def export_optuna_cmd(
 @app.command("dashboard")
 def dashboard_cmd(
     folder: Path = typer.Argument(..., help="An export (hpo2nas export deepcave), or run folders to export first."),
-    port: int = typer.Option(8050, "--port", help="Port of the page on 127.0.0.1."),
+    port: int = bounded(8050, "--port", "port", "Port of the page on 127.0.0.1."),
 ) -> None:
     """Serve DeepCAVE with these runs on 127.0.0.1 until Ctrl-C."""
     from harness.dashboard import DashboardError, serve_dashboard
@@ -541,7 +545,7 @@ def dashboard_cmd(
 @app.command("optuna-dashboard")
 def optuna_dashboard_cmd(
     target: str = typer.Argument(..., help="Run folders (exported first), an Optuna journal file, or a storage URL."),
-    port: int = typer.Option(8080, "--port", help="Port of the page on 127.0.0.1."),
+    port: int = bounded(8080, "--port", "port", "Port of the page on 127.0.0.1."),
 ) -> None:
     """Serve optuna-dashboard with these studies on 127.0.0.1 until Ctrl-C."""
     from harness.optuna_dashboard import serve_optuna_dashboard
@@ -549,35 +553,68 @@ def optuna_dashboard_cmd(
     serve_optuna_dashboard(target, port=port, echo=typer.echo)
 
 
-@app.command(
-    "zerocost",
-    add_help_option=False,
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def zerocost_cmd(ctx: typer.Context) -> None:
-    """Zero-cost proxy tables: compute, pack, verify, report, stability, weighting, exceptions (--help for each)."""
-    from benchmarks.zerocost import pin_cpu_isa
-    from benchmarks.zerocost.commands import main as zerocost_main
+app.add_typer(zerocost_app, name="zerocost")
 
-    pin_cpu_isa()  # before torch's first operation: the shipped tables' CPU kernels
-    zerocost_main(ctx.args)
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"hpo2nas: {message}", err=True)
+    sys.exit(code)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Warnings as one line on stderr (Python's default adds the file, the line and its source)."""
+    typer.echo(f"hpo2nas: warning: {str(message).splitlines()[0] if str(message) else category.__name__}", err=True)
+
+
+def _command_path(argv: list[str]) -> str:
+    """``hpo2nas run`` for ``['run', '--out']``: the commands named at the front of ``argv`` (for a
+    usage error that the parser raised without its command's context)."""
+    command, path = typer.main.get_command(app), ["hpo2nas"]
+    for word in argv:
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        command, path = sub, [*path, word]
+    return " ".join(path)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors become one line on stderr and exit code 2.
+    """Console entry point: the one error path of the CLI.
 
-    ``argv`` (default: the process's arguments) lets tests drive the CLI in-process.
+    Usage errors (click's), user errors (BadInputError), the machine's errors (OSError: a
+    full disk) and a library's own failure all become one line on stderr and exit code 2
+    (``HPO2NAS_TRACEBACK=1`` re-raises the last kind, for its traceback); Ctrl-C (SIGINT)
+    prints an "interrupted" line and exits 130, the shell's code for a SIGINT. Warnings print
+    as one line. ``argv`` (default: the process's arguments) lets tests drive the CLI in-process.
     """
+    import warnings
+
+    warnings.showwarning = _one_line_warning
     try:
-        app(args=argv)
+        code = app(args=argv, prog_name="hpo2nas", standalone_mode=False)
+    except (typer.Exit, typer.Abort) as exc:
+        code = getattr(exc, "exit_code", 130)
+    except typer.TyperException as exc:  # click's usage errors, which typer vendors
+        ctx = getattr(exc, "ctx", None)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if ctx is not None and message == ctx.get_help():  # a group given no command: show its help
+            typer.echo(message)
+            sys.exit(0)
+        where = ctx.command_path if ctx is not None else _command_path(sys.argv[1:] if argv is None else argv)
+        _fail(f"error: {where}: {message} (see {where} --help)")
     except BadInputError as exc:
-        typer.echo(f"hpo2nas: error: {exc}", err=True)
-        sys.exit(2)
+        _fail(f"error: {exc}")
     except OSError as exc:  # the machine's, not the code's: a full disk, a folder that cannot be written
         from harness.atomic import os_error_text
 
-        typer.echo(f"hpo2nas: error: {os_error_text(exc)}", err=True)
-        sys.exit(2)
+        _fail(f"error: {os_error_text(exc)}")
     except KeyboardInterrupt:
-        typer.echo("hpo2nas: interrupted", err=True)
-        sys.exit(130)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - a library's own failure: one line; the traceback on request
+        if os.environ.get("HPO2NAS_TRACEBACK"):
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        _fail(f"error: {type(exc).__name__}: {reason} (HPO2NAS_TRACEBACK=1 shows where)")
+    if code == 130:  # typer turns a KeyboardInterrupt in a command into a silent Exit(130)
+        _fail("interrupted", 130)
+    sys.exit(code if isinstance(code, int) else 0)

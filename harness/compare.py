@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from adapters.bounds import check
 from adapters.files import TEMP_MARK, atomic_write_bytes, owned_temp_dir, replace_folder, sibling_name, sweep_orphans
 from harness.atomic import atomic_write, staged_folder, writable_folder
 from harness.records import LOCK, load_trials, read_run_record, run_id_for, run_lock
@@ -54,6 +57,10 @@ class CompareResult:
     report: Path
     excluded: list[tuple[str, str]]
     wall_s: float
+    #: The papers' table (markdown) where the spec asks for it (``paper_table``), else "".
+    paper_table: str = ""
+    #: Warnings the runs raised on their workers: first line -> how many runs raised it.
+    warnings: dict[str, int] = field(default_factory=dict)
 
 
 def plan_runs(
@@ -65,6 +72,7 @@ def plan_runs(
 
     runs, excluded = [], []
     datasets = [resolve_dataset(d, benchmark.datasets) for d in spec.datasets]
+    _check_analyses(spec, benchmark, datasets)
     stray = sorted(set(profile.dataset_budgets) - set(datasets))
     if stray:
         raise BadInputError(f"spec {spec.name}: profiles.{profile.name}.dataset_budgets names {stray[0]!r}, "
@@ -89,6 +97,8 @@ def plan_runs(
         if max(spec.workers) > 1 and not caps.pending_trials:
             excluded.append((entry.label, f"cannot run with several workers: {caps.serial_reason}"))
             continue
+        planned = len(runs) + len(spec.workers) * len(datasets) * len(profile.seeds_for(entry.label))
+        check("runs", planned, f"spec {spec.name}: the number of runs in profile {profile.name!r}")  # before building
         for workers in spec.workers:
             label = worker_label(entry.label, workers, spec.workers)
             for dataset in datasets:
@@ -103,6 +113,21 @@ def plan_runs(
                     )
                     runs.append(PlannedRun(label, config))
     return runs, excluded
+
+
+def _check_analyses(spec: ExperimentSpec, benchmark, searched: list[str]) -> None:
+    """The report's analyses name datasets of the store: checked before the first run, not after the last."""
+    from benchmarks import resolve_dataset
+
+    for key in ("transfer_datasets", "paper_table"):
+        for name in getattr(spec, key):
+            try:
+                resolve_dataset(name, benchmark.datasets)
+            except BadInputError as exc:
+                raise BadInputError(f"spec {spec.name}: key {key!r}: {exc}") from None
+    if spec.transfer_datasets and len(searched) != 1:
+        raise BadInputError(f"spec {spec.name}: key 'transfer_datasets' needs runs searched on one dataset, "
+                            f"got {', '.join(searched)}")
 
 
 def worker_label(label: str, workers: int, all_workers: tuple[int, ...]) -> str:
@@ -159,15 +184,20 @@ def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | Non
     return root
 
 
-def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] | None, shared_root: str | None) -> dict[str, bytes]:
-    """One run on a worker; returns the run folder's files (relative path -> bytes)."""
+def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] | None,
+              shared_root: str | None) -> tuple[dict[str, bytes], list[str]]:
+    """One run on a worker; returns the run folder's files (relative path -> bytes) and the first line of
+    each warning the run raised (the client reports them once each, rather than every worker printing
+    Python's multi-line form)."""
     from harness.runner import execute_run
 
     root = _worker_root(config["store"], checksum, payload, shared_root)
-    with owned_temp_dir(RUN_TEMP_PREFIX) as tmp:
+    with owned_temp_dir(RUN_TEMP_PREFIX) as tmp, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
         out = Path(tmp) / "run"
         execute_run(RunConfig.from_dict(config), out, root=root)
-        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
+        files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
+    return files, sorted({str(w.message).splitlines()[0] if str(w.message) else w.category.__name__ for w in caught})
 
 
 def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
@@ -194,17 +224,17 @@ def run_grid(
     n_workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     notice: Callable[[str], None] | None = None,
-) -> None:
+) -> dict[str, int]:
     """Run every planned run not already complete in ``runs_dir``, on Dask.
 
     A run whose records are damaged (run.json or trials.parquet unreadable, or off their
     schema) is named through ``notice`` and run again; its folder is replaced only once the
     new run's files are complete. The caller holds ``runs_dir``'s compare lock, so staging
-    folders a killed compare left there are removed first.
+    folders a killed compare left there are removed first. Returns the warnings the runs raised
+    (first line -> how many runs raised it).
     """
     from dask.distributed import Client, LocalCluster, as_completed
 
-    runs_dir.mkdir(parents=True, exist_ok=True)
     for leftover in runs_dir.glob(f".*{TEMP_MARK}*"):  # a compare killed while swapping a run in (we hold the lock)
         shutil.rmtree(leftover, ignore_errors=True)
     reasons = {r.run_id: _needs_run(runs_dir / r.run_id) for r in runs}
@@ -213,20 +243,27 @@ def run_grid(
         if reasons[run.run_id] and notice:
             notice(f"redoing damaged run {run.run_id}: {reasons[run.run_id]}")
     done = len(runs) - len(todo)
+    warned: dict[str, int] = {}
     if progress:
         progress(done, len(runs))
     if not todo:
-        return
+        return warned
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     else:
-        cluster = LocalCluster(
-            n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
-        )
+        # CRITICAL: a failed task is reported once, as one line below, not as the workers' ERROR log blocks.
+        # The scheduler's HTTP server (no dashboard here) takes another port when 8787 is busy; its
+        # three-line warning about that says nothing this run needs.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(
+                n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.CRITICAL,
+            )
         client = Client(cluster)
     try:
+        runs_dir.mkdir(parents=True, exist_ok=True)  # once a cluster is there: an unreachable one leaves nothing
         payload = None if shared_store_path else client.scatter(_store_payload(store_path), broadcast=True)
         shared = str(shared_store_path) if shared_store_path else None
         # Slow optimizers first, so a few long runs do not end up alone at the tail.
@@ -238,7 +275,10 @@ def run_grid(
         }
         for future in as_completed(futures):
             run = futures[future]
-            _write_run_files(runs_dir / run.run_id, future.result())
+            files, raised = _task_result(future, run)
+            _write_run_files(runs_dir / run.run_id, files)
+            for message in raised:
+                warned[message] = warned.get(message, 0) + 1
             done += 1
             if progress:
                 progress(done, len(runs))
@@ -247,6 +287,37 @@ def run_grid(
         if cluster is not None:
             cluster.close()
             sweep_orphans(RUN_TEMP_PREFIX)  # the workers are gone: a run cut short left its folder
+    return warned
+
+
+def check_scheduler(address: str) -> str:
+    """``address`` if it has the form of a Dask scheduler address (``tcp://HOST:PORT``), else BadInputError."""
+    if not re.fullmatch(r"(tcp|tls|inproc|ucx)://[^\s/]+", address):
+        raise BadInputError(f"--scheduler {address!r} is not a Dask scheduler address such as tcp://127.0.0.1:8786")
+    return address
+
+
+def _connect(address: str):
+    """A client of the scheduler at ``address``; an unreachable one is one line, not Dask's traceback."""
+    from dask.distributed import Client
+
+    try:
+        return Client(check_scheduler(address), timeout=15)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadInputError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def _task_result(future, run: PlannedRun) -> tuple[dict[str, bytes], list[str]]:
+    """A finished task's files and warnings; a failed task is one line that names the run (its folder is
+    not written)."""
+    try:
+        return future.result()
+    except BadInputError as exc:
+        raise BadInputError(f"run {run.run_id}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any library's failure in a worker: reported by run, one line
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise BadInputError(f"run {run.run_id} failed on its worker: {type(exc).__name__}: {reason}") from None
 
 
 def collect_trials(runs: list[PlannedRun], runs_dir: Path) -> pd.DataFrame:
@@ -275,6 +346,8 @@ def compare(
     from benchmarks import data_root, open_benchmark
 
     start = time.perf_counter()
+    if scheduler:
+        check_scheduler(scheduler)
     profile = spec.profile(profile_name)
     bench = open_benchmark(spec.store, root=shared_store_path)
     runs, excluded = plan_runs(spec, profile, bench, skip)
@@ -284,24 +357,28 @@ def compare(
     with run_lock(writable_folder(out, "compare output folder"), holder="compare"), sigterm_as_interrupt():
         runs_dir = out / "runs"
         store_path = Path(shared_store_path or data_root()) / spec.store
-        run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
-                 shared_store_path=shared_store_path, progress=progress, notice=notice)
+        warned = run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+                          shared_store_path=shared_store_path, progress=progress, notice=notice)
         trials = collect_trials(runs, runs_dir)
         # Every output file is written before any replaces the earlier one: a failure half-way
         # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
         with staged_folder(out, last=("report.html", "report.md")) as staging:
             atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
-            report = out / _report(spec, profile, bench, trials, excluded, runs, runs_dir, staging,
-                                   time.perf_counter() - start).name
+            written, paper_table = _report(spec, profile, bench, trials, excluded, runs, runs_dir, staging,
+                                           time.perf_counter() - start)
+            report = out / written.name
         if spec.export_deepcave:
             from harness.export_deepcave import export_deepcave
 
             export_deepcave(runs_dir, out / "deepcave", force=True, only={r.run_id for r in runs})
-    return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start)
+    return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start,
+                         paper_table=paper_table, warnings=warned)
 
 
-def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s) -> Path:
+def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s) -> tuple[Path, str]:
     """Hand the records to the report writer (it reads records and this context only).
+
+    Returns the report's path and the papers' table as markdown ("" where the spec has none).
 
     Only the planned runs' records are read: anything else under ``runs/`` is not this grid's.
     """
@@ -331,10 +408,12 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
         for d in datasets:
             extra += parallel_section(trials[trials["dataset"] == d], base_of, spec.regret_target,
                                       bench.splits(d)["valid_acc"].split(" (")[0], out)
+    paper = []
     if spec.paper_table:
         from harness.paper import paper_section
 
-        extra = [*paper_section(trials, bench, out, spec.paper_table), *extra]
+        paper = paper_section(trials, bench, out, spec.paper_table)
+        extra = [*paper, *extra]
     rule = BUDGET_RULE
     if spec.search_fidelity is not None:
         rule += (f" The search sees fidelities up to {spec.search_fidelity} only (its signal is the validation "
@@ -359,7 +438,10 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
         reference=worker_label(spec.reference, min(spec.workers), spec.workers),
         extra=extra,
     )
-    return write_report(trials, context, out)
+    from harness.document import Table, to_markdown
+
+    table = to_markdown(b for b in paper if isinstance(b, Table)).rstrip("\n") if paper else ""
+    return write_report(trials, context, out), table
 
 
 BUDGET_RULE = (

@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from adapters.bounds import check
 from adapters.optimizers import OptunaOptimizer, make_optimizer
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError, RandomSeed
@@ -64,6 +65,13 @@ class StudySettings:
     max_retry: int = 3
     time_scale: float = 0.0
 
+    def __post_init__(self) -> None:
+        # The bounds table: also what a study's stored settings are checked by when a worker loads them.
+        check("seed", self.seed)
+        check("heartbeat", self.heartbeat_s, "heartbeat")
+        object.__setattr__(self, "time_scale", float(check("time_scale", self.time_scale)))
+        self.budget_value()
+
     def budget_value(self) -> Budget:
         return Budget.parse(self.budget)
 
@@ -74,14 +82,21 @@ def _storage(url: str, settings: StudySettings | None = None, *, create: bool = 
     ``create=False`` for a worker joining a study: a journal that does not exist is refused,
     not made empty.
     """
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     if "://" not in url:
         return open_storage(url, create=create)
     hb = settings.heartbeat_s if settings else 60
     grace = settings.grace_s if settings else 120
-    retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
-    return open_storage(url, heartbeat_interval=hb, grace_period=grace, heartbeat_stale_trial_callback=retry)
+    # Optuna marks the heartbeat and its retry callback experimental and says so on every use;
+    # they are what real workers are built on, so a run that succeeds prints nothing about them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
+        return open_storage(url, heartbeat_interval=hb, grace_period=grace, heartbeat_stale_trial_callback=retry)
 
 
 @contextlib.contextmanager

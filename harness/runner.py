@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from adapters import parse_objectives
+from adapters.bounds import check
 from harness.budget import Budget
 from harness.objectives import ObjectiveReader, check_objectives
 from adapters.optimizers.optuna_study import JOURNAL_NAME
@@ -76,15 +77,13 @@ class RunConfig:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives))
         if self.data_seeds not in ("random", "mean"):
             raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
-        if self.checkpoint_every < 1:
-            raise BadInputError("checkpoint_every must be at least 1")
-        # The libraries seed numpy's generators with it, which take 0 .. 2**32 - 1 only.
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
-            raise BadInputError(f"seed must be an integer from 0 to {2**32 - 1}, got {self.seed!r}")
+        # The bounds table (adapters.bounds): whole numbers in range, before anything is written.
+        for name in ("checkpoint_every", "seed", "workers"):
+            if not isinstance(getattr(self, name), int):
+                raise BadInputError(f"{name} must be a whole number, got {getattr(self, name)!r}")
+            check(name, getattr(self, name))
         if self.search_fidelity is not None and self.search_fidelity < 1:
             raise BadInputError(f"search_fidelity must be a positive fidelity, got {self.search_fidelity}")
-        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
-            raise BadInputError(f"workers must be a whole number of at least 1, got {self.workers!r}")
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> RunConfig:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import parse_objectives
+from adapters.bounds import check
 from harness.budget import Budget
 from adapters.types import BadInputError
 
@@ -153,13 +154,23 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
 
 
 def _seeds(where: str, value: Any) -> list:
-    """A list of seeds, or ``"A..B"`` for A to B inclusive (a paper's 500 runs in one line)."""
+    """A list of seeds, or ``"A..B"`` for A to B inclusive (a paper's 500 runs in one line).
+
+    The count is bounded before the range is built: "0..100000000000" would not fit in memory.
+    """
     if isinstance(value, str):
         start, sep, stop = value.partition("..")
         if not (sep and start.strip().isdigit() and stop.strip().isdigit() and int(start) <= int(stop)):
             raise BadInputError(f"{where}: key 'seeds' must be a list of integers or 'A..B' (A <= B), got {value!r}")
-        return list(range(int(start), int(stop) + 1))
-    return _typed(where, "seeds", value, list)
+        check("seeds", int(stop) - int(start) + 1, f"{where}: the number of seeds in {value!r}")
+        seeds = list(range(int(start), int(stop) + 1))
+    else:
+        seeds = _typed(where, "seeds", value, list)
+        check("seeds", max(len(seeds), 1), f"{where}: the number of seeds")
+    for seed in seeds:
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            check("seed", seed, f"{where}: seed")
+    return seeds
 
 
 def load_spec(path: Path) -> ExperimentSpec:
@@ -217,15 +228,15 @@ def load_spec(path: Path) -> ExperimentSpec:
         optimizers=tuple(optimizers),
         profiles=profiles,
         continue_promotions=_typed(where, "continue_promotions", body.get("continue_promotions", False), bool),
-        transfer_datasets=tuple(_typed(where, "transfer_datasets", body.get("transfer_datasets", []), list)),
+        transfer_datasets=_names(where, "transfer_datasets", body.get("transfer_datasets", [])),
         export_deepcave=_typed(where, "export_deepcave", body.get("export_deepcave", False), bool),
         description=_typed(where, "description", body.get("description", ""), str),
         objectives=_objectives(where, body.get("objectives", ["valid_acc"])),
-        storage=_typed(where, "storage", body["storage"], str) if "storage" in body else None,
+        storage=_storage(where, body.get("storage")),
         search_fidelity=_search_fidelity(where, body.get("search_fidelity")),
-        paper_table=tuple(str(d) for d in _typed(where, "paper_table", body.get("paper_table", []), list)),
+        paper_table=_names(where, "paper_table", body.get("paper_table", [])),
         workers=_workers(where, body.get("workers", 1)),
-        regret_target=float(_typed(where, "regret_target", body.get("regret_target", 0.3), (int, float))),
+        regret_target=_regret_target(where, body.get("regret_target", 0.3)),
         reference=reference,
     )
 
@@ -235,7 +246,34 @@ def _workers(where: str, value: Any) -> tuple[int, ...]:
     if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values) or \
             len(set(values)) != len(values):
         raise BadInputError(f"{where}: key 'workers' must be a positive integer or a list of distinct ones, got {value!r}")
+    for workers in values:
+        check("workers", workers, f"{where}: key 'workers'")
     return tuple(values)
+
+
+def _names(where: str, key: str, value: Any) -> tuple[str, ...]:
+    """A list of dataset names (transfer_datasets, paper_table): text only, checked against the store later."""
+    names = _typed(where, key, value, list)
+    for name in names:
+        _typed(where, key, name, str)
+    return tuple(names)
+
+
+def _regret_target(where: str, value: Any) -> float:
+    """The parallel section's regret target: a finite regret in pp (TOML allows nan and -inf)."""
+    return float(check("regret_target", _typed(where, "regret_target", value, (int, float)), f"{where}: key 'regret_target'"))
+
+
+def _storage(where: str, value: Any) -> str | None:
+    """The spec's Optuna storage, its form checked now rather than part-way through the grid."""
+    if value is None:
+        return None
+    from adapters.optimizers.optuna_study import check_storage
+
+    try:
+        return check_storage(_typed(where, "storage", value, str))
+    except BadInputError as exc:
+        raise BadInputError(f"{where}: key 'storage': {exc}") from None
 
 
 def _search_fidelity(where: str, value: Any) -> int | None:

@@ -27,7 +27,8 @@ def postgres_bin() -> Path | None:
 
 @contextlib.contextmanager
 def throwaway_postgres(bindir: Path) -> Iterator[str]:
-    """Start a cluster; yield its SQLAlchemy URL (psycopg2, unix socket); stop and remove it."""
+    """Start a cluster; yield its URL in the form the docs show (plain ``postgresql://``, unix socket); stop
+    and remove it. The plain form is the one users write; SQLAlchemy alone would map it to psycopg 3."""
     root = Path(tempfile.mkdtemp(prefix="hpo2nas-pg-"))
     data, sock = root / "data", root / "sock"
     sock.mkdir()
@@ -43,7 +44,7 @@ def throwaway_postgres(bindir: Path) -> Iterator[str]:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
                         "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=60"],
                        check=True, capture_output=True)
-        yield f"postgresql+psycopg2://postgres@/postgres?host={sock}"
+        yield f"postgresql://postgres@/postgres?host={sock}"
     finally:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)

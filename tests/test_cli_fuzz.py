@@ -38,7 +38,9 @@ SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
 def invoke(args: list[str]) -> tuple[int, str]:
     """Run the CLI in-process; return (exit code, stderr). Any exception escaping ``main`` fails the test."""
     runner = CliRunner()
-    with runner.isolation() as streams:
+    # HPO2NAS_TRACEBACK: a library's unexpected exception escapes main (and fails the test) instead of
+    # becoming the one-line "error: TypeError: ..." users see.
+    with runner.isolation(env={"HPO2NAS_TRACEBACK": "1"}) as streams:
         try:
             main(args)
             code = 0

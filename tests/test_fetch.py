@@ -247,6 +247,18 @@ def test_404_is_one_line_and_exit_2(server: Served, root: Path) -> None:
     assert_failed_cleanly(hpo2nas(root, "mfpbench-nb201", "--url", server.url("/gone.zip")), root, "HTTP 404")
 
 
+def test_offline_names_the_from_file_way(root: Path) -> None:
+    """An unreachable server (a loopback port nobody listens on): one line that says how to fetch offline."""
+    import socket
+
+    with socket.socket() as probe:  # a free port, closed again: connections to it are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    line = assert_failed_cleanly(hpo2nas(root, "mfpbench-nb201", "--url", f"http://127.0.0.1:{port}/x.zip"), root,
+                                 "cannot reach")
+    assert "--from-file" in line and "hpo2nas data fetch --list" in line
+
+
 def test_stalled_server_times_out_and_keeps_the_part_to_resume(server: Served, root: Path, mfp_bytes: bytes) -> None:
     """A server that stops sending: exit 2 after --timeout, one line; only the resumable part stays."""
     server.files[f"/{MFP_ZIP}"], server.behaviour[f"/{MFP_ZIP}"] = mfp_bytes, "stall"

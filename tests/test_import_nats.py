@@ -169,10 +169,19 @@ def test_schedule_seed_axis_grows_for_a_seed_outside_777_888_999(schedule: dict[
 
 
 def test_single_file_gives_the_same_arrays_and_warns_about_memory(
-    tmp_path: Path, schedule: dict[str, DatasetArrays]
+    tmp_path: Path, schedule: dict[str, DatasetArrays], monkeypatch
 ) -> None:
-    """The single .pickle.pbz2 (loaded whole, after a memory warning) yields the same arrays as the folder."""
+    """The single .pickle.pbz2 (loaded whole, after a memory warning when it is large) yields the same arrays as
+    the folder."""
+    import warnings
+
+    from benchmarks.importers import _nats
+
     file = write_nats_single(tmp_path, NATS_CELLS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a small file is read without a memory warning
+        NATS.read(file, fidelity="schedule")
+    monkeypatch.setattr(_nats, "_WARN_BYTES", file.stat().st_size - 1)  # as large as the official file
     with pytest.warns(UserWarning, match="into memory"):
         result = NATS.read(file, fidelity="schedule")
     assert NATS.detect(file)
@@ -210,7 +219,10 @@ def test_record_of_another_cell_is_refused(tmp_path: Path) -> None:
 
 def test_meta_file_alone_is_refused(folder: Path) -> None:
     """Giving the -simple folder's meta file instead of the folder says to import the folder."""
-    with pytest.warns(UserWarning, match="into memory"), pytest.raises(BadInputError, match="meta file of a -simple folder"):
+    import warnings
+
+    with warnings.catch_warnings(), pytest.raises(BadInputError, match="meta file of a -simple folder"):
+        warnings.simplefilter("error")  # one line: no memory warning before the refusal (issue 21)
         NATS.read(folder / "meta.pickle.pbz2")
 
 

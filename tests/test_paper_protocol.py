@@ -95,6 +95,8 @@ def test_nb201_paper_spec_writes_the_papers_table(paper_root, monkeypatch, tmp_p
     assert f"{expected.mean():.2f} ± {expected.std():.2f}" in line
     assert "optimal" in text and "94.37" in text  # cifar10 ori-test optimum, index 6111
     assert "sees fidelities up to 12 only" in text
+    assert result.paper_table.splitlines()[0].startswith("| method | runs |")  # what `hpo2nas compare` prints
+    assert line in result.paper_table.splitlines()
 
 
 def test_natsbench_spec_searches_each_dataset_with_its_budget(paper_root, monkeypatch, tmp_path):

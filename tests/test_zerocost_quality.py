@@ -33,7 +33,17 @@ def test_rows_put_ours_beside_naslib_and_published():
     assert syn["suite_zero"] == PUBLISHED["suite_zero"]["cifar100"]["synflow"] == 0.76
     assert rows["zen"]["zc_nas"] is None  # that paper has no zen
     table = markdown_table(list(rows.values()))
-    assert "suite_zero" in table.splitlines()[0] and "| zen |" in table and "| 0.760 |" in table
+    assert "Suite-Zero" in table.splitlines()[0] and "| zen |" in table and "| 0.760 |" in table
+    assert "- ours vs NASLib: rho between our values and NASLib's" in table  # every header is explained
+
+
+def test_report_drops_columns_no_row_fills():
+    """Without NASLib's file the four NASLib columns are left out, not printed empty (issue 22, item 10)."""
+    accuracy = np.random.default_rng(1).random(NUM_CELLS)
+    table = markdown_table(quality_rows({"synflow": accuracy}, accuracy, None, "cifar10-valid"))
+    head = table.splitlines()[0]
+    assert head == "| proxy | cells | rho | Suite-Zero | zero-cost-nas |"
+    assert "| synflow | 15625 | 1.000 | 0.730 | 0.737 |" in table and "NASLib cells" not in table
 
 
 def test_published_values_cover_every_dataset_and_are_correlations():

@@ -151,9 +151,11 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
 
 
 def test_weighting_command_prints_a_labelled_offline_table(capsys):
-    from benchmarks.zerocost.commands import main
+    from harness.cli import main
 
-    main(["weighting", "--proxies", "synflow,params", "--fit", "20", "--seeds", "2"])
+    with pytest.raises(SystemExit) as done:
+        main(["zerocost", "weighting", "--proxies", "synflow,params", "--fit", "20", "--seeds", "2"])
+    assert done.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("OFFLINE ANALYSIS")
     row = [line for line in out.splitlines() if line.startswith("| synflow, params (15,625) | 20 |")]
@@ -174,8 +176,11 @@ def test_transfer_weighting_scores_source_weights_on_the_target():
 
 
 def test_transfer_command_prints_a_labelled_offline_table(capsys):
-    from benchmarks.zerocost.commands import main
+    from harness.cli import main
 
-    main(["transfer", "--targets", "ImageNet16-120", "--proxies", "params,flops", "--fit", "20", "--seeds", "1"])
+    with pytest.raises(SystemExit) as done:
+        main(["zerocost", "transfer", "--targets", "ImageNet16-120", "--proxies", "params,flops", "--fit", "20",
+              "--seeds", "1"])
+    assert done.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("OFFLINE ANALYSIS") and "| ImageNet16-120 | params, flops (15,625) | 20 |" in out

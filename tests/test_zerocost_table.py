@@ -148,24 +148,27 @@ def test_pack_refuses_infinite_values_until_a_later_row_fixes_them(tmp_path):
         (["pack", "--dataset", "ImageNet16-120", "{tmp}/missing.jsonl"], "no checkpoint"),
         (["pack", "--replace", "--dataset", "cifar10-valid"], "would lose cells"),
         (["weighting", "--proxies", "synflow,nope"], "unknown proxies"),
-        (["stability", "--cells", "99999"], "ask for fewer --cells"),
+        (["stability", "--cells", "99999"], "--cells must be at most 15,625"),
         # A negative --limit once sliced from the end of the list and started on (almost) every cell.
-        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--limit", "-3"], "invalid count"),
-        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--first", "0"], "invalid count"),
-        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--seed", "-1"], "invalid seed"),
-        (["verify", "--sample", "nope"], "invalid count"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--limit", "-3"], "--limit must be 1"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--first", "0"], "--first must be 1"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--seed", "-1"], "--seed must be 0"),
+        (["compute", "--proxies", "synflow", "--checkpoint", "{tmp}/c.jsonl", "--device", "cuda:9"], "CUDA device"),
+        (["weighting", "--fit", "-5"], "--fit must be 2"),
+        (["report", "--dataset", "mnist"], "no zero-cost table for dataset 'mnist'"),
+        (["verify", "--sample", "nope"], "Invalid value for '--sample'"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, capsys):
-    from benchmarks.zerocost.commands import main
     from benchmarks.zerocost._table import table_path
+    from harness.cli import main
 
     before = {d: table_path(d).read_bytes() for d in DATASETS}
     with pytest.raises(SystemExit) as exit_info:
-        main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+        main(["zerocost", *(a.replace("{tmp}", str(tmp_path)) for a in argv)])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert err.startswith("hpo2nas: error: ") and message in err and err.count("\n") == 1
     assert {d: table_path(d).read_bytes() for d in DATASETS} == before
     assert list(tmp_path.iterdir()) == []
 
@@ -213,3 +216,35 @@ def test_verify_refuses_other_cpu_kernels():
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "runs DEFAULT (oneDNN SSE41) CPU kernels, the table was computed with AVX2" in done.stderr
+
+
+def test_exceptions_command_rebuilds_the_shipped_list_byte_for_byte(tmp_path, capsys):
+    """`zerocost exceptions --out F` recomputes benchmarks/data/model_size_exceptions.json exactly, and writes
+    only where it is told (not into the installed package)."""
+    from importlib import resources
+
+    from harness.cli import main
+
+    shipped = Path(str(resources.files("benchmarks").joinpath("data/model_size_exceptions.json")))
+    before = shipped.stat().st_mtime_ns
+    with pytest.raises(SystemExit) as done:
+        main(["zerocost", "exceptions", "--out", str(tmp_path / "exceptions.json")])
+    assert done.value.code == 0 and "150 cells" in capsys.readouterr().out
+    assert (tmp_path / "exceptions.json").read_bytes() == shipped.read_bytes()
+    assert shipped.stat().st_mtime_ns == before
+
+
+def test_pack_command_writes_where_told(tmp_path, capsys):
+    """`zerocost pack --out F` writes F (merging onto F, not onto the shipped table) and leaves the shipped one."""
+    from benchmarks.zerocost import table_path
+    from harness.cli import main
+
+    shipped = table_path("ImageNet16-120")
+    before = shipped.read_bytes()
+    checkpoint = tmp_path / "c.jsonl"
+    run_job("ImageNet16-120", ["synflow"], checkpoint, batch_size=4, limit=1)
+    with pytest.raises(SystemExit) as done:
+        main(["zerocost", "pack", "--dataset", "ImageNet16-120", str(checkpoint), "--out", str(tmp_path / "t.npz")])
+    assert done.value.code == 0 and str(tmp_path / "t.npz") in capsys.readouterr().out
+    assert load_table("ImageNet16-120", tmp_path / "t.npz").meta["cells_per_proxy"]["synflow"] == 1
+    assert shipped.read_bytes() == before

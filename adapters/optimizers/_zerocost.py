@@ -41,10 +41,7 @@ def _scorer(dataset: str, proxies: str, ridge: float):
     the table has for enough cells)."""
     from benchmarks.zerocost import ProxyScorer, auto_proxies, load_table
 
-    try:
-        table = load_table(dataset)
-    except FileNotFoundError as exc:
-        raise BadInputError(str(exc)) from None
+    table = load_table(dataset)  # no table for the dataset: BadInputError
     names = auto_proxies(table) if proxies == "auto" else [p.strip() for p in proxies.split(",") if p.strip()]
     unknown = sorted(set(names) - set(table.columns))
     if unknown:

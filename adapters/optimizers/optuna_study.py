@@ -41,7 +41,9 @@ __all__ = [
     "USER_ATTRS",
     "directions",
     "frozen_trial",
+    "check_storage",
     "open_storage",
+    "rdb_url",
     "quiet_info",
     "same_trial",
     "storage_label",
@@ -91,6 +93,39 @@ def storage_label(url: str) -> str:
         return url.split("://", 1)[0] + "://..."
 
 
+def check_storage(url: str) -> str:
+    """``url`` if it has the form of a storage (an RDB URL of a known scheme, or a journal path
+    in an existing folder), else BadInputError; nothing is opened or created.
+
+    Specs call it at load, so a bad storage is refused before the first run, not part-way.
+    """
+    if "://" in url:
+        scheme = url.split("://", 1)[0].split("+", 1)[0]
+        if scheme not in _URL_SCHEMES:
+            raise BadInputError(f"storage {storage_label(url)}: unknown URL scheme {scheme!r} "
+                                f"(an Optuna RDB URL such as sqlite:///runs.db, or a journal file path)")
+        database = url.split(":///", 1)[1].split("?", 1)[0] if scheme == "sqlite" and ":///" in url else ""
+        if database and database != ":memory:" and not os.path.isdir(os.path.dirname(os.path.abspath(database))):
+            raise BadInputError(f"storage {url}: folder {os.path.dirname(os.path.abspath(database))} does not exist")
+        return url
+    path = os.path.abspath(url)
+    if os.path.isdir(path):
+        raise BadInputError(f"storage {url} is a folder; give a journal file path or an RDB URL")
+    if not os.path.isdir(os.path.dirname(path)):
+        raise BadInputError(f"storage {url}: folder {os.path.dirname(path)} does not exist")
+    return url
+
+
+def rdb_url(url: str) -> str:
+    """The URL SQLAlchemy is given: a plain ``postgresql://`` names the installed driver.
+
+    Why: SQLAlchemy 2.1 maps a plain ``postgresql://`` to psycopg 3, while the locked driver is
+    psycopg2 (``psycopg2-binary``); the plain form is what users write and the docs show. A URL
+    that names its driver (``postgresql+psycopg://``) is left as written.
+    """
+    return "postgresql+psycopg2://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
+
+
 def open_storage(url: str, *, create: bool = True, **rdb_options: Any) -> BaseStorage:
     """An Optuna storage: an RDB URL (``sqlite:///runs.db``, ``postgresql://...``) or a journal file path.
 
@@ -111,20 +146,12 @@ def open_storage(url: str, *, create: bool = True, **rdb_options: Any) -> BaseSt
 
     from adapters.optimizers._journal import SyncedLater
 
-    if "://" in url:
-        scheme = url.split("://", 1)[0].split("+", 1)[0]
-        if scheme not in _URL_SCHEMES:
-            raise BadInputError(f"storage {storage_label(url)}: unknown URL scheme {scheme!r} "
-                                f"(an Optuna RDB URL such as sqlite:///runs.db, or a journal file path)")
+    if "://" in check_storage(url):
         try:
-            return optuna.storages.RDBStorage(url, **rdb_options)
+            return optuna.storages.RDBStorage(rdb_url(url), **rdb_options)
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy and drivers raise many types
             raise BadInputError(f"cannot open storage {storage_label(url)}: {str(exc).splitlines()[0]}") from None
     path = os.path.abspath(url)
-    if os.path.isdir(path):
-        raise BadInputError(f"storage {url} is a folder; give a journal file path or an RDB URL")
-    if not os.path.isdir(os.path.dirname(path)):
-        raise BadInputError(f"storage {url}: folder {os.path.dirname(path)} does not exist")
     if os.path.exists(path):
         _drop_torn_tail(path)
         _check_journal(path)

@@ -152,7 +152,8 @@ def download(
         if have:
             raise Interrupted(f"{file.name}: cannot reach {url} ({reason}); the {human_bytes(have)} downloaded "
                               "so far are kept: run the same command again to resume") from None
-        raise BadInputError(f"{file.name}: cannot reach {url} ({reason})") from None
+        raise BadInputError(f"{file.name}: cannot reach {url} ({reason}); offline, download it elsewhere and give "
+                            "it with --from-file (URL and checksum: hpo2nas data fetch --list)") from None
     with response:
         if have and response.status != 206:
             have = 0  # the server ignored the range (or the file changed): start over

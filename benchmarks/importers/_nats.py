@@ -135,6 +135,9 @@ NATS_SPACES: dict[int, NatsSpace] = {
     )
 }
 
+#: The single-file form is worth a memory warning only when it is large (the official one is GBs).
+_WARN_BYTES = 100_000_000
+
 
 def _load(file: Path) -> object:
     try:
@@ -376,11 +379,12 @@ class NatsImporter:
         return meta, len(cells), records()
 
     def _single_file(self, file: Path) -> tuple[tuple[NatsSpace, list[str]], int, Iterator[tuple[int, object, str]]]:
-        warnings.warn(
-            f"loading all of {file} ({file.stat().st_size / 1e9:.2f} GB compressed) into memory at once; "
-            "expect several times that in RAM. The NATS-tss-v1_0-3ffb9-simple folder streams one cell at a time.",
-            stacklevel=3,
-        )
+        if file.stat().st_size > _WARN_BYTES:  # the real file (GBs), not a small or wrong one refused below
+            warnings.warn(
+                f"loading all of {file} ({file.stat().st_size / 1e9:.2f} GB compressed) into memory at once; "
+                "expect several times that in RAM. The NATS-tss-v1_0-3ffb9-simple folder streams one cell at a time.",
+                stacklevel=3,
+            )
         data = _load(file)
         if isinstance(data, dict) and "meta_archs" in data and data.get("arch2infos") is None:
             raise BadInputError(f"{file} is the meta file of a -simple folder; import the folder instead")

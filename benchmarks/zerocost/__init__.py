@@ -14,7 +14,8 @@ from benchmarks.zerocost._proxies import (
     compute_proxies,
     timing_group,
 )
-from benchmarks.zerocost._table import ZeroCostTable, load_table
+from benchmarks.zerocost._quality import markdown_table
+from benchmarks.zerocost._table import ZeroCostTable, load_table, pack_table, run_job, table_path, verify_zerocost
 from benchmarks.zerocost._weighting import REFERENCE_DATASET, ProxyScorer, auto_proxies, coverage_gap
 
 __all__ = [
@@ -45,4 +46,9 @@ __all__ = [
     "REFERENCE_DATASET",
     "auto_proxies",
     "coverage_gap",
+    "markdown_table",
+    "pack_table",
+    "run_job",
+    "table_path",
+    "verify_zerocost",
 ]

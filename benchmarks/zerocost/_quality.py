@@ -22,6 +22,7 @@ __all__ = [
     "NASLIB_DATASETS",
     "PUBLISHED",
     "quality_rows",
+    "QUALITY_COLUMNS",
     "markdown_table",
     "seed_agreement",
 ]
@@ -124,14 +125,34 @@ def quality_rows(
     return rows
 
 
+#: The report's columns: row key, header, and what the header means (printed under the table).
+QUALITY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("proxy", "proxy", ""),
+    ("cells", "cells", "cells of the shipped table with the proxy"),
+    ("rho_acc", "rho", "Spearman rho of our values with the seed-mean x-valid accuracy, over those cells"),
+    ("shared", "NASLib cells", "cells that NASLib's file (--naslib) also has"),
+    ("rho_acc_ours_shared", "rho, ours (NASLib cells)", "our rho with accuracy on those shared cells only"),
+    ("rho_acc_naslib_shared", "rho, NASLib (NASLib cells)", "NASLib's values' rho with accuracy on the shared cells"),
+    ("rho_ours_naslib", "ours vs NASLib", "rho between our values and NASLib's on the shared cells"),
+    ("rho_acc_naslib_all", "rho, NASLib (all its cells)", "NASLib's values' rho with accuracy on all its cells"),
+    ("suite_zero", "Suite-Zero", "published: NAS-Bench-Suite-Zero (NeurIPS 2022), Fig. 2, 1,000 cells"),
+    ("zc_nas", "zero-cost-nas", "published: Abdelfattah et al. (ICLR 2021), |rho| with 200-epoch test accuracy"),
+)
+
+
 def markdown_table(rows: list[dict]) -> str:
+    """The rows as a markdown table, without the columns no row fills, and a legend of the headers.
+
+    Why: without ``--naslib`` four NASLib columns would be empty, and headers such as
+    ``rho_acc_ours_shared`` mean nothing to a reader without the legend.
+    """
     def f(value: object) -> str:
         return "" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
 
-    head = ("proxy", "cells", "rho_acc", "shared", "rho_acc_ours_shared", "rho_acc_naslib_shared", "rho_ours_naslib",
-            "rho_acc_naslib_all", *PUBLISHED)
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(f(row.get(k)) for k in head) + " |" for row in rows]
+    columns = [c for c in QUALITY_COLUMNS if any(row.get(c[0]) is not None for row in rows)]
+    lines = ["| " + " | ".join(head for _, head, _ in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(f(row.get(key)) for key, _, _ in columns) + " |" for row in rows]
+    lines += ["", *(f"- {head}: {meaning}" for _, head, meaning in columns if meaning)]
     return "\n".join(lines)
 
 

@@ -92,7 +92,7 @@ class ZeroCostTable:
 def load_table(dataset: str = "cifar10-valid", path: Path | None = None) -> ZeroCostTable:
     path = path or table_path(dataset)
     if not path.exists():
-        raise FileNotFoundError(f"no zero-cost table for {dataset} at {path}")
+        raise BadInputError(f"no zero-cost table for {dataset} at {path}")
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         columns = {name: np.asarray(data[name]) for name in meta["proxies"]}
@@ -193,10 +193,10 @@ def run_job(
     """
     k, n = shard
     if not 0 <= k < n:
-        raise ValueError(f"shard {k}/{n}: need 0 <= k < n")
+        raise BadInputError(f"shard {k}/{n}: need 0 <= k < n")
     unknown = sorted(set(proxies) - set(TORCH_PROXIES))
     if unknown:
-        raise ValueError(f"{unknown} are not torch proxies (the job computes {', '.join(TORCH_PROXIES)})")
+        raise BadInputError(f"{unknown} are not torch proxies (the job computes {', '.join(TORCH_PROXIES)})")
     settings = _settings(dataset, seed, batch_size, batch_kind, device)
     rows, end = _read_checkpoint(checkpoint)
     _drop_torn_tail(checkpoint, end)
@@ -204,7 +204,7 @@ def run_job(
     for row in rows:
         made = _setting_key(row["settings"])
         if made != _setting_key(settings):
-            raise ValueError(f"{checkpoint} was made with {made}, not {_setting_key(settings)} (dataset, seed, "
+            raise BadInputError(f"{checkpoint} was made with {made}, not {_setting_key(settings)} (dataset, seed, "
                              "batch size, batch kind, CPU ISA)")
         done.setdefault(row["index"], set()).update(row["values"])
     shipped = table_path(dataset)
@@ -280,7 +280,7 @@ def pack_table(
     checkpoints = [Path(path) for path in checkpoints]
     missing = [str(path) for path in checkpoints if not path.is_file()]
     if missing:
-        raise FileNotFoundError(f"no checkpoint {', '.join(missing)}")
+        raise BadInputError(f"no checkpoint {', '.join(missing)}")
     out = out or table_path(dataset)
     base = load_table(dataset, out) if out.exists() and not replace else None
     columns = {name: np.full(NUM_CELLS, np.nan) for name in PROXIES}
@@ -297,7 +297,7 @@ def pack_table(
     for path in checkpoints:
         for row in _read_checkpoint(path)[0]:
             if row["settings"]["dataset"] != dataset:
-                raise ValueError(f"{path} holds {row['settings']['dataset']}, not {dataset}")
+                raise BadInputError(f"{path} holds {row['settings']['dataset']}, not {dataset}")
             for name, value in row["values"].items():
                 columns[name][row["index"]] = value
             for group, s in row["seconds"].items():
@@ -307,10 +307,12 @@ def pack_table(
     for name, column in columns.items():
         infinite = np.flatnonzero(np.isinf(column))
         if len(infinite):  # compute_proxies maps non-finite scores to -1e8, so this row is not its output
-            raise ValueError(f"{name} is infinite for cells {infinite[:5].tolist()}: recompute them (later rows win)")
+            raise BadInputError(f"{name} is infinite for cells {infinite[:5].tolist()}: recompute them "
+                                "(later rows win)")
     keys = {_setting_key(s)[1:] for s in settings}
     if len(keys) > 1:
-        raise ValueError(f"checkpoints mix seeds/batch settings/CPU ISAs {sorted(keys)}; one table needs one setting")
+        raise BadInputError(f"checkpoints mix seeds/batch settings/CPU ISAs {sorted(keys)}; "
+                            "one table needs one setting")
     seed, batch, kind, isa = keys.pop() if keys else (0, DEFAULT_BATCH, DEFAULT_BATCH_KIND, CPU_ISA)
     meta = {
         "dataset": dataset,
@@ -336,8 +338,8 @@ def pack_table(
         lost = {name: (n, meta["cells_per_proxy"].get(name, 0)) for name, n in old.items()
                 if n > meta["cells_per_proxy"].get(name, 0)}
         if lost:
-            raise ValueError(f"{out.name} would lose cells {lost} (old, new); pass the checkpoints that made it, "
-                             "or force")
+            raise BadInputError(f"{out.name} would lose cells {lost} (old, new); pass the checkpoints that made it, "
+                                 "or force")
     timings = {f"seconds_{group}": column.astype(np.float32) for group, column in seconds.items()}
 
     def write(tmp: Path) -> None:
@@ -380,14 +382,14 @@ def verify_zerocost(
     table = load_table(dataset, path)
     made_with, running = _setting_key(table.meta)[-1], cpu_isa()
     if device == "cpu" and running != made_with:
-        raise ValueError(f"this process runs {running} CPU kernels, the table was computed with {made_with}: "
+        raise BadInputError(f"this process runs {running} CPU kernels, the table was computed with {made_with}: "
                          "call benchmarks.zerocost.pin_cpu_isa() before torch's first operation, "
                          "or set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA")
     names = list(proxies or [p for p in PROXIES if table.has(p).any()])
     have = np.logical_and.reduce([table.has(p) for p in names])
     candidates = np.flatnonzero(have)
     if len(candidates) == 0:
-        raise ValueError(f"no cell of the {dataset} table has all of {names}")
+        raise BadInputError(f"no cell of the {dataset} table has all of {names}")
     rng = np.random.default_rng(seed)
     cells = sorted(int(i) for i in rng.choice(candidates, min(sample, len(candidates)), replace=False))
     worst = {name: 0.0 for name in names}

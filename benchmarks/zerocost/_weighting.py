@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
+from adapters.errors import BadInputError
 from benchmarks.zerocost._quality import spearman
 from benchmarks.zerocost._table import ZeroCostTable, load_table
 
@@ -95,11 +96,11 @@ class ProxyScorer:
     def from_table(cls, table: ZeroCostTable, names: Sequence[str], ridge: float = 1.0) -> ProxyScorer:
         names = tuple(names)
         if not names:
-            raise ValueError("no proxies to weight")
+            raise BadInputError("no proxies to weight")
         mask = np.logical_and.reduce([table.has(n) for n in names])
         cells = np.flatnonzero(mask)
         if len(cells) == 0:
-            raise ValueError(f"no cell of the {table.dataset} table has all of {list(names)}")
+            raise BadInputError(f"no cell of the {table.dataset} table has all of {list(names)}")
         features = np.column_stack([rankdata(table.values(n)[cells]) for n in names]).astype(np.float64)
         features -= features.mean(axis=0)
         sd = features.std(axis=0)
@@ -150,7 +151,10 @@ def heldout_weighting(
 
 
 def _split(scorer: ProxyScorer, n_fit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded positions in the pool: ``n_fit`` to fit on, the rest held out."""
+    """Seeded positions in the pool: ``n_fit`` to fit on, the rest held out (at least 2, for a rho)."""
+    if not 2 <= n_fit <= len(scorer.cells) - 2:
+        raise BadInputError(f"cells to fit must be 2 to {len(scorer.cells) - 2} (the {len(scorer.cells):,} cells with "
+                            f"every proxy, less 2 to test on), got {n_fit}")
     order = np.random.default_rng(seed).permutation(len(scorer.cells))
     return order[:n_fit], order[n_fit:]
 
