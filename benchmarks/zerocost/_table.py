@@ -199,14 +199,14 @@ def run_job(
         raise BadInputError(f"{unknown} are not torch proxies (the job computes {', '.join(TORCH_PROXIES)})")
     settings = _settings(dataset, seed, batch_size, batch_kind, device)
     rows, end = _read_checkpoint(checkpoint)
-    _drop_torn_tail(checkpoint, end)
     done: dict[int, set[str]] = {}
-    for row in rows:
+    for row in rows:  # every refusal comes before the torn tail is cut: a refused file stays as it was
         made = _setting_key(row["settings"])
         if made != _setting_key(settings):
             raise BadInputError(f"{checkpoint} was made with {made}, not {_setting_key(settings)} (dataset, seed, "
-                             "batch size, batch kind, CPU ISA)")
+                                "batch size, batch kind, CPU ISA)")
         done.setdefault(row["index"], set()).update(row["values"])
+    _drop_torn_tail(checkpoint, end)
     shipped = table_path(dataset)
     if shipped.exists():  # cells the shipped table has (same settings) need no recomputing on a fresh machine
         table = load_table(dataset, shipped)
