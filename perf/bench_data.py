@@ -199,7 +199,7 @@ def _per_call_ns(run, calls: int, batches: int, warmup: int = 3, setup=None) -> 
     return samples
 
 
-def _latencies(data_root: Path, quick: bool) -> dict:
+def _latencies(data_root: Path, quick: bool, smoke: bool = False) -> dict:
     import numpy as np
 
     import benchmarks
@@ -214,7 +214,7 @@ def _latencies(data_root: Path, quick: bool) -> dict:
     # Short batches (a fraction of a millisecond) are less often cut by the scheduler on a busy
     # machine, which keeps the medians close to the code's own cost.
     n = 250
-    batches = 240 if quick else 1200
+    batches = 30 if smoke else 240 if quick else 1200
     rng = random.Random(1)
     idx = rng.sample(range(1, 15625), n)  # distinct cells (cell 0 warms the cold benchmarks' arrays)
     cells = [Cell.from_index(i) for i in idx]
@@ -347,7 +347,7 @@ def _latencies(data_root: Path, quick: bool) -> dict:
     # Batch lookups: one call with 1e6 indices.
     nrng = np.random.default_rng(2)
     many = nrng.integers(0, 15625, size=BATCH_SIZE)
-    reps = 10 if quick else 40
+    reps = 2 if smoke else 10 if quick else 40
     lookup = bench.lookup
     batch = {}
     for label, kwargs in (("batch_seed_mean", {}), ("batch_given_seed", {"seed": 0})):
@@ -604,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         }
 
         print("latencies (in process) ...", file=sys.stderr)
-        results["latency_us"] = _latencies(data_root, args.quick or args.smoke)
+        results["latency_us"] = _latencies(data_root, args.quick, args.smoke)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
