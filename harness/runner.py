@@ -207,7 +207,10 @@ class _TrialLoop:
         planned = self.config.budget.cost(price.cost_s, price.fraction, overhead_s)
         if not self.simulator.fits(planned):
             return None
-        outcome, wall_extra = self._stop(suggestion, price, recorded if restoring else None)
+        if restoring or suggestion.intermediate:
+            outcome, wall_extra = self._stop(suggestion, price, recorded if restoring else None)
+        else:  # no pruner watches it: it runs to its target
+            outcome, wall_extra = self.pricing.completed(price), 0.0
         if outcome.valid_acc is None:
             raise RuntimeError(f"cell {index} has no validation accuracy on {self.dataset} at fidelity {outcome.fidelity}")
         self.pricing.trained(price, outcome)
@@ -232,8 +235,8 @@ class _TrialLoop:
                           intermediate=bool(self.optimizer.multi_fidelity)), 0.0
 
     def _stop(self, suggestion: Suggestion, price: Price, restored: dict[str, Any] | None) -> tuple[Outcome, float]:
-        """Where the trial stops, and the wall time of the pruning reports: run through, pruned by
-        the optimizer, or (a restored trial, which the optimizer already knows) where its record says."""
+        """Where a watched or restored trial stops, and the wall time of the pruning reports: run through,
+        pruned by the optimizer, or (a restored trial, which the optimizer already knows) where its record says."""
         pricing = self.pricing
         if price.runs:  # a pruned search on a schedule axis
             if restored is not None:
@@ -243,10 +246,8 @@ class _TrialLoop:
         if restored is not None:
             pruned = restored["status"] == "pruned"
             return (pricing.stopped_at_epoch(price, restored["fidelity"]) if pruned else pricing.completed(price)), 0.0
-        if suggestion.intermediate:
-            fidelity, wall = watch_epochs(self._reporter(suggestion), pricing.epochs(price), price.target)
-            return pricing.stopped_at_epoch(price, fidelity), wall
-        return pricing.completed(price), 0.0
+        fidelity, wall = watch_epochs(self._reporter(suggestion), pricing.epochs(price), price.target)
+        return pricing.stopped_at_epoch(price, fidelity), wall
 
     def _reporter(self, suggestion: Suggestion) -> Report:
         report = self.optimizer.report
