@@ -15,10 +15,12 @@ from adapters import parse_objectives
 from adapters.types import BadInputError
 from harness.budget import Budget
 
-__all__ = ["RunConfig", "SPEC_SETTINGS"]
+__all__ = ["RunConfig", "SPEC_SETTINGS", "DATA_SEEDS"]
 
 #: RunConfig fields an experiment spec sets for all its runs (the spec's top-level keys of the same names).
 SPEC_SETTINGS = ("store", "data_seeds", "continue_promotions", "objectives", "storage", "search_fidelity")
+#: The data-seed policies: a draw per query from the run's own generator, or the seed-mean table values.
+DATA_SEEDS = ("random", "mean")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives))
-        if self.data_seeds not in ("random", "mean"):
+        if self.data_seeds not in DATA_SEEDS:
             raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
         if self.checkpoint_every < 1:
             raise BadInputError("checkpoint_every must be at least 1")
