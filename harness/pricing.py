@@ -104,7 +104,7 @@ class Pricing:
             return run.train_time_s
         return self.cost_to(run.index, run.fidelity, _seed_of(run))
 
-    def price(self, index: int, target: int, seed_policy: Any, *, extra_cost_s: float = 0.0,
+    def price(self, index: int, target: int, seed_policy: Any, extra_cost_s: float = 0.0,
               intermediate: bool = False) -> Price:
         """Price a trial of cell ``index`` to ``target``: its data seed, and its cost if it is not pruned.
 
@@ -159,9 +159,9 @@ class Pricing:
                 yield epoch, self.benchmark.query(price.index, self.dataset, epoch, price.data_seed).valid_acc
 
     def trained(self, price: Price, outcome: Outcome) -> None:
-        """Remember how far the cell was trained, and on which seed, for a later promotion to continue."""
-        if self.continue_promotions:
-            self._trained[price.index] = (max(outcome.fidelity, price.start_fid), outcome.data_seed)
+        """Remember how far the cell was trained, and on which seed, for a later promotion to continue
+        (read only with ``continue_promotions``)."""
+        self._trained[price.index] = (max(outcome.fidelity, price.start_fid), outcome.data_seed)
 
 
 def watch_schedules(report: Report, runs: Sequence[QueryResult]) -> tuple[int, float]:

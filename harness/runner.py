@@ -192,7 +192,12 @@ class _TrialLoop:
         """Ask for the next trial on ``worker`` at the simulator's ``now``; None if it does not fit the budget."""
         trial = self.asked
         restoring = trial < self.restored  # the optimizer restored its state past this trial: no ask
-        suggestion, ask_s = self._restored_suggestion(trial) if restoring else self._ask()
+        if restoring:
+            suggestion, ask_s = self._restored_suggestion(trial), 0.0
+        else:
+            t0 = time.perf_counter()
+            suggestion = self.optimizer.ask()
+            ask_s = time.perf_counter() - t0
         index = suggestion.cell.index
         target = suggestion.fidelity if suggestion.fidelity is not None else self.max_fid
         if target not in self.on_axis:
@@ -200,8 +205,8 @@ class _TrialLoop:
         recorded = self.recorded.get(trial)
         if recorded is not None and not restoring:
             _check_replay(recorded, self.optimizer.name, trial, index, target)
-        price = self.pricing.price(index, target, self.seed_policy, extra_cost_s=suggestion.extra_cost_s,
-                                   intermediate=suggestion.intermediate)
+        pricing = self.pricing
+        price = pricing.price(index, target, self.seed_policy, suggestion.extra_cost_s, suggestion.intermediate)
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + self.last_tell_s if recorded is None else recorded["overhead_s"]
         planned = self.config.budget.cost(price.cost_s, price.fraction, overhead_s)
@@ -210,10 +215,11 @@ class _TrialLoop:
         if restoring or suggestion.intermediate:
             outcome, wall_extra = self._stop(suggestion, price, recorded if restoring else None)
         else:  # no pruner watches it: it runs to its target
-            outcome, wall_extra = self.pricing.completed(price), 0.0
+            outcome, wall_extra = pricing.completed(price), 0.0
         if outcome.valid_acc is None:
             raise RuntimeError(f"cell {index} has no validation accuracy on {self.dataset} at fidelity {outcome.fidelity}")
-        self.pricing.trained(price, outcome)
+        if pricing.continue_promotions:
+            pricing.trained(price, outcome)
         values = self.reader.observe(index, outcome.result, outcome.valid_acc, outcome.data_seed) if self.reader else ()
         busy_s = outcome.cost_s + (overhead_s if self.include_overhead else 0.0)  # how long it occupies the worker
         self.asked += 1
@@ -221,18 +227,13 @@ class _TrialLoop:
         return _Trial(trial, worker, suggestion, recorded, price, outcome, values, outcome.cost_s, outcome.fraction,
                       overhead_s, planned, ask_s, wall_extra, busy_s, now, now + busy_s)
 
-    def _ask(self) -> tuple[Suggestion, float]:
-        t0 = time.perf_counter()
-        suggestion = self.optimizer.ask()
-        return suggestion, time.perf_counter() - t0
-
-    def _restored_suggestion(self, trial: int) -> tuple[Suggestion, float]:
+    def _restored_suggestion(self, trial: int) -> Suggestion:
         """The suggestion of a trial the optimizer restored itself, rebuilt from its record."""
         done = self.recorded[trial]
         # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
         # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
         return Suggestion(cell=Cell.from_index(done["index"]), fidelity=done["fidelity_asked"], origin=done["origin"],
-                          intermediate=bool(self.optimizer.multi_fidelity)), 0.0
+                          intermediate=bool(self.optimizer.multi_fidelity))
 
     def _stop(self, suggestion: Suggestion, price: Price, restored: dict[str, Any] | None) -> tuple[Outcome, float]:
         """Where a watched or restored trial stops, and the wall time of the pruning reports: run through,
