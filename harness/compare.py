@@ -26,10 +26,10 @@ from adapters.bounds import check
 from adapters.files import TEMP_MARK, atomic_write_bytes, owned_temp_dir, replace_folder, sibling_name, sweep_orphans
 from harness.atomic import atomic_write, staged_folder, writable_folder
 from harness.records import LOCK, load_trials, read_run_record, run_id_for, run_lock
-from harness.runner import RunConfig, search_axis
+from harness.refusals import refusals
+from harness.run_config import SPEC_SETTINGS, RunConfig
 from harness.signals import sigterm_as_interrupt
 from harness.spec import ExperimentSpec, Profile
-from adapters.protocols import capabilities
 from adapters.types import BadInputError
 
 __all__ = ["PlannedRun", "plan_runs", "run_grid", "compare", "CompareResult"]
@@ -81,37 +81,32 @@ def plan_runs(
     unknown = sorted(set(skip) - {e.label for e in spec.optimizers})
     if unknown:
         raise BadInputError(f"spec {spec.name}: cannot skip unknown optimizer {unknown[0]!r}")
+    settings = {name: getattr(spec, name) for name in SPEC_SETTINGS}
     for entry in spec.optimizers:
         if entry.label in skip:
             excluded.append((entry.label, skip[entry.label]))
             continue
         optimizer = make_optimizer(entry.optimizer, entry.options)
-        flat = [d for d in datasets if not search_axis(benchmark, d, spec.search_fidelity).multi_fidelity]
-        if optimizer.multi_fidelity and flat:
-            excluded.append((entry.label, f"multi-fidelity, but store {benchmark.name!r} has no fidelity axis on {', '.join(flat)}"))
-            continue
-        caps = capabilities(optimizer)
-        if len(spec.objectives) > 1 and not caps.multi_objective:
-            excluded.append((entry.label, f"searches a single objective; this spec searches {', '.join(spec.objectives)}"))
-            continue
-        if max(spec.workers) > 1 and not caps.pending_trials:
-            excluded.append((entry.label, f"cannot run with several workers: {caps.serial_reason}"))
-            continue
-        planned = len(runs) + len(spec.workers) * len(datasets) * len(profile.seeds_for(entry.label))
-        check("runs", planned, f"spec {spec.name}: the number of runs in profile {profile.name!r}")  # before building
+        total = len(runs) + len(spec.workers) * len(datasets) * len(profile.seeds_for(entry.label))
+        check("runs", total, f"spec {spec.name}: the number of runs in profile {profile.name!r}")  # before building
+        planned = []
         for workers in spec.workers:
             label = worker_label(entry.label, workers, spec.workers)
             for dataset in datasets:
-                for seed in profile.seeds_for(entry.label):
-                    config = RunConfig(
-                        optimizer=entry.optimizer, label=label, options=dict(entry.options), dataset=dataset,
-                        budget=profile.budget_for(dataset), seed=seed, store=spec.store, data_seeds=spec.data_seeds,
-                        continue_promotions=spec.continue_promotions, objectives=spec.objectives,
-                        storage=spec.storage,
-                        search_fidelity=spec.search_fidelity,
-                        workers=workers,
-                    )
-                    runs.append(PlannedRun(label, config))
+                planned += [PlannedRun(label, RunConfig(
+                    optimizer=entry.optimizer, label=label, options=dict(entry.options), dataset=dataset,
+                    budget=profile.budget_for(dataset), seed=seed, workers=workers, **settings))
+                    for seed in profile.seeds_for(entry.label)]
+        # The runner's own refusals (which do not depend on the seed): an optimizer that cannot run
+        # one of its runs is left out with the reason.
+        firsts: dict[tuple[int, str], RunConfig] = {}
+        for run in planned:
+            firsts.setdefault((run.config.workers, run.config.dataset), run.config)
+        reason = next((why for config in firsts.values() for why in refusals(optimizer, benchmark, config)), None)
+        if reason is not None:
+            excluded.append((entry.label, reason))
+            continue
+        runs.extend(planned)
     return runs, excluded
 
 

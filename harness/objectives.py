@@ -10,33 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from adapters import OBJECTIVES
-from adapters.protocols import Benchmark, Optimizer, capabilities
-from adapters.types import SEED_MEAN, BadInputError, QueryResult
+from adapters.protocols import Benchmark
+from adapters.types import SEED_MEAN, QueryResult
 
-__all__ = ["ObjectiveReader", "check_objectives"]
-
-
-def check_objectives(optimizer: Optimizer, benchmark: Benchmark, dataset: str, objectives: tuple[str, ...]) -> None:
-    """Refuse several objectives to a single-objective optimizer, and an objective the data lacks."""
-    if len(objectives) < 2:
-        return
-    if not capabilities(optimizer).multi_objective:
-        from adapters.optimizers import OPTIMIZERS
-
-        able = ", ".join(name for name, cls in OPTIMIZERS.items() if capabilities(cls).multi_objective)
-        why = " with a pruner (Optuna cannot prune multi-objective trials)" if capabilities(type(optimizer)).multi_objective else ""
-        raise BadInputError(f"{optimizer.name} searches a single objective{why} and cannot search "
-                            f"{', '.join(objectives)}; multi-objective optimizers: {able}")
-    for name in objectives:
-        metric = OBJECTIVES[name].metric
-        if np.isnan(benchmark.lookup(np.arange(benchmark.space.size), dataset, metric)).all():
-            raise BadInputError(
-                f"objective {name!r} ({metric}) is not in store {benchmark.name!r} for {dataset}; "
-                "import a source that has it (NATS-Bench has FLOPs)"
-            )
+__all__ = ["ObjectiveReader"]
 
 
 class ObjectiveReader:

@@ -43,6 +43,9 @@ from adapters.optimizers import OptunaOptimizer, make_optimizer
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError, RandomSeed
 from harness.budget import Budget
+from harness.pricing import Pricing
+from harness.refusals import refuse, search_axis
+from harness.run_config import RunConfig
 
 __all__ = ["StudySettings", "create_study", "run_worker", "run_processes", "study_summary"]
 
@@ -74,6 +77,11 @@ class StudySettings:
 
     def budget_value(self) -> Budget:
         return Budget.parse(self.budget)
+
+    def run_config(self) -> RunConfig:
+        """The run config each worker's trials are refused and priced by: the study's settings, one worker."""
+        return RunConfig(optimizer=self.optimizer, dataset=self.dataset, budget=self.budget_value(), seed=self.seed,
+                         store=self.store, options=dict(self.options))
 
 
 def _storage(url: str, settings: StudySettings | None = None, *, create: bool = True) -> Any:
@@ -132,12 +140,13 @@ def create_study(url: str, name: str, settings: StudySettings) -> None:
     from benchmarks import open_benchmark, resolve_dataset
 
     _sampler_for(settings, 0)  # refuse a non-Optuna optimizer before anything is written
-    settings.budget_value()
+    config = settings.run_config()
     # Open the store once here: it checks the dataset, and workers starting together then
     # find the default store built instead of racing to build it.
     bench = open_benchmark(settings.store)
     if resolve_dataset(settings.dataset, bench.datasets) != settings.dataset:
         raise BadInputError(f"give the dataset's full name {resolve_dataset(settings.dataset, bench.datasets)!r}")
+    refuse(make_optimizer(settings.optimizer, dict(settings.options)), bench, config)  # as `hpo2nas run` would
     storage = _storage(url, settings)
     with quiet_info():
         study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
@@ -200,6 +209,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
     budget = settings.budget_value()
     bench = open_benchmark(settings.store)
     space = bench.space
+    pricing = Pricing(bench, settings.dataset, search_axis(bench, settings.dataset))  # as the simulated runner prices
     distributions = space.optuna_distributions()
     done = 0
     while True:
@@ -219,9 +229,9 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 original = RetryHeartbeatStaleTrialCallback.retried_trial_number(storage.get_trial(trial._trial_id))
                 number = trial.number if original is None else original
                 # The data seed follows the trial's first number: a retry trains on the same seed.
-                result = bench.query(key, settings.dataset, None, RandomSeed(settings.seed * 1_000_003 + number))
-                cost_s = float(result.train_time_s or 0.0)
-                charge = budget.cost(cost_s, 1.0)
+                price = pricing.price(key, pricing.max_fid, RandomSeed(settings.seed * 1_000_003 + number))
+                result, cost_s = price.first, float(price.cost_s)
+                charge = budget.cost(cost_s, price.fraction)
                 used = sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
                            if t.state in (TrialState.COMPLETE, TrialState.RUNNING) and t.number != trial.number)
                 if not budget.fits(used, charge):

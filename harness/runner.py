@@ -1,7 +1,12 @@
-"""The runner: the only loop and the only simulated clock.
+"""The runner: the only loop that combines a benchmark, an optimizer and a budget.
 
 Every optimizer is charged by the same rule (see :class:`harness.budget.Budget`), sees data
 seeds drawn by the harness from its own generator, and is recorded in the same trial rows.
+The parts: the run config (:mod:`harness.run_config`), the refusals (:mod:`harness.refusals`),
+the pricing (:mod:`harness.pricing`) and the simulated clock (:mod:`harness.simulator`); here,
+the trial loop that asks, tells and records, and :func:`execute_run`, which opens the store
+and the run folder around it.
+
 Resume replays the recorded trials through ask/tell (libraries' states cannot all be
 pickled), checking that the optimizer asks for the same cells again; an optimizer that saved
 its own state (Optuna's samplers, in their study) restores it instead, and the runner only
@@ -10,112 +15,32 @@ re-evaluates the trials it restored.
 
 from __future__ import annotations
 
-import heapq
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from adapters import parse_objectives
-from adapters.bounds import check
-from harness.budget import Budget
-from harness.objectives import ObjectiveReader, check_objectives
 from adapters.optimizers.optuna_study import JOURNAL_NAME
 from adapters.protocols import (Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion, capabilities,
                                 optimizer_notes, optimizer_settings)
-from harness.atomic import writable_folder
-from harness.records import RunFolder, run_lock, study_attrs
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
+from harness.atomic import writable_folder
+from harness.budget import Budget
+from harness.objectives import ObjectiveReader
+from harness.pricing import Outcome, Price, Pricing, Report, watch_epochs, watch_schedules
+from harness.records import RunFolder, run_lock, study_attrs
+from harness.refusals import refuse
+from harness.run_config import RunConfig
+from harness.simulator import Simulator
 
-__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "check_workers",
-           "Progress"]
+__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "Progress"]
 
 #: Called as progress(trials, budget_fraction_used, incumbent_valid_acc).
 Progress = Callable[[int, float, "float | None"], None]
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a run; two runs with equal configs have identical trials.
-
-    ``label`` names the optimizer in records and reports (a spec may run one optimizer with
-    different options under two labels). ``objectives`` names what is searched (see
-    ``adapters.OBJECTIVES``); more than the accuracy makes a multi-objective search. ``workers``
-    is the number of simulated workers sharing the simulated clock (see :func:`run_trials`). ``data_seeds`` is ``"random"`` (a draw per query from the run's own generator) or
-    ``"mean"`` (seed-mean table values). ``continue_promotions`` lets a cell trained before
-    to a lower fidelity continue (paying only the new epochs, on the same data seed);
-    otherwise promotions retrain from scratch, as in the Hyperband/BOHB/DEHB papers. On a
-    ``schedule`` axis (12- or 200-epoch schedules) there is nothing to continue: every
-    schedule is its own training run, so ``continue_promotions`` is refused there.
-    ``search_fidelity`` caps the fidelity axis the optimizer sees (NB201's protocol searches
-    on the 12-epoch schedule): trials run at most there, while the incumbent is still reported
-    at the store's highest fidelity (the 200-epoch seed mean).
-    ``storage`` is the Optuna storage an Optuna sampler's run writes its study to (an RDB URL
-    or a journal path); None means ``optuna.journal`` in the run folder.
-    """
-
-    optimizer: str
-    dataset: str
-    budget: Budget
-    seed: int
-    store: str = "default"
-    options: dict[str, Any] = field(default_factory=dict)
-    label: str = ""
-    data_seeds: str = "random"
-    continue_promotions: bool = False
-    checkpoint_every: int = 100
-    objectives: tuple[str, ...] = ("valid_acc",)
-    search_fidelity: int | None = None
-    storage: str | None = None
-    workers: int = 1
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "objectives", parse_objectives(self.objectives))
-        if self.data_seeds not in ("random", "mean"):
-            raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
-        # The bounds table (adapters.bounds): whole numbers in range, before anything is written.
-        for name in ("checkpoint_every", "seed", "workers"):
-            if not isinstance(getattr(self, name), int):
-                raise BadInputError(f"{name} must be a whole number, got {getattr(self, name)!r}")
-            check(name, getattr(self, name))
-        if self.search_fidelity is not None and self.search_fidelity < 1:
-            raise BadInputError(f"search_fidelity must be a positive fidelity, got {self.search_fidelity}")
-
-    @classmethod
-    def from_dict(cls, body: dict[str, Any]) -> RunConfig:
-        """Inverse of :meth:`to_dict` (what run.json stores)."""
-        budget = body["budget"]
-        fields = {k: v for k, v in body.items() if k != "budget"}
-        return cls(budget=Budget(budget["kind"], budget["amount"], budget["include_overhead"]), **fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        # The objectives appear only when there are several: single-objective run ids stay as they were;
-        # search_fidelity and storage only when set, for the same reason.
-        multi = {"objectives": list(self.objectives)} if len(self.objectives) > 1 else {}
-        extra = {} if self.search_fidelity is None else {"search_fidelity": self.search_fidelity}
-        body = {
-            "optimizer": self.optimizer,
-            "label": self.label or self.optimizer,
-            "options": dict(sorted(self.options.items())),
-            "dataset": self.dataset,
-            "budget": self.budget.to_dict(),
-            "seed": self.seed,
-            "store": self.store,
-            "data_seeds": self.data_seeds,
-            "continue_promotions": self.continue_promotions,
-            "checkpoint_every": self.checkpoint_every,
-            **multi,
-            **extra,
-            # Only when parallel: one worker keeps the run ids (and resumable folders) of before.
-            **({"workers": self.workers} if self.workers != 1 else {}),
-        }
-        if self.storage is not None:
-            body["storage"] = self.storage
-        return body
 
 
 @dataclass
@@ -150,57 +75,17 @@ class _Incumbent:
             self.fidelity, self.observed, self.index = fidelity, observed, index
 
 
-def search_axis(benchmark: Benchmark, dataset: str, search_fidelity: int | None = None) -> FidelitySpace:
-    """The fidelity axis an optimizer sees: the store's, cut at ``search_fidelity`` if given."""
-    space = benchmark.fidelity_space(dataset)
-    if search_fidelity is None:
-        return space
-    if search_fidelity not in space.values:
-        raise BadInputError(
-            f"search_fidelity {search_fidelity} is not on {dataset}'s axis in store {benchmark.name!r} "
-            f"({space.kind}: {list(space.values)}); a store with the 12-epoch schedule has it"
-        )
-    values = tuple(v for v in space.values if v <= search_fidelity)
-    return FidelitySpace(space.kind, values, space.meaning)
-
-
-def check_fidelity_axis(
-    optimizer: Optimizer, benchmark: Benchmark, dataset: str, search_fidelity: int | None = None,
-    continue_promotions: bool = False,
-):
-    """The axis the optimizer searches, or a clear refusal for a multi-fidelity optimizer without one
-    (or for continuing promotions on a schedule axis, whose schedules are separate runs)."""
-    fidelity_space = search_axis(benchmark, dataset, search_fidelity)
-    if optimizer.multi_fidelity and not fidelity_space.multi_fidelity:
-        raise BadInputError(
-            f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
-            f"{dataset} (only {fidelity_space.kind} {list(fidelity_space.values)}); import curves (NATS-Bench) first"
-        )
-    if continue_promotions and fidelity_space.kind == "schedule":
-        raise BadInputError(
-            f"continue_promotions needs an epoch axis; store {benchmark.name!r} has the {list(fidelity_space.values)}-epoch "
-            f"schedules on {dataset}, separate training runs that a promotion retrains from scratch"
-        )
-    return fidelity_space
-
-
-@dataclass
-class _Running:
+@dataclass(slots=True)
+class _Trial:
     """A trial a worker has started: everything known at its start, told when it ends."""
 
     trial: int
     worker: int
     suggestion: Suggestion
     recorded: dict[str, Any] | None
-    index: int
-    target: int
-    start_fid: int
-    stop_fid: int
-    status: str
-    observed: float
-    observed_test: float | None
+    price: Price
+    outcome: Outcome
     values: tuple[float, ...]
-    data_seed: Any
     cost_s: float
     fraction: float  # of a full-fidelity evaluation trained (what a "full" budget charges)
     overhead_s: float
@@ -224,238 +109,213 @@ def run_trials(
     """Run ``optimizer`` on ``benchmark`` with ``config.workers`` simulated workers until the
     budget's next trial does not fit.
 
-    One event-driven simulated clock: a trial occupies a worker for its simulated cost; the
-    optimizer is asked whenever a worker is free (trials it was not told yet are still
-    running); results are told in order of simulated finish time, ties broken by worker id,
-    and every trial finishing at one instant is told before the freed workers ask again. With
-    one worker this is the sequential loop: ask, evaluate, tell. Trials are recorded in the
-    order they are told; ``trial`` numbers them in the order they were asked.
+    One event-driven simulated clock (:class:`harness.simulator.Simulator`): a trial occupies a
+    worker for its simulated cost; the optimizer is asked whenever a worker is free (trials it
+    was not told yet are still running); results are told in order of simulated finish time,
+    ties broken by worker id, and every trial finishing at one instant is told before the
+    freed workers ask again. With one worker this is the sequential loop: ask, evaluate, tell.
+    Trials are recorded in the order they are told; ``trial`` numbers them in the order they
+    were asked.
 
     Args:
         replay: on resume, the recorded trials of the interrupted run (None: a fresh run).
             The optimizer restores what it saved itself (``restore``); the rest are re-asked
             and re-told (checking the optimizer asks for the same cells). None are charged again.
     """
-    dataset = config.dataset
-    space = benchmark.space
+    return _run_on_axis(config, optimizer, benchmark, folder, refuse(optimizer, benchmark, config), replay=replay,
+                        progress=progress)
+
+
+def _run_on_axis(config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, folder: RunFolder,
+                 axis: FidelitySpace, *, replay: list[dict[str, Any]] | None, progress: Progress | None) -> RunResult:
+    """:func:`run_trials` once the run is known not to be refused (``axis``: what the optimizer searches)."""
+    expected = expected_trials(config.budget, benchmark, config.dataset, axis.max)
+    folder.path.mkdir(parents=True, exist_ok=True)  # the study's default journal lives in it
+    optimizer.setup(_search_problem(config, axis, folder, expected["n"], benchmark.space))
     caps = capabilities(optimizer)
-    fidelity_space = check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity, config.continue_promotions)
-    schedules = fidelity_space.kind == "schedule"
-    check_objectives(optimizer, benchmark, dataset, config.objectives)
-    check_workers(optimizer, config.workers)
-    reader = ObjectiveReader(benchmark, dataset, config.objectives) if len(config.objectives) > 1 else None
-    max_fid = fidelity_space.max  # the highest fidelity searched; "full" fractions are of it
-    store_max = benchmark.fidelity_space(dataset).max  # where the incumbent is reported
-    budget = config.budget
-    study = StudyTarget(storage=config.storage or str(folder.path / JOURNAL_NAME), name=folder.run_id,
-                        attrs=study_attrs(folder.run_id, config.to_dict()))
-    expected = expected_trials(budget, benchmark, dataset, max_fid)
-    optimizer.setup(
-        SearchProblem(fidelity=fidelity_space, seed=config.seed, workdir=folder.optimizer_dir,
-                      max_trials=budget.max_trials(), expected_trials=expected["n"], dataset=config.dataset,
-                      objectives=config.objectives, study=study, workers=config.workers, space=space)
-    )
     restore = optimizer.restore if caps.restores else None
     # A saved state after a told trial knows nothing of trials asked and not yet told, so with
     # several workers the optimizer restores nothing and every recorded trial is replayed.
     restored = restore(len(replay) if config.workers == 1 else 0) if replay is not None and restore is not None else 0
-    record = optimizer.record if caps.records else None
-    seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
-    optimum = benchmark.best(dataset).valid_acc
-    on_axis = frozenset(fidelity_space.values)
-    final_cache: dict[int, tuple[float | None, float | None]] = {}
-    trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed) for continuation
-    incumbent = _Incumbent()
-    recorded_by_trial = {int(row["trial"]): row for row in replay or ()}
-    trials: list[dict[str, Any]] = []
-    saved = len(recorded_by_trial)  # replayed trials are already in the journal
-    free = list(range(config.workers))  # a heap of worker ids free at ``now``
-    running: list[tuple[float, int, _Running]] = []  # a heap by (end time, worker id)
-    now = used = reserved = compute = 0.0
-    asked = 0
-    last_tell_s = 0.0
-    wall_clock_budget = budget.kind == "seconds"  # a seconds budget is simulated wall-clock time
-    include_overhead = budget.include_overhead
-
-    def cost_to(index: int, fidelity: int, seed: Any) -> float:
-        result = benchmark.query(index, dataset, fidelity, seed)
-        if result.train_time_s is not None:
-            return result.train_time_s
-        total = benchmark.query(index, dataset, store_max, seed).train_time_s or 0.0
-        return total * fidelity / store_max
-
-    def run_cost(run: Any) -> float:
-        """The train time of one schedule's run (a query result), from the table where it has one."""
-        if run.train_time_s is not None:
-            return run.train_time_s
-        return cost_to(run.index, run.fidelity, SEED_MEAN if run.seed == "mean" else run.seed)
-
-    def start(worker: int) -> _Running | None:
-        """Ask for the next trial on ``worker`` at ``now``; None if it does not fit the budget."""
-        if asked < restored:  # the optimizer restored its state past this trial: no ask
-            done = recorded_by_trial[asked]
-            # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
-            # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
-            suggestion = Suggestion(space.config(done["index"]), fidelity=done["fidelity_asked"],
-                                    origin=done["origin"], intermediate=bool(optimizer.multi_fidelity))
-            ask_s = 0.0
-        else:
-            t0 = time.perf_counter()
-            suggestion = optimizer.ask()
-            ask_s = time.perf_counter() - t0
-        index = space.key(suggestion.config)
-        target = suggestion.fidelity if suggestion.fidelity is not None else max_fid
-        if target not in on_axis:
-            raise RuntimeError(f"{optimizer.name} asked for fidelity {target}, not on the axis {fidelity_space.values}")
-        recorded = recorded_by_trial.get(asked)
-        if recorded is not None and asked >= restored:
-            _check_replay(recorded, optimizer.name, asked, index, target)
-
-        # Data seed: continue on the same seed when continuing training, otherwise a fresh draw.
-        previous = trained.get(index) if config.continue_promotions else None
-        start_fid = previous[0] if previous and previous[0] < target else 0
-        first = benchmark.query(index, dataset, target, previous[1] if start_fid else seed_policy)
-        data_seed = SEED_MEAN if first.seed == "mean" else first.seed
-        target_cost = first.train_time_s if first.train_time_s is not None else cost_to(index, target, data_seed)
-        start_cost = cost_to(index, start_fid, data_seed) if start_fid else 0.0  # already paid for
-        full_cost_s = target_cost - start_cost + suggestion.extra_cost_s
-        trained_fraction = (target - start_fid) / max_fid
-        runs: list[Any] = []
-        if schedules and suggestion.intermediate:
-            # A pruned search on a schedule axis trains each schedule up to the target in turn, each
-            # from scratch: the pruner sees the 12-epoch run's result, and continuing means a new
-            # 200-epoch run, so the trial is charged every schedule it ran (never a continuation).
-            runs = [benchmark.query(index, dataset, s, seed_policy) for s in fidelity_space.values if s < target]
-            runs.append(first)
-            full_cost_s = sum(run_cost(run) for run in runs) + suggestion.extra_cost_s
-            trained_fraction = sum(run.fidelity for run in runs) / max_fid
-        # Overhead: this ask plus the previous tell, both known before the trial starts.
-        overhead_s = ask_s + last_tell_s if recorded is None else recorded["overhead_s"]
-        planned = budget.cost(full_cost_s, trained_fraction, overhead_s)
-        if not budget.fits(now if wall_clock_budget else used + reserved, planned):
-            return None
-
-        status, stop_fid, observed, observed_test = "ok", target, first.valid_acc, first.test_acc
-        stop_run = first
-        wall_extra = 0.0
-        cost_s, fraction = full_cost_s, trained_fraction
-        restored_prune = asked < restored and recorded["status"] == "pruned"
-        if runs:
-            if asked < restored:  # the optimizer already knows this trial: the record says where it stopped
-                stop = [run.fidelity for run in runs].index(recorded["fidelity"])
-            else:
-                stop, wall_extra = _watch_schedules(optimizer, suggestion, runs)
-            if stop < len(runs) - 1:
-                done, stop_run = runs[: stop + 1], runs[stop]
-                status, stop_fid = "pruned", stop_run.fidelity
-                observed, observed_test = stop_run.valid_acc, stop_run.test_acc
-                data_seed = SEED_MEAN if stop_run.seed == "mean" else stop_run.seed
-                cost_s = sum(run_cost(run) for run in done) + suggestion.extra_cost_s
-                fraction = sum(run.fidelity for run in done) / max_fid
-        else:
-            if restored_prune:
-                status, stop_fid = "pruned", recorded["fidelity"]
-            elif suggestion.intermediate and asked >= restored:
-                pruned_at, wall_extra = _watch_epochs(optimizer, benchmark, suggestion, dataset, fidelity_space.values,
-                                                      start_fid, target, data_seed)
-                if pruned_at is not None:
-                    status, stop_fid = "pruned", pruned_at
-            if stop_fid != target:
-                result = benchmark.query(index, dataset, stop_fid, data_seed)
-                observed, observed_test = result.valid_acc, result.test_acc
-                cost_s = cost_to(index, stop_fid, data_seed) - start_cost + suggestion.extra_cost_s
-                fraction = (stop_fid - start_fid) / max_fid
-        if observed is None:
-            raise RuntimeError(f"cell {index} has no validation accuracy on {dataset} at fidelity {stop_fid}")
-        if config.continue_promotions:
-            trained[index] = (max(stop_fid, start_fid), data_seed)
-        values = reader.observe(index, stop_run, observed, data_seed) if reader else ()
-        busy_s = cost_s + (overhead_s if include_overhead else 0.0)  # how long it occupies the worker
-        return _Running(asked, worker, suggestion, recorded, index, target, start_fid, stop_fid, status, observed,
-                        observed_test, values, stop_run.seed, cost_s, fraction, overhead_s, planned, ask_s, wall_extra,
-                        busy_s, now, now + busy_s)
-
-    def finish(run: _Running) -> None:
-        """Tell the optimizer a trial's result and record it."""
-        nonlocal last_tell_s, used, reserved, compute, saved
-        suggestion = run.suggestion
-        if run.trial >= restored:
-            t2 = time.perf_counter()
-            optimizer.tell(suggestion, Observation(valid_acc=run.observed, fidelity=run.stop_fid, cost_s=run.cost_s,
-                                                   status=run.status, values=run.values))
-            last_tell_s = time.perf_counter() - t2
-        wall_s = run.ask_s + run.wall_extra + last_tell_s if run.recorded is None else run.recorded["wall_s"]
-        charged = budget.cost(run.cost_s, run.fraction, run.overhead_s)
-        used += charged
-        reserved -= run.planned
-        compute += run.busy_s
-        incumbent.update(run.index, run.stop_fid, run.observed)
-        if incumbent.index not in final_cache:
-            final = benchmark.query(incumbent.index, dataset, None, SEED_MEAN)
-            final_cache[incumbent.index] = (final.valid_acc, final.test_acc)
-        inc_valid, inc_test = final_cache[incumbent.index]
-        trials.append(
-            {
-                "trial": run.trial,
-                "worker": run.worker,
-                "index": run.index,
-                "arch_str": space.to_str(suggestion.config),
-                "canonical_id": space.canonical_key(run.index),
-                "fidelity": run.stop_fid,
-                "fidelity_asked": run.target,
-                "continued_from": run.start_fid,
-                "valid_acc": run.observed,
-                "test_acc": run.observed_test,
-                "data_seed": run.data_seed,
-                "cost_s": run.cost_s,
-                "budget_charged": charged,
-                "sim_start_s": run.start_s,
-                "sim_end_s": run.end_s,
-                "sim_compute_s": compute,
-                "wall_s": wall_s,
-                "overhead_s": run.overhead_s,
-                "status": run.status,
-                "origin": suggestion.origin,
-                "incumbent_index": incumbent.index,
-                "incumbent_valid_acc": inc_valid,
-                "incumbent_test_acc": inc_test,
-                "regret_valid": None if inc_valid is None else optimum - inc_valid,
-            }
-        )
-        if reader:
-            trials[-1].update(reader.columns(run.index, run.values))
-        if record is not None and len(trials) > restored:
-            record(trials[-1])
-        if progress:
-            progress(len(trials), (now if wall_clock_budget else used) / budget.amount, inc_valid)
-        if len(trials) % config.checkpoint_every == 0:
-            folder.checkpoint(trials, saved)
-            saved = len(trials)
-
-    stopped = False  # the first trial that does not fit ends the asking: no skipping ahead
-    while True:
-        while free and not stopped:
-            run = start(free[0])
-            if run is None:
-                stopped = True
-                break
-            heapq.heappop(free)
-            asked += 1
-            reserved += run.planned
-            heapq.heappush(running, (run.end_s, run.worker, run))
-        if not running:
-            break
-        now = running[0][0]
-        while running and running[0][0] == now:
-            _, worker, run = heapq.heappop(running)
-            finish(run)
-            heapq.heappush(free, worker)
+    loop = _TrialLoop(config, optimizer, benchmark, folder, axis, replay=replay or [], restored=restored,
+                      progress=progress)
+    loop.simulator.run(loop.start, loop.finish)
     if caps.closes:
         optimizer.close()  # lets a library write its own output folder once (SMAC's run history)
-    folder.save_trials(trials)
-    return RunResult(folder=folder.path, trials=trials, budget_used=now if wall_clock_budget else used,
-                     workers=config.workers, compute_s=compute,
-                     expected_trials=expected)
+    folder.save_trials(loop.trials)
+    return RunResult(folder=folder.path, trials=loop.trials, budget_used=loop.simulator.spent,
+                     workers=config.workers, compute_s=loop.simulator.compute, expected_trials=expected)
+
+
+def _search_problem(config: RunConfig, axis: FidelitySpace, folder: RunFolder, expected: int,
+                    benchmark_space: Any) -> SearchProblem:
+    """What the optimizer is told at set-up, derived from the run config."""
+    study = StudyTarget(storage=config.storage or str(folder.path / JOURNAL_NAME), name=folder.run_id,
+                        attrs=study_attrs(folder.run_id, config.to_dict()))
+    return SearchProblem(fidelity=axis, seed=config.seed, workdir=folder.optimizer_dir,
+                         max_trials=config.budget.max_trials(), expected_trials=expected, dataset=config.dataset,
+                         objectives=config.objectives, study=study, workers=config.workers,
+                         space=benchmark_space)
+
+
+class _TrialLoop:
+    """One run's trials: on a free worker, ask (or restore) a trial and price it; at its end, tell and record it.
+
+    The simulator calls :meth:`start` and :meth:`finish`; everything the two share (the trials
+    asked, the last tell's time, the incumbent) is this object's state.
+    """
+
+    def __init__(self, config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, folder: RunFolder,
+                 axis: FidelitySpace, *, replay: list[dict[str, Any]], restored: int, progress: Progress | None):
+        self.config, self.optimizer, self.benchmark, self.folder = config, optimizer, benchmark, folder
+        self.dataset = config.dataset
+        self.on_axis = frozenset(axis.values)
+        self.axis_values = axis.values
+        self.max_fid = axis.max
+        self.pricing = Pricing(benchmark, config.dataset, axis, continue_promotions=config.continue_promotions)
+        self.simulator = Simulator(config.workers, config.budget)
+        self.seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
+        self.reader = ObjectiveReader(benchmark, config.dataset, config.objectives) if len(config.objectives) > 1 else None
+        self.include_overhead = config.budget.include_overhead
+        self.recorded = {int(row["trial"]): row for row in replay}
+        self.restored = restored
+        self.record = optimizer.record if capabilities(optimizer).records else None
+        self.progress = progress
+        self.optimum = benchmark.best(config.dataset).valid_acc
+        self.space = benchmark.space
+        self.final_cache: dict[int, tuple[float | None, float | None]] = {}
+        self.incumbent = _Incumbent()
+        self.trials: list[dict[str, Any]] = []
+        self.saved = len(self.recorded)  # replayed trials are already in the journal
+        self.asked = 0
+        self.last_tell_s = 0.0
+
+    def start(self, worker: int) -> _Trial | None:
+        """Ask for the next trial on ``worker`` at the simulator's ``now``; None if it does not fit the budget."""
+        trial = self.asked
+        restoring = trial < self.restored  # the optimizer restored its state past this trial: no ask
+        if restoring:
+            suggestion, ask_s = self._restored_suggestion(trial), 0.0
+        else:
+            t0 = time.perf_counter()
+            suggestion = self.optimizer.ask()
+            ask_s = time.perf_counter() - t0
+        index = self.space.key(suggestion.config)
+        target = suggestion.fidelity if suggestion.fidelity is not None else self.max_fid
+        if target not in self.on_axis:
+            raise RuntimeError(f"{self.optimizer.name} asked for fidelity {target}, not on the axis {self.axis_values}")
+        recorded = self.recorded.get(trial)
+        if recorded is not None and not restoring:
+            _check_replay(recorded, self.optimizer.name, trial, index, target)
+        pricing = self.pricing
+        price = pricing.price(index, target, self.seed_policy, suggestion.extra_cost_s, suggestion.intermediate)
+        # Overhead: this ask plus the previous tell, both known before the trial starts.
+        overhead_s = ask_s + self.last_tell_s if recorded is None else recorded["overhead_s"]
+        planned = self.config.budget.cost(price.cost_s, price.fraction, overhead_s)
+        if not self.simulator.fits(planned):
+            return None
+        if restoring or suggestion.intermediate:
+            outcome, wall_extra = self._stop(suggestion, price, recorded if restoring else None)
+        else:  # no pruner watches it: it runs to its target
+            outcome, wall_extra = pricing.completed(price), 0.0
+        if outcome.valid_acc is None:
+            raise RuntimeError(f"cell {index} has no validation accuracy on {self.dataset} at fidelity {outcome.fidelity}")
+        if pricing.continue_promotions:
+            pricing.trained(price, outcome)
+        values = self.reader.observe(index, outcome.result, outcome.valid_acc, outcome.data_seed) if self.reader else ()
+        busy_s = outcome.cost_s + (overhead_s if self.include_overhead else 0.0)  # how long it occupies the worker
+        self.asked += 1
+        now = self.simulator.now
+        return _Trial(trial, worker, suggestion, recorded, price, outcome, values, outcome.cost_s, outcome.fraction,
+                      overhead_s, planned, ask_s, wall_extra, busy_s, now, now + busy_s)
+
+    def _restored_suggestion(self, trial: int) -> Suggestion:
+        """The suggestion of a trial the optimizer restored itself, rebuilt from its record."""
+        done = self.recorded[trial]
+        # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
+        # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
+        return Suggestion(self.space.config(done["index"]), fidelity=done["fidelity_asked"], origin=done["origin"],
+                          intermediate=bool(self.optimizer.multi_fidelity))
+
+    def _stop(self, suggestion: Suggestion, price: Price, restored: dict[str, Any] | None) -> tuple[Outcome, float]:
+        """Where a watched or restored trial stops, and the wall time of the pruning reports: run through,
+        pruned by the optimizer, or (a restored trial, which the optimizer already knows) where its record says."""
+        pricing = self.pricing
+        if price.runs:  # a pruned search on a schedule axis
+            if restored is not None:
+                return pricing.stopped_after_schedule(price, [r.fidelity for r in price.runs].index(restored["fidelity"])), 0.0
+            position, wall = watch_schedules(self._reporter(suggestion), price.runs)
+            return pricing.stopped_after_schedule(price, position), wall
+        if restored is not None:
+            pruned = restored["status"] == "pruned"
+            return (pricing.stopped_at_epoch(price, restored["fidelity"]) if pruned else pricing.completed(price)), 0.0
+        fidelity, wall = watch_epochs(self._reporter(suggestion), pricing.epochs(price), price.target)
+        return pricing.stopped_at_epoch(price, fidelity), wall
+
+    def _reporter(self, suggestion: Suggestion) -> Report:
+        report = self.optimizer.report
+        return lambda fidelity, valid_acc: report(suggestion, fidelity, valid_acc)
+
+    def finish(self, run: _Trial) -> None:
+        """Tell the optimizer a trial's result and record it."""
+        outcome = run.outcome
+        if run.trial >= self.restored:
+            t2 = time.perf_counter()
+            self.optimizer.tell(run.suggestion, Observation(valid_acc=outcome.valid_acc, fidelity=outcome.fidelity,
+                                                            cost_s=outcome.cost_s, status=outcome.status,
+                                                            values=run.values))
+            self.last_tell_s = time.perf_counter() - t2
+        wall_s = run.ask_s + run.wall_extra + self.last_tell_s if run.recorded is None else run.recorded["wall_s"]
+        charged = self.simulator.settle(run)
+        row = self._row(run, wall_s, charged)
+        trials = self.trials
+        trials.append(row)
+        if self.record is not None and len(trials) > self.restored:
+            self.record(row)
+        if self.progress:
+            self.progress(len(trials), self.simulator.spent / self.config.budget.amount, row["incumbent_valid_acc"])
+        if len(trials) % self.config.checkpoint_every == 0:
+            self.folder.checkpoint(trials, self.saved)
+            self.saved = len(trials)
+
+    def _row(self, run: _Trial, wall_s: float, charged: float) -> dict[str, Any]:
+        """The trial's record (see ``harness.records.TRIAL_COLUMNS``), with the incumbent after it."""
+        outcome, index = run.outcome, run.price.index
+        incumbent = self.incumbent
+        incumbent.update(index, outcome.fidelity, outcome.valid_acc)
+        if incumbent.index not in self.final_cache:
+            final = self.benchmark.query(incumbent.index, self.dataset, None, SEED_MEAN)
+            self.final_cache[incumbent.index] = (final.valid_acc, final.test_acc)
+        inc_valid, inc_test = self.final_cache[incumbent.index]
+        row = {
+            "trial": run.trial,
+            "worker": run.worker,
+            "index": index,
+            "arch_str": self.space.to_str(run.suggestion.config),
+            "canonical_id": self.space.canonical_key(index),
+            "fidelity": outcome.fidelity,
+            "fidelity_asked": run.price.target,
+            "continued_from": run.price.start_fid,
+            "valid_acc": outcome.valid_acc,
+            "test_acc": outcome.test_acc,
+            "data_seed": outcome.result.seed,
+            "cost_s": outcome.cost_s,
+            "budget_charged": charged,
+            "sim_start_s": run.start_s,
+            "sim_end_s": run.end_s,
+            "sim_compute_s": self.simulator.compute,
+            "wall_s": wall_s,
+            "overhead_s": run.overhead_s,
+            "status": outcome.status,
+            "origin": run.suggestion.origin,
+            "incumbent_index": incumbent.index,
+            "incumbent_valid_acc": inc_valid,
+            "incumbent_test_acc": inc_test,
+            "regret_valid": None if inc_valid is None else self.optimum - inc_valid,
+        }
+        if self.reader:
+            row.update(self.reader.columns(index, run.values))
+        return row
 
 
 def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity: int) -> dict[str, Any]:
@@ -475,14 +335,6 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
             "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
 
 
-def check_workers(optimizer: Optimizer, workers: int) -> None:
-    """Refuse W > 1 workers for an optimizer that cannot be asked while trials are pending."""
-    caps = capabilities(optimizer)
-    if workers > 1 and not caps.pending_trials:
-        reason = caps.serial_reason or "it does not declare pending_trials = True"
-        raise BadInputError(f"{optimizer.name} cannot run with {workers} workers (trials pending): {reason}")
-
-
 def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:
     """Refuse a resume whose optimizer asks for something else than the record says it asked."""
     if recorded["index"] != index or recorded["fidelity_asked"] != target:
@@ -490,42 +342,6 @@ def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, t
             f"resume diverged at trial {trial}: {name} asked for cell {index} at {target}, the record has "
             f"cell {recorded['index']} at {recorded['fidelity_asked']}; the optimizer is not deterministic"
         )
-
-
-def _watch_schedules(optimizer: Optimizer, suggestion: Suggestion, runs: Sequence[Any]) -> tuple[int, float]:
-    """Report each schedule's run (shortest first) to a pruning optimizer; the position of the
-    last run trained (a prune at the last changes nothing), and the wall time of the reports."""
-    wall = 0.0
-    for position, run in enumerate(runs):
-        t0 = time.perf_counter()
-        prune = optimizer.report(suggestion, run.fidelity, run.valid_acc)
-        wall += time.perf_counter() - t0
-        if prune and position < len(runs) - 1:
-            return position, wall
-    return len(runs) - 1, wall
-
-
-def _watch_epochs(
-    optimizer: Optimizer, benchmark: Benchmark, suggestion: Suggestion, dataset: str, axis: Sequence[int],
-    start_fid: int, target: int, data_seed: Any,
-) -> tuple[int | None, float]:
-    """Report each epoch's validation accuracy to a pruning optimizer; where it stopped, and its wall time.
-
-    Only epochs this trial trains (after ``start_fid``, up to ``target``) are reported; a
-    prune at ``target`` itself changes nothing, the trial has finished.
-    """
-    wall = 0.0
-    index = benchmark.space.key(suggestion.config)
-    for epoch in axis:
-        if epoch <= start_fid or epoch > target:
-            continue
-        value = benchmark.query(index, dataset, epoch, data_seed).valid_acc
-        t0 = time.perf_counter()
-        prune = optimizer.report(suggestion, epoch, value)
-        wall += time.perf_counter() - t0
-        if prune and epoch < target:
-            return epoch, wall
-    return None, wall
 
 
 def execute_run(
@@ -560,9 +376,7 @@ def _execute_locked(
     if dataset != config.dataset:
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
     optimizer = make_optimizer(config.optimizer, config.options)
-    check_fidelity_axis(optimizer, benchmark, dataset, config.search_fidelity, config.continue_promotions)
-    check_objectives(optimizer, benchmark, dataset, config.objectives)
-    check_workers(optimizer, config.workers)
+    axis = refuse(optimizer, benchmark, config)  # before the folder is claimed: a refused run leaves nothing
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
     fresh = not replay and not (Path(out) / "run.json").exists()
@@ -573,7 +387,8 @@ def _execute_locked(
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer_settings(optimizer),
                            "multi_fidelity": optimizer.multi_fidelity})
     try:
-        result = run_trials(config, optimizer, benchmark, folder, replay=replay if resume else None, progress=progress)
+        result = _run_on_axis(config, optimizer, benchmark, folder, axis, replay=replay if resume else None,
+                              progress=progress)
     except BadInputError:
         if fresh and not folder.recorded_trials():  # refused before any trial (e.g. in setup): no half-made run
             shutil.rmtree(out, ignore_errors=True)

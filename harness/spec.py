@@ -15,17 +15,16 @@ from typing import Any
 from adapters import parse_objectives
 from adapters.bounds import check
 from harness.budget import Budget
+from harness.run_config import DATA_SEEDS, SPEC_SETTINGS
 from adapters.types import BadInputError
 
 __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 
 _TOP_KEYS = {
-    "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
-    "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives", "storage",
-    "search_fidelity", "paper_table", "workers", "regret_target", "reference",
+    "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
+    "paper_table", "workers", "regret_target", "reference", *SPEC_SETTINGS,
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
-_DATA_SEEDS = ("random", "mean")
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,9 @@ class Profile:
 
 @dataclass(frozen=True)
 class ExperimentSpec:
+    """A validated spec. Its fields named in ``harness.run_config.SPEC_SETTINGS`` pass unchanged into
+    every run's ``RunConfig`` (``harness.compare.plan_runs``); the rest shape the grid and the report."""
+
     name: str
     path: Path
     store: str
@@ -195,8 +197,8 @@ def load_spec(path: Path) -> ExperimentSpec:
         if key not in body:
             raise BadInputError(f"{where}: missing key {key!r}")
     data_seeds = body.get("data_seeds", "random")
-    if data_seeds not in _DATA_SEEDS:
-        raise BadInputError(f"{where}: key 'data_seeds' must be one of {', '.join(_DATA_SEEDS)}, got {data_seeds!r}")
+    if data_seeds not in DATA_SEEDS:
+        raise BadInputError(f"{where}: key 'data_seeds' must be one of {', '.join(DATA_SEEDS)}, got {data_seeds!r}")
     optimizers = []
     for label, table in _typed(where, "optimizers", body["optimizers"], dict).items():
         table = dict(_typed(where, f"optimizers.{label}", table, dict))

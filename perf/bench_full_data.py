@@ -3,7 +3,8 @@
 Not a test. Run it from the repository root::
 
     .venv/bin/python perf/bench_full_data.py               # 15,625 cells (generation: about 30-60 min once)
-    .venv/bin/python perf/bench_full_data.py --cells 500   # a smoke run on a partial archive
+    .venv/bin/python perf/bench_full_data.py --cells 500   # a partial archive
+    .venv/bin/python perf/bench_full_data.py --smoke       # 5 cells, one run per figure, all in a temporary folder
 
 The official NATS-tss archive is not on this machine, so this script writes a **synthetic**
 archive of the same size in its exact layout (``perf/synthetic_nats.py``: random values, never
@@ -26,7 +27,6 @@ Stores are written in a temporary ``$HPO2NAS_DATA``, never ``~/.cache``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import add_smoke, results_path, write_results
 from bench_data import _RSS, _child, _machine, _per_call_ns  # the shared child-process and timing helpers
 from synthetic_nats import write_archive
 
@@ -158,9 +159,11 @@ print(json.dumps({"import_s": time.perf_counter() - t0, "peak_rss": _vm("VmHWM")
 """
 
 
-def measure(cells: int, quick: bool, echo=print, direct: bool = False) -> dict:
+def measure(cells: int, quick: bool, echo=print, direct: bool = False, smoke: bool = False) -> dict:
+    """Every figure; a smoke run takes one sample of each and keeps its archive out of ``results/``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    archive = CACHE / ("NATS-tss-synthetic-simple" if cells == 15_625 else f"NATS-tss-synthetic-simple-{cells}")
+    cache = Path(tempfile.mkdtemp(prefix="hpo2nas-perf-full-smoke-")) if smoke else CACHE
+    archive = cache / ("NATS-tss-synthetic-simple" if cells == 15_625 else f"NATS-tss-synthetic-simple-{cells}")
     t0 = time.perf_counter()
     if not direct:
         write_archive(archive, cells, echo=echo)
@@ -182,14 +185,14 @@ def measure(cells: int, quick: bool, echo=print, direct: bool = False) -> dict:
         out["default_import"] = _child(_CHILD_IMPORT, env, "default", str(roots["default"]))
         out["full_store_bytes"] = _bytes(roots["full"] / "full")
         out["default_store_bytes"] = _bytes(roots["default"] / "default")
-        runs = 3 if quick else 5
+        runs = 1 if smoke else 3 if quick else 5
         echo("load times ...")
         for label, store, fid in (("full", "full", "100"), ("default", "default", "top")):
             samples = [_child(_CHILD_LOAD, env, store, str(roots[label]), fid) for _ in range(runs)]
             out[f"{label}_load"] = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
         echo("query latencies ...")
-        out["full_query"] = _latencies(roots["full"], "full", list(range(1, 201)), cells, quick)
-        out["default_query"] = _latencies(roots["default"], "default", [None], 15_625, quick)
+        out["full_query"] = _latencies(roots["full"], "full", list(range(1, 201)), cells, quick or smoke)
+        out["default_query"] = _latencies(roots["default"], "default", [None], 15_625, quick or smoke)
         echo(f"{OPTIMIZER} searches {DATASET} ({BUDGET}) ...")
         # a partial archive (--cells) leaves cells without results, which a search would ask for
         for label, store in (("full", "full"), ("default", "default"))[0 if cells == 15_625 else 1:]:
@@ -240,19 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--direct-store", action="store_true",
                         help="skip the archive: write a store of the import's shape from random arrays")
+    add_smoke(parser)
     args = parser.parse_args(argv)
-    result = measure(args.cells, args.quick, direct=args.direct_store)
+    result = measure(5 if args.smoke else args.cells, args.quick, direct=args.direct_store, smoke=args.smoke)
     machine = result["machine"]
     print(f"\n{machine['cpu']}, {machine['usable_cpus']} CPUs, Python {machine['python']}, numpy {machine['numpy']}, "
           f"commit {machine['commit']}, load average {machine['loadavg_start'][0]:.1f} -> {machine['loadavg_end'][0]:.1f}")
     print(f"synthetic archive: {result['cells']:,} cells, random values (not NB201 data)\n")
     print(table(result))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    results = RESULTS.with_name("perf_full_data_direct.json") if args.direct_store else RESULTS
-    tmp = results.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, results)
-    print(f"\nwritten to {results.relative_to(ROOT)}")
+    name = "perf_full_data_direct.json" if args.direct_store else RESULTS.name
+    print(f"\nwritten to {write_results(results_path(name, args.smoke), result)}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Wall time and peak memory of the main job (``make run``'s compare), Dask workers included.
 
-Usage: ``.venv/bin/python perf/bench_main_job.py [--profile quick]``. It runs
+Usage: ``.venv/bin/python perf/bench_main_job.py [--profile quick] [--smoke]`` (``--smoke``: a
+3-trial spec of random search instead, figures to a temporary folder). It runs
 ``hpo2nas compare experiments/nb201_cifar10.toml`` into a temporary folder as a subprocess
 and samples the resident memory of its whole process tree (client, scheduler, nannies,
 workers) every 0.2 s. Prints a Markdown table and writes ``results/perf_main_job.json``.
@@ -9,7 +10,6 @@ workers) every 0.2 s. Prints a Markdown table and writes ``results/perf_main_job
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import psutil
+
+from _results import add_smoke, results_path, smoke_spec, write_results
 
 
 def _tree_rss(root: psutil.Process) -> tuple[int, int]:
@@ -39,8 +41,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--spec", default="experiments/nb201_cifar10.toml")
+    add_smoke(parser)
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="hpo2nas-main-job-"))
+    if args.smoke:
+        args.spec, args.profile = str(smoke_spec(out)), "quick"
+        out = out / "compare"
     cmd = [sys.executable, "-m", "harness", "compare", args.spec, "--profile", args.profile, "--out", str(out)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -57,15 +63,14 @@ def main() -> None:
         "peak_process_rss_mib": peak_single / 2**20, "exit_code": proc.returncode, "cores": os.cpu_count(),
         "load_avg_end": os.getloadavg()[0], "summary": stdout.strip().splitlines()[-2:],
     }
-    Path("results").mkdir(exist_ok=True)
-    tmp = Path("results/perf_main_job.json.tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    os.replace(tmp, "results/perf_main_job.json")
+    write_results(results_path("perf_main_job.json", args.smoke), record)
     print("| measurement | value |\n|---|---|")
     print(f"| wall time, compare --profile {args.profile} (report included) | {wall:.0f} s |")
     print(f"| peak resident memory, whole process tree | {peak_total / 2**20:.0f} MiB |")
     print(f"| peak resident memory, largest process | {peak_single / 2**20:.0f} MiB |")
     print(f"\nexit code {proc.returncode}; {os.cpu_count()} cores; output in {out}")
+    if proc.returncode:
+        raise SystemExit(f"compare failed with exit code {proc.returncode}")
 
 
 if __name__ == "__main__":

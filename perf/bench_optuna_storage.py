@@ -6,7 +6,8 @@ once in memory only (the adapter gets no ``SearchProblem.study``); SQLite is mea
 reference. The difference of the wall times over 200 trials is the storage's cost per trial
 (the journal's append is fsynced, so it is disk time as much as CPU time).
 
-Usage: ``.venv/bin/python perf/bench_optuna_storage.py [--trials 200] [--repeats 5]``.
+Usage: ``.venv/bin/python perf/bench_optuna_storage.py [--trials 200] [--repeats 5] [--smoke]``
+(``--smoke``: 3 trials, one repeat, figures to a temporary folder).
 Writes ``results/perf_optuna_storage.json`` and prints a Markdown table. Goal: the journal
 adds <= 1 ms per trial.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import statistics
@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _results import add_smoke, results_path, write_results  # noqa: E402
 
 
 def _run(trials: int, seed: int, folder: Path, storage: str) -> tuple[float, float]:
@@ -55,12 +56,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.trials, args.repeats = 3, 1
     kinds = ("memory", "journal", "sqlite")
     walls: dict[str, list[float]] = {kind: [] for kind in kinds}
     cpus: dict[str, list[float]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory() as tmp:
-        _run(20, 99, Path(tmp) / "warm", "journal")  # imports and the store's first load
+        _run(3 if args.smoke else 20, 99, Path(tmp) / "warm", "journal")  # imports and the store's first load
         for repeat in range(args.repeats):
             for kind in kinds if repeat % 2 == 0 else reversed(kinds):
                 wall, cpu = _run(args.trials, repeat, Path(tmp) / f"{kind}-{repeat}", kind)
@@ -83,9 +87,7 @@ def main() -> None:
         "extra_wall_ms_per_trial": {kind: statistics.median(v) for kind, v in extra(wall_ms).items()},
         "extra_cpu_ms_per_trial": {kind: statistics.median(v) for kind, v in extra(cpu_ms).items()},
     }
-    out = Path(__file__).resolve().parents[1] / "results" / "perf_optuna_storage.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(results_path("perf_optuna_storage.json", args.smoke), result)
     print(f"| storage ({args.trials}-trial TPE run, median of {args.repeats}) | wall ms per trial | extra wall | "
           "CPU ms per trial | extra CPU |")
     print("|---|---|---|---|---|")

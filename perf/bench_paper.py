@@ -8,12 +8,12 @@ CPU time), the runs and trials it reports, and the load average before and after
 shared: a busy one inflates every figure). Goals on 2 cores: quick (4 optimizers x 100 runs)
 <= 300 s; paper profile of RS and REA (2 x 500 runs) <= 120 s. Prints a Markdown table and
 writes ``results/perf_paper.json``. The store must have the 12-epoch schedule (the default does).
+``--smoke`` times a 3-trial spec of random search instead (figures to a temporary folder).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import add_smoke, results_path, smoke_spec, write_results  # noqa: E402
 
 SPEC = "experiments/nb201_paper.toml"
 #: case -> (profile, labels to skip, goal in seconds)
@@ -57,15 +59,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=sorted(CASES))
     parser.add_argument("--spec", default=SPEC, help="the nb201_paper spec, or a copy naming another store")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.spec, args.only = str(smoke_spec(Path(tempfile.mkdtemp(prefix="hpo2nas-paper-smoke-")))), "quick"
     records = [run_case(name, args.spec) for name in CASES if args.only in (None, name)]
     print("| case | wall (s) | CPU (s, all processes) | goal (s) | runs, trials | load avg before/after (cores) |")
     print("|---|---|---|---|---|---|")
     for r in records:
         print(f"| {r['case']} | {r['wall_s']} | {r['cpu_s']} | {r['goal_s']:.0f} | {'; '.join(r['summary'])} | "
               f"{r['load_avg_before']} / {r['load_avg_after']} ({r['cores']}) |")
-    Path("results").mkdir(exist_ok=True)
-    Path("results/perf_paper.json").write_text(json.dumps(records, indent=2))
+    write_results(results_path("perf_paper.json", args.smoke), records)
 
 
 if __name__ == "__main__":

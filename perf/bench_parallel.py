@@ -1,8 +1,9 @@
 """Parallel benchmark: the simulator's per-trial overhead and end-to-end trials/s at W = 1, 4, 16,
 and TPE's trials/s with 1, 2 and 4 real workers on PostgreSQL, SQLite and a journal file.
 
-Usage: ``.venv/bin/python perf/bench_parallel.py [--quick] [--no-real]``. Writes
-``results/perf_parallel.json`` and prints a Markdown table. Goals: overhead <= 20 us per trial
+Usage: ``.venv/bin/python perf/bench_parallel.py [--quick | --smoke] [--no-real]``. Writes
+``results/perf_parallel.json`` and prints a Markdown table (``--smoke``: a few hundred trials per W,
+and one real worker on a journal file only, figures to a temporary folder). Goals: overhead <= 20 us per trial
 for W = 16 (a null optimizer, as perf/bench_runner.py measures W = 1); RS and RE >= 20,000
 trials/s at any W. Real-worker throughput counts trials between the first trial's start and
 the last one's end in the study (process start-up excluded), all storages in one run.
@@ -11,7 +12,6 @@ the last one's end in the study (process start-up excluded), all storages in one
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "perf"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _results import add_smoke, results_path, write_results  # noqa: E402
 from bench_runner import NullOptimizer  # noqa: E402  (the same null optimizer as the W = 1 figure)
 
 
@@ -65,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer trials and repetitions (a smoke run)")
     parser.add_argument("--no-real", action="store_true", help="skip the real-worker storages")
+    add_smoke(parser)
     args = parser.parse_args()
     os.environ.setdefault("HPO2NAS_DATA", tempfile.mkdtemp(prefix="hpo2nas-perf-"))
     from benchmarks import open_benchmark
@@ -74,8 +76,8 @@ def main() -> None:
     record: dict = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                                 "load_avg": os.getloadavg()[0]}}
     rows = []
-    n = 20_000 if args.quick else 100_000
-    reps = 1 if args.quick else 5
+    n = 300 if args.smoke else 20_000 if args.quick else 100_000
+    reps = 1 if args.quick or args.smoke else 5
     _run(bench, "null", n, 0, 1, tmp)  # warm the per-cell query caches
     # Repetitions interleave the W values (1, 4, 16, 1, 4, 16, ...), so a drift of the machine
     # during the run (another job, the page cache) falls on every W alike: the figures are side by side.
@@ -96,7 +98,11 @@ def main() -> None:
             record[f"{name}_w{workers}"] = {"trials_per_cpu_s": rate, "trials_per_wall_s": wall_rate}
             rows.append((f"{name}, W = {workers}: end-to-end trials/s (per CPU s / per wall s)",
                          f"{rate:,.0f} / {wall_rate:,.0f}", ">= 20,000"))
-    if not args.no_real:
+    if args.smoke and not args.no_real:
+        rate = _real(str(tmp / "studies.journal"), 1, 4, "tpe-1")
+        record["tpe_real_journal file_1"] = rate
+        rows.append(("optuna-tpe, 1 real worker, journal file: trials/s (4 trials)", f"{rate:.1f}", ""))
+    elif not args.no_real:
         from _postgres import postgres_bin, throwaway_postgres
 
         trials = 60 if args.quick else 200
@@ -111,11 +117,7 @@ def main() -> None:
                     rows.append((f"optuna-tpe, {processes} real worker(s), {label}: trials/s ({trials} trials)",
                                  f"{rate:.1f}", ""))
                     print(f"measured {label} x{processes}", file=sys.stderr)
-    out = ROOT / "results" / "perf_parallel.json"
-    out.parent.mkdir(exist_ok=True)
-    tmp_json = out.with_suffix(".tmp")
-    tmp_json.write_text(json.dumps(record, indent=2))
-    os.replace(tmp_json, out)
+    write_results(results_path("perf_parallel.json", args.smoke), record)
     print(f"\nMachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.2f}\n")
     print("| measurement | value | goal |\n|---|---|---|")

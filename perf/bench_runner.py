@@ -1,15 +1,15 @@
 """Runner benchmark: the harness's own per-trial overhead, end-to-end trials/s, and each
 library optimizer's ask+tell time at 50 and 200 trials, measured side by side in one run.
 
-Usage: ``.venv/bin/python perf/bench_runner.py [--quick] [--skip smac-bb,...]``.
-Writes ``results/perf_runner.json`` and prints a Markdown table. Goals: harness overhead
+Usage: ``.venv/bin/python perf/bench_runner.py [--quick | --smoke] [--skip smac-bb,...]``.
+Writes ``results/perf_runner.json`` and prints a Markdown table. ``--smoke`` measures nothing
+worth keeping: a few hundred null/random/RE trials and one library optimizer (optuna-tpe). Goals: harness overhead
 (everything but ask/tell) <= 20 us per trial; RE and random search >= 20,000 trials/s.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _results import add_smoke, results_path, write_results  # noqa: E402
 
 
 class NullOptimizer:
@@ -76,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--skip", default="", help="comma-separated optimizers to leave out")
+    add_smoke(parser)
     args = parser.parse_args()
     os.environ.setdefault("HPO2NAS_DATA", tempfile.mkdtemp(prefix="hpo2nas-perf-"))
     from adapters.optimizers import OPTIMIZERS
@@ -85,8 +87,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="hpo2nas-perf-runs-"))
     rows, record = [], {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                                     "load_avg": os.getloadavg()[0]}}
-    n_fast = 20_000 if args.quick else 100_000
-    reps = 1 if args.quick else 3
+    n_fast = 300 if args.smoke else 20_000 if args.quick else 100_000
+    reps = 1 if args.quick or args.smoke else 3
     _run(bench, "null", n_fast, 0, tmp)  # warm the per-cell query caches
     null = [_run(bench, "null", n_fast, seed, tmp) for seed in range(reps)]
     overhead = statistics.median(cpu / len(t) * 1e6 for cpu, _, t in null)
@@ -104,7 +106,8 @@ def main() -> None:
         rows.append((f"{name}: optimizer ask+tell per trial", f"{askt:.1f} us", ""))
     skip = set(filter(None, args.skip.split(",")))
     for name in OPTIMIZERS:
-        if name in ("random", "re") or name in skip or OPTIMIZERS[name].multi_fidelity:
+        if name in ("random", "re") or name in skip or OPTIMIZERS[name].multi_fidelity or \
+                args.smoke and name != "optuna-tpe":
             continue
         _, _, trials = _run(bench, name, 200, 0, tmp)
         walls = [t["wall_s"] for t in trials]
@@ -113,11 +116,7 @@ def main() -> None:
         record[name] = {"ask_tell_ms_at_50": at50, "ask_tell_ms_at_200": at200}
         rows.append((f"{name}: ask+tell per trial at 50 / 200 trials", f"{at50:.2f} / {at200:.2f} ms", ""))
         print(f"measured {name}", file=sys.stderr)
-    out = Path("results/perf_runner.json")
-    out.parent.mkdir(exist_ok=True)
-    tmp_json = out.with_suffix(".tmp")
-    tmp_json.write_text(json.dumps(record, indent=2))
-    os.replace(tmp_json, out)
+    write_results(results_path("perf_runner.json", args.smoke), record)
     print(f"\nMachine: {os.cpu_count()} cores, Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}\n")
     print("| measurement | value | goal |\n|---|---|---|")
     for row in rows:

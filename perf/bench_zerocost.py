@@ -10,13 +10,13 @@ the table's job pays it too), then the job's groups together. The peer, in the s
 the plain per-cell loop these started from: torch's own ``AvgPool2d`` and jacov in a pass of
 its own; and for grasp, NASLib's separate grad_w and grad_f passes. Both must give
 bit-identical values, which the script checks. It prints a Markdown
-table and writes the figures to ``results/perf_zerocost_<device>.json``.
+table and writes the figures to ``results/perf_zerocost_<device>.json`` (``--smoke``: one ImageNet16-120
+cell, figures to a temporary folder).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -45,6 +45,7 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from adapters import NUM_CELLS, Cell  # noqa: E402
+from _results import add_smoke, results_path, write_results  # noqa: E402
 
 #: What the table job computes per cell on cifar10-valid after synflow: one shared batch pass + zen.
 BATCH = ("grad_norm", "snip", "fisher", "nwot", "jacov", "zen")
@@ -83,7 +84,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:  # one cell at ImageNet16-120's 16 x 16 resolution: every proxy and peer, about 4x less compute
+        args.cells, args.dataset = 1, "ImageNet16-120"
     pin_cpu_isa()  # before torch's first operation
     torch.set_num_threads(args.threads)
     cells = [Cell.from_index(int(i)) for i in np.random.default_rng(args.seed).choice(NUM_CELLS, args.cells, replace=False)]
@@ -121,11 +125,8 @@ def main() -> None:
     print(f"{facts}\n\n| proxy | median s/cell | mean s/cell | max |\n|---|---|---|---|")
     for name, times in rows.items():
         print(f"| {name} | {statistics.median(times):.3f} | {statistics.mean(times):.3f} | {max(times):.3f} |")
-    out = ROOT / "results" / f"perf_zerocost_{'cpu' if args.device == 'cpu' else 'gpu'}.json"
-    out.parent.mkdir(exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"facts": facts, "seconds_per_cell": rows}, indent=1))
-    os.replace(tmp, out)
+    out = results_path(f"perf_zerocost_{'cpu' if args.device == 'cpu' else 'gpu'}.json", args.smoke)
+    write_results(out, {"facts": facts, "seconds_per_cell": rows})
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Each registered optimizer, the grid example loaded as ``module:Class`` and the e
 sampler loaded both as ``optuna:MODULE:Class`` and as a local OptunaHub package, must build with
 its defaults, reject unknown options and values outside each option's declared range, ask for
 valid cells on the store's axis, survive a
-short run through the runner, and be deterministic for a seed.
+short run through the runner, be deterministic for a seed, and resume an interrupted run to the
+trials of an unbroken one.
 """
 
 from __future__ import annotations
@@ -81,6 +82,32 @@ def test_short_run_is_deterministic(name, roots, tmp_path, monkeypatch):
     assert [(t["index"], t["fidelity"], t["origin"]) for t in first] == [
         (t["index"], t["fidelity"], t["origin"]) for t in second
     ]
+
+
+class _Interrupted(Exception):
+    """Stands for a kill mid-run: raised from the progress callback, after some trials were checkpointed."""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_resume_by_replay_gives_the_trials_of_an_unbroken_run(name, roots, tmp_path, monkeypatch):
+    """A run stopped after 5 of its trials (4 checkpointed) and resumed records exactly the trials of a
+    run that was never stopped: the optimizer restores its own state or is replayed through ask/tell."""
+    store = _store_for(name)
+    monkeypatch.setenv("HPO2NAS_DATA", str(roots[store]))
+    config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{SHORT + 2}evals"), seed=3,
+                       store=store, checkpoint_every=2)
+
+    def stop_after_five(trials: int, used: float, incumbent: float | None) -> None:
+        if trials == 5:
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        execute_run(config, tmp_path / "broken", progress=stop_after_five)
+    resumed = execute_run(config, tmp_path / "broken", resume=True).trials
+    unbroken = execute_run(config, tmp_path / "unbroken").trials
+    key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
+    assert len(unbroken) == SHORT + 2
+    assert key(resumed) == key(unbroken)
 
 
 def _outside(limit: Between, integer: bool) -> list[float]:
