@@ -66,9 +66,15 @@ def objective_columns(objectives: Any) -> tuple[str, ...]:
 
 
 def run_id_for(config: dict[str, Any]) -> str:
-    """A readable, unique id: optimizer, dataset, seed and a hash of the whole config."""
+    """A readable, unique id: label, dataset, seed and a hash of the whole config.
+
+    The label, not the optimizer: a spec runs one optimizer under several labels (``optuna-tpe``,
+    ``optuna-tpe-hyperband``, ``optuna-tpe-median``), and the run's folder, its DeepCAVE run and
+    its Optuna study must say which. Characters a file name or DeepCAVE chokes on become ``_``.
+    """
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    name = config["optimizer"].replace(":", "_").replace(".", "_").replace("/", "_")
+    label = config.get("label") or config["optimizer"]
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
     return f"{name}-{config['dataset']}-s{config['seed']}-{digest}"
 
 
