@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.records import LOCK, run_id_for
+from harness.records import LOCK, is_complete, read_run_json, run_id_for
 from harness.runner import RunConfig, search_axis
 from harness.spec import ExperimentSpec, Profile
 from adapters.types import BadInputError
@@ -103,17 +103,6 @@ def worker_label(label: str, workers: int, all_workers: tuple[int, ...]) -> str:
     return label if len(all_workers) == 1 else f"{label}@{workers}"
 
 
-def _is_complete(folder: Path) -> bool:
-    import json
-
-    try:
-        return json.loads((folder / "run.json").read_text()).get("status") == "complete" and (
-            folder / "trials.parquet"
-        ).exists()
-    except (OSError, ValueError):
-        return False
-
-
 def _store_payload(store_path: Path) -> dict[str, bytes]:
     files = [p for p in store_path.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
@@ -187,7 +176,7 @@ def run_grid(
     from dask.distributed import Client, LocalCluster, as_completed
 
     runs_dir.mkdir(parents=True, exist_ok=True)
-    todo = [r for r in runs if not _is_complete(runs_dir / r.run_id)]
+    todo = [r for r in runs if not is_complete(runs_dir / r.run_id)]
     done = len(runs) - len(todo)
     if progress:
         progress(done, len(runs))
@@ -274,16 +263,14 @@ def compare(
 
 def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Path:
     """Hand the records to the report writer (it reads records and this context only)."""
-    import json
-
     from harness.report import ReportContext, machine_facts, write_report
     from harness.transfer import transfer_section
 
     notes: dict[str, list[str]] = {}
     store_notes: set[str] = set()
     for folder in sorted(runs_dir.iterdir()):
-        if (folder / "run.json").exists():
-            body = json.loads((folder / "run.json").read_text())
+        body = read_run_json(folder) if folder.is_dir() else None
+        if body is not None:
             label = body["config"].get("label") or body["config"]["optimizer"]
             notes.setdefault(label, sorted(set(body.get("notes", []))))
             store_notes.update(body.get("store", {}).get("notes", ()))  # set by runs that used a lower schedule

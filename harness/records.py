@@ -3,7 +3,11 @@
 While a run is going, ``journal.bin`` is its append-only, fsynced checkpoint journal; at the
 end the trials are written atomically to ``trials.parquet`` and the journal is removed.
 
-Exporters and reports read only these records.
+Exporters, dashboards, ``compare`` and reports read only these records, and all of them read
+through one reader here: :func:`read_run_json` is the only function that parses a
+``run.json``, :func:`read_run` turns a folder into a checked :class:`RunRecord`, and
+:func:`find_runs` accepts the three folders a user holds: one run folder, a ``runs/`` folder,
+or an experiment folder (``compare``'s output, whose pooled ``trials.parquet`` is not a run).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import pickle
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
@@ -29,8 +34,9 @@ from harness.atomic import atomic_write, atomic_write_json
 from adapters.types import BadInputError
 
 __all__ = [
-    "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "run_lock", "package_versions",
-    "load_trials", "objective_columns", "study_attrs",
+    "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunFolder", "RunRecord", "run_id_for", "run_lock",
+    "package_versions", "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run", "find_runs",
+    "is_complete",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -48,6 +54,8 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
 
+#: The values of the ``status`` column: a trial ran to its fidelity, or a pruner stopped it.
+TRIAL_STATUSES = ("ok", "pruned")
 #: The checkpoint journal of a run in progress (frames of pickled rows).
 JOURNAL = "journal.bin"
 #: The lock file a running run holds (see :func:`run_lock`).
@@ -90,6 +98,111 @@ def package_versions() -> dict[str, str]:
     versions = {dist.metadata["Name"]: dist.version for dist in metadata.distributions() if dist.metadata["Name"]}
     versions["python"] = sys.version.split()[0]
     return dict(sorted(versions.items(), key=lambda kv: kv[0].lower()))
+
+
+def read_run_json(folder: Path) -> dict[str, Any] | None:
+    """The parsed ``run.json`` of ``folder`` (None when there is none); corrupt is one-line bad input.
+
+    Every reader of a run record goes through here, so a check of the record (its schema)
+    belongs here and nowhere else.
+    """
+    path = Path(folder) / "run.json"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        record = json.loads(text)
+        if not isinstance(record, dict) or not isinstance(record["config"], dict):
+            raise TypeError("not a run record")
+        record["run_id"]  # noqa: B018 - a record without its id is corrupt
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BadInputError(f"corrupt run record {path}: {type(exc).__name__}: {exc}") from None
+    return record
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run as its folder records it: ``run.json`` and the checked trials."""
+
+    folder: Path
+    record: dict[str, Any]
+    trials: pd.DataFrame
+
+    @property
+    def run_id(self) -> str:
+        return self.record["run_id"]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.record["config"]
+
+    @property
+    def label(self) -> str:
+        """The name the run's spec (or ``--optimizer``) gave it."""
+        return self.config.get("label") or self.config["optimizer"]
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished run (a complete run.json and its trials.parquet)."""
+    try:
+        record = read_run_json(folder)
+    except BadInputError:
+        return False
+    return record is not None and record.get("status") == "complete" and (Path(folder) / "trials.parquet").is_file()
+
+
+def read_run(folder: Path) -> RunRecord:
+    """Read and check one finished run folder; any problem is a one-line BadInputError."""
+    folder = Path(folder)
+    record = read_run_json(folder)
+    if record is None:
+        raise BadInputError(f"{folder} is not a complete run folder: run.json is missing")
+    parquet = folder / "trials.parquet"
+    if record.get("status") != "complete" or not parquet.is_file():
+        raise BadInputError(f"{folder} holds a partial run (status {record.get('status')!r}, "
+                            f"trials.parquet {'present' if parquet.is_file() else 'missing'}); resume it first")
+    try:
+        frame = pd.read_parquet(parquet)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise BadInputError(f"corrupt trials file {parquet}: {' '.join(str(exc).split())}") from None
+    missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BadInputError(f"corrupt trials file {parquet}: missing columns {', '.join(missing)}")
+    if "n_trials" in record and record["n_trials"] != len(frame):
+        raise BadInputError(f"{folder}: run.json says {record['n_trials']} trials, trials.parquet has {len(frame)}")
+    unknown = sorted(set(frame["status"]) - set(TRIAL_STATUSES))
+    if unknown:
+        raise BadInputError(f"corrupt trials file {parquet}: unknown status {', '.join(map(str, unknown))}")
+    needed = ["index", "fidelity", "sim_start_s", "sim_end_s", "valid_acc", "cost_s"]
+    if frame[needed].isna().any().any():
+        raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
+    return RunRecord(folder, record, frame)
+
+
+def find_runs(src: Path) -> list[Path]:
+    """Every run folder in ``src``: ``src`` itself, a ``runs/`` folder, or an experiment folder, at any depth.
+
+    A run folder is one with ``run.json``; its own subfolders (``optimizer/``) are not searched.
+    A ``trials.parquet`` without ``run.json`` is an experiment's pooled table when run folders
+    lie below it (it is skipped), and a run that lost its ``run.json`` when none do (it is
+    returned, so that reading it says what is wrong).
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise BadInputError(f"{src} is not a folder")
+    found: list[Path] = []
+    orphans: list[Path] = []
+    for root, dirs, files in os.walk(src):
+        if "run.json" in files:
+            found.append(Path(root))
+            dirs.clear()
+            continue
+        if "trials.parquet" in files:
+            orphans.append(Path(root))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    found += [o for o in orphans if not any(o in f.parents for f in found)]
+    return sorted(found)
 
 
 def load_trials(folder: Path) -> pd.DataFrame:
@@ -144,13 +257,8 @@ class RunFolder:
         return self.path / "optimizer"
 
     def existing_config(self) -> dict[str, Any] | None:
-        path = self.path / "run.json"
-        if not path.exists():
-            return None
-        try:
-            return json.loads(path.read_text())["config"]
-        except (json.JSONDecodeError, KeyError) as exc:
-            raise BadInputError(f"corrupt run record {path}: {exc}") from None
+        record = read_run_json(self.path)
+        return None if record is None else record["config"]
 
     def claim(self, *, resume: bool) -> list[dict[str, Any]]:
         """Check the folder may hold this run; return the trials to replay when resuming."""

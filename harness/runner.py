@@ -27,7 +27,8 @@ from harness.objectives import ObjectiveReader, check_objectives
 from adapters.optimizers._optuna_study import JOURNAL_NAME
 from adapters.protocols import Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion
 from harness.atomic import writable_folder
-from harness.records import RunFolder, run_lock, study_attrs
+from harness.records import RunFolder, is_complete, run_lock, study_attrs
+from harness.results import RunResult
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 
 __all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "search_axis", "check_workers",
@@ -117,25 +118,6 @@ class RunConfig:
         if self.storage is not None:
             body["storage"] = self.storage
         return body
-
-
-@dataclass
-class RunResult:
-    """A finished run. ``budget_used`` is in the budget's unit (seconds: the simulated
-    wall-clock at the end); ``compute_s`` is the simulated compute of all workers together."""
-
-    folder: Path
-    trials: list[dict[str, Any]]
-    budget_used: float
-    expected_trials: dict[str, Any] | None = None
-    workers: int = 1
-    compute_s: float = 0.0
-
-    @property
-    def utilisation(self) -> float:
-        """Busy worker time over workers x wall-clock (1.0 for one worker)."""
-        wall = max((t["sim_end_s"] for t in self.trials), default=0.0)
-        return self.compute_s / (self.workers * wall) if wall > 0 else 0.0
 
 
 class _Incumbent:
@@ -455,9 +437,9 @@ def run_trials(
     if close is not None:
         close()  # lets a library write its own output folder once (SMAC's run history)
     folder.save_trials(trials)
-    return RunResult(folder=folder.path, trials=trials, budget_used=now if wall_clock_budget else used,
+    return RunResult(folder=folder.path, rows=trials, budget_used=now if wall_clock_budget else used,
                      workers=config.workers, compute_s=compute,
-                     expected_trials=expected)
+                     expected_trials=expected, config=config.to_dict())
 
 
 def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity: int) -> dict[str, Any]:
@@ -569,6 +551,8 @@ def _execute_locked(
     check_workers(optimizer, config.workers)
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
+    if resume and is_complete(out):  # a finished run: nothing to replay, and its records stay as they are
+        return RunResult.from_folder(out)
     fresh = not replay and not (Path(out) / "run.json").exists()
     if folder.optimizer_dir.exists():
         shutil.rmtree(folder.optimizer_dir)
@@ -583,12 +567,12 @@ def _execute_locked(
             shutil.rmtree(out, ignore_errors=True)
         raise
     space = benchmark.fidelity_space(dataset)
-    if space.kind == "schedule" and (optimizer.multi_fidelity or any(t["fidelity"] != space.max for t in result.trials)):
+    if space.kind == "schedule" and (optimizer.multi_fidelity or any(t["fidelity"] != space.max for t in result.rows)):
         store["notes"] = list(benchmark.manifest.source.get("notes", ()))  # e.g. how the 12-epoch time is estimated
     folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer.settings(),
                            "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer.notes(),
-                           "n_trials": len(result.trials), "budget_used": result.budget_used,
+                           "n_trials": len(result.rows), "budget_used": result.budget_used,
                            "expected_trials": result.expected_trials, "workers": config.workers,
-                           "wall_clock_s": max((t["sim_end_s"] for t in result.trials), default=0.0),
+                           "wall_clock_s": max((t["sim_end_s"] for t in result.rows), default=0.0),
                            "compute_s": result.compute_s, "utilisation": result.utilisation})
     return result
