@@ -433,11 +433,11 @@ def compare_cmd(
 ) -> None:
     """Run every optimizer of a spec on the same seeds (on Dask) and write the report."""
     from harness.compare import compare
-    from harness.progress import delayed_progress
+    from harness.progress import counted_progress
     from harness.spec import load_spec
 
     loaded = load_spec(spec)
-    with delayed_progress(f"{loaded.name} [{profile}] runs", delay_s=0.0) as progress:
+    with counted_progress(f"{loaded.name} [{profile}] runs") as progress:
         skipped = {label: reason or "left out on the command line (--skip)"
                    for label, _, reason in (item.partition("=") for item in skip)}
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
