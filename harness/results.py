@@ -101,7 +101,8 @@ class RunResult:
     def __repr__(self) -> str:
         budget = self.config.get("budget", {}).get("text") or ""
         incumbent = self.incumbent
-        best = f", incumbent {incumbent}" if incumbent is not None else ""
+        best = (f", incumbent cell {incumbent.index} (valid {incumbent.valid_acc:.3f}, regret {incumbent.regret:.3f} pp)"
+                if incumbent is not None else "")
         return (f"<RunResult {self.label} on {self.config.get('dataset', '?')} seed {self.config.get('seed', '?')}: "
                 f"{len(self.rows)} trials, budget used {self.budget_used:g}{f' of {budget}' if budget else ''}"
                 f"{best}; records in {self.folder}>")
