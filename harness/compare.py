@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.interrupts import sigterm_as_interrupt
 from harness.records import LOCK, is_complete, read_run_json, run_id_for
 from harness.runner import RunConfig, search_axis
 from harness.spec import ExperimentSpec, Profile
@@ -173,8 +174,6 @@ def run_grid(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run every planned run not already complete in ``runs_dir``, on Dask."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
     runs_dir.mkdir(parents=True, exist_ok=True)
     todo = [r for r in runs if not is_complete(runs_dir / r.run_id)]
     done = len(runs) - len(todo)
@@ -182,13 +181,28 @@ def run_grid(
         progress(done, len(runs))
     if not todo:
         return
+    with sigterm_as_interrupt():
+        _run_on_dask(todo, runs_dir, done, len(runs), store_path=store_path, checksum=checksum, scheduler=scheduler,
+                     shared_store_path=shared_store_path, n_workers=n_workers, progress=progress)
+
+
+def _run_on_dask(
+    todo: list[PlannedRun], runs_dir: Path, done: int, total: int, *, store_path: Path, checksum: str,
+    scheduler: str | None, shared_store_path: Path | None, n_workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Run ``todo`` on a Dask cluster (``scheduler``'s, or a local one closed again however this ends)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
     cluster = None
     if scheduler:
         client = Client(scheduler)
     else:
         cluster = LocalCluster(
             n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
+            # CRITICAL: a worker's errors reach us through its future; what it logs besides is
+            # shutdown noise (heartbeats to a scheduler that closed first, after Ctrl-C or SIGTERM).
+            dashboard_address=None, silence_logs=logging.CRITICAL,
         )
         client = Client(cluster)
     try:
@@ -206,7 +220,7 @@ def run_grid(
             _write_run_files(runs_dir / run.run_id, future.result())
             done += 1
             if progress:
-                progress(done, len(runs))
+                progress(done, total)
     finally:
         client.close()
         if cluster is not None:
