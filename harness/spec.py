@@ -16,7 +16,7 @@ from adapters import parse_objectives
 from harness.budget import Budget
 from adapters.types import BadInputError
 
-__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
+__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec", "parse_spec"]
 
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
@@ -164,8 +164,6 @@ def _seeds(where: str, value: Any) -> list:
 
 def load_spec(path: Path) -> ExperimentSpec:
     """Parse and validate a spec file (optimizer names and options are checked here too)."""
-    from adapters.optimizers import make_optimizer
-
     path = Path(path)
     try:
         body = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -177,7 +175,20 @@ def load_spec(path: Path) -> ExperimentSpec:
         raise BadInputError(f"spec {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"spec {path}: invalid TOML: {exc}") from None
-    name = str(body.get("name", path.stem))
+    return parse_spec(body, path)
+
+
+def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec:
+    """Validate a spec given as the dict its TOML file parses to (the Python API builds one in code).
+
+    ``path`` is the file it came from, if any; without one the spec needs a ``name``.
+    """
+    from adapters.optimizers import make_optimizer
+
+    if path is None and "name" not in body:
+        raise BadInputError("a spec given in code needs a 'name'")
+    name = str(body["name"] if "name" in body else Path(path).stem)
+    path = Path(path) if path is not None else Path(f"<{name}>")
     where = f"spec {name}"
     _check_keys(where, body, _TOP_KEYS)
     for key in ("datasets", "optimizers", "profiles"):
