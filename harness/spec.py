@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters import parse_objectives
 from harness.budget import Budget
+from harness.smoke import smoke_seeds
 from adapters.types import BadInputError
 
 __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec", "parse_spec"]
@@ -125,6 +126,7 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
     seeds = _seeds(where, table["seeds"])
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
         raise BadInputError(f"{where}: key 'seeds' must be a non-empty list of distinct integers, got {seeds!r}")
+    declared, seeds = seeds, smoke_seeds(seeds)  # HPO2NAS_SMOKE keeps the first two
     skip = _typed(where, "skip", table.get("skip", {}), dict)
     for label, reason in skip.items():
         if label not in labels:
@@ -139,8 +141,8 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
     for label, count in runs.items():
         if label not in labels:
             raise BadInputError(f"{where}: runs names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(seeds):
-            raise BadInputError(f"{where}: runs.{label} must be an integer from 1 to {len(seeds)}, got {count!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(declared):
+            raise BadInputError(f"{where}: runs.{label} must be an integer from 1 to {len(declared)}, got {count!r}")
     return Profile(
         name=name,
         seeds=tuple(seeds),
