@@ -482,17 +482,18 @@ def export_deepcave_cmd(
     src: Path = typer.Argument(..., help="A run folder, a runs/ folder, or an experiment folder (compare's output)."),
     out: Optional[Path] = typer.Option(
         None, "--out", help="Export folder: one DeepCAVE run folder per run (default: EXPERIMENT/deepcave for an "
-        "experiment or its runs/ folder, else a sibling SRC-deepcave)."),
+        "experiment or its runs/ folder, else a sibling SRC-deepcave; an earlier export there is refreshed)."),
     force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out."),
 ) -> None:
     """Write every run as a DeepCAVE run folder (DataFrame format; SMAC runs also as SMAC3v2)."""
     from harness.export_deepcave import MANIFEST, default_out, export_deepcave
 
-    out = out or default_out(src)
-    written = export_deepcave(src, out, force=force)
-    for item in json.loads((out / MANIFEST).read_text())["skipped"]:
+    # The default folder belongs to these runs (compare writes it too): refreshing it loses nothing.
+    target = out or default_out(src)
+    written = export_deepcave(src, target, force=force or out is None)
+    for item in json.loads((target / MANIFEST).read_text())["skipped"]:
         typer.echo(f"skipped {item['source']}: {item['reason']}")
-    typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
+    typer.echo(f"{len(written)} DeepCAVE runs in {target}; open them with: hpo2nas dashboard {target}")
 
 
 @export_app.command("optuna")
