@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: README first, then the guide's order, so that each command finds what earlier ones wrote.
 DOCS = ("README.md", "docs/data.md", "docs/running.md", "docs/experiments.md", "docs/protocols.md",
         "docs/multiobjective.md", "docs/optuna.md", "docs/deepcave.md", "docs/parallel.md", "docs/zerocost.md",
-        "docs/performance.md", "docs/README.md")
+        "docs/performance.md", "docs/concepts.md", "docs/README.md")
 NOT_RUN = {
     "make run": "runs `hpo2nas data summary` and `hpo2nas compare experiments/nb201_cifar10.toml --profile quick`, "
                 "both run here",
