@@ -113,11 +113,10 @@ def read_run_json(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(text)
-        if not isinstance(record, dict) or not isinstance(record["config"], dict):
-            raise TypeError("not a run record")
-        record["run_id"]  # noqa: B018 - a record without its id is corrupt
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BadInputError(f"corrupt run record {path}: {type(exc).__name__}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"corrupt run record {path}: JSONDecodeError: {exc}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict) or "run_id" not in record:
+        raise BadInputError(f"corrupt run record {path}: not a run record (no run_id or config)")
     return record
 
 

@@ -12,7 +12,8 @@ reason and checked to be exactly the commands the docs show, so none is skipped 
 * ``make`` targets: ``make test`` runs this test; ``make run`` is two of the commands run here.
 * commands that need the outside world (a download, a user's own file, a PostgreSQL server):
   offline they must end with exit 0 or the promised one-line error and exit code 2.
-* servers (the dashboards): started, checked to listen on 127.0.0.1, then stopped with Ctrl-C.
+* servers (the dashboards): started, checked to listen on 127.0.0.1, then stopped with SIGTERM
+  (which they handle as Ctrl-C; SIGINT is ignored where pytest itself runs in the background).
 """
 
 from __future__ import annotations
@@ -86,11 +87,16 @@ def _examples() -> list[tuple[str, str, str]]:
             if lang == "python":
                 found.setdefault(text, (f"{doc}:{start}", "python", text))
             elif lang in ("bash", "sh"):
-                joined = re.sub(r"\\\n\s*", "", text)
-                for offset, line in enumerate(joined.splitlines()):
-                    command = _strip_comment(line)
+                pending, first = "", 0
+                for offset, line in enumerate(text.splitlines()):
+                    first = first if pending else start + offset
+                    if line.rstrip().endswith("\\"):  # a continued command: join the next line
+                        pending += line.rstrip()[:-1] + " "
+                        continue
+                    command = _strip_comment(pending + line.strip())
+                    pending = ""
                     if command:
-                        found.setdefault(command, (f"{doc}:{start + offset}", "command", command))
+                        found.setdefault(command, (f"{doc}:{first}", "command", re.sub(r"\s+", " ", command)))
     return list(found.values())
 
 
@@ -141,10 +147,10 @@ def _serve(command: str, default_port: int, home: Path, env: dict[str, str]) -> 
         assert proc.poll() is None and _listening(port), proc.communicate(timeout=30)[0] if proc.poll() else "timeout"
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, signal.SIGTERM)
         output = proc.communicate(timeout=60)[0]
     assert proc.returncode in (0, 130), output
-    assert not _listening(port), "the server outlived Ctrl-C"
+    assert not _listening(port), "the server outlived SIGTERM"
 
 
 @pytest.mark.parametrize("where, kind, text", EXAMPLES, ids=[w for w, _, _ in EXAMPLES])
