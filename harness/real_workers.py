@@ -73,14 +73,19 @@ class StudySettings:
 
 def _storage(url: str, settings: StudySettings | None = None) -> Any:
     """The study's storage; for an RDB URL with the heartbeat and the retry callback."""
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     if "://" not in url:
         return open_storage(url)
     hb = settings.heartbeat_s if settings else 60
     grace = settings.grace_s if settings else 120
-    retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
-    return open_storage(url, heartbeat_interval=hb, grace_period=grace, heartbeat_stale_trial_callback=retry)
+    with warnings.catch_warnings():  # the retry callback is "experimental": not news to the user, every call
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retry if settings else 3)
+        return open_storage(url, heartbeat_interval=hb, grace_period=grace, heartbeat_stale_trial_callback=retry)
 
 
 @contextlib.contextmanager
