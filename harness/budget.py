@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from adapters.bounds import check
 from adapters.types import BadInputError, finite_float
+from harness.smoke import smoke_amount
 
 __all__ = ["Budget"]
 
@@ -57,7 +58,8 @@ class Budget:
         amount = float(match.group(1))
         if not math.isfinite(amount):
             raise BadInputError(f"budget {text!r} is not a finite amount")
-        return cls(_UNITS[match.group(2)], amount, include_overhead)
+        kind = _UNITS[match.group(2)]
+        return cls(kind, smoke_amount(kind, amount), include_overhead)
 
     def cost(self, cost_s: float, fidelity_fraction: float, overhead_s: float = 0.0) -> float:
         """One trial's cost in this budget's unit."""

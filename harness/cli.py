@@ -259,21 +259,27 @@ def data_summary(
 @app.command("query")
 def query(
     arch: str = typer.Argument(..., help="Index (up to 5 digits), arch string, or 6 NB201 digits."),
-    dataset: str = typer.Option(..., "--dataset"),
-    fidelity: Optional[int] = typer.Option(None, "--fidelity"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="A given training seed."),
-    seed_mean: bool = typer.Option(False, "--seed-mean", help="Average the available seeds."),
-    draw_seed: Optional[int] = bounded(None, "--draw-seed", "draw_seed", "Seed of the random seed draw (default policy)."),
+    dataset: str = typer.Option("cifar10-valid", "--dataset", help="As in `run` (default cifar10-valid)."),
+    fidelity: Optional[int] = typer.Option(None, "--fidelity", help="Epoch or schedule (default: the highest)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="One training seed's values instead of the seed mean."),
+    seed_mean: bool = typer.Option(False, "--seed-mean", help="The mean over the available seeds (the default)."),
+    draw_seed: Optional[int] = bounded(None, "--draw-seed", "draw_seed",
+                                       "A training seed drawn at random by a generator seeded with this (as a run draws)."),
     store: str = typer.Option("default", "--store"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Look one cell up (default seed policy: a seeded random draw of a training seed)."""
+    """Look one cell up: the seed mean unless --seed or --draw-seed asks for one training seed.
+
+    The same question always gets the same answer: the default is the table's seed-mean value
+    (what NB201's tables report), and --draw-seed N draws the training seed from a generator
+    seeded with N, the way a run with data_seeds=random draws them.
+    """
     from benchmarks import open_benchmark
     from adapters.types import RandomSeed
 
-    if seed is not None and seed_mean:
-        raise BadInputError("give --seed or --seed-mean, not both")
-    policy = SEED_MEAN if seed_mean else seed if seed is not None else RandomSeed(draw_seed)
+    if sum((seed is not None, seed_mean, draw_seed is not None)) > 1:
+        raise BadInputError("give one of --seed, --seed-mean and --draw-seed")
+    policy = seed if seed is not None else RandomSeed(draw_seed) if draw_seed is not None else SEED_MEAN
     bench = open_benchmark(store)
     result = bench.query(arch, dataset, fidelity, policy)
     # A store may hold test accuracy as seed means only (the default does): the text says so and shows it.
@@ -295,7 +301,10 @@ def _print_result(result, as_json: bool, mean_test_acc: float | None = None) -> 
         test = f"n/a for seed {result.seed}; seed mean {_fmt(mean_test_acc)} (the store has no per-seed value)"
     typer.echo(f"  test_acc     {test}  [{split.get('test_acc', 'not in source')}]")
     typer.echo(f"  train_time_s {_fmt(result.train_time_s, 1)}  [{split.get('train_time_s', '')}]")
-    typer.echo(f"  params {_fmt(result.params_m)} M, FLOPs {_fmt(result.flops_m)} M, latency {_fmt(result.latency_s, 5)} s")
+    sizes = [f"{name} {_fmt(value, digits)} {unit}" for name, value, digits, unit in (
+        ("params", result.params_m, 3, "M"), ("FLOPs", result.flops_m, 3, "M"), ("latency", result.latency_s, 5, "s"))
+        if value is not None]
+    typer.echo(f"  {', '.join(sizes) if sizes else 'params, FLOPs, latency: not in this store'}")
 
 
 @app.command("run")
@@ -351,15 +360,20 @@ def run(
             storage=_absolute_journal(storage),
             workers=workers,
         )
+    from harness.records import is_complete
+
+    finished = resume and is_complete(out)
     with run_progress(config) as progress:
         result = execute_run(config, out, resume=resume, progress=progress)
-    last = result.trials[-1] if result.trials else None
-    summary = f"{len(result.trials)} trials, budget used {result.budget_used:g} of {config.budget}"
+    summary = f"{len(result.rows)} trials, budget used {result.budget_used:g} of {config.budget}"
     if config.workers > 1:
         summary += f" on {config.workers} workers (utilisation {result.utilisation:.1%})"
-    if last:
-        summary += (f"; incumbent {last['incumbent_index']} with seed-mean valid_acc "
-                    f"{_fmt(last['incumbent_valid_acc'])} (regret {_fmt(last['regret_valid'])})")
+    incumbent = result.incumbent
+    if incumbent is not None:
+        summary += (f"; incumbent {incumbent.index} with seed-mean valid_acc "
+                    f"{_fmt(incumbent.valid_acc)} (regret {_fmt(incumbent.regret)})")
+    if finished:
+        summary = f"the run in {out} is already complete; nothing to resume\n{summary}"
     typer.echo(f"{summary}\nrecords in {out}")
 
 
@@ -452,11 +466,11 @@ def compare_cmd(
 ) -> None:
     """Run every optimizer of a spec on the same seeds (on Dask) and write the report."""
     from harness.compare import compare
-    from harness.progress import delayed_progress
+    from harness.progress import counted_progress
     from harness.spec import load_spec
 
     loaded = load_spec(spec)
-    with delayed_progress(f"{loaded.name} [{profile}] runs", delay_s=0.0) as progress:
+    with counted_progress(f"{loaded.name} [{profile}] runs") as progress:
         skipped = {label: reason or "left out on the command line (--skip)"
                    for label, _, reason in (item.partition("=") for item in skip)}
         result = compare(loaded, profile, out=out, scheduler=scheduler, shared_store_path=store_path,
@@ -500,24 +514,28 @@ app.add_typer(export_app, name="export")
 
 @export_app.command("deepcave")
 def export_deepcave_cmd(
-    src: Path = typer.Argument(..., help="A run folder, or a folder of run folders (any depth)."),
-    out: Path = typer.Option(..., "--out", help="Export folder: one DeepCAVE run folder per run."),
+    src: Path = typer.Argument(..., help="A run folder, a runs/ folder, or an experiment folder (compare's output)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Export folder: one DeepCAVE run folder per run (default: EXPERIMENT/deepcave for an "
+        "experiment or its runs/ folder, else a sibling SRC-deepcave; an earlier export there is refreshed)."),
     force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out."),
 ) -> None:
     """Write every run as a DeepCAVE run folder (DataFrame format; SMAC runs also as SMAC3v2)."""
     from adapters.schema import read_json
-    from harness.export_deepcave import MANIFEST, export_deepcave
+    from harness.export_deepcave import MANIFEST, default_out, export_deepcave
     from harness.schemas import DEEPCAVE_EXPORT
 
-    written = export_deepcave(src, out, force=force)
-    for item in read_json(out / MANIFEST, DEEPCAVE_EXPORT)["skipped"]:
+    # The default folder belongs to these runs (compare writes it too): refreshing it loses nothing.
+    target = out or default_out(src)
+    written = export_deepcave(src, target, force=force or out is None)
+    for item in read_json(target / MANIFEST, DEEPCAVE_EXPORT)["skipped"]:
         typer.echo(f"skipped {item['source']}: {item['reason']}")
-    typer.echo(f"{len(written)} DeepCAVE runs in {out}; open them with: hpo2nas dashboard {out}")
+    typer.echo(f"{len(written)} DeepCAVE runs in {target}; open them with: hpo2nas dashboard {target}")
 
 
 @export_app.command("optuna")
 def export_optuna_cmd(
-    src: Path = typer.Argument(..., help="A run folder, or a folder of run folders (any depth)."),
+    src: Path = typer.Argument(..., help="A run folder, a runs/ folder, or an experiment folder (compare's output)."),
     storage: str = typer.Option(..., "--storage", help="sqlite:///F.db, postgresql://..., or a journal file path."),
 ) -> None:
     """Write every run (any optimizer) as an Optuna study named by its run id (all or nothing)."""
@@ -529,7 +547,8 @@ def export_optuna_cmd(
 
 @app.command("dashboard")
 def dashboard_cmd(
-    folder: Path = typer.Argument(..., help="An export (hpo2nas export deepcave), or run folders to export first."),
+    folder: Path = typer.Argument(..., help="An export (hpo2nas export deepcave), or a run, runs/ or experiment folder "
+                                  "(exported first)."),
     port: int = bounded(8050, "--port", "port", "Port of the page on 127.0.0.1."),
 ) -> None:
     """Serve DeepCAVE with these runs on 127.0.0.1 until Ctrl-C."""
@@ -544,7 +563,8 @@ def dashboard_cmd(
 
 @app.command("optuna-dashboard")
 def optuna_dashboard_cmd(
-    target: str = typer.Argument(..., help="Run folders (exported first), an Optuna journal file, or a storage URL."),
+    target: str = typer.Argument(..., help="A run, runs/ or experiment folder (exported first), an Optuna journal "
+                                 "file, or a storage URL."),
     port: int = bounded(8080, "--port", "port", "Port of the page on 127.0.0.1."),
 ) -> None:
     """Serve optuna-dashboard with these studies on 127.0.0.1 until Ctrl-C."""

@@ -25,7 +25,7 @@ import pandas as pd
 from adapters.bounds import check
 from adapters.files import TEMP_MARK, atomic_write_bytes, owned_temp_dir, replace_folder, sibling_name, sweep_orphans
 from harness.atomic import atomic_write, staged_folder, writable_folder
-from harness.records import LOCK, load_trials, read_run_record, run_id_for, run_lock
+from harness.records import LOCK, load_trials, read_run_json, run_id_for, run_lock
 from harness.refusals import refusals
 from harness.run_config import SPEC_SETTINGS, RunConfig
 from harness.signals import sigterm_as_interrupt
@@ -132,12 +132,9 @@ def worker_label(label: str, workers: int, all_workers: tuple[int, ...]) -> str:
 
 def _needs_run(folder: Path) -> str | None:
     """None when ``folder`` holds a complete, readable run; else why it must be run ("" if it never finished)."""
-    run_json = folder / "run.json"
-    if not run_json.exists():
-        return ""
     try:
-        record = read_run_record(run_json)
-        if record["status"] != "complete":
+        record = read_run_json(folder)
+        if record is None or record["status"] != "complete":
             return ""
         if not (folder / "trials.parquet").is_file():
             return f"{folder / 'trials.parquet'} is missing"
@@ -228,8 +225,6 @@ def run_grid(
     folders a killed compare left there are removed first. Returns the warnings the runs raised
     (first line -> how many runs raised it).
     """
-    from dask.distributed import Client, LocalCluster, as_completed
-
     for leftover in runs_dir.glob(f".*{TEMP_MARK}*"):  # a compare killed while swapping a run in (we hold the lock)
         shutil.rmtree(leftover, ignore_errors=True)
     reasons = {r.run_id: _needs_run(runs_dir / r.run_id) for r in runs}
@@ -243,13 +238,28 @@ def run_grid(
         progress(done, len(runs))
     if not todo:
         return warned
+    return _run_on_dask(todo, runs_dir, done, len(runs), warned, store_path=store_path, checksum=checksum,
+                        scheduler=scheduler, shared_store_path=shared_store_path, n_workers=n_workers,
+                        progress=progress)
+
+
+def _run_on_dask(
+    todo: list[PlannedRun], runs_dir: Path, done: int, total: int, warned: dict[str, int], *, store_path: Path,
+    checksum: str, scheduler: str | None, shared_store_path: Path | None, n_workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, int]:
+    """Run ``todo`` on a Dask cluster (``scheduler``'s, or a local one closed again however this ends);
+    ``warned`` gathers the runs' warnings."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
     cluster = None
     if scheduler:
         client = _connect(scheduler)
     else:
-        # CRITICAL: a failed task is reported once, as one line below, not as the workers' ERROR log blocks.
-        # The scheduler's HTTP server (no dashboard here) takes another port when 8787 is busy; its
-        # three-line warning about that says nothing this run needs.
+        # CRITICAL: a failed task is reported once, as one line below, not as the workers' ERROR log blocks;
+        # what a worker logs besides is shutdown noise (heartbeats to a scheduler that closed first, after
+        # Ctrl-C or SIGTERM). The scheduler's HTTP server (no dashboard here) takes another port when 8787
+        # is busy; its three-line warning about that says nothing this run needs.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             cluster = LocalCluster(
@@ -276,7 +286,7 @@ def run_grid(
                 warned[message] = warned.get(message, 0) + 1
             done += 1
             if progress:
-                progress(done, len(runs))
+                progress(done, total)
     finally:
         client.close()
         if cluster is not None:
@@ -383,8 +393,8 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
     notes: dict[str, list[str]] = {}
     store_notes: set[str] = set()
     for folder in sorted({runs_dir / r.run_id for r in runs}):
-        if (folder / "run.json").exists():
-            body = read_run_record(folder / "run.json")
+        body = read_run_json(folder)
+        if body is not None:
             label = body["config"].get("label") or body["config"]["optimizer"]
             notes.setdefault(label, sorted(set(body.get("notes", []))))
             store_notes.update(body.get("store", {}).get("notes", ()))  # set by runs that used a lower schedule

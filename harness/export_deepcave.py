@@ -37,11 +37,11 @@ import pandas as pd
 from adapters import NB201, OBJECTIVES, InvalidConfigError, SearchSpace
 from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
 from adapters.schema import read_json
-from harness.records import TRIAL_COLUMNS, load_trials, read_run_record
+from harness.records import TRIAL_COLUMNS, find_runs, read_run
 from harness.schemas import SMAC_HISTORY
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "load_run", "objective_header"]
+__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "default_out", "export_deepcave", "load_run", "objective_header"]
 
 #: The DeepCAVE release whose loaders the tests prove these files against.
 DEEPCAVE_VERSION = "1.4.1"
@@ -84,44 +84,25 @@ class _Run:
     space: SearchSpace = NB201
 
 
-def find_run_folders(src: Path) -> list[Path]:
-    """Every folder under ``src`` (or ``src`` itself) that holds a run's records.
+def default_out(src: Path) -> Path:
+    """Where an export goes when no ``--out`` is given: ``deepcave/`` in the experiment folder.
 
-    A folder counts as a run when it has ``run.json`` or ``trials.parquet``; a run's own
-    subfolders (``optimizer/``) are not searched.
+    An experiment folder (``compare``'s output, with ``runs/``) or its ``runs/`` folder export to
+    ``<experiment>/deepcave``, where ``compare`` itself writes one for specs that ask; any other
+    folder (one run, or a folder of runs) to a sibling ``<folder>-deepcave``, so that a run
+    folder never gains files that are not its records.
     """
-    src = Path(src)
-    if not src.is_dir():
-        raise BadInputError(f"{src} is not a folder")
-    found = []
-    for root, dirs, files in os.walk(src):
-        if "run.json" in files or "trials.parquet" in files:
-            found.append(Path(root))
-            dirs.clear()
-        else:
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-    return sorted(found)
+    src = Path(src).resolve()
+    if (src / "runs").is_dir():
+        return src / "deepcave"
+    if src.name == "runs":
+        return src.parent / "deepcave"
+    return src.parent / f"{src.name}-deepcave"
 
 
 def load_run(folder: Path) -> _Run:
-    """Read and check one run folder; any problem is a one-line BadInputError."""
-    run_json, parquet = folder / "run.json", folder / "trials.parquet"
-    if not run_json.is_file():
-        raise BadInputError(f"{folder} is not a complete run folder: run.json is missing")
-    record = read_run_record(run_json)
-    run_id = record["run_id"]
-    if record["status"] != "complete" or not parquet.is_file():
-        raise BadInputError(f"{folder} holds a partial run (status {record['status']!r}, "
-                            f"trials.parquet {'present' if parquet.is_file() else 'missing'}); resume it first")
-    frame = load_trials(folder)
-    if "n_trials" in record and record["n_trials"] != len(frame):
-        raise BadInputError(f"{folder}: run.json says {record['n_trials']} trials, trials.parquet has {len(frame)}")
-    unknown = sorted(set(frame["status"]) - set(_STATUS))
-    if unknown:
-        raise BadInputError(f"corrupt trials file {parquet}: unknown status {', '.join(map(str, unknown))}")
-    needed = ["index", "fidelity", "sim_start_s", "sim_end_s", "valid_acc", "cost_s"]
-    if frame[needed].isna().any().any():
-        raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
+    """Read one run folder (:func:`harness.records.read_run`) and check what DeepCAVE needs of it."""
+    run = read_run(folder)
     smac_dirs, skipped = [], []
     for smac in sorted(Path(r) for r, _, files in os.walk(folder / "optimizer") if set(_SMAC_FILES) <= set(files)):
         history = read_json(smac / "runhistory.json", SMAC_HISTORY)
@@ -129,8 +110,8 @@ def load_run(folder: Path) -> _Run:
             smac_dirs.append(smac)
         else:  # DeepCAVE 1.4.1's SMAC3v2 converter fails on an empty history (IndexError)
             skipped.append({"source": str(smac.resolve()), "reason": "SMAC's runhistory.json holds no trials"})
-    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(run_id))
-    return _Run(folder, name, frame, smac_dirs, skipped)
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(run.run_id))
+    return _Run(folder, name, run.trials, smac_dirs, skipped)
 
 
 def _config_columns(frame: pd.DataFrame, source: Path, space: SearchSpace) -> pd.DataFrame:
@@ -230,7 +211,7 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False, only: Collecti
     """
     src, out = Path(src), Path(out)
     _check_out(src, out, force)
-    runs = [load_run(folder) for folder in find_run_folders(src) if only is None or folder.name in only]
+    runs = [load_run(folder) for folder in find_runs(src) if only is None or folder.name in only]
     if not runs:
         raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")
     names: dict[str, Path] = {}

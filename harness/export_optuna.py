@@ -1,7 +1,7 @@
 """``hpo2nas export optuna``: any optimizer's runs as Optuna studies, one study per run.
 
-Only run records are read (``run.json`` + ``trials.parquet``, checked as the DeepCAVE export
-checks them), so SMAC, DEHB, RE, random search and every other optimizer export the same way.
+Only run records are read (``run.json`` + ``trials.parquet``, through ``harness.records.read_run``
+as every exporter reads them), so SMAC, DEHB, RE, random search and every other optimizer export the same way.
 Each study is named by its run's id and built with the same function as an Optuna run's live
 study (``adapters.optimizers.optuna_study.frozen_trial``): the same distributions
 (``adapters.optuna_distributions``), values, states and user attributes.
@@ -22,8 +22,7 @@ from adapters.optimizers.optuna_study import (
 )
 from adapters.files import atomic_write
 from adapters.types import BadInputError
-from harness.export_deepcave import find_run_folders, load_run
-from harness.records import read_run_record, study_attrs
+from harness.records import find_runs, read_run, study_attrs
 
 __all__ = ["export_optuna"]
 
@@ -32,20 +31,19 @@ def _studies(src: Path) -> dict[str, tuple[list[Any], dict[str, Any], list[Any]]
     """Study name -> (directions, user attributes, trials), for every run under ``src``."""
     studies: dict[str, tuple[list[Any], dict[str, Any], list[Any]]] = {}
     sources: dict[str, Path] = {}
-    for folder in find_run_folders(src):
-        run = load_run(folder)
-        record = read_run_record(folder / "run.json")
-        run_id, config = record["run_id"], record["config"]
+    for folder in find_runs(src):
+        run = read_run(folder)
+        run_id, config = run.run_id, run.config
         if run_id in sources:
             raise BadInputError(f"{sources[run_id]} and {folder} hold the same run {run_id}")
         sources[run_id] = folder
         objectives = tuple(config.get("objectives") or ("valid_acc",))
-        missing = [name for name in objectives if name not in run.frame.columns]
+        missing = [name for name in objectives if name not in run.trials.columns]
         if missing:
             raise BadInputError(f"corrupt trials file {folder / 'trials.parquet'}: missing objective columns "
                                 f"{', '.join(missing)}")
         trials = [frozen_trial(row, number, objectives=objectives, space=run.space)
-                  for number, row in enumerate(run.frame.to_dict("records"))]
+                  for number, row in enumerate(run.trials.to_dict("records"))]
         studies[run_id] = (directions(objectives), study_attrs(run_id, config), trials)
     if not studies:
         raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")

@@ -1,14 +1,17 @@
 """Progress bars on stderr that start only when there is something to show.
 
 One helper, :func:`lazy_bar`, owns rich's start/stop; the two bars the CLI draws
-(counted work, and a run's budget) differ only in their columns and fields.
+(counted work, and a run's budget) differ only in their columns and fields. Without a
+terminal (``nohup``, Slurm, ``2> log``) a bar draws nothing until it stops, so
+:func:`counted_progress` prints plain lines there instead.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from rich.console import Console
 from rich.progress import (
@@ -22,7 +25,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-__all__ = ["lazy_bar", "delayed_progress", "byte_progress"]
+__all__ = ["lazy_bar", "delayed_progress", "byte_progress", "counted_progress", "line_progress"]
 
 
 @contextmanager
@@ -74,3 +77,30 @@ def byte_progress(description: str, *, delay_s: float = 0.5) -> Iterator[Callabl
             bar(completed=done, total=total, description=f"{description} {name}".strip())
 
         yield update
+
+
+@contextmanager
+def line_progress(description: str) -> Iterator[Callable[..., None]]:
+    """Yield a ``progress(done, total, desc)`` callback that prints one line on stderr per change of ``done``.
+
+    For logs: each line is flushed at once and says how far the work is and how long it took.
+    """
+    start = time.perf_counter()
+    last: int | None = None
+
+    def update(done: int, total: int, desc: str = "") -> None:
+        nonlocal last
+        if done == last:
+            return
+        last = done
+        title = f"{description} {desc}".strip()
+        print(f"{title}: {done}/{total} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+
+    yield update
+
+
+def counted_progress(description: str) -> AbstractContextManager[Callable[..., None]]:
+    """A bar on a terminal (:func:`delayed_progress`, drawn at once), else :func:`line_progress`."""
+    if sys.stderr.isatty():
+        return delayed_progress(description, delay_s=0.0)
+    return line_progress(description)

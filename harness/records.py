@@ -3,7 +3,11 @@
 While a run is going, ``journal.bin`` is its append-only, fsynced checkpoint journal; at the
 end the trials are written atomically to ``trials.parquet`` and the journal is removed.
 
-Exporters and reports read only these records.
+Exporters, dashboards, ``compare`` and reports read only these records, and all of them read
+through one reader here: :func:`read_run_json` is the only function that parses a
+``run.json``, :func:`read_run` turns a folder into a checked :class:`RunRecord`, and
+:func:`find_runs` accepts the three folders a user holds: one run folder, a ``runs/`` folder,
+or an experiment folder (``compare``'s output, whose pooled ``trials.parquet`` is not a run).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import pickle
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
@@ -26,14 +31,16 @@ from typing import Any
 
 import pandas as pd
 
+from adapters import NB201, SearchSpace
 from adapters.files import atomic_write, atomic_write_json
 from adapters.schema import check, read_json
 from adapters.types import BadInputError
 from harness.schemas import RUN_RECORD, journal_rows
 
 __all__ = [
-    "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "RunFolder", "run_id_for", "run_lock", "package_versions",
-    "load_trials", "objective_columns", "study_attrs", "read_run_record",
+    "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunFolder", "RunRecord", "run_id_for", "run_lock",
+    "package_versions", "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
+    "find_runs", "is_complete",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -51,6 +58,8 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
 
+#: The values of the ``status`` column: a trial ran to its fidelity, or a pruner stopped it.
+TRIAL_STATUSES = ("ok", "pruned")
 #: The checkpoint journal of a run in progress (frames of pickled rows).
 JOURNAL = "journal.bin"
 #: The lock file a running run holds (see :func:`run_lock`).
@@ -69,9 +78,15 @@ def objective_columns(objectives: Any) -> tuple[str, ...]:
 
 
 def run_id_for(config: dict[str, Any]) -> str:
-    """A readable, unique id: optimizer, dataset, seed and a hash of the whole config."""
+    """A readable, unique id: label, dataset, seed and a hash of the whole config.
+
+    The label, not the optimizer: a spec runs one optimizer under several labels (``optuna-tpe``,
+    ``optuna-tpe-hyperband``, ``optuna-tpe-median``), and the run's folder, its DeepCAVE run and
+    its Optuna study must say which. Characters a file name or DeepCAVE chokes on become ``_``.
+    """
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    name = config["optimizer"].replace(":", "_").replace(".", "_").replace("/", "_")
+    label = config.get("label") or config["optimizer"]
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
     return f"{name}-{config['dataset']}-s{config['seed']}-{digest}"
 
 
@@ -87,6 +102,101 @@ def package_versions() -> dict[str, str]:
     versions = {dist.metadata["Name"]: dist.version for dist in metadata.distributions() if dist.metadata["Name"]}
     versions["python"] = sys.version.split()[0]
     return dict(sorted(versions.items(), key=lambda kv: kv[0].lower()))
+
+
+def read_run_json(folder: Path) -> dict[str, Any] | None:
+    """The checked ``run.json`` of ``folder`` (None when there is none); damaged is one-line bad input.
+
+    Every reader of a run record goes through here, so the record's schema and its id check
+    (:func:`read_run_record`) apply to all of them.
+    """
+    path = Path(folder) / "run.json"
+    if not path.exists():
+        return None
+    return read_run_record(path)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run as its folder records it: ``run.json`` and the checked trials."""
+
+    folder: Path
+    record: dict[str, Any]
+    trials: pd.DataFrame
+
+    @property
+    def run_id(self) -> str:
+        return self.record["run_id"]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.record["config"]
+
+    @property
+    def label(self) -> str:
+        """The name the run's spec (or ``--optimizer``) gave it."""
+        return self.config.get("label") or self.config["optimizer"]
+
+    @property
+    def space(self) -> SearchSpace:
+        """The search space whose hyperparameter names the run's trials carry (every store holds NB201 cells)."""
+        return NB201
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished run (a complete run.json and its trials.parquet)."""
+    try:
+        record = read_run_json(folder)
+    except BadInputError:
+        return False
+    return record is not None and record.get("status") == "complete" and (Path(folder) / "trials.parquet").is_file()
+
+
+def read_run(folder: Path) -> RunRecord:
+    """Read and check one finished run folder; any problem is a one-line BadInputError."""
+    folder = Path(folder)
+    record = read_run_json(folder)
+    if record is None:
+        raise BadInputError(f"{folder} is not a complete run folder: run.json is missing")
+    parquet = folder / "trials.parquet"
+    if record.get("status") != "complete" or not parquet.is_file():
+        raise BadInputError(f"{folder} holds a partial run (status {record.get('status')!r}, "
+                            f"trials.parquet {'present' if parquet.is_file() else 'missing'}); resume it first")
+    frame = load_trials(folder)
+    if "n_trials" in record and record["n_trials"] != len(frame):
+        raise BadInputError(f"{folder}: run.json says {record['n_trials']} trials, trials.parquet has {len(frame)}")
+    unknown = sorted(set(frame["status"]) - set(TRIAL_STATUSES))
+    if unknown:
+        raise BadInputError(f"corrupt trials file {parquet}: unknown status {', '.join(map(str, unknown))}")
+    needed = ["index", "fidelity", "sim_start_s", "sim_end_s", "valid_acc", "cost_s"]
+    if frame[needed].isna().any().any():
+        raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
+    return RunRecord(folder, record, frame)
+
+
+def find_runs(src: Path) -> list[Path]:
+    """Every run folder in ``src``: ``src`` itself, a ``runs/`` folder, or an experiment folder, at any depth.
+
+    A run folder is one with ``run.json``; its own subfolders (``optimizer/``) are not searched.
+    A ``trials.parquet`` without ``run.json`` is an experiment's pooled table when run folders
+    lie below it (it is skipped), and a run that lost its ``run.json`` when none do (it is
+    returned, so that reading it says what is wrong).
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise BadInputError(f"{src} is not a folder")
+    found: list[Path] = []
+    orphans: list[Path] = []
+    for root, dirs, files in os.walk(src):
+        if "run.json" in files:
+            found.append(Path(root))
+            dirs.clear()
+            continue
+        if "trials.parquet" in files:
+            orphans.append(Path(root))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    found += [o for o in orphans if not any(o in f.parents for f in found)]
+    return sorted(found)
 
 
 def load_trials(folder: Path) -> pd.DataFrame:
@@ -198,10 +308,8 @@ class RunFolder:
         return self.path / "optimizer"
 
     def existing_config(self) -> dict[str, Any] | None:
-        path = self.path / "run.json"
-        if not path.exists():
-            return None
-        return read_run_record(path)["config"]
+        record = read_run_json(self.path)
+        return None if record is None else record["config"]
 
     def claim(self, *, resume: bool) -> list[dict[str, Any]]:
         """Check the folder may hold this run; return the trials to replay when resuming."""

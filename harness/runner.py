@@ -32,7 +32,8 @@ from harness.atomic import writable_folder
 from harness.budget import Budget
 from harness.objectives import ObjectiveReader
 from harness.pricing import Outcome, Price, Pricing, Report, watch_epochs, watch_schedules
-from harness.records import RunFolder, run_lock, study_attrs
+from harness.records import RunFolder, is_complete, run_lock, study_attrs
+from harness.results import RunResult
 from harness.refusals import refuse
 from harness.run_config import RunConfig
 from harness.simulator import Simulator
@@ -41,25 +42,6 @@ __all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_tria
 
 #: Called as progress(trials, budget_fraction_used, incumbent_valid_acc).
 Progress = Callable[[int, float, "float | None"], None]
-
-
-@dataclass
-class RunResult:
-    """A finished run. ``budget_used`` is in the budget's unit (seconds: the simulated
-    wall-clock at the end); ``compute_s`` is the simulated compute of all workers together."""
-
-    folder: Path
-    trials: list[dict[str, Any]]
-    budget_used: float
-    expected_trials: dict[str, Any] | None = None
-    workers: int = 1
-    compute_s: float = 0.0
-
-    @property
-    def utilisation(self) -> float:
-        """Busy worker time over workers x wall-clock (1.0 for one worker)."""
-        wall = max((t["sim_end_s"] for t in self.trials), default=0.0)
-        return self.compute_s / (self.workers * wall) if wall > 0 else 0.0
 
 
 class _Incumbent:
@@ -143,8 +125,9 @@ def _run_on_axis(config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, 
     if caps.closes:
         optimizer.close()  # lets a library write its own output folder once (SMAC's run history)
     folder.save_trials(loop.trials)
-    return RunResult(folder=folder.path, trials=loop.trials, budget_used=loop.simulator.spent,
-                     workers=config.workers, compute_s=loop.simulator.compute, expected_trials=expected)
+    return RunResult(folder=folder.path, rows=loop.trials, budget_used=loop.simulator.spent,
+                     workers=config.workers, compute_s=loop.simulator.compute, expected_trials=expected,
+                     config=config.to_dict())
 
 
 def _search_problem(config: RunConfig, axis: FidelitySpace, folder: RunFolder, expected: int,
@@ -379,6 +362,8 @@ def _execute_locked(
     axis = refuse(optimizer, benchmark, config)  # before the folder is claimed: a refused run leaves nothing
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
+    if resume and is_complete(out):  # a finished run: nothing to replay, and its records stay as they are
+        return RunResult.from_folder(out)
     fresh = not replay and not (Path(out) / "run.json").exists()
     if folder.optimizer_dir.exists():
         shutil.rmtree(folder.optimizer_dir)
@@ -394,12 +379,12 @@ def _execute_locked(
             shutil.rmtree(out, ignore_errors=True)
         raise
     space = benchmark.fidelity_space(dataset)
-    if space.kind == "schedule" and (optimizer.multi_fidelity or any(t["fidelity"] != space.max for t in result.trials)):
+    if space.kind == "schedule" and (optimizer.multi_fidelity or any(t["fidelity"] != space.max for t in result.rows)):
         store["notes"] = list(benchmark.manifest.source.get("notes", ()))  # e.g. how the 12-epoch time is estimated
     folder.write_run_json({"status": "complete", "store": store, "optimizer_settings": optimizer_settings(optimizer),
                            "multi_fidelity": optimizer.multi_fidelity, "notes": optimizer_notes(optimizer),
-                           "n_trials": len(result.trials), "budget_used": result.budget_used,
+                           "n_trials": len(result.rows), "budget_used": result.budget_used,
                            "expected_trials": result.expected_trials, "workers": config.workers,
-                           "wall_clock_s": max((t["sim_end_s"] for t in result.trials), default=0.0),
+                           "wall_clock_s": max((t["sim_end_s"] for t in result.rows), default=0.0),
                            "compute_s": result.compute_s, "utilisation": result.utilisation})
     return result

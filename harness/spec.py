@@ -16,9 +16,10 @@ from adapters import parse_objectives
 from adapters.bounds import check
 from harness.budget import Budget
 from harness.run_config import DATA_SEEDS, SPEC_SETTINGS
+from harness.smoke import smoke_seeds
 from adapters.types import BadInputError
 
-__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
+__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec", "parse_spec"]
 
 _TOP_KEYS = {
     "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
@@ -128,6 +129,7 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
     seeds = _seeds(where, table["seeds"])
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
         raise BadInputError(f"{where}: key 'seeds' must be a non-empty list of distinct integers, got {seeds!r}")
+    declared, seeds = seeds, smoke_seeds(seeds)  # HPO2NAS_SMOKE keeps the first two
     skip = _typed(where, "skip", table.get("skip", {}), dict)
     for label, reason in skip.items():
         if label not in labels:
@@ -142,8 +144,8 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
     for label, count in runs.items():
         if label not in labels:
             raise BadInputError(f"{where}: runs names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(seeds):
-            raise BadInputError(f"{where}: runs.{label} must be an integer from 1 to {len(seeds)}, got {count!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(declared):
+            raise BadInputError(f"{where}: runs.{label} must be an integer from 1 to {len(declared)}, got {count!r}")
     return Profile(
         name=name,
         seeds=tuple(seeds),
@@ -177,8 +179,6 @@ def _seeds(where: str, value: Any) -> list:
 
 def load_spec(path: Path) -> ExperimentSpec:
     """Parse and validate a spec file (optimizer names and options are checked here too)."""
-    from adapters.optimizers import make_optimizer
-
     path = Path(path)
     try:
         body = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -190,7 +190,20 @@ def load_spec(path: Path) -> ExperimentSpec:
         raise BadInputError(f"spec {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"spec {path}: invalid TOML: {exc}") from None
-    name = str(body.get("name", path.stem))
+    return parse_spec(body, path)
+
+
+def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec:
+    """Validate a spec given as the dict its TOML file parses to (the Python API builds one in code).
+
+    ``path`` is the file it came from, if any; without one the spec needs a ``name``.
+    """
+    from adapters.optimizers import make_optimizer
+
+    if path is None and "name" not in body:
+        raise BadInputError("a spec given in code needs a 'name'")
+    name = str(body["name"] if "name" in body else Path(path).stem)
+    path = Path(path) if path is not None else Path(f"<{name}>")
     where = f"spec {name}"
     _check_keys(where, body, _TOP_KEYS)
     for key in ("datasets", "optimizers", "profiles"):

@@ -84,7 +84,7 @@ config = RunConfig(optimizer=sys.argv[3], dataset="cifar10-valid", budget=Budget
                    store=sys.argv[1])
 result = execute_run(config, Path(sys.argv[5]), root=Path(sys.argv[2]))
 print(json.dumps({"peak_rss": _vm("VmHWM"), "import_peak_rss": after_import, "search_s": time.perf_counter() - t0,
-                  "trials": len(result.trials), "fidelities": len({t["fidelity"] for t in result.trials})}))
+                  "trials": len(result.rows), "fidelities": len({t["fidelity"] for t in result.rows})}))
 """
 
 

@@ -48,7 +48,7 @@ def _run(trials: int, seed: int, folder: Path, storage: str) -> tuple[float, flo
     t0, c0 = time.perf_counter(), time.process_time()
     result = run_trials(config, optimizer, bench, RunFolder(folder, config.to_dict()))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    assert len(result.trials) == trials
+    assert len(result.rows) == trials
     return wall, cpu
 
 

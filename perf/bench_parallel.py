@@ -43,7 +43,7 @@ def _run(bench, name: str, trials: int, seed: int, workers: int, tmp: Path):
     optimizer.pending_trials = True
     cpu, wall = time.process_time(), time.perf_counter()
     result = run_trials(config, optimizer, bench, folder)
-    return time.process_time() - cpu, time.perf_counter() - wall, len(result.trials)
+    return time.process_time() - cpu, time.perf_counter() - wall, len(result.rows)
 
 
 def _real(url: str, processes: int, trials: int, name: str) -> float:

@@ -70,7 +70,7 @@ def _run(bench, name: str, trials: int, seed: int, tmp: Path):
     optimizer = NullOptimizer() if name == "null" else make_optimizer(name)
     cpu, wall = time.process_time(), time.perf_counter()
     result = run_trials(config, optimizer, bench, folder)
-    return time.process_time() - cpu, time.perf_counter() - wall, result.trials
+    return time.process_time() - cpu, time.perf_counter() - wall, result.rows
 
 
 def main() -> None:

@@ -120,6 +120,6 @@ def test_multi_fidelity_run_records_the_time_approximation(default_bench, tmp_pa
 
     config = RunConfig(optimizer="dehb", dataset="cifar10-valid", budget=Budget.parse("12evals"), seed=0)
     result = execute_run(config, tmp_path / "run")
-    assert 12 in {t["fidelity"] for t in result.trials}
+    assert 12 in {t["fidelity"] for t in result.rows}
     notes = json.loads((result.folder / "run.json").read_text())["store"]["notes"]
     assert any("12/200" in note for note in notes)

@@ -93,7 +93,7 @@ def _fingerprint(data_root: Path, curves_root: Path, out: Path) -> dict[str, dic
     planned = [(label, "default", config) for label, config in _grid(data_root)] + _extra()
     prints = {}
     for label, store, config in planned:
-        trials = execute_run(config, out / label, root=roots[store]).trials
+        trials = execute_run(config, out / label, root=roots[store]).rows
         prints[label] = {"n_trials": len(trials), "trials": _digest(trials, _TRIAL_FIELDS),
                          "pricing": _digest(trials, _PRICING_FIELDS)}
     return prints

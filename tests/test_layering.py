@@ -2,7 +2,8 @@
 
 Layers: the cell and search-space conversions with the shared types (``adapters``), then the
 tabular and zero-cost data (``benchmarks``), then the optimizer adapters
-(``adapters.optimizers``, ``adapters.examples``), then ``harness`` on top. Every import counts,
+(``adapters.optimizers``, ``adapters.examples``), then ``harness``, and on top ``hpo2nas``, the
+public API that re-exports them. Every import counts,
 also one inside a function: a lazy import is still a dependency.
 
 A private module (a name part starting with ``_``) belongs to the package above it; only that
@@ -17,14 +18,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("adapters", "benchmarks", "harness")
+PACKAGES = ("adapters", "benchmarks", "harness", "hpo2nas")
 
 
 def layer(module: str) -> int:
     """The rank of a module: it may import only modules of its own rank or lower."""
     if module.startswith(("adapters.optimizers", "adapters.examples")):
         return 2
-    return {"adapters": 0, "benchmarks": 1, "harness": 3}[module.split(".")[0]]
+    return {"adapters": 0, "benchmarks": 1, "harness": 3, "hpo2nas": 4}[module.split(".")[0]]
 
 
 def module_name(path: Path) -> str:

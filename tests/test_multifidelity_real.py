@@ -43,7 +43,7 @@ def test_multi_fidelity_on_real_schedules(schedule_root, tmp_path, monkeypatch, 
     monkeypatch.setenv("HPO2NAS_DATA", str(schedule_root))
     config = RunConfig(optimizer=name, options=options, dataset="cifar10-valid", budget=Budget.parse("8full"),
                        seed=0, store="sched")
-    trials = execute_run(config, tmp_path / "run").trials
+    trials = execute_run(config, tmp_path / "run").rows
     fidelities = {t["fidelity"] for t in trials}
     assert fidelities == {12, 200}
     assert any("promotion" in t["origin"] for t in trials)

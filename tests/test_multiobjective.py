@@ -79,10 +79,10 @@ def test_optuna_study_is_told_every_objective(data_root, tmp_path):
     study = optimizer._study
     assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
     told = [t.values for t in study.trials if t.state.is_finished()]  # the last ask did not fit the budget
-    assert told == [[r["valid_acc"], r["train_time"]] for r in result.trials]
+    assert told == [[r["valid_acc"], r["train_time"]] for r in result.rows]
     # train time is the trial's own training seed's time of the whole schedule, not the seed mean
     bench = open_benchmark(root=data_root)
-    for r in result.trials:
+    for r in result.rows:
         assert r["train_time"] == bench.query(r["index"], "cifar10-valid", None, int(r["data_seed"])).train_time_s
 
 

@@ -76,8 +76,8 @@ def test_short_run_is_deterministic(name, roots, tmp_path, monkeypatch):
     store = _store_for(name)
     monkeypatch.setenv("HPO2NAS_DATA", str(roots[store]))
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{SHORT}evals"), seed=3, store=store)
-    first = execute_run(config, tmp_path / "a").trials
-    second = execute_run(config, tmp_path / "b").trials
+    first = execute_run(config, tmp_path / "a").rows
+    second = execute_run(config, tmp_path / "b").rows
     assert len(first) == SHORT
     assert [(t["index"], t["fidelity"], t["origin"]) for t in first] == [
         (t["index"], t["fidelity"], t["origin"]) for t in second
@@ -103,8 +103,8 @@ def test_resume_by_replay_gives_the_trials_of_an_unbroken_run(name, roots, tmp_p
 
     with pytest.raises(_Interrupted):
         execute_run(config, tmp_path / "broken", progress=stop_after_five)
-    resumed = execute_run(config, tmp_path / "broken", resume=True).trials
-    unbroken = execute_run(config, tmp_path / "unbroken").trials
+    resumed = execute_run(config, tmp_path / "broken", resume=True).rows
+    unbroken = execute_run(config, tmp_path / "unbroken").rows
     key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
     assert len(unbroken) == SHORT + 2
     assert key(resumed) == key(unbroken)
@@ -163,8 +163,8 @@ def test_workers_run_deterministically_or_are_refused(name, roots, tmp_path, mon
         with pytest.raises(BadInputError, match="cannot run with 3 workers"):
             execute_run(config, tmp_path / "a")
         return
-    first = execute_run(config, tmp_path / "a").trials
-    second = execute_run(config, tmp_path / "b").trials
+    first = execute_run(config, tmp_path / "a").rows
+    second = execute_run(config, tmp_path / "b").rows
     assert sorted(t["trial"] for t in first) == list(range(SHORT + 2))
     assert {t["worker"] for t in first} == {0, 1, 2}
     key = lambda trials: [(t["trial"], t["worker"], t["index"], t["fidelity"], t["sim_end_s"]) for t in trials]  # noqa: E731

@@ -44,7 +44,7 @@ def _run(name, tmp_path, tag, *, seed=0, options=None, store="default", evals=N)
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget("evals", evals), seed=seed,
                        store=store, options=options or {})
     result = execute_run(config, tmp_path / tag)
-    return result.trials, json.loads((result.folder / "run.json").read_text())
+    return result.rows, json.loads((result.folder / "run.json").read_text())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -51,7 +51,7 @@ def _run(out: Path, optimizer: str, budget: str, *, seed: int = 0, root: Path | 
 
 
 def _path(result) -> list[tuple[int, int]]:
-    return [(t["index"], t["fidelity_asked"]) for t in result.trials]
+    return [(t["index"], t["fidelity_asked"]) for t in result.rows]
 
 
 def _notes(result) -> list[str]:
@@ -65,8 +65,8 @@ def test_default_store_runs_quietly(tmp_path, default_bench, capfd, name, budget
         warnings.simplefilter("always")
         result = _run(tmp_path, name, budget, **options)
     assert [str(w.message) for w in caught] == [] and capfd.readouterr() == ("", "")
-    assert len(result.trials) == int(budget.removesuffix("evals"))
-    assert {t["fidelity"] for t in result.trials} == ({200} if name == "smac-bb" else {12, 200})
+    assert len(result.rows) == int(budget.removesuffix("evals"))
+    assert {t["fidelity"] for t in result.rows} == ({200} if name == "smac-bb" else {12, 200})
 
 
 def test_smac_hpo_is_deterministic_across_processes(tmp_path, default_bench):
@@ -75,15 +75,15 @@ def test_smac_hpo_is_deterministic_across_processes(tmp_path, default_bench):
         "import sys, json; from pathlib import Path; from harness.budget import Budget; "
         "from harness.runner import RunConfig, execute_run; "
         "r = execute_run(RunConfig('smac-hpo', 'cifar10-valid', Budget.parse('10evals'), 0, options={'n_initial': 8}), "
-        "Path(sys.argv[1])); print(json.dumps([t['index'] for t in r.trials]))"
+        "Path(sys.argv[1])); print(json.dumps([t['index'] for t in r.rows]))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     child = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "child")], cwd=REPO, env=env, capture_output=True, text=True, check=True
     )
     here = _run(tmp_path, "smac-hpo", "10evals", n_initial=8)
-    assert len(here.trials) == 10 and json.loads(child.stdout) == [t["index"] for t in here.trials]
-    origins = [t["origin"] for t in here.trials]
+    assert len(here.rows) == 10 and json.loads(child.stdout) == [t["index"] for t in here.rows]
+    origins = [t["origin"] for t in here.rows]
     assert origins[:8] == ["Initial Design: Sobol"] * 8 and "Initial Design: Sobol" not in origins[8:]
     other = _run(tmp_path, "smac-hpo", "3evals", seed=1)
     assert _path(other) != _path(here)[:3]
@@ -92,7 +92,7 @@ def test_smac_hpo_is_deterministic_across_processes(tmp_path, default_bench):
 def test_dehb_without_axis_is_plain_de(tmp_path, flat_store):
     """Without an axis DEHB is DE: a random generation of de_pop_size, then offspring; a note; its history."""
     result = _run(tmp_path, "dehb", "14evals", store=flat_store, de_pop_size=6)
-    assert [t["origin"] for t in result.trials] == ["random"] * 6 + ["mutation/crossover"] * 8
+    assert [t["origin"] for t in result.rows] == ["random"] * 6 + ["mutation/crossover"] * 8
     assert _notes(result) == ["no fidelity axis: DEHB runs as plain DE at the single fidelity"]
     assert (result.folder / "optimizer" / "history.parquet.gzip").exists()
 
@@ -107,7 +107,7 @@ def test_smac_hb_needs_a_fidelity_axis(tmp_path, flat_store):
 def test_brackets_on_the_axis(tmp_path, curves_root, name, budget):
     """Budgets 22.2/66.7/200 run at the nearest axis fidelity, and promotions re-ask cells from lower rungs."""
     result = _run(tmp_path, name, budget, root=curves_root)
-    trials = result.trials
+    trials = result.rows
     assert len(trials) == int(budget.removesuffix("evals"))
     assert {t["fidelity_asked"] for t in trials} == {25, 50, 200}
     promoted = [t for t in trials if t["origin"] == "promotion"]
@@ -136,8 +136,8 @@ def test_smac_folder_holds_every_trial(tmp_path, default_bench):
     # Status 1 is SUCCESS; the runner's last ask, which did not fit the budget, stays RUNNING (0).
     told = [entry for entry in record["data"] if entry["status"] == 1]
     assert len(told) == 4 and len(record["data"]) == 5
-    assert told[-1]["endtime"] == pytest.approx(sum(t["cost_s"] for t in result.trials))
-    assert [record["config_origins"][str(entry["config_id"])] for entry in told] == [t["origin"] for t in result.trials]
+    assert told[-1]["endtime"] == pytest.approx(sum(t["cost_s"] for t in result.rows))
+    assert [record["config_origins"][str(entry["config_id"])] for entry in told] == [t["origin"] for t in result.rows]
 
 
 def test_rounding_and_promotion_helpers():

@@ -59,7 +59,7 @@ def test_shares_add_up_per_optimizer():
 def test_smac_initial_design_follows_the_time_budget(tmp_path):
     """Under a time budget SMAC's n_trials is the expected trial count, and its design is 25% of it."""
     config = RunConfig(optimizer="smac-hpo", dataset="cifar10-valid", budget=Budget.parse("30000s"), seed=0)
-    trials = execute_run(config, tmp_path / "run").trials
+    trials = execute_run(config, tmp_path / "run").rows
     body = json.loads((tmp_path / "run" / "run.json").read_text())
     expected = body["expected_trials"]
     assert expected["n"] == int(30000 // expected["median_cost_s"]) == 16  # median 1817.1 s at 200 epochs

@@ -33,7 +33,7 @@ def test_search_at_12_epochs_reports_at_200(paper_root, monkeypatch, tmp_path):
     bench = open_benchmark("paper", root=paper_root)
     config = RunConfig(optimizer="re", dataset="cifar10-valid", budget=Budget.parse("12000s"), seed=4,
                        store="paper", search_fidelity=12)
-    trials = execute_run(config, tmp_path / "run").trials
+    trials = execute_run(config, tmp_path / "run").rows
     assert {t["fidelity"] for t in trials} == {12}
     spent = sum(t["cost_s"] for t in trials)
     for t in trials:

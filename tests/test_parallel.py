@@ -76,7 +76,7 @@ def test_event_order_and_clocks(default_bench, tmp_path):
     assert times[short] < times[mid] < times[long_]
     opt = Timed([long_, short, short, mid, short, short, short, short, short])  # the 9th ask does not fit
     result = _run(default_bench, opt, tmp_path, "8evals", workers=3)
-    trials = result.trials
+    trials = result.rows
     ends = [t["sim_end_s"] for t in trials]
     assert ends == sorted(ends)
     for a, b in zip(trials, trials[1:]):
@@ -107,23 +107,23 @@ def test_seconds_budget_is_wall_clock(default_bench, tmp_path):
     amount = times[cheap] * 3 + 1  # each worker fits 3 cheap trials in a row, never the dear one
     opt = Timed([cheap] * 6 + [dear] + [cheap] * 20)
     result = _run(default_bench, opt, tmp_path, f"{amount}s", workers=2)
-    assert [t["index"] for t in result.trials] == [cheap] * 6
-    assert max(t["sim_end_s"] for t in result.trials) <= amount
+    assert [t["index"] for t in result.rows] == [cheap] * 6
+    assert max(t["sim_end_s"] for t in result.rows) <= amount
     assert result.budget_used == pytest.approx(times[cheap] * 3)
-    assert sum(t["cost_s"] for t in result.trials) > amount  # twice the compute of one worker
+    assert sum(t["cost_s"] for t in result.rows) > amount  # twice the compute of one worker
 
 
 def test_evals_budget_counts_trials_started(default_bench, tmp_path):
     """An evaluations budget counts trials started: W = 4 with 10 evals runs exactly 10 trials."""
     result = _run(default_bench, Timed(range(100)), tmp_path, "10evals", workers=4)
-    assert len(result.trials) == 10 and {t["worker"] for t in result.trials} == {0, 1, 2, 3}
+    assert len(result.rows) == 10 and {t["worker"] for t in result.rows} == {0, 1, 2, 3}
 
 
 def test_more_workers_more_trials_in_the_same_wall_clock(tmp_path):
     """Random search on 4 workers fits about 4x the trials of 1 worker into the same seconds budget."""
     runs = {w: execute_run(RunConfig(optimizer="random", dataset=DATASET, budget=Budget.parse("200000s"), seed=1,
                                      workers=w), tmp_path / f"w{w}") for w in (1, 4)}
-    ratio = len(runs[4].trials) / len(runs[1].trials)
+    ratio = len(runs[4].rows) / len(runs[1].rows)
     assert 3.2 < ratio <= 4.2, ratio
     assert runs[4].utilisation > 0.9
 
@@ -138,7 +138,7 @@ def test_same_trajectory_whatever_the_machine_speed(tmp_path):
             time.sleep(random.random() * 0.002)
             return super().ask()
 
-    key = lambda r: [(t["trial"], t["worker"], t["index"], t["data_seed"], t["sim_end_s"]) for t in r.trials]  # noqa: E731
+    key = lambda r: [(t["trial"], t["worker"], t["index"], t["data_seed"], t["sim_end_s"]) for t in r.rows]  # noqa: E731
     config = RunConfig(optimizer="re", dataset=DATASET, budget=Budget.parse("60evals"), seed=4, workers=4)
     bench = open_benchmark()
     slow = run_trials(config, SlowRE(), bench, RunFolder(tmp_path / "slow", config.to_dict()))
@@ -200,7 +200,7 @@ def test_one_worker_is_the_sequential_loop(name, data_root, curves_root, tmp_pat
     monkeypatch.setenv("HPO2NAS_DATA", str(root))
     budget = Budget.parse("8evals" if store == "curves" else "20000s")
     config = RunConfig(optimizer=name, dataset=DATASET, budget=budget, seed=3, store=store)
-    trials = execute_run(config, tmp_path / "run").trials
+    trials = execute_run(config, tmp_path / "run").rows
     expected = _sequential(name, open_benchmark(store, root=root), budget, 3, tmp_path / "ref")
     got = [(t["index"], t["fidelity"], t["data_seed"], t["valid_acc"], t["sim_start_s"], t["sim_end_s"], t["status"],
             t["origin"]) for t in trials]

@@ -70,7 +70,7 @@ def test_a_user_optimizer_needs_only_setup_ask_tell(tmp_path):
     assert optimizer_settings(opt) == {} and optimizer_notes(opt) == []
     config = RunConfig(optimizer="test_protocols:MinimalSearch", dataset="cifar10-valid",
                        budget=Budget.parse("5evals"), seed=1)
-    trials = execute_run(config, tmp_path / "run").trials
+    trials = execute_run(config, tmp_path / "run").rows
     assert len(trials) == 5 and all(t["origin"] == "random" for t in trials)
 
 

@@ -148,7 +148,7 @@ def test_bohb_seed_matters_and_runs_through_the_runner(tmp_path):
         # search_fidelity=12: NB201's protocol, one schedule searched (the default store has both)
         config = RunConfig(optimizer="bohb", dataset="cifar10-valid", budget=Budget.parse("30evals"), seed=seed,
                            search_fidelity=12)
-        cells[seed] = [t["index"] for t in execute_run(config, tmp_path / str(seed)).trials]
+        cells[seed] = [t["index"] for t in execute_run(config, tmp_path / str(seed)).rows]
     assert cells[0] != cells[1]
     body = json.loads((tmp_path / "0" / "run.json").read_text())
     assert body["optimizer_settings"]["budgets"] == [22.2222, 66.6667, 200.0]

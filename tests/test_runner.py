@@ -65,7 +65,7 @@ def test_trial_that_does_not_fit_ends_the_run(default_bench, tmp_path):
     opt = ScriptedOptimizer([cheap, cheap, dear, cheap, cheap])
     config = _config(budget=budget, data_seeds="mean")
     result = run_trials(config, opt, default_bench, RunFolder(tmp_path, config.to_dict()))
-    assert [t["index"] for t in result.trials] == [cheap, cheap]
+    assert [t["index"] for t in result.rows] == [cheap, cheap]
     assert result.budget_used <= budget.amount
 
 
@@ -73,7 +73,7 @@ def test_simulated_clock_and_costs(default_bench, tmp_path):
     """Each trial starts when the previous ended and lasts its train time; the total never overshoots."""
     config = _config(optimizer="re", budget=Budget.parse("100000s"), seed=4)
     result = execute_run(config, tmp_path / "run")
-    trials = result.trials
+    trials = result.rows
     assert trials and sum(t["cost_s"] for t in trials) <= 100000
     for prev, cur in zip(trials, trials[1:]):
         assert cur["sim_start_s"] == pytest.approx(prev["sim_end_s"])
@@ -88,14 +88,14 @@ def test_incumbent_and_regret(default_bench, tmp_path):
     result = execute_run(_config(optimizer="random", budget=Budget.parse("300evals"), seed=2), tmp_path / "run")
     best_so_far = -1.0
     optimum = default_bench.best("cifar10-valid").valid_acc
-    for t in result.trials:
+    for t in result.rows:
         if t["valid_acc"] > best_so_far:
             best_so_far, best_index = t["valid_acc"], t["index"]
         assert t["incumbent_index"] == best_index
         mean = default_bench.query(best_index, "cifar10-valid", seed=SEED_MEAN).valid_acc
         assert t["incumbent_valid_acc"] == pytest.approx(mean)
         assert t["regret_valid"] == pytest.approx(optimum - mean) and t["regret_valid"] >= 0
-    last = result.trials[-1]  # the report's test column: the incumbent's seed-mean test accuracy (cifar10 ori-test)
+    last = result.rows[-1]  # the report's test column: the incumbent's seed-mean test accuracy (cifar10 ori-test)
     assert last["incumbent_test_acc"] == default_bench.query(last["incumbent_index"], "cifar10-valid", seed=SEED_MEAN).test_acc
     assert last["incumbent_test_acc"] is not None
 
@@ -119,7 +119,7 @@ def test_determinism(name, tmp_path):
     """The same seed gives the identical trajectory, data seeds included; another seed differs."""
     runs = [execute_run(_config(optimizer=name, budget=Budget.parse("200000s"), seed=s), tmp_path / f"r{i}")
             for i, s in enumerate((5, 5, 6))]
-    key = lambda r: [(t["index"], t["data_seed"], t["valid_acc"]) for t in r.trials]  # noqa: E731
+    key = lambda r: [(t["index"], t["data_seed"], t["valid_acc"]) for t in r.rows]  # noqa: E731
     assert key(runs[0]) == key(runs[1])
     assert key(runs[0]) != key(runs[2])
 
@@ -128,12 +128,12 @@ def test_random_without_replacement_never_repeats(tmp_path):
     """replace=False visits distinct cells."""
     result = execute_run(_config(optimizer="random", options={"replace": "false"}, budget=Budget.parse("3000evals")),
                          tmp_path / "run")
-    assert len({t["index"] for t in result.trials}) == 3000
+    assert len({t["index"] for t in result.rows}) == 3000
 
 
 def test_re_mutates_one_edge(tmp_path):
     """After the initial population every RE child differs from some earlier cell in exactly one edge."""
-    trials = execute_run(_config(optimizer="re", budget=Budget.parse("60evals"), seed=3), tmp_path / "run").trials
+    trials = execute_run(_config(optimizer="re", budget=Budget.parse("60evals"), seed=3), tmp_path / "run").rows
     assert [t["origin"] for t in trials[:10]] == ["initial population"] * 10
     seen = [Cell.from_index(t["index"]) for t in trials[:10]]
     for t in trials[10:]:
@@ -154,7 +154,7 @@ def test_random_search_known_answer(default_bench, tmp_path):
         from adapters.optimizers import make_optimizer
 
         result = run_trials(config, make_optimizer("random"), default_bench, RunFolder(tmp_path / str(seed), config.to_dict()))
-        finals.append(max(t["valid_acc"] for t in result.trials))
+        finals.append(max(t["valid_acc"] for t in result.rows))
     finals = np.array(finals)
     stderr = finals.std(ddof=1) / np.sqrt(runs)
     assert abs(finals.mean() - expected) < 4 * stderr, (finals.mean(), expected, stderr)
@@ -187,7 +187,7 @@ def test_continue_promotions_charges_only_new_epochs(curves_root, tmp_path):
 
     for cont in (False, True):
         config = _config(store="curves", continue_promotions=cont, budget=Budget.parse("2evals"))
-        trials = run_trials(config, Promoter([7, 7, 7]), bench, RunFolder(tmp_path / str(cont), config.to_dict())).trials
+        trials = run_trials(config, Promoter([7, 7, 7]), bench, RunFolder(tmp_path / str(cont), config.to_dict())).rows
         t50 = bench.query(7, "cifar10-valid", 50, seed=0).train_time_s
         t200 = bench.query(7, "cifar10-valid", 200, seed=0).train_time_s
         assert trials[0]["cost_s"] == pytest.approx(t50)
@@ -204,7 +204,7 @@ def test_full_fidelity_budget(curves_root, tmp_path):
             return Suggestion(cell=Cell.from_index(len(self.told)), fidelity=50)
 
     config = _config(store="curves", budget=Budget.parse("2full"))
-    trials = run_trials(config, Low(range(100)), bench, RunFolder(tmp_path, config.to_dict())).trials
+    trials = run_trials(config, Low(range(100)), bench, RunFolder(tmp_path, config.to_dict())).rows
     assert len(trials) == 8 and all(t["budget_charged"] == 0.25 for t in trials)
 
 

@@ -150,12 +150,12 @@ def test_the_runner_maps_configurations_through_the_benchmark_space(name, tmp_pa
     config = RunConfig(optimizer=name, dataset="toy", budget=Budget.parse("15evals"), seed=0, store="toy-table")
     (tmp_path / name).mkdir()  # execute_run makes it; run_trials writes into it
     result = run_trials(config, make_optimizer(name), bench, RunFolder(tmp_path / name, config.to_dict()))
-    assert len(result.trials) == 15
-    for trial in result.trials:
+    assert len(result.rows) == 15
+    for trial in result.rows:
         assert trial["arch_str"] == TOY.to_str(TOY.config(trial["index"]))
         assert trial["canonical_id"] == trial["index"]
         assert trial["valid_acc"] == _value(TOY.config(trial["index"]))
-    assert result.trials[0]["arch_str"].startswith("depth=")
+    assert result.rows[0]["arch_str"].startswith("depth=")
 
 
 def test_the_guide_example_space_runs():

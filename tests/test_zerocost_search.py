@@ -82,7 +82,7 @@ def test_zc_reads_the_table_of_the_run_dataset(dataset, tmp_path):
 def test_zc_run_evaluates_distinct_top_cells(tmp_path):
     """zc evaluates distinct isomorphism classes, refits its weights, and beats chance by far."""
     config = RunConfig(optimizer="zc", dataset="cifar10-valid", budget=Budget.parse("15evals"), seed=0)
-    trials = execute_run(config, tmp_path / "zc").trials
+    trials = execute_run(config, tmp_path / "zc").rows
     classes = [int(canonical_ids()[t["index"]]) for t in trials]
     assert len(set(classes)) == len(trials) == 15
     assert {t["origin"] for t in trials} == {"zero-cost rank"}
@@ -92,7 +92,7 @@ def test_zc_run_evaluates_distinct_top_cells(tmp_path):
 def test_re_zc_starts_from_the_top_zero_cost_cells(tmp_path):
     config = RunConfig(optimizer="re-zc", dataset="cifar10-valid", budget=Budget.parse("12evals"), seed=0,
                        options={"population_size": 5})
-    trials = execute_run(config, tmp_path / "re").trials
+    trials = execute_run(config, tmp_path / "re").rows
     assert [t["origin"] for t in trials[:5]] == ["zero-cost warm start"] * 5
     assert trials[5]["origin"] == "mutation"
 
@@ -116,7 +116,7 @@ def test_proxy_time_charged_only_when_asked(tmp_path):
     for charge in (False, True):
         config = RunConfig(optimizer="zc", options={"charge_proxy_time": charge, "proxies": "synflow,params"}, dataset="cifar10-valid",
                            budget=Budget.parse("3evals"), seed=0)
-        runs[charge] = execute_run(config, tmp_path / str(charge)).trials
+        runs[charge] = execute_run(config, tmp_path / str(charge)).rows
     plain, charged = runs[False], runs[True]
     assert [t["index"] for t in plain] == [t["index"] for t in charged]
     from adapters.optimizers import make_optimizer
@@ -140,7 +140,7 @@ def test_smac_zc_initial_puts_the_top_zero_cost_cells_in_its_initial_design(tmp_
     options = {"zc_initial": 3, "zc_proxies": "synflow,params", "n_initial": 2}
     config = RunConfig(optimizer="smac-hpo", dataset="cifar10-valid", budget=Budget.parse("5evals"), seed=0,
                        options=options)
-    trials = execute_run(config, tmp_path / "smac").trials
+    trials = execute_run(config, tmp_path / "smac").rows
     top, names = zero_cost_top_cells(3, 0, "cifar10-valid", "synflow,params")
     assert names == ("synflow", "params")
     assert [t["index"] for t in trials[:3]] == top  # the warm start comes first, then SMAC's own design

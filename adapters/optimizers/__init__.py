@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from adapters.optimizers._base import OptimizerBase
@@ -15,6 +14,7 @@ from adapters.optimizers._optuna_custom import sampler_optimizer
 from adapters.optimizers._random import RandomSearch
 from adapters.optimizers._reinforce import Reinforce
 from adapters.optimizers._smac import SMAC_OPTIMIZERS
+from adapters.optimizers._user_code import import_user_module
 from adapters.optimizers._zerocost import ZeroCostSearch, ZeroCostWarmRE
 from adapters.protocols import REQUIRED_ATTRIBUTES, REQUIRED_METHODS
 from adapters.types import BadInputError
@@ -28,7 +28,11 @@ OPTIMIZERS: dict[str, type] = {
 
 def optimizer_class(name: str) -> type:
     """A registered name, ``module:Class`` for a user's own optimizer, or ``optuna:MODULE:Class`` /
-    ``optunahub:PATH:Class`` for a user's own Optuna sampler."""
+    ``optunahub:PATH:Class`` for a user's own Optuna sampler.
+
+    A user's module is imported from the installed packages or else the working directory
+    (see :func:`adapters.optimizers._user_code.import_user_module`).
+    """
     if name.startswith(SAMPLER_PREFIXES):
         return sampler_optimizer(name)
     if ":" not in name:
@@ -39,7 +43,7 @@ def optimizer_class(name: str) -> type:
                               "optuna:MODULE:SamplerClass, optunahub:PATH:SamplerClass)") from None
     module_name, _, class_name = name.partition(":")
     try:
-        cls = getattr(importlib.import_module(module_name), class_name)
+        cls = getattr(import_user_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise BadInputError(f"cannot load optimizer {name!r}: {exc}") from None
     missing = [m for m in REQUIRED_METHODS if not callable(getattr(cls, m, None))]

@@ -13,12 +13,12 @@ optimizer seed when the sampler takes one.
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import os
 from typing import Any, ClassVar
 
 from adapters.optimizers._optuna import OptunaOptimizer
+from adapters.optimizers._user_code import import_user_module
 from adapters.types import BadInputError
 
 __all__ = ["PREFIXES", "SamplerOptimizer", "sampler_optimizer"]
@@ -73,7 +73,7 @@ def _load(spec: str) -> type:
         raise BadInputError(f"cannot load sampler {spec!r}: use optuna:MODULE:Class or optunahub:PATH:Class")
     try:
         if kind == "optuna":
-            module = importlib.import_module(where)
+            module = import_user_module(where)
         else:
             import optunahub
 
