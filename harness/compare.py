@@ -352,7 +352,7 @@ def compare(
 
     start = time.perf_counter()
     if scheduler:
-        check_scheduler(scheduler)
+        _connect(scheduler).close()  # malformed or unreachable: refused before the output folder is made
     profile = spec.profile(profile_name)
     bench = open_benchmark(spec.store, root=shared_store_path)
     runs, excluded = plan_runs(spec, profile, bench, skip)

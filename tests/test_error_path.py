@@ -32,7 +32,7 @@ def _cli(*args: str, data_root: Path, env: dict | None = None, timeout: float = 
         (["run", "--nope"], "hpo2nas run: No such option: --nope"),
         (["nope"], "No such command 'nope'"),
         (["query", "6111", "--dataset", "cifar10-valid", "--draw-seed", "1e23"], "Invalid value for '--draw-seed'"),
-        (["export", "deepcave", "x"], "Missing option '--out'"),
+        (["worker", "--study", "s"], "Missing option '--storage'"),
         (["zerocost", "verify", "--sample", "nope"], "hpo2nas zerocost verify: Invalid value for '--sample'"),
     ],
 )
