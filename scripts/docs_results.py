@@ -4,8 +4,7 @@ A results table in the docs must come from a run the docs name, so that it can b
 instead of drifting from what the code gives. Each such table sits between two markers that name
 its command and the table of that command's report it copies::
 
-    <!-- results id="paper-nb201" command="hpo2nas compare experiments/nb201_paper.toml --profile paper"
-         table="The papers' table" columns="method;runs;cifar10-valid_x-valid" -->
+    <!-- results id="paper-nb201" command="hpo2nas compare experiments/nb201_paper.toml --profile paper" table="The papers' table" columns="method;runs;cifar10-valid_x-valid" -->
     (generated: a line naming the command, then the table)
     <!-- /results -->
 
@@ -66,7 +65,7 @@ class Marker:
 
 @dataclass(frozen=True)
 class CompareRun:
-    """``hpo2nas compare SPEC [--profile P] [--out DIR]``: the one command a table may name."""
+    """``hpo2nas compare SPEC [--profile P] [--out DIR] [--skip LABEL ...]``: the one command a table may name."""
 
     argv: tuple[str, ...]
     spec: Path
@@ -78,9 +77,10 @@ class CompareRun:
         argv = tuple(shlex.split(command))
         if argv[:2] != ("hpo2nas", "compare") or len(argv) < 3:
             raise BadInputError(f"{where}: command must be 'hpo2nas compare SPEC ...', got {command!r}")
-        options = dict(zip(argv[3::2], argv[4::2]))
-        if len(argv[3:]) % 2 or set(options) - {"--profile", "--out"}:
-            raise BadInputError(f"{where}: command may add only --profile and --out, got {command!r}")
+        pairs = list(zip(argv[3::2], argv[4::2]))
+        if len(argv[3:]) % 2 or any(flag not in ("--profile", "--out", "--skip") for flag, _ in pairs):
+            raise BadInputError(f"{where}: command may add only --profile, --out and --skip, got {command!r}")
+        options = dict(pairs)
         out = options.get("--out")
         return cls(argv, Path(argv[2]), options.get("--profile", "quick"), Path(out) if out else None)
 
