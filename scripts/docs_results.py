@@ -249,12 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--from", dest="source", type=Path, metavar="RESULTS_DIR",
                         help="read this compare output folder instead of rerunning the command")
     parser.add_argument("--root", type=Path, default=REPO, help="the repository whose docs to rewrite")
-    parser.add_argument("--list", action="store_true", help="list every results table and its command")
+    parser.add_argument("--list", action="store_true", help="check and list every results table and its command")
     args = parser.parse_args(argv)
     try:
         if args.list:
             for doc in documents(args.root):
                 for m in find_markers(doc):
+                    m.run().key(args.root)  # the command parses and names a spec that loads
                     print(f"{m.id}\t{doc.relative_to(args.root)}\t{m.command}")
             return 0
         for line in regenerate(args.root.resolve(), args.table, args.source):

@@ -146,3 +146,5 @@ def test_the_shipped_docs_tables_name_compare_runs_that_exist():
         words = command.split()
         spec = load_spec(REPO / words[2])
         assert words[:2] == ["hpo2nas", "compare"] and words[words.index("--profile") + 1] in spec.profiles, marker_id
+        body = _between((REPO / doc).read_text(), marker_id)
+        assert f"`{command}`" in body and sum(line.startswith("|") for line in body.splitlines()) >= 3, marker_id
