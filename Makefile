@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # DeepCAVE's isolated environment (Python 3.10): only the DeepCAVE tests and `hpo2nas dashboard` use it.
 DEEPCAVE_STAMP := .venv-deepcave/.installed
 
-.PHONY: run test install clean debian-deps
+.PHONY: run test install clean debian-deps docs-results
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ debian-deps:
 run: $(STAMP)
 	$(BIN)/hpo2nas data summary
 	$(BIN)/hpo2nas compare experiments/nb201_cifar10.toml --profile quick
+
+# Rewrite the results tables in README.md and docs/ from the compare runs their markers name
+# (every table; TABLE=ID for one; FROM=RESULTS_DIR to read an existing compare folder instead).
+docs-results: $(STAMP)
+	$(BIN)/python scripts/docs_results.py $(if $(TABLE),--table $(TABLE)) $(if $(FROM),--from $(FROM))
 
 test: $(STAMP) $(DEEPCAVE_STAMP) debian-deps
 	$(BIN)/python -m pytest -n 2 -q

@@ -153,3 +153,18 @@ def test_bohb_seed_matters_and_runs_through_the_runner(tmp_path):
     body = json.loads((tmp_path / "0" / "run.json").read_text())
     assert body["optimizer_settings"]["budgets"] == [22.2222, 66.6667, 200.0]
     assert any("every BOHB budget" in note for note in body["notes"])
+
+
+def test_reinforce_final_cell_is_nb201s_best_sample_under_the_paper_protocol(tmp_path):
+    """As reinforce.py's ``max(trace)`` (since January 2020): the final cell is the first sample with the best reward."""
+    import json
+
+    config = RunConfig(optimizer="reinforce", dataset="cifar10-valid", budget=Budget.parse("12000s"), seed=3,
+                       search_fidelity=12, options={"learning_rate": 0.5})
+    trials = execute_run(config, tmp_path / "run").trials
+    assert {t["fidelity"] for t in trials} == {12} and 60 < len(trials) < 140
+    rewards = [t["valid_acc"] for t in trials]
+    best = trials[rewards.index(max(rewards))]["index"]
+    assert trials[-1]["incumbent_index"] == best
+    notes = json.loads((tmp_path / "run" / "run.json").read_text())["notes"]
+    assert any("argmax cell" in note and "first reinforce.py" in note for note in notes)
