@@ -19,7 +19,13 @@ A multi-objective run's other objectives (params, latency, ...) become further `
 columns after the cost, as observed, so DeepCAVE's Pareto front plugin can plot any pair;
 their seed-mean values (``mean_<name>``) are extra info.
 
-SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 converter reads.
+SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 converter reads,
+into the export's ``smac3v2/`` subfolder (:data:`SMAC3V2_FOLDER`). Those copies name their one
+objective ``cost`` (SMAC's), so DeepCAVE cannot merge them with the DataFrame runs' objectives:
+beside them, Cost Over Time and Pareto Front would fail for the whole selection ("The
+objectives of the selected runs cannot be merged"). Kept apart, selecting every run of the
+export's top level (what ``hpo2nas dashboard`` preselects) works on every page, and the SMAC
+copies are one folder down for whoever wants SMAC's origins.
 """
 
 from __future__ import annotations
@@ -39,12 +45,15 @@ from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
 from harness.records import TRIAL_COLUMNS
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "export_deepcave", "find_run_folders", "load_run", "objective_header"]
+__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "SMAC3V2_FOLDER", "export_deepcave", "find_run_folders", "load_run",
+           "objective_header"]
 
 #: The DeepCAVE release whose loaders the tests prove these files against.
 DEEPCAVE_VERSION = "1.4.1"
 #: The file in an export's root that marks it as ours (``--force`` replaces nothing else).
 MANIFEST = "export.json"
+#: The export's subfolder for SMAC's own output folders (DeepCAVE's SMAC3v2 format).
+SMAC3V2_FOLDER = "smac3v2"
 
 _STATUS = {"ok": "SUCCESS", "pruned": "PRUNED"}
 #: trials.parquet columns that become DeepCAVE's budget, start_time, end_time and status;
@@ -275,7 +284,7 @@ def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[st
             "trials": len(trials), "deepcave_trials": len(keys),
         })
         for i, smac in enumerate(run.smac_dirs):
-            name = f"{run.name}-smac3v2" + (f"-{i}" if len(run.smac_dirs) > 1 else "")
+            name = f"{SMAC3V2_FOLDER}/{run.name}-smac3v2" + (f"-{i}" if len(run.smac_dirs) > 1 else "")
             shutil.copytree(smac, tmp / name)
             entries.append({"name": name, "format": "SMAC3v2", "source": str(smac.resolve())})
     return {

@@ -102,11 +102,13 @@ def test_deepcave_loaders_read_every_export(experiment, tmp_path):
     loaded = probe(*written)
     sources = {entry["name"]: entry for entry in manifest["runs"]}
     assert manifest["skipped"] == [], "SMAC's folder holds no trials: does the runner call optimizer.close()?"
-    formats = [sources[p.name]["format"] for p in written]
+    formats = [sources[p.relative_to(out).as_posix()]["format"] for p in written]
     assert formats.count("SMAC3v2") == 1 and formats.count("DataFrame") == len(RUNS) == len(written) - 1
+    # SMAC's copies (objective "cost") sit one folder down, apart from the runs a selection of the top level merges.
+    assert {p.parent == out for p in written if sources[p.relative_to(out).as_posix()]["format"] == "SMAC3v2"} == {False}
     statuses = set()
     for path in written:
-        entry, got = sources[path.name], loaded[str(path)]
+        entry, got = sources[path.relative_to(out).as_posix()], loaded[str(path)]
         assert "error" not in got, got
         if entry["format"] == "SMAC3v2":
             history = json.loads((Path(entry["source"]) / "runhistory.json").read_text())["data"]
