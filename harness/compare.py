@@ -320,6 +320,8 @@ def _report(spec, profile, bench, trials, excluded, runs_dir, out, wall_s) -> Pa
         budget=profile.budget_text(),
         budget_rule=rule,
         store_notes=tuple(sorted(store_notes)),
+        focus=spec.focus,
+        baselines=tuple(worker_label(b, min(spec.workers), spec.workers) for b in spec.baselines),
         datasets=datasets,
         optimum={d: bench.best(d).valid_acc for d in datasets},
         splits={d: bench.splits(d) for d in datasets},

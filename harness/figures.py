@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from harness.plot_style import (
     FONT,
     WIDTH,
+    LineStyle,
     finish_axes,
     label_order,
     legend_outside,
@@ -75,6 +76,7 @@ def plot_regret_curves(
     floor: float = REGRET_FLOOR,
     ylabel: str | None = None,
     order: Sequence[str] | None = None,
+    styles: Mapping[str, LineStyle] | None = None,
 ) -> Path:
     """Mean regret with a standard-error band per optimizer, on a log regret axis clipped at ``floor``.
 
@@ -84,7 +86,7 @@ def plot_regret_curves(
     if order is None:
         order = sorted(curves, key=lambda n: (float(np.nanmean(curves[n].to_numpy(float)[:, -1])), n))
     names = _ordered(list(curves), order)
-    styles = styles_for(list(curves))
+    styles = styles or styles_for(list(curves))
     fig = new_figure(3.6)
     ax = fig.add_subplot()
     handles = []
@@ -110,7 +112,7 @@ def plot_regret_curves(
 
 
 def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, path: Path,
-                   order: Sequence[str] | None = None) -> Path:
+                   order: Sequence[str] | None = None, styles: Mapping[str, LineStyle] | None = None) -> Path:
     """Final regret per optimizer: one horizontal box per optimizer, best at the top, every seed a point.
 
     The axis is symmetric-log, linear below 0.1 pp: a seed that found the optimum sits at 0
@@ -118,7 +120,7 @@ def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, 
     written beside each box.
     """
     names = _ordered(list(regret), order)
-    styles = styles_for(list(regret))
+    styles = styles or styles_for(list(regret))
     fig = new_figure(0.9 + 0.28 * len(names))
     ax = fig.add_subplot()
     data = [np.asarray(regret[n], float) for n in names]
@@ -147,7 +149,7 @@ def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, 
 
 
 def plot_ranks(ranks: pd.DataFrame, grid: np.ndarray, *, title: str, path: Path,
-               order: Sequence[str] | None = None) -> Path:
+               order: Sequence[str] | None = None, styles: Mapping[str, LineStyle] | None = None) -> Path:
     """Average rank (1 = best) of each optimizer over simulated time, best final rank first.
 
     ``ranks`` holds every optimizer's rank among all of them; ``order`` may name a subset
@@ -155,7 +157,7 @@ def plot_ranks(ranks: pd.DataFrame, grid: np.ndarray, *, title: str, path: Path,
     """
     final = ranks.iloc[:, -1].sort_values(kind="stable")
     names = [n for n in (order or list(final.index)) if n in ranks.index]
-    styles = styles_for(list(ranks.index))
+    styles = styles or styles_for(list(ranks.index))
     fig = new_figure(3.6)
     ax = fig.add_subplot()
     handles, labels = [], []
@@ -224,6 +226,7 @@ def plot_history_grid(
     y_low: float,
     title: str,
     path: Path,
+    styles: Mapping[str, LineStyle] | None = None,
 ) -> Path:
     """One panel per optimizer (rank order) of every trial's observed value, with shared axes.
 
@@ -233,7 +236,7 @@ def plot_history_grid(
     panel's floor as downward triangles, so no trial is left out.
     """
     names = [n for n in order if n in histories]
-    styles = styles_for(list(histories))
+    styles = styles or styles_for(list(histories))
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
     fig = new_figure(0.8 + 1.75 * rows)
@@ -268,10 +271,10 @@ def plot_history_grid(
 
 
 def plot_edf(values: Mapping[str, np.ndarray], *, order: Sequence[str], xlabel: str, x_low: float, title: str,
-             path: Path) -> Path:
+             path: Path, styles: Mapping[str, LineStyle] | None = None) -> Path:
     """Empirical distribution function of each optimizer's trial values (right = better trials)."""
     names = [n for n in order if n in values]
-    styles = styles_for(list(values))
+    styles = styles or styles_for(list(values))
     fig = new_figure(3.4)
     ax = fig.add_subplot()
     handles = []
@@ -281,7 +284,8 @@ def plot_edf(values: Mapping[str, np.ndarray], *, order: Sequence[str], xlabel: 
         (line,) = ax.step(data, share, where="post", markevery=_markevery(i, len(names), len(data)),
                           **styles[name].line_kwargs())
         handles.append(line)
-    ax.set_xlim(left=x_low)
+    top = max(float(np.max(v)) for v in values.values() if len(v))
+    ax.set_xlim(x_low, top + 0.02 * (top - x_low))
     ax.set_ylim(0, 1.02)
     finish_axes(ax, title=title, xlabel=xlabel, ylabel="share of trials with value ≤ x")
     legend_outside(ax, handles, [f"{n} ({len(values[n])})" for n in names], "final rank order (trials)")

@@ -26,6 +26,7 @@ from adapters import EDGE_NAMES, HP_NAMES
 from harness import figures, optuna_plots
 from harness.atomic import atomic_write_text
 from harness.origins import origin_shares
+from harness.plot_style import styles_for
 from harness.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_latex, to_markdown
 from harness.stats import (
     REGRET_FLOOR,
@@ -243,17 +244,19 @@ def _curves(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Pat
     max_fidelity = trials["fidelity"].max()
     ranks = ranks_over_grid(by_time) if len(by_time) >= 2 else None
     sets = [("", shown, "")] + ([("_all", order, ", all optimizers")] if partial else [])
+    styles = styles_for(order)
     for suffix, names, tag in sets:
         figures.plot_regret_curves({n: by_time[n] for n in names}, grid, xlabel="simulated time (s)", log_x=True,
-                                   split=split, order=names, path=out / f"regret_time{suffix}_{dataset}.png",
+                                   split=split, order=names, styles=styles,
+                                   path=out / f"regret_time{suffix}_{dataset}.png",
                                    title=f"Incumbent regret over simulated time, {dataset}{tag}")
         figures.plot_regret_curves({n: by_cost[n] for n in names}, costs, log_x=True, split=split, order=names,
                                    xlabel=f"full-training equivalents (epochs trained / {max_fidelity:g})",
-                                   title=f"Incumbent regret over training effort, {dataset}{tag}",
+                                   title=f"Incumbent regret over training effort, {dataset}{tag}", styles=styles,
                                    path=out / f"regret_cost{suffix}_{dataset}.png")
         if ranks is not None:
-            figures.plot_ranks(ranks, grid, order=names, title=f"Average rank over simulated time, {dataset}{tag}",
-                               path=out / f"rank_time{suffix}_{dataset}.png")
+            figures.plot_ranks(ranks, grid, order=names, styles=styles, path=out / f"rank_time{suffix}_{dataset}.png",
+                               title=f"Average rank over simulated time, {dataset}{tag}")
     which = (f"the {context.focus} best optimizers by final rank plus the reference ({context.reference})"
              + (f" and baselines ({', '.join(context.baselines)})" if context.baselines else "")
              + (f"; the appendix of this section shows all {len(order)}" if partial else ""))

@@ -21,7 +21,7 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec"]
 _TOP_KEYS = {
     "name", "description", "store", "datasets", "data_seeds", "output", "continue_promotions",
     "profiles", "optimizers", "transfer_datasets", "export_deepcave", "objectives", "storage",
-    "search_fidelity", "paper_table", "workers", "regret_target", "reference",
+    "search_fidelity", "paper_table", "workers", "regret_target", "reference", "focus", "baselines",
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
 _DATA_SEEDS = ("random", "mean")
@@ -93,6 +93,10 @@ class ExperimentSpec:
     #: The optimizer label the report's margins and Wilcoxon tests are measured against; with several
     #: worker counts, that optimizer at the fewest workers (the serial baseline).
     reference: str = "random"
+    #: The report's curves show the ``focus`` best optimizers by final rank plus the reference and
+    #: ``baselines``; an appendix figure shows all of them when that leaves some out.
+    focus: int = 5
+    baselines: tuple[str, ...] = ()
 
     def profile(self, name: str) -> Profile:
         try:
@@ -207,6 +211,13 @@ def load_spec(path: Path) -> ExperimentSpec:
     if "reference" in body and reference not in labels:
         raise BadInputError(f"{where}: key 'reference' must name one of the optimizers "
                             f"({', '.join(sorted(labels))}), got {reference!r}")
+    focus = _typed(where, "focus", body.get("focus", 5), int)
+    if focus < 1:
+        raise BadInputError(f"{where}: key 'focus' must be a positive integer, got {focus!r}")
+    baselines = tuple(str(b) for b in _typed(where, "baselines", body.get("baselines", []), list))
+    if set(baselines) - labels:
+        raise BadInputError(f"{where}: key 'baselines' must name optimizers of the spec "
+                            f"({', '.join(sorted(labels))}), got {', '.join(sorted(set(baselines) - labels))}")
     return ExperimentSpec(
         name=name,
         path=path,
@@ -227,6 +238,8 @@ def load_spec(path: Path) -> ExperimentSpec:
         workers=_workers(where, body.get("workers", 1)),
         regret_target=float(_typed(where, "regret_target", body.get("regret_target", 0.3), (int, float))),
         reference=reference,
+        focus=focus,
+        baselines=baselines,
     )
 
 
