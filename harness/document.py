@@ -143,6 +143,7 @@ padding:.05rem .3rem;border-radius:3px;overflow-wrap:anywhere}
 .table{overflow-x:auto;margin:1rem 0}
 table{border-collapse:collapse;font-size:.9rem;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .65rem;text-align:left;border-bottom:1px solid var(--rule);vertical-align:top}
+td:not(:first-child){white-space:nowrap}
 thead th{border-bottom:2px solid var(--ink);font-weight:600}
 tbody tr:nth-child(even){background:var(--band)}
 figure{margin:1.5rem 0;text-align:center}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -324,8 +325,7 @@ def plot_pair_heatmap(mean: pd.DataFrame, counts: pd.DataFrame, *, xlabel: str, 
     fig = new_figure(4.0, width=5.4)
     ax = fig.add_subplot()
     data = mean.to_numpy(float)
-    image = ax.imshow(np.ma.masked_invalid(data), cmap="viridis", aspect="auto")
-    image.cmap.set_bad("white")
+    image = ax.imshow(np.ma.masked_invalid(data), cmap=colormaps["viridis"].with_extremes(bad="white"), aspect="auto")
     finite = data[np.isfinite(data)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for (r, c), value in np.ndenumerate(data):

@@ -26,7 +26,6 @@ __all__ = [
     "run_finals",
     "seed_matrix",
     "time_grid",
-    "evaluation_grid",
     "full_training_grid",
     "step_curves",
     "final_order",
@@ -98,11 +97,6 @@ def time_grid(trials: pd.DataFrame, points: int = 200) -> np.ndarray:
     return np.geomspace(start, stop, points) if stop > start else np.array([start])
 
 
-def evaluation_grid(trials: pd.DataFrame) -> np.ndarray:
-    """Evaluation numbers 1..the longest run's trial count."""
-    return np.arange(1, trials.groupby("run_id").size().max() + 1)
-
-
 def full_training_grid(trials: pd.DataFrame, points: int = 200) -> np.ndarray:
     """Geometric grid of full-training equivalents from the point every run has an incumbent to the longest run.
 
@@ -116,16 +110,14 @@ def full_training_grid(trials: pd.DataFrame, points: int = 200) -> np.ndarray:
 
 
 def _with_costs(trials: pd.DataFrame) -> pd.DataFrame:
-    """``trials`` in tell order with each run's ``evaluation`` count and cumulative ``full_trainings``.
+    """``trials`` in tell order with each run's cumulative ``full_trainings``.
 
     Records without a ``fidelity`` column count every trial as one full training.
     """
     ordered = in_tell_order(trials)
-    runs = ordered.groupby(["optimizer", "seed"])
     fidelity = ordered["fidelity"].astype(float) if "fidelity" in ordered else pd.Series(1.0, index=ordered.index)
     share = fidelity / float(fidelity.max())
-    return ordered.assign(evaluation=runs.cumcount() + 1,
-                          full_trainings=share.groupby([ordered["optimizer"], ordered["seed"]]).cumsum())
+    return ordered.assign(full_trainings=share.groupby([ordered["optimizer"], ordered["seed"]]).cumsum())
 
 
 def _step(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -137,8 +129,8 @@ def _step(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
 def step_curves(trials: pd.DataFrame, x: str, grid: np.ndarray) -> dict[str, pd.DataFrame]:
     """Per optimizer, seeds x grid of incumbent regret; a run holds its last value after it ends.
 
-    ``x`` is ``"sim_end_s"`` (simulated time), ``"evaluation"`` (1-based trial number) or
-    ``"full_trainings"`` (cumulative fidelity / highest fidelity, see :func:`full_training_grid`).
+    ``x`` is ``"sim_end_s"`` (simulated time) or ``"full_trainings"`` (cumulative fidelity /
+    highest fidelity, see :func:`full_training_grid`).
     """
     ordered = _with_costs(trials)
     curves = {}

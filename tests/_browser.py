@@ -175,8 +175,11 @@ class DevToolsBrowser:
                 assert "error" not in reply, reply["error"]
                 return reply["result"]
 
-    def call(self, method: str, **params) -> dict:
-        return self._loop.run_until_complete(self._call(method, params))
+    def call(self, method: str, timeout_s: float = 180, **params) -> dict:
+        """One DevTools command; a browser that does not answer within ``timeout_s`` fails the test, never hangs it."""
+        import asyncio
+
+        return self._loop.run_until_complete(asyncio.wait_for(self._call(method, params), timeout_s))
 
     def evaluate(self, expression: str):
         """The value of a JavaScript expression in the page (a promise is awaited)."""

@@ -81,3 +81,122 @@ def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, da
     for group in groups:
         with pytest.raises(ProcessLookupError):
             os.killpg(group, 0)
+
+
+SPEC = Path(__file__).resolve().parents[1] / "experiments" / "nb201_cifar10.toml"
+#: DeepCAVE 1.4.1's pages (plugin ids) that show every selected run at once. They refused the
+#: whole selection ("The objectives of the selected runs cannot be merged") while SMAC's
+#: second copies (objective ``cost``) sat beside the DataFrame runs.
+CROSS_RUN_PAGES = ("cost_over_time", "pareto_front")
+#: Pages about one run: summary, footprint, and the hyperparameter analyses (the static ones
+#: compute only when their Process button is pressed; the test presses it).
+RUN_PAGES = ("overview", "footprint", "importances", "ablation_paths", "ccube", "parallel_coordinates", "pdp",
+             "symbolic_explanations")
+#: The sum of the traces of every plotly graph on the page (0 while nothing is drawn).
+_TRACES = "[...document.querySelectorAll('.js-plotly-plot')].reduce((n, p) => n + (p.data || []).length, 0)"
+_NOTICES = "[...document.querySelectorAll('.alert')].map(a => a.innerText.trim()).filter(t => t).join(' | ')"
+#: Choose ``%s`` in the run selector and the first option of every other empty selector, as a
+#: user would; a selector fills its options only once the run is chosen, so this is repeated.
+_CHOOSE = """(() => {
+  const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
+  let changed = 0;
+  for (const select of document.querySelectorAll('select')) {
+    if (select.value !== '' || select.options.length < 2) continue;
+    const option = select.id.endsWith('-run-input')
+      ? [...select.options].find(o => o.text.endsWith('/%s')) : select.options[1];
+    if (!option) continue;
+    setter.call(select, option.value);
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    changed += 1;
+  }
+  return changed; })()"""
+
+
+def _spec_export(tmp_path: Path) -> Path:
+    """Every optimizer of the shipped main spec, one seed on a small budget, exported as ``compare`` exports it."""
+    from dataclasses import replace
+
+    from harness.budget import Budget
+    from harness.compare import compare
+    from harness.spec import Profile, load_spec
+
+    spec = load_spec(SPEC)
+    small = replace(spec, profiles={"small": Profile("small", seeds=(0,), budget=Budget.parse("30000s"))},
+                    export_deepcave=True)
+    return compare(small, "small", out=tmp_path / "compare").out / "deepcave"
+
+
+def _multi_fidelity_run(export: Path, runs: list[str]) -> str | None:
+    """A run whose configurations DeepCAVE can correlate across budgets (3+ cells completed at two budgets)."""
+    import pandas as pd
+
+    for name in runs:
+        trials = pd.read_csv(export / name / "trials.csv")
+        done = trials[trials["status"] == "SUCCESS"].groupby("budget")["config_id"].apply(set)
+        if any(len(a & b) >= 3 for i, a in enumerate(done) for b in list(done)[i + 1:]):
+            return name
+    return None
+
+
+def _page_traces(browser, url: str, run: str | None, timeout_s: float) -> tuple[int, str]:
+    """Open a DeepCAVE page, choose ``run`` (and defaults), press Process if the page has it; wait for a graph."""
+    browser.open(url)
+    page = url.split("/plugins/")[1].split("?")[0]
+    assert browser.wait_for("document.querySelectorAll('.js-plotly-plot, select').length > 0", 120), page
+    if run is not None:
+        for _ in range(4):
+            browser.evaluate(_CHOOSE % run)
+            time.sleep(2)
+    button = f"document.getElementById('{page}-update-button')"
+    if browser.evaluate(f"!!{button} && {button}.innerText.trim() === 'Process'"):
+        assert browser.wait_for(f"!{button}.disabled", 60), f"{page}: Process stays disabled"
+        browser.evaluate(f"{button}.click()")
+    traces = browser.wait_for(_TRACES, timeout_s) or 0
+    return traces, browser.evaluate(_NOTICES)
+
+
+def test_every_deepcave_page_with_data_works_on_a_shipped_spec(tmp_path, data_root):
+    """A shipped spec's export (SMAC runs included) opens in the dashboard, and every page that has data draws it:
+    the pages over all selected runs, each per-run page for a SMAC run (static pages processed), the budget
+    correlation for a multi-fidelity run, and a configuration's page."""
+    require("redis-server", "chromium", deepcave=True)
+    from _browser import DevToolsBrowser
+
+    export = _spec_export(tmp_path)
+    manifest = json.loads((export / MANIFEST).read_text())["runs"]
+    runs = [entry["name"] for entry in manifest if entry["format"] == "DataFrame"]
+    assert any(entry["format"] == "SMAC3v2" for entry in manifest), "the spec's SMAC runs export SMAC's folder too"
+    smac = next(name for name in runs if name.startswith("smac-hpo-"))
+    port = free_port()
+    dashboard, lines = start_cli_server("dashboard", str(export), "--port", str(port))
+    drawn: dict[str, int] = {}
+    try:
+        output: list[str] = []
+        deadline = time.monotonic() + 240
+        while not any(line.startswith("DeepCAVE http") for line in output):
+            assert dashboard.poll() is None and time.monotonic() < deadline, "".join(output)
+            try:
+                output.append(lines.get(timeout=1))
+            except queue.Empty:
+                pass
+        assert f"shows {len(runs)} runs" in output[-1], output[-1]  # SMAC's copies are not preselected
+        base = f"http://127.0.0.1:{port}/plugins"
+        with DevToolsBrowser(tmp_path / "chromium") as browser:
+            for page in CROSS_RUN_PAGES:
+                drawn[page], notices = _page_traces(browser, f"{base}/{page}", None, 180)
+                assert "cannot be merged" not in notices and drawn[page] >= len(runs), (page, drawn[page], notices)
+            for page in RUN_PAGES:
+                drawn[page], notices = _page_traces(browser, f"{base}/{page}", smac, 300)
+                assert drawn[page] > 0, (page, notices)
+            mixed = _multi_fidelity_run(export, runs)
+            if mixed is not None:
+                drawn["budget_correlation"], notices = _page_traces(browser, f"{base}/budget_correlation", mixed, 180)
+                assert drawn["budget_correlation"] > 0, notices
+            run_id = hashlib.md5(f"DataFrame:{export / smac}".encode()).hexdigest()  # DeepCAVE's Run.id
+            inputs = urllib.parse.quote(json.dumps({"run": {"value": run_id}, "config_id": {"value": 0}}))
+            drawn["configurations"], notices = _page_traces(browser, f"{base}/configurations?inputs={inputs}", None, 180)
+            assert drawn["configurations"] > 0, notices
+    finally:
+        os.kill(dashboard.pid, signal.SIGINT)
+        dashboard.wait(timeout=60)
+    print(json.dumps(drawn))

@@ -14,7 +14,7 @@ from scipy import stats
 
 from harness.document import Heading, Paragraph
 from harness.report import ReportContext, write_report
-from harness.stats import RankTest, nemenyi_cd, step_curves
+from harness.stats import RankTest, final_order, focus, full_training_grid, nemenyi_cd, run_finals, step_curves
 from tests._runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
 
 FIGURES = ("regret_time", "regret_cost", "rank_time", "final_regret", "cd_diagram", "importance", "history", "edf",
@@ -175,6 +175,27 @@ def test_step_curves_hold_last_value_after_a_run_ends() -> None:
     curves = step_curves(runs, "sim_end_s", np.array([1.0, 2.0, 3.0, 10.0]))["x"]
     np.testing.assert_array_equal(curves.loc[0], [5.0, 5.0, 2.0, 2.0])
     np.testing.assert_array_equal(curves.loc[1], [np.nan, 4.0, 4.0, 4.0])
+
+
+def test_full_training_equivalents_count_a_12_epoch_trial_as_012_of_200() -> None:
+    """The cost axis charges f/200 per trial, so two 12-epoch trials and a 200-epoch one sum to 1.12, not 3."""
+    runs = pd.DataFrame(
+        {"optimizer": "x", "seed": 0, "run_id": "a", "trial": [0, 1, 2], "fidelity": [12, 12, 200],
+         "sim_end_s": [1.0, 2.0, 3.0], "regret_valid": [5.0, 4.0, 1.0]}
+    )
+    grid = full_training_grid(runs, points=3)
+    assert grid[0] == pytest.approx(0.06) and grid[-1] == pytest.approx(1.12)
+    curve = step_curves(runs, "full_trainings", np.array([0.06, 0.12, 1.0, 1.12]))["x"].loc[0]
+    np.testing.assert_array_equal(curve, [5.0, 4.0, 4.0, 1.0])
+
+
+def test_final_order_ranks_by_mean_rank_then_regret_and_focus_keeps_baselines(trials: pd.DataFrame) -> None:
+    """The report's one order is the mean rank of final regret; the focus is its head plus the named baselines."""
+    finals = run_finals(trials)
+    order = final_order(finals)
+    assert sorted(order) == sorted(OPTIMIZERS)
+    assert focus(order, 1, ("random",)) == [n for n in order if n in {order[0], "random"}]
+    assert focus(order, len(order), ()) == order
 
 
 def test_origin_shares_table(report: Path, trials: pd.DataFrame) -> None:
