@@ -107,8 +107,9 @@ def plot_regret_curves(
     ax.set_xlim(grid[0], grid[-1])
     finish_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel or f"incumbent regret (pp, {split})")
     seeds = {len(curves[n]) for n in names}
-    legend_outside(ax, handles, names, "lowest final regret first" + (f"\n({seeds.pop()} seeds each)" if len(seeds) == 1
-                                                                      else ""))
+    n_seeds = seeds.pop() if len(seeds) == 1 else None
+    legend_outside(ax, handles, names, "lowest final regret first"
+                   + (f"\n({n_seeds} seed{'s' if n_seeds != 1 else ''} each)" if n_seeds else ""))
     return save_figure(fig, path)
 
 
@@ -257,7 +258,8 @@ def plot_history_grid(
                     dashes=style.dashes or (None, None))
         n_low = int((~frame["top"]).sum())
         seeds = frame["seed"].nunique()
-        ax.set_title(f"{name}\n{len(frame)} trials, {seeds} seeds" + (f", {n_low} grey" if n_low else ""),
+        ax.set_title(f"{name}\n{len(frame)} trials, {seeds} seed{'s' if seeds != 1 else ''}"
+                     + (f", {n_low} grey" if n_low else ""),
                      fontsize=FONT["small"], linespacing=1.15)
         ax.tick_params(labelsize=FONT["small"])
         ax.grid(True, color="0.9", linewidth=0.6)

@@ -9,7 +9,8 @@ optimizers must stay apart on screen, in print and in greyscale. Colour alone ca
   apart, and that stay visible on white paper);
 * dash pattern: 4 patterns, cycled with a period (4) coprime to the colours' (7), so the
   first 28 optimizers all differ in colour *or* dash, and neighbours in both;
-* marker: 11 shapes placed sparsely on each line, the cue that survives greyscale.
+* marker: 13 shapes placed sparsely on each line, the cue that survives greyscale (13 is
+  coprime to both periods, so up to 13 optimizers all have distinct markers).
 
 Styles are assigned in label order (numbers compared as numbers), not in rank order, so an
 optimizer keeps its look when the ranking changes between reports. Every figure is saved as
@@ -46,7 +47,7 @@ __all__ = [
 #: Okabe & Ito (2008) without yellow: black, orange, sky blue, bluish green, blue, vermillion, reddish purple.
 PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
 _DASHES: tuple[tuple[float, ...] | None, ...] = (None, (5.0, 2.0), (1.2, 1.6), (6.0, 2.0, 1.2, 2.0))
-_MARKERS = "osD^vPX*<>h"
+_MARKERS = "osD^vPX*<>hpd"
 #: Font sizes (pt): figures are drawn at print width, so these are the sizes a reader sees.
 FONT = {"text": 9.0, "small": 8.0, "title": 10.0}
 #: Figure width (inches): one column of a two-column page at full width, and the HTML report's page width.
@@ -107,7 +108,7 @@ def finish_axes(ax, *, title: str = "", xlabel: str = "", ylabel: str = "", grid
 
 def legend_outside(ax, handles: Sequence, labels: Sequence[str], title: str) -> None:
     """A legend to the right of the axes, never over the data, in the order given (the rank order)."""
-    legend = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+    legend = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.04, 1.0), borderaxespad=0.0,
                        fontsize=FONT["small"], title=title, title_fontsize=FONT["small"], frameon=False,
                        handlelength=3.2, alignment="left")
     legend.set_in_layout(True)
