@@ -45,8 +45,8 @@ from adapters import HP_NAMES, OBJECTIVES, Cell, InvalidCellError, configspace
 from harness.records import TRIAL_COLUMNS
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "SMAC3V2_FOLDER", "export_deepcave", "find_run_folders", "load_run",
-           "objective_header"]
+__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "SMAC3V2_FOLDER", "deepcave_budget", "export_deepcave", "find_run_folders",
+           "load_run", "objective_header"]
 
 #: The DeepCAVE release whose loaders the tests prove these files against.
 DEEPCAVE_VERSION = "1.4.1"
@@ -56,9 +56,9 @@ MANIFEST = "export.json"
 SMAC3V2_FOLDER = "smac3v2"
 
 _STATUS = {"ok": "SUCCESS", "pruned": "PRUNED"}
-#: trials.parquet columns that become DeepCAVE's budget, start_time, end_time and status;
-#: every other column is kept as extra info.
-_MAPPED = ("fidelity", "sim_start_s", "sim_end_s", "status")
+#: trials.parquet columns that become DeepCAVE's start_time, end_time and status; every other
+#: column is kept as extra info (``fidelity``, the epochs a trial reached, too: see :func:`deepcave_budget`).
+_MAPPED = ("sim_start_s", "sim_end_s", "status")
 #: Renamed extra columns: ``seed`` is the run's seed (DeepCAVE's seed is the data seed),
 #: ``index`` is the cell's NB201 index, and the objectives are repeated because DeepCAVE
 #: empties the objectives of non-success (pruned) trials.
@@ -177,12 +177,25 @@ def _objectives(run: _Run) -> list[str]:
     return [name for name in OBJECTIVES if name != "valid_acc" and name in run.frame.columns]
 
 
+def deepcave_budget(frame: pd.DataFrame) -> pd.Series:
+    """DeepCAVE's budget per trial: the fidelity a completed trial reached; for a pruned trial, the one it was asked for.
+
+    DeepCAVE empties a pruned trial's objectives and compares runs budget by budget (by
+    position in each run's budget list). A pruner's run would otherwise have a budget (the
+    epoch where its trials stop) holding only pruned trials, where Pareto Front and Budget
+    Correlation fail on an empty set. A pruned trial was asked for the full schedule and
+    stopped early; the epoch it stopped at stays in the ``fidelity`` column.
+    """
+    asked = pd.to_numeric(frame["fidelity_asked"], errors="coerce").fillna(frame["fidelity"])
+    return frame["fidelity"].where(frame["status"] != "pruned", asked).astype(float)
+
+
 def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
     frame = run.frame
     seeds = pd.array([_seed(s) for s in frame["data_seed"]], dtype="Int64")
     out = pd.DataFrame({"config_id": frame["index"].astype(int)})
     out = pd.concat([out, _config_columns(frame, run.source / "trials.parquet")], axis=1)
-    out["budget"] = frame["fidelity"].astype(float)
+    out["budget"] = deepcave_budget(frame)
     out["seed"] = seeds
     out["start_time"] = frame["sim_start_s"].astype(float)
     out["end_time"] = frame["sim_end_s"].astype(float)
