@@ -274,6 +274,8 @@ def _curves(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Pat
             "The same over training effort: a trial at fidelity f costs f / "
             f"{max_fidelity:g} full trainings, so a 12-epoch trial counts 0.06 rather than one evaluation, and "
             "multi-fidelity optimizers are compared with single-fidelity ones at equal training effort."
+            + ("" if trials["fidelity"].nunique() > 1 else
+               f" Every trial here ran at {max_fidelity:g} epochs, so this axis counts evaluations.")
         ),
         Image(f"regret_cost_{dataset}.png", f"Incumbent regret over full-training equivalents on {dataset}"),
         Heading("Average rank over time", 3),

@@ -142,7 +142,7 @@ def _page_traces(browser, url: str, run: str | None, timeout_s: float) -> tuple[
     """Open a DeepCAVE page, choose ``run`` (and defaults), press Process if the page has it; wait for a graph."""
     browser.open(url)
     page = url.split("/plugins/")[1].split("?")[0]
-    assert browser.wait_for("document.querySelectorAll('.js-plotly-plot, select').length > 0", 120), page
+    assert browser.wait_for("document.querySelectorAll('.js-plotly-plot, select').length > 0", 240), page
     if run is not None:
         for _ in range(4):
             browser.evaluate(_CHOOSE % run)
@@ -152,6 +152,8 @@ def _page_traces(browser, url: str, run: str | None, timeout_s: float) -> tuple[
         assert browser.wait_for(f"!{button}.disabled", 60), f"{page}: Process stays disabled"
         browser.evaluate(f"{button}.click()")
     traces = browser.wait_for(_TRACES, timeout_s) or 0
+    # Let the page's other callbacks finish: DeepCAVE's server answers the next page only after them.
+    browser.wait_for("document.querySelectorAll('[data-dash-is-loading]').length === 0", 180)
     return traces, browser.evaluate(_NOTICES)
 
 
