@@ -123,7 +123,7 @@ def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, 
     """
     names = _ordered(list(regret), order)
     styles = styles or styles_for(list(regret))
-    fig = new_figure(0.9 + 0.28 * len(names))
+    fig = new_figure(max(2.6, 0.9 + 0.28 * len(names)))  # never flatter than 2.5:1
     ax = fig.add_subplot()
     data = [np.asarray(regret[n], float) for n in names]
     positions = np.arange(len(names))[::-1]  # best at the top
