@@ -266,3 +266,23 @@ def test_report_html_renders_alone_with_every_figure_within_the_page(report: Pat
         assert 0 < image["width"] and image["right"] <= facts["page"], f"figure wider than the page: {image}"
     assert facts["scroll"] <= facts["page"], "the page scrolls sideways"
     assert shot.stat().st_size > 50_000
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("focus = 0", "key 'focus' must be a positive integer, got 0"),
+    ("focus = true", "key 'focus' must be a int"),
+    ('baselines = ["nope"]', "key 'baselines' must name optimizers of the spec (random, re), got nope"),
+])
+def test_spec_rejects_a_bad_focus_or_baseline(tmp_path: Path, line: str, message: str) -> None:
+    """The report's focus keys are checked when the spec loads, with one line naming the key."""
+    from adapters.types import BadInputError
+    from harness.spec import load_spec
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'name = "s"\ndatasets = ["cifar10-valid"]\n{line}\n[profiles.quick]\nseeds = [0]\n'
+                    'budget = "4evals"\n[optimizers.random]\n[optimizers.re]\n')
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        load_spec(spec)
+    spec.write_text(spec.read_text().replace(line, 'focus = 1\nbaselines = ["re"]'))
+    loaded = load_spec(spec)
+    assert (loaded.focus, loaded.baselines) == (1, ("re",))
