@@ -140,6 +140,19 @@ def _multi_fidelity_run(export: Path, runs: list[str]) -> str | None:
 
 
 def _page_traces(browser, url: str, run: str | None, timeout_s: float) -> tuple[int, str]:
+    """Open a DeepCAVE page as a user would, reloading it once if it draws nothing.
+
+    DeepCAVE 1.4.1's result cache is a JSON file that concurrent callbacks read while another
+    rewrites it; the loser fails with a JSONDecodeError (in the server log) and its graph stays
+    empty until the page is loaded again.
+    """
+    traces, notices = _open_page(browser, url, run, timeout_s)
+    if not traces:
+        traces, notices = _open_page(browser, url, run, timeout_s)
+    return traces, notices
+
+
+def _open_page(browser, url: str, run: str | None, timeout_s: float) -> tuple[int, str]:
     """Open a DeepCAVE page, choose ``run`` (and defaults), press Process if the page has it; wait for a graph."""
     browser.open(url)
     page = url.split("/plugins/")[1].split("?")[0]
