@@ -423,8 +423,8 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
     if spec.search_fidelity is not None:
         rule += (f" The search sees fidelities up to {spec.search_fidelity} only (its signal is the validation "
                  f"accuracy there); incumbents and final cells are reported at the store's highest fidelity.")
-    if store_notes:  # some runs used the lower schedule: say how it is charged, and how its cost is estimated
-        rule = " ".join([rule, SCHEDULE_RULE, *sorted(store_notes)])
+    if store_notes:  # some runs used the lower schedule: say how it is charged (the store's notes are listed apart)
+        rule = " ".join([rule, SCHEDULE_RULE])
     context = ReportContext(
         spec=spec.name,
         profile=profile.name,
@@ -433,6 +433,9 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
         space=bench.space,
         budget=profile.budget_text(),
         budget_rule=rule,
+        store_notes=tuple(sorted(store_notes)),
+        focus=spec.focus,
+        baselines=tuple(worker_label(b, min(spec.workers), spec.workers) for b in spec.baselines),
         datasets=datasets,
         optimum={d: bench.best(d).valid_acc for d in datasets},
         splits={d: bench.splits(d) for d in datasets},

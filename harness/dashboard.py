@@ -100,14 +100,19 @@ def _http_ready(url: str) -> bool:
 
 
 def _exported_runs(folder: Path, state: Path) -> tuple[Path, list[Path]]:
-    """The export to show: ``folder`` itself if it is one, else an export of its runs into ``state``."""
+    """The export to show: ``folder`` itself if it is one, else an export of its runs into ``state``.
+
+    The runs to preselect are the DataFrame runs: SMAC's own copies (in ``smac3v2/``) have
+    other objectives, and DeepCAVE's Cost Over Time and Pareto Front refuse a selection that
+    mixes them. Older exports kept those copies beside the others; they are left out by format.
+    """
     if not folder.is_dir():
         raise BadInputError(f"{folder} is not a folder")
     if not (folder / MANIFEST).is_file():
         export_deepcave(folder, state / "runs")
         folder = state / "runs"
     manifest = read_json(folder / MANIFEST, DEEPCAVE_EXPORT)
-    return folder, [folder / entry["name"] for entry in manifest["runs"]]
+    return folder, [folder / entry["name"] for entry in manifest["runs"] if entry.get("format") == "DataFrame"]
 
 
 class _Children:

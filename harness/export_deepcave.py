@@ -19,7 +19,13 @@ A multi-objective run's other objectives (params, latency, ...) become further `
 columns after the cost, as observed, so DeepCAVE's Pareto front plugin can plot any pair;
 their seed-mean values (``mean_<name>``) are extra info.
 
-SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 converter reads.
+SMAC runs additionally export SMAC's own folder, which DeepCAVE's SMAC3v2 converter reads,
+into the export's ``smac3v2/`` subfolder (:data:`SMAC3V2_FOLDER`). Those copies name their one
+objective ``cost`` (SMAC's), so DeepCAVE cannot merge them with the DataFrame runs' objectives:
+beside them, Cost Over Time and Pareto Front would fail for the whole selection ("The
+objectives of the selected runs cannot be merged"). Kept apart, selecting every run of the
+export's top level (what ``hpo2nas dashboard`` preselects) works on every page, and the SMAC
+copies are one folder down for whoever wants SMAC's origins.
 """
 
 from __future__ import annotations
@@ -41,17 +47,20 @@ from harness.records import TRIAL_COLUMNS, find_runs, read_run
 from harness.schemas import SMAC_HISTORY
 from adapters.types import BadInputError
 
-__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "default_out", "export_deepcave", "load_run", "objective_header"]
+__all__ = ["DEEPCAVE_VERSION", "MANIFEST", "SMAC3V2_FOLDER", "deepcave_budget", "default_out", "export_deepcave",
+           "load_run", "objective_header"]
 
 #: The DeepCAVE release whose loaders the tests prove these files against.
 DEEPCAVE_VERSION = "1.4.1"
 #: The file in an export's root that marks it as ours (``--force`` replaces nothing else).
 MANIFEST = "export.json"
+#: The export's subfolder for SMAC's own output folders (DeepCAVE's SMAC3v2 format).
+SMAC3V2_FOLDER = "smac3v2"
 
 _STATUS = {"ok": "SUCCESS", "pruned": "PRUNED"}
-#: trials.parquet columns that become DeepCAVE's budget, start_time, end_time and status;
-#: every other column is kept as extra info.
-_MAPPED = ("fidelity", "sim_start_s", "sim_end_s", "status")
+#: trials.parquet columns that become DeepCAVE's start_time, end_time and status; every other
+#: column is kept as extra info (``fidelity``, the epochs a trial reached, too: see :func:`deepcave_budget`).
+_MAPPED = ("sim_start_s", "sim_end_s", "status")
 #: Renamed extra columns: ``seed`` is the run's seed (DeepCAVE's seed is the data seed),
 #: ``index`` is the cell's NB201 index, and the objectives are repeated because DeepCAVE
 #: empties the objectives of non-success (pruned) trials.
@@ -143,12 +152,25 @@ def _objectives(run: _Run) -> list[str]:
     return [name for name in OBJECTIVES if name != "valid_acc" and name in run.frame.columns]
 
 
+def deepcave_budget(frame: pd.DataFrame) -> pd.Series:
+    """DeepCAVE's budget per trial: the fidelity a completed trial reached; for a pruned trial, the one it was asked for.
+
+    DeepCAVE empties a pruned trial's objectives and compares runs budget by budget (by
+    position in each run's budget list). A pruner's run would otherwise have a budget (the
+    epoch where its trials stop) holding only pruned trials, where Pareto Front and Budget
+    Correlation fail on an empty set. A pruned trial was asked for the full schedule and
+    stopped early; the epoch it stopped at stays in the ``fidelity`` column.
+    """
+    asked = pd.to_numeric(frame["fidelity_asked"], errors="coerce").fillna(frame["fidelity"])
+    return frame["fidelity"].where(frame["status"] != "pruned", asked).astype(float)
+
+
 def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
     frame = run.frame
     seeds = pd.array([_seed(s) for s in frame["data_seed"]], dtype="Int64")
     out = pd.DataFrame({"config_id": frame["index"].astype(int)})
     out = pd.concat([out, _config_columns(frame, run.source / "trials.parquet", run.space)], axis=1)
-    out["budget"] = frame["fidelity"].astype(float)
+    out["budget"] = deepcave_budget(frame)
     out["seed"] = seeds
     out["start_time"] = frame["sim_start_s"].astype(float)
     out["end_time"] = frame["sim_end_s"].astype(float)
@@ -249,7 +271,7 @@ def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[st
             "trials": len(trials), "deepcave_trials": len(keys),
         })
         for i, smac in enumerate(run.smac_dirs):
-            name = f"{run.name}-smac3v2" + (f"-{i}" if len(run.smac_dirs) > 1 else "")
+            name = f"{SMAC3V2_FOLDER}/{run.name}-smac3v2" + (f"-{i}" if len(run.smac_dirs) > 1 else "")
             shutil.copytree(smac, tmp / name)
             entries.append({"name": name, "format": "SMAC3v2", "source": str(smac.resolve())})
     return {

@@ -1,49 +1,38 @@
-"""Optuna's own visualizations in the compare report, drawn from trial records.
+"""The report's Optuna-based views: the pooled study behind edge importance, and Optuna's plots redrawn.
 
 Every run's records become an in-memory Optuna study (``study_from_trials``, one trial per
-record through the same ``frozen_trial`` the live storages and ``export optuna`` use), so any
-optimizer's runs are plotted by Optuna's matplotlib backend exactly as Optuna users see their
-own studies. What is drawn, per dataset:
+record through the same ``frozen_trial`` the live storages and ``export optuna`` use), so
+Optuna's importance evaluators (fANOVA, PED-ANOVA) score any optimizer's trials.
 
-* the optimization history of each optimizer, all seeds as one mean ± std band (one panel
-  per optimizer; the report's own regret-over-evaluations figure compares them on one axis);
-* the empirical distribution function of every optimizer's trials (one line per optimizer);
-* the contour of the two most important edges (fANOVA) over all optimizers' trials;
-* edge importance by fANOVA and by PED-ANOVA, side by side;
-* ``plot_rank`` of the same two edges (a pair plot of more edges costs seconds per panel).
-
-Optuna's matplotlib backend draws with pyplot; each figure is closed as soon as it is saved.
-Only completed trials at the highest recorded fidelity enter (pruned, low-fidelity values
-are not final accuracies), as in the report's own importance.
+The views Optuna's plotting offers (optimization history, EDF, contour, importances) are
+drawn by :mod:`harness.figures` in the report's one style instead of Optuna's matplotlib
+backend: that backend switches pyplot to its grey theme, cannot share axes between the
+panels of a grid, plots only completed trials, and interpolates contours across unordered
+operations. Importance and the EDF use completed trials at the highest recorded fidelity
+only (pruned, low-fidelity values are not final accuracies); the history shows every trial.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import io
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from adapters import NB201, SearchSpace
 from adapters.search_space import labels
-from harness.atomic import atomic_write
+from harness import figures
 from harness.document import Block, Heading, Image, Paragraph
 
 __all__ = ["study_from_trials", "pooled_study", "optuna_section", "importance_figure"]
 
-#: Panels per row in tiled figures.
-_COLUMNS = 3
 
 
 def study_from_trials(trials: pd.DataFrame, name: str, space: SearchSpace = NB201) -> Any:
-    """An in-memory, maximizing Optuna study holding these trial records (in their order), whose
-    params are ``space``'s hyperparameters (the records' ``index`` is a key of it)."""
+    """An in-memory, maximizing Optuna study holding these trial records (in their order)."""
     return _study(_frozen_trials(trials, space), name)
 
 
@@ -63,21 +52,6 @@ def _study(frozen: Sequence[Any], name: str) -> Any:
         study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name=name, direction="maximize")
         study.add_trials(frozen)
     return study
-
-
-@functools.cache
-def _computed_evaluator_class() -> type:
-    """An Optuna importance evaluator that hands back importances already computed for the study."""
-    from optuna.importance import BaseImportanceEvaluator
-
-    class ComputedImportances(BaseImportanceEvaluator):
-        def __init__(self, importances: Mapping[str, float]) -> None:
-            self._importances = dict(importances)
-
-        def evaluate(self, study: Any, params: list[str] | None = None, *, target: Any = None) -> dict[str, float]:
-            return dict(self._importances)
-
-    return ComputedImportances
 
 
 def _kept_as_is(trial: Any) -> Any:
@@ -112,124 +86,111 @@ def pooled_study(trials: pd.DataFrame, space: SearchSpace = NB201) -> Any:
     return study_from_trials(_final(trials), "all optimizers", space)
 
 
-def _png(draw: Callable[[], Any]) -> bytes:
-    """Run one of Optuna's matplotlib functions and return its figure as PNG bytes, closing it."""
-    import matplotlib.pyplot as plt
+def _histories(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per optimizer, every trial with its run's training effort so far and that run's best final value so far."""
+    from harness.stats import in_tell_order
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Optuna marks its matplotlib backend experimental
-        result = draw()
-    axes = np.ravel(result)[0] if isinstance(result, np.ndarray) else result
-    fig = axes.get_figure()
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
-
-
-def _save_current(path: Path, draw: Callable[[], Any]) -> Path:
-    data = _png(draw)
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
-    return path
+    ordered = in_tell_order(trials)
+    top_fidelity = float(ordered["fidelity"].max())
+    runs = [ordered["optimizer"], ordered["seed"]]
+    top = (ordered["status"] == "ok") & (ordered["fidelity"] == top_fidelity)
+    frame = pd.DataFrame({
+        "optimizer": ordered["optimizer"],
+        "seed": ordered["seed"],
+        "x": (ordered["fidelity"].astype(float) / top_fidelity).groupby(runs).cumsum(),
+        "value": ordered["valid_acc"].astype(float),
+        "top": top,
+        "best": ordered["valid_acc"].astype(float).where(top).groupby(runs).cummax(),
+    })
+    frame["best"] = frame.groupby(["optimizer", "seed"])["best"].ffill()  # held between top-fidelity trials
+    return {str(name): group.drop(columns="optimizer") for name, group in frame.groupby("optimizer")}
 
 
-def _tile(path: Path, panels: Sequence[tuple[str, Callable[[], Any]]], title: str) -> Path:
-    """Draw several Optuna figures and tile them into one PNG (Optuna draws each into a figure of its own)."""
-    import matplotlib.image as mpimg
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    images = [(label, mpimg.imread(io.BytesIO(_png(draw)), format="png")) for label, draw in panels]
-    cols = min(_COLUMNS, len(images))
-    rows = -(-len(images) // cols)
-    fig = Figure(figsize=(5.0 * cols, 3.8 * rows), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = np.ravel(fig.subplots(rows, cols, squeeze=False))
-    for ax, (label, image) in zip(axes, images):
-        ax.imshow(image)
-        ax.set_title(label, fontsize=10)
-    for ax in axes:
-        ax.set_axis_off()
-    fig.suptitle(title)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    return path
+def _pair_means(final: pd.DataFrame, row: str, column: str,
+                space: SearchSpace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean observed accuracy and trial count per (value of ``row``, value of ``column``), in the space's order."""
+    ops = {arch: space.to_params(space.from_str(arch)) for arch in final["arch_str"].unique()}
+    choices = {hp.name: list(hp.choices) for hp in space.hyperparameters}
+    pairs = pd.DataFrame({"row": [ops[a][row] for a in final["arch_str"]],
+                          "column": [ops[a][column] for a in final["arch_str"]],
+                          "valid_acc": final["valid_acc"].astype(float).to_numpy()})
+    grouped = pairs.groupby(["row", "column"])["valid_acc"]
+    full = pd.MultiIndex.from_product([choices[row], choices[column]])
+    mean = grouped.mean().reindex(full).unstack()
+    counts = grouped.size().reindex(full, fill_value=0).unstack()
+    return (mean.loc[choices[row], choices[column]], counts.loc[choices[row], choices[column]])
 
 
-def optuna_section(trials: pd.DataFrame, everything: Any, dataset: str, split: str, out: Path,
-                   ranking: Sequence[str], space: SearchSpace = NB201) -> list[Block]:
-    """The report's Optuna-visualization blocks for one dataset.
+def _value_floor(values: pd.Series) -> float:
+    """A lower axis limit that keeps the informative range: the 2nd percentile, or the minimum if close."""
+    return float(min(values.quantile(0.02), values.max() - 1.0))
 
-    ``everything`` is :func:`pooled_study` of ``trials``; ``ranking`` orders the edges by importance.
+
+def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ranking: Sequence[str],
+                   order: Sequence[str], space: SearchSpace = NB201) -> list[Block]:
+    """The report's trial-history and search-space blocks for one dataset.
+
+    ``ranking`` orders the edges by importance (the report's fANOVA); ``order`` is the report's rank order of the optimizers. The views are those
+    of Optuna's plot_optimization_history, plot_edf and plot_contour, drawn in the report's
+    style: the history panels share their axes and hold every trial (each fidelity and the
+    pruned ones), and the contour, which would interpolate between unordered operations,
+    is a heat map of mean accuracy per pair of operations.
     """
-    import optuna.visualization.matplotlib as ovm
-
     final = _final(trials)
-    blocks: list[Block] = [Heading("Optuna's visualizations", 3)]
-    if final["valid_acc"].nunique() < 2 or len(ranking) < 3:
+    names = labels(space)
+    blocks: list[Block] = [Heading("Trial histories and the search space", 3)]
+    if final["valid_acc"].nunique() < 2 or len(ranking) < 2:
         return blocks + [Paragraph("Not drawn: fewer than two distinct completed accuracies at the highest fidelity.")]
-    target = f"valid acc % ({split})"
-    # Every record becomes a trial once; the per-run and per-optimizer studies share those objects.
-    ordered = final.sort_values(["optimizer", "seed", "trial"]).reset_index(drop=True)
-    frozen = _frozen_trials(ordered, space)
-    runs = {
-        optimizer: [_study([frozen[i] for i in run.index], f"{optimizer} seed {seed}") for seed, run in frame.groupby("seed")]
-        for optimizer, frame in ordered.groupby("optimizer")
-    }
-    pooled = {optimizer: _study([frozen[i] for i in frame.index], str(optimizer))
-              for optimizer, frame in ordered.groupby("optimizer")}
-
-    history = _tile(out / f"optuna_history_{dataset}.png",
-                    [(f"{name} ({len(studies)} seeds)",
-                      lambda s=studies: ovm.plot_optimization_history(s, error_bar=len(s) > 1, target_name=target))
-                     for name, studies in runs.items()],
-                    f"Optuna plot_optimization_history per optimizer, {dataset}")
-    edf = _save_current(out / f"optuna_edf_{dataset}.png",
-                        lambda: ovm.plot_edf(list(pooled.values()), target_name=target))
-    top = list(ranking)
-    contour = _save_current(out / f"optuna_contour_{dataset}.png",
-                            lambda: ovm.plot_contour(everything, params=top[:2], target_name=target))
-    rank = _save_current(out / f"optuna_rank_{dataset}.png",
-                         lambda: ovm.plot_rank(everything, params=top[:2], target_name=target))
+    target = f"observed valid acc % ({split})"
+    histories = _histories(trials)
+    top = float(trials["fidelity"].max())
+    floor = _value_floor(final["valid_acc"].astype(float))
+    history = figures.plot_history_grid(
+        histories, order=order, xlabel=f"full-training equivalents spent in the run (epochs / {top:g})",
+        ylabel=target, y_low=floor, title=f"Every trial of every run, {dataset}",
+        path=out / f"history_{dataset}.png")
+    n_below = int((trials["valid_acc"].astype(float) < floor).sum())
+    values = {str(name): frame["valid_acc"].to_numpy(float) for name, frame in final.groupby("optimizer")}
+    edf = figures.plot_edf(values, order=order, xlabel=target, x_low=floor, path=out / f"edf_{dataset}.png",
+                           title=f"Distribution of completed {top:g}-epoch trial values, {dataset}")
+    first, second = ranking[0], ranking[1]
+    mean, counts = _pair_means(final, first, second, space)
+    heatmap = figures.plot_pair_heatmap(
+        mean, counts, ylabel=f"op on edge {names[first]}", xlabel=f"op on edge {names[second]}",
+        colorbar=f"mean {target}", path=out / f"pair_heatmap_{dataset}.png",
+        title=f"Mean accuracy per pair of ops on the two\nmost important edges (fANOVA), {dataset}")
     return blocks + [
         Paragraph(
-            f"Drawn by Optuna's matplotlib backend from the trial records: every run becomes an in-memory Optuna "
-            f"study of its {len(final)} completed, highest-fidelity trials (all optimizers, not only Optuna's), "
-            f"with the observed {split} accuracy (one training seed per trial) as the objective."
+            f"From the trial records of every optimizer (the same {len(trials)} trials as above; completed trials at "
+            f"the highest fidelity, {top:g} epochs, are the {len(final)} final values). Each value is the observed "
+            f"{split} accuracy of one training seed."
         ),
-        Paragraph("Optimization history: each optimizer's seeds as one study list, mean ± std of the "
-                  "per-trial value and of the best value so far (plot_optimization_history with error_bar)."),
-        Image(history.name, f"Optuna optimization history per optimizer on {dataset}"),
-        Paragraph("Empirical distribution function of every optimizer's trial values (plot_edf): the further right "
-                  "a curve rises, the more of its trials were good cells."),
-        Image(edf.name, f"Optuna EDF of every optimizer's trials on {dataset}"),
-        Paragraph(f"Contour of the two most important edges by fANOVA ({', '.join(labels(space)[p] for p in top[:2])}), "
-                  "and plot_rank of the same two (colour: the trial's rank among all trials)."),
-        Image(contour.name, f"Optuna contour of the two most important edges on {dataset}"),
-        Image(rank.name, f"Optuna plot_rank of the three most important edges on {dataset}"),
+        Image(history.name,
+              f"Every trial per optimizer in rank order, on shared axes: coloured points are completed {top:g}-epoch "
+              f"trials, grey ones lower-fidelity or pruned trials, lines each seed's best {top:g}-epoch value so far; "
+              f"the {n_below} values below {floor:.1f}% sit on the lower edge as triangles"),
+        Image(edf.name, f"Empirical distribution of each optimizer's completed {top:g}-epoch trial values (a curve "
+                        f"further right means better trials), from {floor:.1f}%"),
+        Image(heatmap.name,
+              f"Mean observed accuracy of completed {top:g}-epoch trials per pair of operations on the two most "
+              f"important edges by fANOVA ({names[first]} and {names[second]}), all optimizers pooled; "
+              "operations in NB201's order on both axes, n = trials per pair, blank where none"),
     ]
 
 
 def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, split: str,
-                      out: Path) -> tuple[dict[str, float], Image]:
-    """PED-ANOVA importance of each edge, and Optuna's importance plots by fANOVA and PED-ANOVA side by side.
+                      out: Path, space: SearchSpace = NB201) -> tuple[dict[str, float], Image]:
+    """PED-ANOVA importance of each edge, and one figure of fANOVA and PED-ANOVA side by side.
 
     ``fanova`` is the report's fANOVA importance of ``study`` (``stats.edge_importance``: 16
     trees of depth 8; Optuna's default ranks the edges the same at a fraction of the time);
-    PED-ANOVA uses Optuna's defaults. Each is computed once: the plots draw these values
-    rather than fitting the forest again.
+    PED-ANOVA uses Optuna's defaults. Each is computed once and drawn as computed.
     """
     import optuna
-    import optuna.visualization.matplotlib as ovm
 
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
-    computed = _computed_evaluator_class()
-    evaluators = {"fANOVA": computed(fanova), "PED-ANOVA": computed(ped)}
-    path = _tile(out / f"optuna_importance_{dataset}.png",
-                 [(label, lambda e=evaluator: ovm.plot_param_importances(study, evaluator=e,
-                                                                         target_name=f"valid acc % ({split})"))
-                  for label, evaluator in evaluators.items()],
-                 f"Edge importance (Optuna plot_param_importances), {dataset}")
-    return ped, Image(path.name, f"fANOVA and PED-ANOVA edge importance on {dataset}")
+    path = figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space),
+                                   title=f"Edge importance for valid acc ({split}), {dataset}",
+                                   path=out / f"importance_{dataset}.png")
+    return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each edge on {dataset}, edges ordered by fANOVA")

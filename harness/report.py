@@ -1,16 +1,22 @@
-"""The comparison report: report.md, report.html and PNG figures from trial records alone.
+"""The comparison report: report.md, a self-contained report.html, figures (PNG + PDF) and LaTeX tables.
 
 :func:`write_report` reads only the trials and a :class:`ReportContext` (what the caller
 knows about the experiment), never the benchmark, so a report can be rebuilt from the
 records of any finished compare. Every number names the split it comes from.
+
+One order runs through a dataset's section: optimizers by mean rank of final regret
+(``stats.final_order``), in every table, legend and panel. The curves show the focus (the
+best ``focus`` optimizers plus the reference and named baselines); with more optimizers than
+that, an appendix figure per curve shows them all.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +27,15 @@ from adapters.search_space import labels
 from harness import figures, optuna_plots
 from harness.atomic import atomic_write_text
 from harness.origins import origin_shares
-from harness.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
+from harness.plot_style import styles_for
+from harness.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_latex, to_markdown
 from harness.stats import (
     REGRET_FLOOR,
     edge_importance,
-    evaluation_grid,
+    final_order,
+    focus,
     friedman_nemenyi,
+    full_training_grid,
     paired_margin,
     ranks_over_grid,
     run_finals,
@@ -58,6 +67,9 @@ class ReportContext:
         reference: the optimizer margins are measured against.
         extra: further sections (e.g. the transfer analysis), appended to both renderings.
         space: the store's search space; the importance tables and figures name its hyperparameters.
+        store_notes: what the store says about its own values (e.g. how a schedule's time is estimated).
+        focus, baselines: the curves show the ``focus`` best optimizers plus ``reference`` and
+            ``baselines``; an appendix figure shows every optimizer when that leaves some out.
     """
 
     spec: str
@@ -77,6 +89,9 @@ class ReportContext:
     alpha: float = 0.05
     extra: Sequence[Block] = ()
     space: SearchSpace = NB201
+    store_notes: Sequence[str] = ()
+    focus: int = 5
+    baselines: Sequence[str] = ()
 
 
 def machine_facts() -> dict[str, str]:
@@ -119,7 +134,7 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
     seeds = sorted(trials["seed"].unique().tolist())
     facts = [
         f"Store: `{context.store}`, checksum `{context.store_checksum}`.",
-        f"Budget per run: {context.budget}. Rule: {context.budget_rule}",
+        f"Budget per run: {context.budget} (the rule below).",
         f"Datasets searched: {', '.join(context.datasets)}. Seeds: {', '.join(map(str, seeds))}.",
         "Splits: " + " | ".join(splits),
         "Known optimum (regret 0), seed-mean validation accuracy: "
@@ -131,9 +146,13 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
     ran = sorted(trials["optimizer"].unique())
     notes = [f"{name}: {'; '.join(context.notes[name])}" for name in ran if context.notes.get(name)]
     excluded = [f"{name}: {reason}" for name, reason in context.excluded] or ["none"]
+    store_notes = [note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".") for note in context.store_notes]
     return [
         Heading(f"hpo2nas report: {context.spec} (profile {context.profile})", 1),
         Bullets(tuple(facts)),
+        Heading("Budget rule"),
+        Paragraph(context.budget_rule),
+        *([Paragraph("What the store says about its own values:"), Bullets(tuple(store_notes))] if store_notes else []),
         Heading("Optimizers"),
         Paragraph("Ran: " + ", ".join(ran) + "."),
         *([Paragraph("Notes:"), Bullets(tuple(notes))] if notes else []),
@@ -152,15 +171,17 @@ def _margin_cells(valid: pd.DataFrame, name: str, reference: str) -> tuple[str, 
     return ("n/a" if margin.mean is None else f"{margin.mean:+.3f} (n={margin.n})"), margin.reason or _p(margin.p_value)
 
 
-def _summary(trials: pd.DataFrame, finals: pd.DataFrame, context: ReportContext, dataset: str) -> list[Block]:
-    """The per-optimizer table, with a legend naming the split behind each column."""
+def _summary(trials: pd.DataFrame, finals: pd.DataFrame, context: ReportContext, dataset: str,
+             order: Sequence[str]) -> list[Block]:
+    """The per-optimizer table in rank order, with a legend naming the split behind each column."""
     splits = context.splits[dataset]
     valid_split = splits["valid_acc"]
     test_split = splits.get("test_acc")
     valid = finals["valid_acc"].unstack("optimizer")
     wall_ms = trials.groupby("optimizer")["wall_s"].mean() * 1000
     rows = []
-    for name, run in finals.groupby(level="optimizer"):
+    for name in order:
+        run = finals.xs(name, level="optimizer", drop_level=False)
         margin, p = _margin_cells(valid, str(name), context.reference)
         test = mean_std(run["test_acc"]) if test_split and run["test_acc"].notna().any() else "not available"
         rows.append(
@@ -194,7 +215,8 @@ def _summary(trials: pd.DataFrame, finals: pd.DataFrame, context: ReportContext,
         f"observed). valid acc: the incumbent's seed-mean {valid_split}, mean ± std across seeds (%). "
         f"{test_note} regret: optimum − valid acc (pp, {valid_name}). {reference_note} "
         "cells: distinct canonical cells (isomorphism classes) evaluated per run. "
-        "ms/trial: the optimizer's own ask/tell wall time per trial (mean over all its trials)."
+        "ms/trial: the optimizer's own ask/tell wall time per trial (mean over all its trials). "
+        "Rows are in rank order: mean rank of final regret over the seeds every optimizer ran (best first)."
     )
     headers = (
         "optimizer", "seeds", "trials/run", f"valid acc % ({valid_name})",
@@ -204,52 +226,93 @@ def _summary(trials: pd.DataFrame, finals: pd.DataFrame, context: ReportContext,
     return [Heading("Summary", 3), Paragraph(legend), Table(headers, tuple(rows))]
 
 
-def _curves(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
-    """Regret over simulated time and over evaluations, and average rank over time."""
+def _focus(context: ReportContext, order: list[str]) -> list[str]:
+    return focus(order, context.focus, (context.reference, *context.baselines))
+
+
+def _curves(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path, order: list[str]) -> list[Block]:
+    """Regret over simulated time and over full-training equivalents, and average rank over time.
+
+    Each is drawn for the focus; when that leaves optimizers out, once more for all of them
+    (an appendix figure, ``*_all_*``).
+    """
     split = short_split(context.splits[dataset]["valid_acc"])
+    shown = _focus(context, order)
+    partial = len(shown) < len(order)
     grid = time_grid(trials)
     by_time = step_curves(trials, "sim_end_s", grid)
-    evals = evaluation_grid(trials)
-    figures.plot_regret_curves(by_time, grid, xlabel="simulated time (s)", log_x=True, split=split,
-                               title=f"Incumbent regret over simulated time, {dataset}",
-                               path=out / f"regret_time_{dataset}.png")
-    figures.plot_regret_curves(step_curves(trials, "evaluation", evals), evals, xlabel="evaluations (trial number)",
-                               log_x=False, split=split, title=f"Incumbent regret over evaluations, {dataset}",
-                               path=out / f"regret_evals_{dataset}.png")
+    costs = full_training_grid(trials)
+    by_cost = step_curves(trials, "full_trainings", costs)
+    max_fidelity = trials["fidelity"].max()
+    ranks = ranks_over_grid(by_time) if len(by_time) >= 2 else None
+    sets = [("", shown, "")] + ([("_all", order, ", all optimizers")] if partial else [])
+    styles = styles_for(order)
+    for suffix, names, tag in sets:
+        figures.plot_regret_curves({n: by_time[n] for n in names}, grid, xlabel="simulated time (s)", log_x=True,
+                                   split=split, order=names, styles=styles,
+                                   path=out / f"regret_time{suffix}_{dataset}.png",
+                                   title=f"Incumbent regret over simulated time, {dataset}{tag}")
+        figures.plot_regret_curves({n: by_cost[n] for n in names}, costs, log_x=True, split=split, order=names,
+                                   xlabel=f"full-training equivalents (epochs trained / {max_fidelity:g})",
+                                   title=f"Incumbent regret over training effort, {dataset}{tag}", styles=styles,
+                                   path=out / f"regret_cost{suffix}_{dataset}.png")
+        if ranks is not None:
+            figures.plot_ranks(ranks, grid, order=names, styles=styles, path=out / f"rank_time{suffix}_{dataset}.png",
+                               title=f"Average rank over simulated time, {dataset}{tag}")
+    which = (f"the {context.focus} best optimizers by final rank plus the reference ({context.reference})"
+             + (f" and baselines ({', '.join(context.baselines)})" if context.baselines else "")
+             + (f"; the appendix of this section shows all {len(order)}" if partial else ""))
     blocks: list[Block] = [
         Heading("Incumbent regret", 3),
         Paragraph(
-            f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy, "
-            f"clipped to {REGRET_FLOOR:g} on the log axis (a regret of 0 means the optimum was found). "
-            "Each run is a step function of its incumbent, held at its last value after the run ends; "
-            f"the time grid starts at {grid[0]:.0f} s, when every run has finished its first trial."
+            f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy on a log "
+            f"axis, drawn at {REGRET_FLOOR:g} where it is 0 (the optimum found). Each run is a step function of its "
+            "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
+            "from the lowest final regret down."
         ),
-        Image(f"regret_time_{dataset}.png", f"incumbent regret over simulated time on {dataset}"),
-        Image(f"regret_evals_{dataset}.png", f"incumbent regret over evaluations on {dataset}"),
+        Image(f"regret_time_{dataset}.png", f"Incumbent regret over simulated time on {dataset}: the time grid starts "
+                                            f"at {grid[0]:.0f} s, when every run has finished its first trial"),
+        Paragraph(
+            "The same over training effort: a trial at fidelity f costs f / "
+            f"{max_fidelity:g} full trainings, so a 12-epoch trial counts 0.06 rather than one evaluation, and "
+            "multi-fidelity optimizers are compared with single-fidelity ones at equal training effort."
+            + ("" if trials["fidelity"].nunique() > 1 else
+               f" Every trial here ran at {max_fidelity:g} epochs, so this axis counts evaluations.")
+        ),
+        Image(f"regret_cost_{dataset}.png", f"Incumbent regret over full-training equivalents on {dataset}"),
         Heading("Average rank over time", 3),
     ]
-    if len(by_time) < 2:
+    if ranks is None:
         return blocks + [Paragraph("Not shown: ranks need at least 2 optimizers.")]
-    figures.plot_ranks(ranks_over_grid(by_time), grid, title=f"Average rank over simulated time, {dataset}",
-                       path=out / f"rank_time_{dataset}.png")
-    return blocks + [
-        Paragraph("At each time, optimizers are ranked per seed by incumbent regret (ties averaged), "
-                  "then ranks are averaged over the seeds every optimizer ran."),
-        Image(f"rank_time_{dataset}.png", f"average rank over simulated time on {dataset}"),
+    blocks += [
+        Paragraph(f"At each time, all {len(order)} optimizers are ranked per seed by incumbent regret (ties averaged), "
+                  "then ranks are averaged over the seeds every optimizer ran; the legend gives each final rank."),
+        Image(f"rank_time_{dataset}.png", f"Average rank over simulated time on {dataset}"),
     ]
+    if partial:
+        blocks += [
+            Heading(f"Appendix: all {len(order)} optimizers", 3),
+            Image(f"regret_time_all_{dataset}.png", f"Incumbent regret over simulated time on {dataset}, all optimizers"),
+            Image(f"regret_cost_all_{dataset}.png",
+                  f"Incumbent regret over full-training equivalents on {dataset}, all optimizers"),
+            Image(f"rank_time_all_{dataset}.png", f"Average rank over simulated time on {dataset}, all optimizers"),
+        ]
+    return blocks
 
 
-def _final(finals: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
-    """Box plots of final regret and the Friedman/Nemenyi critical-difference diagram."""
+def _final(finals: pd.DataFrame, context: ReportContext, dataset: str, out: Path, order: list[str]) -> list[Block]:
+    """Box plots of final regret (rank order) and the Friedman/Nemenyi critical-difference diagram."""
     regret = {name: run["regret_valid"].to_numpy() for name, run in finals.groupby(level="optimizer")}
-    figures.plot_final_box(regret, split=short_split(context.splits[dataset]["valid_acc"]),
+    figures.plot_final_box(regret, split=short_split(context.splits[dataset]["valid_acc"]), order=order,
                            title=f"Final incumbent regret, {dataset}", path=out / f"final_regret_{dataset}.png")
     matrix = seed_matrix(finals, "regret_valid")
     test = friedman_nemenyi(matrix, context.alpha)
     ranks = ", ".join(f"{name} {rank:.2f}" for name, rank in test.mean_ranks.items())
     blocks: list[Block] = [
         Heading("Final regret", 3),
-        Image(f"final_regret_{dataset}.png", f"final regret box plots on {dataset}"),
+        Image(f"final_regret_{dataset}.png",
+              f"Final regret on {dataset}, one box per optimizer in rank order (best at the top), each seed a point; "
+              "the axis is linear below 0.1 pp and logarithmic above, so seeds that found the optimum sit at 0"),
         Heading("Critical-difference diagram", 3),
     ]
     if test.reason:
@@ -274,7 +337,7 @@ def _importance(importance: pd.Series, study: object, context: ReportContext, da
                 Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
                           "with fewer than two distinct accuracies.")]
     split = short_split(context.splits[dataset]["valid_acc"])
-    ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out)
+    ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out, context.space)
     names = labels(context.space)
     rows = tuple((names[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
     return [
@@ -283,20 +346,20 @@ def _importance(importance: pd.Series, study: object, context: ReportContext, da
             f"fANOVA (optuna.importance, 16 trees of depth 8) and PED-ANOVA (Optuna's default: the top 10% of "
             f"trials against all, local) on {importance.name} pooled over every optimizer and seed: completed "
             f"trials at the highest recorded fidelity, target the observed validation accuracy ({split}, one "
-            "training seed per trial). Both normalised to sum to 1; drawn by Optuna's plot_param_importances."
+            "training seed per trial). Both normalised to sum to 1; the figure orders the edges by fANOVA."
         ),
         Table(("edge (to<-from)", "fANOVA", "PED-ANOVA"), rows),
         image,
     ]
 
 
-def _origins(trials: pd.DataFrame) -> list[Block]:
-    """Each optimizer's trials by origin class, so a barely used model shows at once."""
+def _origins(trials: pd.DataFrame, order: Sequence[str]) -> list[Block]:
+    """Each optimizer's trials by origin class (rank order), so a barely used model shows at once."""
     shares = origin_shares(trials)
     per_run = trials.groupby("optimizer").size() / trials.groupby("optimizer")["seed"].nunique()
     rows = tuple(
         (str(name), f"{per_run[name]:.1f}", *(f"{shares.loc[name, cls]:.1f}" for cls in shares.columns))
-        for name in shares.index
+        for name in order if name in shares.index
     )
     return [
         Heading("Where the trials came from", 3),
@@ -313,22 +376,52 @@ def _origins(trials: pd.DataFrame) -> list[Block]:
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
     finals = run_finals(trials)
+    order = final_order(finals)
     study = optuna_plots.pooled_study(trials, context.space)
     importance = edge_importance(study)
     return [
         Heading(f"Results on {dataset}"),
-        *_summary(trials, finals, context, dataset),
-        *_origins(trials),
-        *_curves(trials, context, dataset, out),
-        *_final(finals, context, dataset, out),
+        *_summary(trials, finals, context, dataset, order),
+        *_origins(trials, order),
+        *_curves(trials, context, dataset, out, order),
+        *_final(finals, context, dataset, out, order),
         *_importance(importance, study, context, dataset, out),
-        *optuna_plots.optuna_section(trials, study, dataset, short_split(context.splits[dataset]["valid_acc"]), out,
-                                     ranking=list(importance.index), space=context.space),
+        *optuna_plots.optuna_section(trials, dataset, short_split(context.splits[dataset]["valid_acc"]), out,
+                                     ranking=list(importance.index), order=order, space=context.space),
     ]
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _with_latex(blocks: list[Block]) -> list[Block]:
+    """Every table named for its LaTeX twin after the headings above it (``table_<section>_<heading>.tex``)."""
+    named: list[Block] = []
+    headings: dict[int, str] = {}
+    used: set[str] = set()
+    for block in blocks:
+        if isinstance(block, Heading):
+            headings = {level: text for level, text in headings.items() if level < block.level}
+            headings[block.level] = block.text
+        if isinstance(block, Table) and not block.latex:
+            caption = ": ".join(headings[level] for level in sorted(headings) if level > 1)
+            stem = "table_" + (_slug(caption) or "report")
+            name, n = f"{stem}.tex", 2
+            while name in used:
+                name, n = f"{stem}_{n}.tex", n + 1
+            block = replace(block, latex=name, caption=block.caption or caption)
+        if isinstance(block, Table):
+            used.add(block.latex)
+        named.append(block)
+    return named
+
+
 def write_report(trials: pd.DataFrame, context: ReportContext, out: Path) -> Path:
-    """Write report.md, report.html and the figures into ``out``; return report.md's path."""
+    """Write report.md, report.html (self-contained), the figures and the LaTeX tables into ``out``.
+
+    Returns report.md's path.
+    """
     if trials.empty:
         raise BadInputError("no trials to report")
     unknown = sorted(set(trials["dataset"]) - set(context.datasets))
@@ -341,8 +434,11 @@ def write_report(trials: pd.DataFrame, context: ReportContext, out: Path) -> Pat
         subset = trials[trials["dataset"] == dataset]
         if not subset.empty:
             blocks += _dataset_section(subset, context, dataset, out)
-    blocks += list(context.extra)
-    atomic_write_text(out / "report.html", to_html(blocks, f"hpo2nas report: {context.spec}"))
+    blocks = _with_latex(blocks + list(context.extra))
+    for table in blocks:
+        if isinstance(table, Table):
+            atomic_write_text(out / table.latex, to_latex(table))
+    atomic_write_text(out / "report.html", to_html(blocks, f"hpo2nas report: {context.spec}", out))
     path = out / "report.md"
-    atomic_write_text(path, to_markdown(blocks))
+    atomic_write_text(path, to_markdown(blocks, out))
     return path

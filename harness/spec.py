@@ -23,7 +23,7 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec", "parse_sp
 
 _TOP_KEYS = {
     "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
-    "paper_table", "workers", "regret_target", "reference", *SPEC_SETTINGS,
+    "paper_table", "workers", "regret_target", "reference", "focus", "baselines", *SPEC_SETTINGS,
 }
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
 
@@ -97,6 +97,10 @@ class ExperimentSpec:
     #: The optimizer label the report's margins and Wilcoxon tests are measured against; with several
     #: worker counts, that optimizer at the fewest workers (the serial baseline).
     reference: str = "random"
+    #: The report's curves show the ``focus`` best optimizers by final rank plus the reference and
+    #: ``baselines``; an appendix figure shows all of them when that leaves some out.
+    focus: int = 5
+    baselines: tuple[str, ...] = ()
 
     def profile(self, name: str) -> Profile:
         try:
@@ -233,6 +237,13 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
     if "reference" in body and reference not in labels:
         raise BadInputError(f"{where}: key 'reference' must name one of the optimizers "
                             f"({', '.join(sorted(labels))}), got {reference!r}")
+    focus = _typed(where, "focus", body.get("focus", 5), int)
+    if focus < 1:
+        raise BadInputError(f"{where}: key 'focus' must be a positive integer, got {focus!r}")
+    baselines = tuple(str(b) for b in _typed(where, "baselines", body.get("baselines", []), list))
+    if set(baselines) - labels:
+        raise BadInputError(f"{where}: key 'baselines' must name optimizers of the spec "
+                            f"({', '.join(sorted(labels))}), got {', '.join(sorted(set(baselines) - labels))}")
     return ExperimentSpec(
         name=name,
         path=path,
@@ -253,6 +264,8 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
         workers=_workers(where, body.get("workers", 1)),
         regret_target=_regret_target(where, body.get("regret_target", 0.3)),
         reference=reference,
+        focus=focus,
+        baselines=baselines,
     )
 
 

@@ -26,8 +26,10 @@ __all__ = [
     "run_finals",
     "seed_matrix",
     "time_grid",
-    "evaluation_grid",
+    "full_training_grid",
     "step_curves",
+    "final_order",
+    "focus",
     "mean_se",
     "ranks_over_grid",
     "friedman_nemenyi",
@@ -95,9 +97,27 @@ def time_grid(trials: pd.DataFrame, points: int = 200) -> np.ndarray:
     return np.geomspace(start, stop, points) if stop > start else np.array([start])
 
 
-def evaluation_grid(trials: pd.DataFrame) -> np.ndarray:
-    """Evaluation numbers 1..the longest run's trial count."""
-    return np.arange(1, trials.groupby("run_id").size().max() + 1)
+def full_training_grid(trials: pd.DataFrame, points: int = 200) -> np.ndarray:
+    """Geometric grid of full-training equivalents from the point every run has an incumbent to the longest run.
+
+    A trial at fidelity f costs f / (the highest recorded fidelity) full trainings, so a
+    12-epoch trial counts 0.06 and a 200-epoch one 1: multi-fidelity runs and single-fidelity
+    runs are compared at equal training effort, which a count of evaluations does not do.
+    """
+    spent = _with_costs(trials).groupby("run_id")["full_trainings"]
+    start, stop = spent.min().max(), spent.max().max()
+    return np.geomspace(start, stop, points) if stop > start else np.array([start])
+
+
+def _with_costs(trials: pd.DataFrame) -> pd.DataFrame:
+    """``trials`` in tell order with each run's cumulative ``full_trainings``.
+
+    Records without a ``fidelity`` column count every trial as one full training.
+    """
+    ordered = in_tell_order(trials)
+    fidelity = ordered["fidelity"].astype(float) if "fidelity" in ordered else pd.Series(1.0, index=ordered.index)
+    share = fidelity / float(fidelity.max())
+    return ordered.assign(full_trainings=share.groupby([ordered["optimizer"], ordered["seed"]]).cumsum())
 
 
 def _step(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -109,10 +129,10 @@ def _step(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
 def step_curves(trials: pd.DataFrame, x: str, grid: np.ndarray) -> dict[str, pd.DataFrame]:
     """Per optimizer, seeds x grid of incumbent regret; a run holds its last value after it ends.
 
-    ``x`` is ``"sim_end_s"`` (simulated time) or ``"evaluation"`` (1-based trial number).
+    ``x`` is ``"sim_end_s"`` (simulated time) or ``"full_trainings"`` (cumulative fidelity /
+    highest fidelity, see :func:`full_training_grid`).
     """
-    ordered = in_tell_order(trials)
-    ordered = ordered.assign(evaluation=ordered.groupby(["optimizer", "seed"]).cumcount() + 1)
+    ordered = _with_costs(trials)
     curves = {}
     for optimizer, frame in ordered.groupby("optimizer"):
         rows = {
@@ -121,6 +141,27 @@ def step_curves(trials: pd.DataFrame, x: str, grid: np.ndarray) -> dict[str, pd.
         }
         curves[optimizer] = pd.DataFrame.from_dict(rows, orient="index")
     return curves
+
+
+def final_order(finals: pd.DataFrame) -> list[str]:
+    """Optimizers from best to worst: mean rank of final regret over the seeds all ran, then mean final regret.
+
+    The one order every figure and table of a report uses, so a reader finds an optimizer
+    at the same place in each. Ties (and optimizers missing a common seed) fall back to the
+    mean final regret, then the name.
+    """
+    regret = finals["regret_valid"].unstack("optimizer")
+    common = regret.dropna()
+    ranks = (pd.DataFrame(stats.rankdata(common.to_numpy(float), axis=1), columns=common.columns).mean()
+             if len(common) else pd.Series(dtype=float))
+    means = regret.mean()
+    return sorted(means.index, key=lambda n: (float(ranks.get(n, np.inf)), float(means[n]), str(n)))
+
+
+def focus(order: list[str], best: int, baselines: tuple[str, ...]) -> list[str]:
+    """The ``best`` first optimizers of ``order`` plus every named baseline that ran, in ``order``."""
+    keep = set(order[:best]) | set(baselines)
+    return [name for name in order if name in keep]
 
 
 def mean_se(values: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

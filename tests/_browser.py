@@ -120,3 +120,119 @@ def start_cli_server(*args: str) -> tuple[subprocess.Popen, queue.Queue]:
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=read_lines, args=(server.stdout, lines), daemon=True).start()
     return server, lines
+
+
+class DevToolsBrowser:
+    """Headless Chromium driven over the DevTools protocol, for pages that need a click or a measurement.
+
+    ``render`` can only load a page and dump it; DeepCAVE's static plugins compute only when
+    their button is pressed, and the report test measures laid-out images. This talks to one
+    page target through tornado's websocket client (tornado comes with dask's distributed).
+    """
+
+    def __init__(self, profile: Path, width: int = 1400, height: int = 1000) -> None:
+        import asyncio
+        import time
+        import urllib.request
+
+        profile.mkdir(parents=True, exist_ok=True)
+        port_file = profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)  # a profile used before holds the last browser's port
+        flags = [f for f in CHROMIUM_FLAGS if not f.startswith("--window-size")]
+        self.process = subprocess.Popen(
+            ["chromium", *flags, f"--window-size={width},{height}", f"--user-data-dir={profile}",
+             "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._loop = asyncio.new_event_loop()
+        self._ids = iter(range(1, 1 << 30))
+        try:
+            deadline = time.monotonic() + 60
+            while not (port_file.is_file() and port_file.read_text().strip()):
+                assert self.process.poll() is None and time.monotonic() < deadline, "chromium did not start"
+                time.sleep(0.1)
+            port = int(port_file.read_text().split()[0])
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+                target = next(t for t in json.loads(response.read()) if t["type"] == "page")
+            self._socket = self._loop.run_until_complete(self._connect(target["webSocketDebuggerUrl"]))
+        except BaseException:
+            self._kill()
+            raise
+
+    @staticmethod
+    async def _connect(url: str):
+        from tornado.websocket import websocket_connect
+
+        return await websocket_connect(url, max_message_size=1 << 28)
+
+    async def _call(self, method: str, params: dict) -> dict:
+        ident = next(self._ids)
+        await self._socket.write_message(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = await self._socket.read_message()
+            assert message is not None, "chromium closed the DevTools connection"
+            reply = json.loads(message)
+            if reply.get("id") == ident:
+                assert "error" not in reply, reply["error"]
+                return reply["result"]
+
+    def call(self, method: str, timeout_s: float = 180, **params) -> dict:
+        """One DevTools command; a browser that does not answer within ``timeout_s`` fails the test, never hangs it."""
+        import asyncio
+
+        return self._loop.run_until_complete(asyncio.wait_for(self._call(method, params), timeout_s))
+
+    def evaluate(self, expression: str):
+        """The value of a JavaScript expression in the page (a promise is awaited)."""
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        assert "exceptionDetails" not in result, result["exceptionDetails"]
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout_s: float, interval_s: float = 0.5):
+        """Poll ``expression`` until it is truthy; return its value (or the last falsy one after the timeout)."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = self.evaluate(expression)
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(interval_s)
+
+    def open(self, url: str, timeout_s: float = 60) -> None:
+        self.call("Page.navigate", url=url)
+        assert self.wait_for("document.readyState === 'complete' && location.href !== 'about:blank'", timeout_s)
+
+    def screenshot(self, path: Path) -> None:
+        """The whole page, not only the window, as PNG."""
+        import base64
+
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def _kill(self) -> None:
+        """End the browser's whole process group (it runs in a session of its own) and reap it."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        self._loop.close()
+
+    def close(self) -> None:
+        """Ask the browser to close; whatever is left after 20 s is killed."""
+        try:
+            self._loop.run_until_complete(self._call("Browser.close", {}))
+        except (AssertionError, OSError):
+            pass
+        self._socket.close()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        self._kill()
+
+    def __enter__(self) -> "DevToolsBrowser":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

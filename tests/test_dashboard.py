@@ -95,3 +95,119 @@ def test_deepcave_environment_is_configurable(tmp_path, monkeypatch):
     assert deepcave_python() == missing
     with pytest.raises(BadInputError, match=f"{missing} is missing.*{DEEPCAVE_PYTHON_ENV}"):
         serve_dashboard(tmp_path)
+
+
+SPEC = Path(__file__).resolve().parents[1] / "experiments" / "nb201_cifar10.toml"
+#: DeepCAVE 1.4.1's pages (plugin ids) that show every selected run at once. They refused the
+#: whole selection ("The objectives of the selected runs cannot be merged") while SMAC's
+#: second copies (objective ``cost``) sat beside the DataFrame runs.
+CROSS_RUN_PAGES = ("cost_over_time", "pareto_front")
+#: Pages about one run (the static ones compute only when their Process button is pressed; the
+#: test presses it). Not opened yet: Configuration Footprint, Ablation Paths, Partial Dependencies
+#: and Symbolic Explanations compute for minutes per run here (Footprint's MDS over its ~4,000
+#: border and random configurations ran past 10 minutes on the 2 shared cores); Configuration
+#: Cube drew nothing with the choices this test makes, which is not yet understood; Parallel
+#: Coordinates, Budget Correlation and a configuration's page were not reached in time to check.
+RUN_PAGES = ("overview", "importances")
+#: The sum of the traces of every plotly graph on the page (0 while nothing is drawn).
+_TRACES = "[...document.querySelectorAll('.js-plotly-plot')].reduce((n, p) => n + (p.data || []).length, 0)"
+_NOTICES = "[...document.querySelectorAll('.alert')].map(a => a.innerText.trim()).filter(t => t).join(' | ')"
+#: Choose ``%s`` in the run selector and the first option of every other empty selector, as a
+#: user would; a selector fills its options only once the run is chosen, so this is repeated.
+_CHOOSE = """(() => {
+  const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
+  let changed = 0;
+  for (const select of document.querySelectorAll('select')) {
+    if (select.value !== '' || select.options.length < 2) continue;
+    const option = select.id.endsWith('-run-input')
+      ? [...select.options].find(o => o.text.endsWith('/%s')) : select.options[1];
+    if (!option) continue;
+    setter.call(select, option.value);
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    changed += 1;
+  }
+  return changed; })()"""
+
+
+def _spec_export(tmp_path: Path) -> Path:
+    """Every optimizer of the shipped main spec, one seed on a small budget, exported as ``compare`` exports it."""
+    from dataclasses import replace
+
+    from harness.budget import Budget
+    from harness.compare import compare
+    from harness.spec import Profile, load_spec
+
+    spec = load_spec(SPEC)
+    small = replace(spec, profiles={"small": Profile("small", seeds=(0,), budget=Budget.parse("30000s"))},
+                    export_deepcave=True)
+    return compare(small, "small", out=tmp_path / "compare").out / "deepcave"
+
+
+def _page_traces(browser, url: str, run: str | None, timeout_s: float) -> tuple[int, str]:
+    """Open a DeepCAVE page as a user would, reloading it once if it draws nothing.
+
+    DeepCAVE 1.4.1's result cache is a JSON file that concurrent callbacks read while another
+    rewrites it; the loser fails with a JSONDecodeError (in the server log) and its graph stays
+    empty until the page is loaded again.
+    """
+    traces, notices = _open_page(browser, url, run, timeout_s)
+    if not traces:
+        traces, notices = _open_page(browser, url, run, timeout_s)
+    return traces, notices
+
+
+def _open_page(browser, url: str, run: str | None, timeout_s: float) -> tuple[int, str]:
+    """Open a DeepCAVE page, choose ``run`` (and defaults), press Process if the page has it; wait for a graph."""
+    browser.open(url)
+    page = url.split("/plugins/")[1].split("?")[0]
+    assert browser.wait_for("document.querySelectorAll('.js-plotly-plot, select').length > 0", 240), page
+    if run is not None:
+        for _ in range(4):
+            browser.evaluate(_CHOOSE % run)
+            time.sleep(2)
+    button = f"document.getElementById('{page}-update-button')"
+    if browser.evaluate(f"!!{button} && {button}.innerText.trim() === 'Process'"):
+        assert browser.wait_for(f"!{button}.disabled", 60), f"{page}: Process stays disabled"
+        browser.evaluate(f"{button}.click()")
+    traces = browser.wait_for(_TRACES, timeout_s) or 0
+    # Let the page's other callbacks finish: DeepCAVE's server answers the next page only after them.
+    browser.wait_for("document.querySelectorAll('[data-dash-is-loading]').length === 0", 180)
+    return traces, browser.evaluate(_NOTICES)
+
+
+def test_every_deepcave_page_with_data_works_on_a_shipped_spec(tmp_path, data_root):
+    """A shipped spec's export (SMAC runs included) opens in the dashboard, and its pages draw their data: the
+    pages over all selected runs (which refused SMAC's second copies) and RUN_PAGES for a SMAC run."""
+    require("redis-server", "chromium", deepcave=True)
+    from _browser import DevToolsBrowser
+
+    export = _spec_export(tmp_path)
+    manifest = json.loads((export / MANIFEST).read_text())["runs"]
+    runs = [entry["name"] for entry in manifest if entry["format"] == "DataFrame"]
+    assert any(entry["format"] == "SMAC3v2" for entry in manifest), "the spec's SMAC runs export SMAC's folder too"
+    smac = next(name for name in runs if name.startswith("smac-hpo-"))
+    port = free_port()
+    dashboard, lines = start_cli_server("dashboard", str(export), "--port", str(port))
+    drawn: dict[str, int] = {}
+    try:
+        output: list[str] = []
+        deadline = time.monotonic() + 240
+        while not any(line.startswith("DeepCAVE http") for line in output):
+            assert dashboard.poll() is None and time.monotonic() < deadline, "".join(output)
+            try:
+                output.append(lines.get(timeout=1))
+            except queue.Empty:
+                pass
+        assert f"shows {len(runs)} runs" in output[-1], output[-1]  # SMAC's copies are not preselected
+        base = f"http://127.0.0.1:{port}/plugins"
+        with DevToolsBrowser(tmp_path / "chromium") as browser:
+            for page in CROSS_RUN_PAGES:
+                drawn[page], notices = _page_traces(browser, f"{base}/{page}", None, 180)
+                assert "cannot be merged" not in notices and drawn[page] >= len(runs), (page, drawn[page], notices)
+            for page in RUN_PAGES:
+                drawn[page], notices = _page_traces(browser, f"{base}/{page}", smac, 300)
+                assert drawn[page] > 0, (page, notices)
+    finally:
+        os.kill(dashboard.pid, signal.SIGINT)
+        dashboard.wait(timeout=60)
+    print(json.dumps(drawn))

@@ -55,11 +55,16 @@ def experiment(tmp_path_factory, data_root, curves_root) -> Path:
 
 
 def expected_history(trials: pd.DataFrame) -> list[dict]:
-    """What DeepCAVE should hold: one trial per (config, budget, seed), the last repeat's values."""
+    """What DeepCAVE should hold: one trial per (config, budget, seed), the last repeat's values.
+
+    The budget is the fidelity a completed trial reached, and the one a pruned trial was asked for
+    (so that no budget holds only pruned trials, which DeepCAVE's pages cannot draw).
+    """
     history: dict[tuple, dict] = {}
     for row in trials.to_dict("records"):
         seed = int(row["data_seed"]) if row["data_seed"].lstrip("-").isdigit() else -1
-        history[(row["arch_str"], row["fidelity"], seed)] = {**row, "deepcave_seed": seed}
+        budget = float(row["fidelity_asked"] if row["status"] == "pruned" else row["fidelity"])
+        history[(row["arch_str"], budget, seed)] = {**row, "deepcave_seed": seed, "deepcave_budget": budget}
     return list(history.values())
 
 
@@ -70,11 +75,11 @@ def check_dataframe_run(loaded: dict, trials: pd.DataFrame, run_id: str, cost_up
     assert objectives[2][0] == "Time"
     expected = expected_history(trials)
     assert len(loaded["trials"]) == len(expected)
-    assert sorted(loaded["budgets"]) == sorted(set(float(f) for f in trials["fidelity"]))
+    assert sorted(loaded["budgets"]) == sorted({t["deepcave_budget"] for t in expected})
     assert sorted(loaded["seeds"]) == sorted({t["deepcave_seed"] for t in expected})
     for got, want in zip(loaded["trials"], expected):
         assert got["config"] == dict(zip(HP_NAMES, Cell.from_arch_str(want["arch_str"]).op_names))
-        assert got["budget"] == want["fidelity"] and got["seed"] == want["deepcave_seed"]
+        assert got["budget"] == want["deepcave_budget"] and got["seed"] == want["deepcave_seed"]
         # DeepCAVE rounds times to 2 decimals, relative to the first trial's start (0 here).
         assert got["start_time"] == pytest.approx(round(want["sim_start_s"], 2), abs=0.011)
         assert got["end_time"] == pytest.approx(round(want["sim_end_s"], 2), abs=0.011)
@@ -84,7 +89,7 @@ def check_dataframe_run(loaded: dict, trials: pd.DataFrame, run_id: str, cost_up
         assert str(extra["data_seed"]) == want["data_seed"] and extra["run_seed"] == want["seed"]
         assert extra["observed_valid_acc"] == pytest.approx(want["valid_acc"])
         assert extra["observed_cost_s"] == pytest.approx(want["cost_s"])
-        assert "incumbent_test_acc" in extra
+        assert "incumbent_test_acc" in extra and extra["fidelity"] == want["fidelity"]  # the epoch reached
         if want["status"] == "ok":
             assert got["status"] == "SUCCESS"
             assert got["costs"][:2] == pytest.approx([want["valid_acc"], want["cost_s"]])
@@ -102,11 +107,13 @@ def test_deepcave_loaders_read_every_export(experiment, tmp_path):
     loaded = probe(*written)
     sources = {entry["name"]: entry for entry in manifest["runs"]}
     assert manifest["skipped"] == [], "SMAC's folder holds no trials: does the runner call optimizer.close()?"
-    formats = [sources[p.name]["format"] for p in written]
+    formats = [sources[p.relative_to(out).as_posix()]["format"] for p in written]
     assert formats.count("SMAC3v2") == 1 and formats.count("DataFrame") == len(RUNS) == len(written) - 1
+    # SMAC's copies (objective "cost") sit one folder down, apart from the runs a selection of the top level merges.
+    assert {p.parent == out for p in written if sources[p.relative_to(out).as_posix()]["format"] == "SMAC3v2"} == {False}
     statuses = set()
     for path in written:
-        entry, got = sources[path.name], loaded[str(path)]
+        entry, got = sources[path.relative_to(out).as_posix()], loaded[str(path)]
         assert "error" not in got, got
         if entry["format"] == "SMAC3v2":
             history = json.loads((Path(entry["source"]) / "runhistory.json").read_text())["data"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,11 +14,11 @@ from scipy import stats
 
 from harness.document import Heading, Paragraph
 from harness.report import ReportContext, write_report
-from harness.stats import RankTest, nemenyi_cd, step_curves
+from harness.stats import RankTest, final_order, focus, full_training_grid, nemenyi_cd, run_finals, step_curves
 from tests._runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
 
-FIGURES = ("regret_time", "regret_evals", "rank_time", "final_regret", "cd_diagram", "optuna_importance",
-           "optuna_history", "optuna_edf", "optuna_contour", "optuna_rank")
+FIGURES = ("regret_time", "regret_cost", "rank_time", "final_regret", "cd_diagram", "importance", "history", "edf",
+           "pair_heatmap")
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +64,44 @@ def _finals(trials: pd.DataFrame) -> pd.DataFrame:
     return trials.loc[trials.groupby("run_id")["trial"].idxmax()]
 
 
-def test_writes_report_html_and_pngs(report: Path) -> None:
+def test_writes_report_html_pngs_pdfs_and_latex(report: Path) -> None:
+    """Every figure is a PNG embedded in the HTML (the page needs no other file) with a PDF twin; every table has LaTeX."""
     assert report.name == "report.md" and report.read_text().startswith("# hpo2nas report: test_spec")
     html = (report.parent / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<table>" in html
     for stem in FIGURES:
         png = report.parent / f"{stem}_{DATASET}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
-        assert f"]({png.name})" in report.read_text() and f'src="{png.name}"' in html
+        assert png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-", png
+        assert f"]({png.name})" in report.read_text() and f"]({png.stem}.pdf)" in report.read_text()
+        assert f'src="data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}"' in html
+    assert 'src="' + FIGURES[0] not in html, "no figure may be linked instead of embedded"
+    tables = re.findall(r"LaTeX: \[(table_[a-z0-9_]+\.tex)\]", report.read_text())
+    assert len(tables) == report.read_text().count("\n|---|") == 3
+    for name in tables:
+        latex = (report.parent / name).read_text()
+        assert latex.startswith("\\begin{table}") and "\\toprule" in latex and "\\bottomrule" in latex
+
+
+def test_latex_summary_holds_the_markdown_rows(report: Path) -> None:
+    """The LaTeX twin of the summary has the same rows, in the same (rank) order, with special characters escaped."""
+    markdown = report.read_text()
+    latex = (report.parent / f"table_results_on_{DATASET.replace('-', '_')}_summary.tex").read_text()
+    body = latex.split("\\midrule\n")[1].split("\\bottomrule")[0].strip().splitlines()
+    md_rows = [line for line in markdown.split("### Summary")[1].split("LaTeX:")[0].splitlines()
+               if line.startswith("| ") and not line.startswith("| optimizer")]
+    assert [row.split(" & ")[0] for row in body] == [row.split("|")[1].strip() for row in md_rows]
+    assert "$\\pm$" in latex and "±" not in latex and "%" not in latex.replace("\\%", "")
+
+
+def test_figures_follow_the_final_rank_order(report: Path, trials: pd.DataFrame) -> None:
+    """Summary rows are ordered by mean rank of final regret over seeds, recomputed here from the trials."""
+    regret = _finals(trials).pivot(index="seed", columns="optimizer", values="regret_valid")
+    ranks = pd.DataFrame(stats.rankdata(regret.to_numpy(), axis=1), columns=regret.columns).mean()
+    expected = sorted(regret.columns, key=lambda n: (ranks[n], regret[n].mean(), n))
+    rows = [line.split("|")[1].strip() for line in report.read_text().split("### Summary")[1].split("LaTeX:")[0]
+            .splitlines() if line.startswith("| ") and not line.startswith("| optimizer")]
+    assert rows == expected
 
 
 def test_table_recomputes_from_trials(report: Path, trials: pd.DataFrame) -> None:
@@ -145,6 +177,27 @@ def test_step_curves_hold_last_value_after_a_run_ends() -> None:
     np.testing.assert_array_equal(curves.loc[1], [np.nan, 4.0, 4.0, 4.0])
 
 
+def test_full_training_equivalents_count_a_12_epoch_trial_as_012_of_200() -> None:
+    """The cost axis charges f/200 per trial, so two 12-epoch trials and a 200-epoch one sum to 1.12, not 3."""
+    runs = pd.DataFrame(
+        {"optimizer": "x", "seed": 0, "run_id": "a", "trial": [0, 1, 2], "fidelity": [12, 12, 200],
+         "sim_end_s": [1.0, 2.0, 3.0], "regret_valid": [5.0, 4.0, 1.0]}
+    )
+    grid = full_training_grid(runs, points=3)
+    assert grid[0] == pytest.approx(0.06) and grid[-1] == pytest.approx(1.12)
+    curve = step_curves(runs, "full_trainings", np.array([0.06, 0.12, 1.0, 1.12]))["x"].loc[0]
+    np.testing.assert_array_equal(curve, [5.0, 4.0, 4.0, 1.0])
+
+
+def test_final_order_ranks_by_mean_rank_then_regret_and_focus_keeps_baselines(trials: pd.DataFrame) -> None:
+    """The report's one order is the mean rank of final regret; the focus is its head plus the named baselines."""
+    finals = run_finals(trials)
+    order = final_order(finals)
+    assert sorted(order) == sorted(OPTIMIZERS)
+    assert focus(order, 1, ("random",)) == [n for n in order if n in {order[0], "random"}]
+    assert focus(order, len(order), ()) == order
+
+
 def test_origin_shares_table(report: Path, trials: pd.DataFrame) -> None:
     """The origin table gives RE's first-population share, counted here from its trials."""
     text = report.read_text()
@@ -161,7 +214,7 @@ def test_origin_shares_table(report: Path, trials: pd.DataFrame) -> None:
 def test_plotting_studies_hold_every_record_and_the_report_fanova(trials: pd.DataFrame) -> None:
     """The report's in-memory studies skip Optuna's per-trial deep copy: their trials must still be
     exactly the records (params, value, state, attrs), each trial its own object, and the
-    importance figure draws the fANOVA values the report's table prints, not a refit."""
+    report's fANOVA must equal a fit of Optuna's own evaluator with the same settings."""
     import optuna
 
     from adapters.optimizers.optuna_study import frozen_trial
@@ -178,8 +231,58 @@ def test_plotting_studies_hold_every_record_and_the_report_fanova(trials: pd.Dat
                                                                          b.user_attrs)
     assert len({id(t) for t in got}) == len(got)
     fanova = edge_importance(study)
-    evaluator = optuna_plots._computed_evaluator_class()(fanova)
-    assert optuna.importance.get_param_importances(study, evaluator=evaluator) == pytest.approx(dict(fanova))
     refit = optuna.importance.get_param_importances(
         study, evaluator=optuna.importance.FanovaImportanceEvaluator(n_trees=16, max_depth=8, seed=0))
     assert refit == pytest.approx(dict(fanova))
+
+
+@pytest.mark.parametrize("width", [1400, 760])
+def test_report_html_renders_alone_with_every_figure_within_the_page(report: Path, tmp_path: Path, width: int) -> None:
+    """Headless Chromium opens report.html copied alone (no PNG beside it): every figure loads, none is wider
+    than the page at a desktop or a narrow window, nothing scrolls sideways, and the screenshot is not blank."""
+    from tests._browser import DevToolsBrowser
+    from tests._deepcave_tools import require
+
+    require("chromium")
+    alone = tmp_path / "alone" / "report.html"
+    alone.parent.mkdir()
+    alone.write_bytes((report.parent / "report.html").read_bytes())
+    with DevToolsBrowser(tmp_path / "chromium", width=width, height=900) as browser:
+        browser.open(alone.as_uri())
+        assert browser.wait_for("[...document.images].every(i => i.complete)", 30)
+        layout = browser.evaluate("""JSON.stringify({
+            page: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth,
+            body: document.body.getBoundingClientRect().right,
+            images: [...document.images].map(i => ({alt: i.alt, natural: i.naturalWidth,
+                                                    right: i.getBoundingClientRect().right, width: i.width}))})""")
+        shot = tmp_path / "report.png"
+        browser.screenshot(shot)
+    import json
+
+    facts = json.loads(layout)
+    assert len(facts["images"]) == len(FIGURES)
+    for image in facts["images"]:
+        assert image["natural"] > 300, f"figure did not load: {image['alt']}"
+        assert 0 < image["width"] and image["right"] <= facts["page"], f"figure wider than the page: {image}"
+    assert facts["scroll"] <= facts["page"], "the page scrolls sideways"
+    assert shot.stat().st_size > 50_000
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("focus = 0", "key 'focus' must be a positive integer, got 0"),
+    ("focus = true", "key 'focus' must be a int"),
+    ('baselines = ["nope"]', "key 'baselines' must name optimizers of the spec (random, re), got nope"),
+])
+def test_spec_rejects_a_bad_focus_or_baseline(tmp_path: Path, line: str, message: str) -> None:
+    """The report's focus keys are checked when the spec loads, with one line naming the key."""
+    from adapters.types import BadInputError
+    from harness.spec import load_spec
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'name = "s"\ndatasets = ["cifar10-valid"]\n{line}\n[profiles.quick]\nseeds = [0]\n'
+                    'budget = "4evals"\n[optimizers.random]\n[optimizers.re]\n')
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        load_spec(spec)
+    spec.write_text(spec.read_text().replace(line, 'focus = 1\nbaselines = ["re"]'))
+    loaded = load_spec(spec)
+    assert (loaded.focus, loaded.baselines) == (1, ("re",))
