@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,16 @@ class RandomSeed:
         while r >= n:
             r = bits(k)
         return r
+
+    def pick(self, available: Sequence[int], where: str) -> int:
+        """One of ``available`` (a record's seed slots), drawn as :meth:`choose` draws; ``where`` names
+        the record in the error when it has no results at all."""
+        n = len(available)
+        if n > 1:
+            return available[self.choose(n)]
+        if n:
+            return available[0]
+        raise BadInputError(f"{where} has no results")
 
     def __repr__(self) -> str:
         return f"RandomSeed({self.seed})"

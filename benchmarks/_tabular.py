@@ -341,14 +341,7 @@ class TabularBenchmark:
         if type(seed) is RandomSeed and table.mean_only and f in table.mean_only:
             slot = table.mean_slot  # no seed to draw: the record says "mean", it never pretends a seed
         elif type(seed) is RandomSeed:
-            available = table.available_seeds[index]
-            n = len(available)
-            if n > 1:
-                slot = available[seed.choose(n)]
-            elif n:
-                slot = available[0]
-            else:
-                raise BadInputError(f"cell {index} has no results on {table.name}")
+            slot = seed.pick(table.available_seeds[index], f"cell {index} on {table.name}")
         elif type(seed) is SeedMean:
             slot = table.mean_slot
         else:

@@ -44,7 +44,7 @@ from adapters import NB201, OBJECTIVES, InvalidConfigError, SearchSpace
 from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
 from adapters.schema import read_json
 from harness.records import TRIAL_COLUMNS, find_runs, read_run
-from harness.schemas import SMAC_HISTORY
+from harness.schemas import SMAC3V2_FOLDER, SMAC_HISTORY
 from adapters.types import BadInputError
 
 __all__ = ["DEEPCAVE_VERSION", "MANIFEST", "SMAC3V2_FOLDER", "deepcave_budget", "default_out", "export_deepcave",
@@ -54,8 +54,6 @@ __all__ = ["DEEPCAVE_VERSION", "MANIFEST", "SMAC3V2_FOLDER", "deepcave_budget", 
 DEEPCAVE_VERSION = "1.4.1"
 #: The file in an export's root that marks it as ours (``--force`` replaces nothing else).
 MANIFEST = "export.json"
-#: The export's subfolder for SMAC's own output folders (DeepCAVE's SMAC3v2 format).
-SMAC3V2_FOLDER = "smac3v2"
 
 _STATUS = {"ok": "SUCCESS", "pruned": "PRUNED"}
 #: trials.parquet columns that become DeepCAVE's start_time, end_time and status; every other

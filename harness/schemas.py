@@ -72,10 +72,17 @@ def journal_rows(columns: tuple[str, ...]) -> Node:
     return ListOf(Row(tuple((name, TRIAL_NODES.get(name, Nullable(Num(nan=True)))) for name in columns)))
 
 
+#: The one subfolder of a DeepCAVE export: SMAC's own copies of its runs (DeepCAVE's SMAC3v2 format),
+#: kept apart because their objective is named ``cost`` and DeepCAVE cannot merge them with the others.
+SMAC3V2_FOLDER = "smac3v2"
+
+
 def _plain_names(body: dict) -> tuple[str, str] | None:
-    """Run names become folder names under the export: no path separators, nothing hidden."""
+    """Run names become folder names under the export: no path separators (but SMAC's own subfolder), nothing hidden."""
     for i, entry in enumerate(body["runs"]):
-        if "/" in entry["name"] or entry["name"].startswith("."):
+        parts = entry["name"].split("/")
+        nested_ok = len(parts) == 2 and parts[0] == SMAC3V2_FOLDER and entry.get("format") == "SMAC3v2"
+        if (len(parts) > 1 and not nested_ok) or any(not p or p.startswith(".") for p in parts):
             return f"runs[{i}].name", f"must be a plain folder name, got {entry['name']!r}"
     return None
 

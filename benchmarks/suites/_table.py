@@ -141,13 +141,7 @@ class SuiteTable:
             entry = self._record(self.space.check_key(key))
         record, available = entry
         if type(seed) is RandomSeed:
-            n = len(available)
-            if n > 1:
-                slot = available[seed.choose(n)]
-            elif n:
-                slot = available[0]
-            else:
-                raise BadInputError(f"row {key} has no results on {self.benchmark}/{self.task}")
+            slot = seed.pick(available, f"row {key} on {self.benchmark}/{self.task}")
         elif type(seed) is SeedMean:
             slot = len(self.seeds)
         else:
