@@ -16,7 +16,7 @@ from scipy.stats import spearmanr
 
 from adapters import NUM_CELLS
 from adapters.errors import BadInputError
-from benchmarks._tabular import TabularBenchmark
+from benchmarks import TabularBenchmark
 from benchmarks.live._benchmark import LiveBenchmark
 from benchmarks.live._data import LiveData
 from benchmarks.live._settings import TrainSettings

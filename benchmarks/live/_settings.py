@@ -36,6 +36,8 @@ class TrainSettings:
         device: ``auto`` (CUDA when there is one), ``cpu``, ``cuda`` or ``cuda:N``.
         channels_last, amp: memory format and mixed precision (CUDA only; off by default).
         train_images, valid_images: use a stratified subset (a reduced setting, stated as such).
+        threads: CPU threads for torch (None: torch's default). On a CPU shared with other jobs
+            fewer threads can be many times faster: OpenMP threads spin while they wait for a core.
         save_weights: keep each trial's latest weights and optimizer state (so it can continue);
             results are always kept.
     """
@@ -55,6 +57,7 @@ class TrainSettings:
     amp: bool = False
     train_images: int | None = None
     valid_images: int | None = None
+    threads: int | None = None
     save_weights: bool = True
 
     def __post_init__(self) -> None:
@@ -62,7 +65,7 @@ class TrainSettings:
             value = getattr(self, name)
             if type(value) is not int or value < 1:
                 raise BadInputError(f"live setting {name} must be a positive integer, got {value!r}")
-        for name in ("train_images", "valid_images"):
+        for name in ("train_images", "valid_images", "threads"):
             value = getattr(self, name)
             if value is not None and (type(value) is not int or value < 1):
                 raise BadInputError(f"live setting {name} must be a positive integer or unset, got {value!r}")

@@ -190,6 +190,8 @@ def train(
     if not 1 <= until <= settings.epochs:
         raise BadInputError(f"live fidelity must be an epoch in 1..{settings.epochs}, got {until}")
     device = resolve_device(settings.device)
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     state = _load(checkpoint, settings, cell, seed)
