@@ -11,7 +11,7 @@ import pytest
 
 from adapters import NUM_CELLS, Cell, parse_cell
 from adapters.errors import BadInputError
-from benchmarks.live import TrainSettings, build_live_network, synthetic_data, train
+from benchmarks.live import EpochRecord, TrainSettings, build_live_network, synthetic_data, train
 from benchmarks.live._trainer import _learning_rate
 from benchmarks.zerocost import model_size_exceptions
 
@@ -116,3 +116,43 @@ def test_out_of_memory_fails_the_trial_with_its_reason(tiny) -> None:
     result = train(GOOD, tiny, TINY, on_epoch=exhausted)
     assert result.status == "failed" and result.reason == "out of memory: cannot allocate 12 GiB"
     assert result.epoch == 1  # the finished epoch is kept
+
+
+_CHILD = """
+import sys
+import benchmarks.zerocost
+from pathlib import Path
+from adapters import parse_cell
+from benchmarks.live import TrainSettings, synthetic_data, train
+data = synthetic_data(train=96, valid=48, classes=4, resolution=8, noise=0.4)
+settings = TrainSettings(epochs=3, batch_size=32, device="cpu", threads=1)
+train(parse_cell("111111"), data, settings, checkpoint=Path(sys.argv[1]))
+"""
+
+
+def test_a_kill_9_mid_training_resumes_without_retraining_or_double_counting(tiny, tmp_path: Path) -> None:
+    """SIGKILL after epoch 1's checkpoint: resuming keeps epoch 1 (record and seconds) and matches an unbroken run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import torch
+
+    ckpt = tmp_path / "k.pt"
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(ckpt)], cwd=Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 120
+    while not ckpt.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL and ckpt.exists()
+    saved = [EpochRecord(**r) for r in torch.load(ckpt, weights_only=False)["records"]]
+    resumed = train(GOOD, tiny, TINY, checkpoint=ckpt)
+    straight = train(GOOD, tiny, TINY)
+    assert resumed.resumed_from == len(saved) >= 1 and resumed.epoch == 3
+    assert [r.valid_acc for r in resumed.curve] == [r.valid_acc for r in straight.curve]
+    # the finished epochs keep their measured seconds from the file (not retrained, not re-timed); the killed
+    # partial epoch left no record, so the curve's cost counts it nowhere
+    assert list(resumed.curve[: len(saved)]) == saved
