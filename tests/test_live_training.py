@@ -64,6 +64,7 @@ def test_seeds_make_a_cpu_run_repeatable(tiny) -> None:
     assert [(r.train_loss, r.valid_acc) for r in first.curve] == [(r.train_loss, r.valid_acc) for r in again.curve]
     assert [r.train_loss for r in first.curve] != [r.train_loss for r in other.curve]
     assert first.status == "ok" and first.device.startswith("cpu") and first.images_per_s > 0
+    assert json.loads(json.dumps(first.to_dict()))["curve"][1]["epoch"] == 2  # a trial record for run.json
 
 
 def test_continuing_from_a_checkpoint_equals_training_straight_through(tiny, tmp_path: Path) -> None:

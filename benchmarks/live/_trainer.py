@@ -15,7 +15,7 @@ import os
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -29,10 +29,6 @@ from benchmarks.live._settings import TrainSettings
 from benchmarks.zerocost import NB201Network
 
 __all__ = ["EpochRecord", "TrainResult", "build_live_network", "resolve_device", "train"]
-
-#: The status of a training: it reached its target epoch, a callback stopped it, or it broke.
-STATUSES = ("ok", "pruned", "failed")
-
 
 @dataclass(frozen=True)
 class EpochRecord:
@@ -73,7 +69,6 @@ class TrainResult:
     device: str
     params: int
     peak_memory_mb: float
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def epoch(self) -> int:
@@ -91,7 +86,6 @@ class TrainResult:
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
         out["curve"] = [asdict(r) for r in self.curve]
-        out["notes"] = list(self.notes)
         return out
 
 
