@@ -35,7 +35,7 @@ docs-results: $(STAMP)
 	$(BIN)/python scripts/docs_results.py $(if $(TABLE),--table $(TABLE)) $(if $(FROM),--from $(FROM))
 
 test: $(STAMP) $(DEEPCAVE_STAMP) debian-deps
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 clean:
 	rm -rf $(VENV) .venv-deepcave

@@ -586,6 +586,16 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     typer.echo(f"hpo2nas: warning: {str(message).splitlines()[0] if str(message) else category.__name__}", err=True)
 
 
+def _empty_value(argv: list[str]) -> str:
+    """The option (or "an argument") given an empty string, if any; no hpo2nas option means anything by one."""
+    for i, word in enumerate(argv):
+        if word == "":
+            return argv[i - 1] if i and argv[i - 1].startswith("--") else "an argument"
+        if word.startswith("--") and word.endswith("="):
+            return word[:-1]
+    return ""
+
+
 def _command_path(argv: list[str]) -> str:
     """``hpo2nas run`` for ``['run', '--out']``: the commands named at the front of ``argv`` (for a
     usage error that the parser raised without its command's context)."""
@@ -610,8 +620,12 @@ def main(argv: list[str] | None = None) -> None:
     import warnings
 
     warnings.showwarning = _one_line_warning
+    args = sys.argv[1:] if argv is None else list(argv)
+    empty = _empty_value(args)
+    if empty:  # click reads "" as the current folder ('.'): --out "" would write a run into the working folder
+        _fail(f"error: {_command_path(args)}: {empty} is given an empty value (see {_command_path(args)} --help)")
     try:
-        code = app(args=argv, prog_name="hpo2nas", standalone_mode=False)
+        code = app(args=args, prog_name="hpo2nas", standalone_mode=False)
     except (typer.Exit, typer.Abort) as exc:
         code = getattr(exc, "exit_code", 130)
     except typer.TyperException as exc:  # click's usage errors, which typer vendors
@@ -620,7 +634,7 @@ def main(argv: list[str] | None = None) -> None:
         if ctx is not None and message == ctx.get_help():  # a group given no command: show its help
             typer.echo(message)
             sys.exit(0)
-        where = ctx.command_path if ctx is not None else _command_path(sys.argv[1:] if argv is None else argv)
+        where = ctx.command_path if ctx is not None else _command_path(args)
         _fail(f"error: {where}: {message} (see {where} --help)")
     except BadInputError as exc:
         _fail(f"error: {exc}")

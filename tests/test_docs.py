@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: README first, then the guide's order, so that each command finds what earlier ones wrote.
 DOCS = ("README.md", "docs/data.md", "docs/running.md", "docs/experiments.md", "docs/protocols.md",
         "docs/multiobjective.md", "docs/optuna.md", "docs/deepcave.md", "docs/parallel.md", "docs/zerocost.md",
-        "docs/performance.md", "docs/concepts.md", "docs/README.md")
+        "docs/performance.md", "docs/concepts.md", "docs/benchmarks.md", "docs/live.md", "docs/README.md")
 NOT_RUN = {
     "make run": "runs `hpo2nas data summary` and `hpo2nas compare experiments/nb201_cifar10.toml --profile quick`, "
                 "both run here",
@@ -105,6 +105,7 @@ EXAMPLES = _examples()
 
 def test_the_docs_show_commands_and_every_exception_is_one_of_them():
     """The extraction finds the docs' commands, each runs the CLI, and every listed exception exists."""
+    assert set(DOCS) == {"README.md", *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))}, "a page is not run"
     commands = [text for _, kind, text in EXAMPLES if kind == "command"]
     assert len(commands) > 40 and sum(kind == "python" for _, kind, _ in EXAMPLES) >= 3
     assert all(c.startswith(("hpo2nas ", "make ")) for c in commands), [c for c in commands if not c.startswith("hpo2nas")]
@@ -153,6 +154,7 @@ def _serve(command: str, default_port: int, home: Path, env: dict[str, str]) -> 
     assert not _listening(port), "the server outlived SIGTERM"
 
 
+@pytest.mark.xdist_group("docs")  # one worker, in document order: later commands read what earlier ones wrote
 @pytest.mark.parametrize("where, kind, text", EXAMPLES, ids=[w for w, _, _ in EXAMPLES])
 def test_documented_example_runs(workspace, where, kind, text):
     """The example runs as written (in smoke mode) and ends as the docs promise."""

@@ -34,6 +34,8 @@ def _cli(*args: str, data_root: Path, env: dict | None = None, timeout: float = 
         (["query", "6111", "--dataset", "cifar10-valid", "--draw-seed", "1e23"], "Invalid value for '--draw-seed'"),
         (["worker", "--study", "s"], "Missing option '--storage'"),
         (["zerocost", "verify", "--sample", "nope"], "hpo2nas zerocost verify: Invalid value for '--sample'"),
+        (["run", "--optimizer", "random", "--budget", "5evals", "--out", ""], "hpo2nas run: --out is given an empty value"),
+        (["compare", "experiments/nb201_cifar10.toml", "--out="], "hpo2nas compare: --out is given an empty value"),
     ],
 )
 def test_usage_errors_are_one_line(args, message):
