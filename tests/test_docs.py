@@ -48,7 +48,8 @@ NOT_RUN = {
 }
 #: Prefixes of commands that need something outside this machine.
 EXTERNAL = (
-    "hpo2nas data fetch nats-tss", "hpo2nas data fetch mfpbench-nb201", "hpo2nas data fetch synetune-nb201",
+    "hpo2nas data fetch nats-tss", "hpo2nas data fetch nats-sss", "hpo2nas data fetch mfpbench-nb201",
+    "hpo2nas data fetch synetune-nb201",
     "hpo2nas data import NATS-tss-v1_0-3ffb9-simple",  # the user's download
     "hpo2nas run --optimizer optuna-tpe --budget 100evals --out results/tpe3 --storage postgresql://",
     "hpo2nas run --optimizer optuna-tpe --budget 200evals --storage postgresql://",
