@@ -37,9 +37,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import results_path  # noqa: E402
 sys.path.insert(0, str(ROOT))
 
-import benchmarks.zerocost  # noqa: E402,F401  (first: it pins the CPU kernels, as the harness does)
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -180,7 +181,7 @@ def main() -> None:
         m = median[v]
         print(f"| {v} | {m['images_per_s']:.1f} | {m['start_up_s']:.2f} | {m['peak_memory_mb']:.0f} |")
     print(f"harness / plain throughput: {ratio:.3f}")
-    out = args.out or ROOT / "results" / f"perf_live_{'cuda' if report['gpu'] else 'cpu'}{'_smoke' if args.smoke else ''}.json"
+    out = args.out or results_path(f"perf_live_{'cuda' if report['gpu'] else 'cpu'}.json", args.smoke)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(report, indent=2))

@@ -203,7 +203,11 @@ def test_every_deepcave_page_with_data_works_on_a_shipped_spec(tmp_path, data_ro
         with DevToolsBrowser(tmp_path / "chromium") as browser:
             for page in CROSS_RUN_PAGES:
                 drawn[page], notices = _page_traces(browser, f"{base}/{page}", None, 180)
-                assert "cannot be merged" not in notices and drawn[page] >= len(runs), (page, drawn[page], notices)
+                assert "cannot be merged" not in notices, (page, notices)
+                # Pareto Front compares runs at one budget and says so when their budget sets differ (a
+                # multi-fidelity run that reached no 200-epoch trial); that is DeepCAVE's stated rule, not a failure.
+                unequal = page == "pareto_front" and "budgets of the runs are not equal" in notices
+                assert drawn[page] >= len(runs) or unequal, (page, drawn[page], notices)
             for page in RUN_PAGES:
                 drawn[page], notices = _page_traces(browser, f"{base}/{page}", smac, 300)
                 assert drawn[page] > 0, (page, notices)

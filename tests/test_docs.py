@@ -162,7 +162,6 @@ def _serve(command: str, default_port: int, home: Path, env: dict[str, str]) -> 
     assert not _listening(port), "the server outlived SIGTERM"
 
 
-@pytest.mark.xdist_group("docs")  # one worker, in document order: later commands read what earlier ones wrote
 @pytest.mark.parametrize("where, kind, text", EXAMPLES, ids=[w for w, _, _ in EXAMPLES])
 def test_documented_example_runs(workspace, where, kind, text):
     """The example runs as written (in smoke mode) and ends as the docs promise."""

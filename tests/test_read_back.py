@@ -147,7 +147,7 @@ def test_no_stray_files(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("mine")
     one_line(*invoke(["run", "--optimizer", "optuna-random", "--budget", "3evals", "--out", "o", "--storage", "://"]),
              "unknown URL scheme")
-    one_line(*invoke(["run", "--optimizer", "re", "--budget", "3evals", "--out", ""]), "not empty")
+    one_line(*invoke(["run", "--optimizer", "re", "--budget", "3evals", "--out", ""]), "empty value")
     one_line(*invoke(["worker", "--storage", "missing.journal", "--study", "x"]), "no such journal file")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 

@@ -43,7 +43,7 @@ def test_four_workers_one_killed(postgres_url, data_root, default_bench):
 
     budget = 40
     settings = StudySettings(optimizer="optuna-tpe", dataset="cifar10-valid", budget=f"{budget}evals", seed=1,
-                             heartbeat_s=1, grace_s=2, time_scale=2e-4)  # a trial takes ~0.4 s of real time
+                             heartbeat_s=1, grace_s=2, time_scale=1e-3)  # a trial takes ~2 s of real time
     create_study(postgres_url, "killed", settings)
     env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
     procs = [_worker(postgres_url, "killed", env) for _ in range(4)]
@@ -55,7 +55,6 @@ def test_four_workers_one_killed(postgres_url, data_root, default_bench):
         mine = [t for t in trials if t.state == TrialState.RUNNING and t.user_attrs.get("worker_pid") == victim.pid]
         if mine and sum(t.state == TrialState.COMPLETE for t in trials) >= 4:
             victim.send_signal(signal.SIGKILL)
-            killed_trial = mine[0].number
             break
         time.sleep(0.02)
     else:
@@ -63,6 +62,12 @@ def test_four_workers_one_killed(postgres_url, data_root, default_bench):
             proc.kill()
         pytest.fail(f"the victim never ran a trial: {procs[0].communicate()[1].decode()[-3000:]}")
     victim.wait()
+    # The trial it died in: still RUNNING (or already failed by the heartbeat). Read after its death, not
+    # before the kill: on a loaded machine the RUNNING trial seen a moment earlier may have completed since.
+    dead = [t.number for t in study.get_trials(deepcopy=False)
+            if t.user_attrs.get("worker_pid") == victim.pid and t.state != TrialState.COMPLETE]
+    assert len(dead) == 1, dead
+    killed_trial = dead[0]
     for proc in procs[1:]:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()[-2000:]

@@ -161,7 +161,7 @@ def test_reinforce_final_cell_is_nb201s_best_sample_under_the_paper_protocol(tmp
 
     config = RunConfig(optimizer="reinforce", dataset="cifar10-valid", budget=Budget.parse("12000s"), seed=3,
                        search_fidelity=12, options={"learning_rate": 0.5})
-    trials = execute_run(config, tmp_path / "run").trials
+    trials = execute_run(config, tmp_path / "run").rows
     assert {t["fidelity"] for t in trials} == {12} and 60 < len(trials) < 140
     rewards = [t["valid_acc"] for t in trials]
     best = trials[rewards.index(max(rewards))]["index"]

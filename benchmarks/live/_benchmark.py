@@ -11,12 +11,15 @@ asked at an epoch it already passed, it answers from the saved curve.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
-from adapters import parse_cell
+from adapters import NB201, parse_cell
 from adapters.errors import BadInputError
 from adapters.types import FidelitySpace, QueryResult, SeedMean, SeedPolicy
 from benchmarks.live._data import LiveData
@@ -70,6 +73,8 @@ class LiveBenchmark:
     """
 
     name = "live"
+    #: Live training evaluates NB201 cells; keys are NB201's official indices.
+    space = NB201
 
     def __init__(self, data: LiveData, settings: TrainSettings | None = None, *, workdir: Path) -> None:
         self.settings = settings or TrainSettings()
@@ -81,6 +86,35 @@ class LiveBenchmark:
     @property
     def datasets(self) -> tuple[str, ...]:
         return (self.data.name,)
+
+    @property
+    def manifest(self) -> dict[str, object]:
+        """What the run records about this benchmark: the recipe and the data it trains on."""
+        return {"name": self.name, "checksum": self.checksum, "settings": json.loads(self.settings.to_json()),
+                "data": self.data.name, "split": dict(self.data.split)}
+
+    def splits(self, dataset: str) -> dict[str, str]:
+        self._check(dataset)
+        return dict(self.data.split)
+
+    def has_test(self, dataset: str) -> bool:
+        """Live training measures the validation split only; no test accuracy is reported."""
+        self._check(dataset)
+        return False
+
+    def lookup(self, indices: Any, dataset: str, metric: str = "valid_acc", fidelity: int | None = None,
+               seed: Any = None) -> np.ndarray:
+        """``metric`` of many cells at once from what has been trained (NaN for a cell not yet trained
+        that far): live training has no table of every cell, and a lookup never starts a training."""
+        self._check(dataset)
+        if metric != "valid_acc":
+            raise BadInputError(f"the live benchmark measures valid_acc only, not {metric!r}")
+        epoch = fidelity or self.settings.epochs
+        known: dict[int, float] = {}
+        for index, trained_seed, curve in self.trained():
+            if len(curve) >= epoch and (seed is None or isinstance(seed, SeedMean) or seed == trained_seed):
+                known.setdefault(index, curve[epoch - 1].valid_acc)
+        return np.array([known.get(int(i), np.nan) for i in np.atleast_1d(indices)], dtype=float)
 
     def _check(self, dataset: str) -> None:
         if dataset != self.data.name:
