@@ -107,7 +107,7 @@ def owned_temp_dir(prefix: str) -> Iterator[Path]:
     """A temporary folder named ``<prefix><pid>-<random>``, removed when the block ends however it ends.
 
     Removal on exit covers exceptions, and SIGTERM where the process turns it into an exit
-    (``harness.signals.sigterm_as_interrupt``). Nothing runs after SIGKILL: the owner's pid in the
+    (``harness.running.signals.sigterm_as_interrupt``). Nothing runs after SIGKILL: the owner's pid in the
     name lets :func:`sweep_orphans` remove such a folder at the next start, once no process has
     that pid.
     """

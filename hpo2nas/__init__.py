@@ -35,12 +35,12 @@ _EXPORTS: dict[str, str] = {
     "SEED_MEAN": "adapters.types", "RandomSeed": "adapters.types", "BadInputError": "adapters.types",
     # harness: runs, experiments, records and exports
     "run": "hpo2nas._run",
-    "Budget": "harness.budget", "RunConfig": "harness.runner", "execute_run": "harness.runner",
-    "RunResult": "harness.results", "Incumbent": "harness.results",
-    "ExperimentSpec": "harness.spec", "load_spec": "harness.spec", "parse_spec": "harness.spec",
+    "Budget": "harness.running.budget", "RunConfig": "harness.running.runner", "execute_run": "harness.running.runner",
+    "RunResult": "harness.running.results", "Incumbent": "harness.running.results",
+    "ExperimentSpec": "harness.running.spec", "load_spec": "harness.running.spec", "parse_spec": "harness.running.spec",
     "compare": "harness.compare", "CompareResult": "harness.compare",
-    "RunRecord": "harness.records", "read_run": "harness.records", "find_runs": "harness.records",
-    "export_deepcave": "harness.export_deepcave", "export_optuna": "harness.export_optuna",
+    "RunRecord": "harness.running.records", "read_run": "harness.running.records", "find_runs": "harness.running.records",
+    "export_deepcave": "harness.exports.deepcave", "export_optuna": "harness.exports.optuna",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.budget import Budget
-from harness.results import RunResult
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.results import RunResult
+from harness.running.runner import RunConfig, execute_run
 
 __all__ = ["run"]
 
@@ -28,7 +28,7 @@ def run(
 
     ``optimizer`` is a name from ``hpo2nas.OPTIMIZERS`` or ``module:Class``; ``budget`` is the
     CLI's text (``300000s``, ``100evals``, ``50full``); ``options`` are the optimizer's ``--set``
-    options; ``settings`` are any further :class:`harness.runner.RunConfig` fields (``workers``,
+    options; ``settings`` are any further :class:`harness.running.runner.RunConfig` fields (``workers``,
     ``data_seeds``, ``search_fidelity``, ``objectives``, ...). Bad input raises
     :class:`adapters.types.BadInputError` with the CLI's one-line message.
     """

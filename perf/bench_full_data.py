@@ -76,8 +76,8 @@ print(json.dumps({"open_s": (t1 - t0) / 1e9, "first_query_s": (t2 - t1) / 1e9, "
 _CHILD_SEARCH = _RSS + r"""
 import json, sys, time
 from pathlib import Path
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 after_import = _vm("VmHWM")
 t0 = time.perf_counter()
 config = RunConfig(optimizer=sys.argv[3], dataset="cifar10-valid", budget=Budget.parse(sys.argv[4]), seed=0,

@@ -32,9 +32,9 @@ def _run(trials: int, seed: int, folder: Path, storage: str) -> tuple[float, flo
     """(wall, CPU) seconds of one run; ``storage`` is "memory", "journal" or "sqlite"."""
     from adapters.optimizers import make_optimizer
     from benchmarks import open_benchmark
-    from harness.budget import Budget
-    from harness.records import RunFolder
-    from harness.runner import RunConfig, run_trials
+    from harness.running.budget import Budget
+    from harness.running.records import RunFolder
+    from harness.running.runner import RunConfig, run_trials
 
     folder.mkdir(parents=True)
     url = f"sqlite:///{folder / 'studies.db'}" if storage == "sqlite" else None

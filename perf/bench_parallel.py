@@ -31,9 +31,9 @@ from bench_runner import NullOptimizer  # noqa: E402  (the same null optimizer a
 
 def _run(bench, name: str, trials: int, seed: int, workers: int, tmp: Path):
     from adapters.optimizers import make_optimizer
-    from harness.budget import Budget
-    from harness.records import RunFolder
-    from harness.runner import RunConfig, run_trials
+    from harness.running.budget import Budget
+    from harness.running.records import RunFolder
+    from harness.running.runner import RunConfig, run_trials
 
     config = RunConfig(optimizer="null" if name == "null" else name, dataset="cifar10-valid",
                        budget=Budget.parse(f"{trials}evals"), seed=seed, checkpoint_every=max(100, trials // 10),
@@ -50,7 +50,7 @@ def _real(url: str, processes: int, trials: int, name: str) -> float:
     """TPE trials per second of wall time with ``processes`` workers on one study."""
     import optuna
 
-    from harness.real_workers import StudySettings, create_study, run_processes
+    from harness.running.real_workers import StudySettings, create_study, run_processes
 
     create_study(url, name, StudySettings(optimizer="optuna-tpe", dataset="cifar10-valid", budget=f"{trials}evals"))
     codes = run_processes(url, name, processes)

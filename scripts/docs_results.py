@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.errors import BadInputError
-from harness.atomic import atomic_write_text
-from harness.spec import load_spec
+from adapters.files import atomic_write_text
+from harness.running.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 OPEN = re.compile(r"^<!-- results (?P<attrs>.*?) -->\s*$")

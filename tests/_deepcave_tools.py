@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.budget import Budget
-from harness.dashboard import deepcave_python
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.dashboards.deepcave import deepcave_python
+from harness.running.runner import RunConfig, execute_run
 
 
 def require(*programs: str, deepcave: bool = False) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.budget import Budget
-from harness.records import load_trials
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.records import load_trials
+from harness.running.runner import RunConfig, execute_run
 
 OPTIMIZERS = ("random", "re", "optuna-random")
 SEEDS = (0, 1, 2, 3)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import hpo2nas
-from harness.spec import parse_spec
+from harness.running.spec import parse_spec
 from adapters.types import BadInputError
 
 

@@ -17,8 +17,8 @@ import pytest
 from adapters.errors import RunCaveat
 from adapters.optimizers import make_optimizer
 from adapters.types import BadInputError, finite_float
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 
 
 def _cli(*args: str, data_root, timeout: float = 120) -> subprocess.CompletedProcess:

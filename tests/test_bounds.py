@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from adapters.bounds import BOUNDS, CORES, check, help_text
 from adapters.types import BadInputError
-from harness.budget import Budget
+from harness.running.budget import Budget
 from harness.cli import app
-from harness.runner import RunConfig
+from harness.running.runner import RunConfig
 from test_cli_fuzz import invoke, no_half_written_files
 
 #: Numeric options that are not counts or sizes: the store checks them against its own axis and seeds.
@@ -237,7 +237,7 @@ def test_a_grid_beyond_the_run_bound_is_refused_before_planning(work):
        which=st.sampled_from(["seeds", "workers"]))
 def test_oversized_spec_counts_are_refused_without_building_them(tmp_path_factory, start, span, workers, which):
     """Seed ranges and worker counts of any size are refused at load, fast and without building the range."""
-    from harness.spec import load_spec
+    from harness.running.spec import load_spec
 
     spec = tmp_path_factory.mktemp("spec") / "spec.toml"
     seeds = f'"{start}..{start + span}"' if which == "seeds" else "[0]"

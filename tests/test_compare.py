@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from harness.compare import compare
-from harness.spec import load_spec
+from harness.running.spec import load_spec
 from adapters.types import BadInputError
 
 SMALL = """

@@ -20,7 +20,7 @@ import pytest
 from _browser import descendants, free_port, listening, loopback_v4, render, start_cli_server
 from _deepcave_tools import make_run, require
 
-from harness.export_deepcave import MANIFEST, export_deepcave
+from harness.exports.deepcave import MANIFEST, export_deepcave
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -91,7 +91,7 @@ def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, da
 
 def test_deepcave_environment_is_configurable(tmp_path, monkeypatch):
     """HPO2NAS_DEEPCAVE_PYTHON picks the DeepCAVE Python; a missing one is a clear BadInputError naming it."""
-    from harness.dashboard import DEEPCAVE_PYTHON_ENV, deepcave_python, serve_dashboard
+    from harness.dashboards.deepcave import DEEPCAVE_PYTHON_ENV, deepcave_python, serve_dashboard
     from adapters.types import BadInputError
 
     monkeypatch.delenv(DEEPCAVE_PYTHON_ENV, raising=False)
@@ -139,9 +139,9 @@ def _spec_export(tmp_path: Path) -> Path:
     """Every optimizer of the shipped main spec, one seed on a small budget, exported as ``compare`` exports it."""
     from dataclasses import replace
 
-    from harness.budget import Budget
+    from harness.running.budget import Budget
     from harness.compare import compare
-    from harness.spec import Profile, load_spec
+    from harness.running.spec import Profile, load_spec
 
     spec = load_spec(SPEC)
     small = replace(spec, profiles={"small": Profile("small", seeds=(0,), budget=Budget.parse("30000s"))},

@@ -115,8 +115,8 @@ def test_columns_map_to_the_right_split(default_bench):
 
 def test_multi_fidelity_run_records_the_time_approximation(default_bench, tmp_path):
     """A run that uses the 12-epoch schedule carries the store's note on how its time is estimated."""
-    from harness.budget import Budget
-    from harness.runner import RunConfig, execute_run
+    from harness.running.budget import Budget
+    from harness.running.runner import RunConfig, execute_run
 
     config = RunConfig(optimizer="dehb", dataset="cifar10-valid", budget=Budget.parse("12evals"), seed=0)
     result = execute_run(config, tmp_path / "run")

@@ -5,7 +5,7 @@ What counts as a command: every line of a ```bash block (continuation lines join
 are not run. Python examples are the ```python blocks, each run as a script.
 
 How it stays affordable: the commands run in document order in one workspace, in smoke mode
-(``HPO2NAS_SMOKE=1``, harness/smoke.py: budgets cut to 1/50, profiles to two seeds), with the
+(``HPO2NAS_SMOKE=1``, harness/running/smoke.py: budgets cut to 1/50, profiles to two seeds), with the
 command text untouched. Identical commands run once. Exceptions are listed below with their
 reason and checked to be exactly the commands the docs show, so none is skipped silently:
 

@@ -138,7 +138,7 @@ def test_the_shipped_docs_tables_name_compare_runs_that_exist():
     """Every results marker in README.md and docs/ names a compare of a shipped spec and one of its profiles."""
     done = subprocess.run([sys.executable, str(SCRIPT), "--list"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    from harness.spec import load_spec
+    from harness.running.spec import load_spec
 
     listed = [line.split("\t") for line in done.stdout.splitlines()]
     assert len(listed) >= 5

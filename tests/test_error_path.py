@@ -235,7 +235,7 @@ def test_a_copytree_failure_is_one_short_line(tmp_path):
     import resource
     import shutil
 
-    from harness.atomic import os_error_text
+    from adapters.files import os_error_text
 
     src = tmp_path / "src"
     src.mkdir()

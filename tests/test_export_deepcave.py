@@ -17,10 +17,10 @@ import pytest
 from _deepcave_tools import make_run, require
 
 from adapters import HP_NAMES, Cell
-from harness.budget import Budget
-from harness.dashboard import deepcave_python
-from harness.export_deepcave import MANIFEST, export_deepcave
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.dashboards.deepcave import deepcave_python
+from harness.exports.deepcave import MANIFEST, export_deepcave
+from harness.running.runner import RunConfig, execute_run
 
 PROBE = Path(__file__).with_name("deepcave_probe.py")
 #: (label, optimizer, options, store, budget): the optimizers the issue names, and a pruned run.

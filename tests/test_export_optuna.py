@@ -18,10 +18,10 @@ from _optuna_tools import assert_study_is_records
 from adapters.files import TEMP_MARK
 from adapters.optimizers import OPTIMIZERS, make_optimizer
 from adapters.optimizers.optuna_study import JOURNAL_NAME, open_storage
-from harness.budget import Budget
-from harness.export_optuna import export_optuna
-from harness.records import load_trials
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.exports.optuna import export_optuna
+from harness.running.records import load_trials
+from harness.running.runner import RunConfig, execute_run
 from adapters.types import BadInputError
 
 #: Every registered optimizer, the shipped example, and one multi-objective run.

@@ -35,8 +35,8 @@ from _importer_sources import (  # noqa: F401  (isolated_data: autouse fixture)
 from adapters.types import BadInputError
 from benchmarks import open_benchmark, read_manifest, verify_store
 from benchmarks.fetch import SOURCES, FetchSource, Interrupted, RemoteFile, fetch_source
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 
 NATS_TAR = "NATS-tss-v1_0-3ffb9-simple.tar"
 MFP_ZIP = "nb201-tabular-data.zip"

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 
 from benchmarks import open_benchmark
-from harness.budget import Budget
+from harness.running.budget import Budget
 from harness.compare import plan_runs
-from harness.runner import RunConfig, execute_run
-from harness.spec import load_spec
+from harness.running.runner import RunConfig, execute_run
+from harness.running.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "experiments" / "nb201_cifar10.toml"

@@ -23,9 +23,9 @@ from test_cli_fuzz import invoke, no_half_written_files
 
 from adapters.errors import BadInputError
 from adapters.files import TEMP_MARK
-from harness.budget import Budget
-from harness.records import JOURNAL
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.records import JOURNAL
+from harness.running.runner import RunConfig, execute_run
 
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

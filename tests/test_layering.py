@@ -2,8 +2,9 @@
 
 Layers: the cell and search-space conversions with the shared types (``adapters``), then the
 tabular and zero-cost data (``benchmarks``), then the optimizer adapters
-(``adapters.optimizers``, ``adapters.examples``), then ``harness``, and on top ``hpo2nas``, the
-public API that re-exports them. Every import counts,
+(``adapters.optimizers``, ``adapters.examples``), then ``harness`` by job (running, reporting,
+exports, dashboards, compare, the CLI), and on top ``hpo2nas``, the public API that re-exports
+them. Every import counts,
 also one inside a function: a lazy import is still a dependency.
 
 A private module (a name part starting with ``_``) belongs to the package above it; only that
@@ -21,11 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("adapters", "benchmarks", "harness", "hpo2nas")
 
 
-def layer(module: str) -> int:
+#: ``harness``'s subpackages, bottom to top (``harness/__init__.py`` says what each does).
+HARNESS_JOBS = ("running", "reporting", "exports", "dashboards", "compare", "cli")
+
+
+def layer(module: str) -> float:
     """The rank of a module: it may import only modules of its own rank or lower."""
     if module.startswith(("adapters.optimizers", "adapters.examples")):
         return 2
-    return {"adapters": 0, "benchmarks": 1, "harness": 3, "hpo2nas": 4}[module.split(".")[0]]
+    parts = module.split(".")
+    if parts[0] == "harness":
+        job = parts[1] if len(parts) > 1 else ""
+        return 3 + (HARNESS_JOBS.index(job) + 1) / 10 if job in HARNESS_JOBS else 3.9
+    return {"adapters": 0, "benchmarks": 1, "hpo2nas": 4}[parts[0]]
 
 
 def module_name(path: Path) -> str:
@@ -137,17 +146,25 @@ def test_no_private_module_is_imported_across_packages() -> None:
 
 def test_the_private_import_finder_finds_one() -> None:
     """The checker itself: a sibling package's private module is caught, one's own is not."""
-    graph = {"harness.runner": {"adapters.optimizers._optuna_study", "harness._x"},
+    graph = {"harness.running.runner": {"adapters.optimizers._optuna_study", "harness._x"},
              "adapters.optimizers._smac": {"adapters._cell", "adapters.optimizers._base"},
              "adapters.optimizers._zerocost": {"benchmarks.zerocost._table", "benchmarks.zerocost"}}
     assert private_imports(graph) == ["adapters.optimizers._zerocost -> benchmarks.zerocost._table",
-                                      "harness.runner -> adapters.optimizers._optuna_study"]
+                                      "harness.running.runner -> adapters.optimizers._optuna_study"]
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     """The checker itself: a planted cycle and an upward import are caught."""
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert layer("harness.cli") > layer("adapters.optimizers._smac") > layer("benchmarks") > layer("adapters._cell")
+    assert layer("harness.cli.app") > layer("harness.compare") > layer("harness.exports.deepcave") > layer("harness.running.runner")
+
+
+def test_harness_has_only_its_job_subpackages() -> None:
+    """Every harness module sits in one of the named jobs (``__main__`` aside), so ranks are total."""
+    loose = sorted(name for name in import_graph() if name.startswith("harness.")
+                   and name.split(".")[1] not in HARNESS_JOBS and name != "harness.__main__")
+    assert loose == []
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -9,8 +9,8 @@ import pytest
 from adapters import NUM_CELLS
 from benchmarks import import_store, open_benchmark
 from conftest import shared_table
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from adapters import NUM_CELLS, OBJECTIVES, parse_objectives
 from adapters.optimizers import OPTIMIZERS, make_optimizer
 from adapters.types import SEED_MEAN, BadInputError
 from benchmarks import exact_front, hypervolume, hypervolume_history, pareto_mask
-from harness.budget import Budget
-from harness.records import load_trials
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.records import load_trials
+from harness.running.runner import RunConfig, execute_run
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTI = sorted(name for name, cls in OPTIMIZERS.items() if getattr(cls, "multi_objective", False))
@@ -68,8 +68,8 @@ def test_multi_objective_run_records_every_objective(name, data_root, tmp_path):
 
 def test_optuna_study_is_told_every_objective(data_root, tmp_path):
     """NSGA-II's study has two directions and holds each trial's observed (valid_acc, params)."""
-    from harness.runner import run_trials
-    from harness.records import RunFolder
+    from harness.running.runner import run_trials
+    from harness.running.records import RunFolder
     from benchmarks import open_benchmark
 
     config = RunConfig(optimizer="optuna-nsga2", dataset="cifar10-valid", budget=Budget.parse("5evals"), seed=0,

@@ -16,9 +16,9 @@ from adapters import NB201, Cell
 from adapters.optimizers import OPTIMIZERS, OptimizerBase, make_optimizer
 from adapters.optimizers._base import Between
 from benchmarks import open_benchmark
-from harness.budget import Budget
+from harness.running.budget import Budget
 from adapters.protocols import SearchProblem, optimizer_notes, optimizer_settings
-from harness.runner import RunConfig, execute_run
+from harness.running.runner import RunConfig, execute_run
 from adapters.types import BadInputError
 
 NAMES = sorted(OPTIMIZERS) + [

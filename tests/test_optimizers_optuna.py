@@ -14,9 +14,9 @@ import pytest
 
 from adapters.optimizers import make_optimizer
 from benchmarks import open_benchmark
-from harness.budget import Budget
+from harness.running.budget import Budget
 from adapters.protocols import SearchProblem
-from harness.runner import RunConfig, execute_run
+from harness.running.runner import RunConfig, execute_run
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace
 
 N = 6

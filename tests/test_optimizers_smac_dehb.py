@@ -14,8 +14,8 @@ import pytest
 
 from adapters.optimizers._base import Promotions, nearest_fidelity
 from benchmarks import CELL_INFO, METRICS, DatasetArrays, write_store
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 from adapters.types import BadInputError, FidelitySpace
 
 AXIS = (12, 25, 50, 100, 200)
@@ -72,8 +72,8 @@ def test_default_store_runs_quietly(tmp_path, default_bench, capfd, name, budget
 def test_smac_hpo_is_deterministic_across_processes(tmp_path, default_bench):
     """Same seed, same cells under another string-hash seed (resume replays in a new process); exact n_initial."""
     script = (
-        "import sys, json; from pathlib import Path; from harness.budget import Budget; "
-        "from harness.runner import RunConfig, execute_run; "
+        "import sys, json; from pathlib import Path; from harness.running.budget import Budget; "
+        "from harness.running.runner import RunConfig, execute_run; "
         "r = execute_run(RunConfig('smac-hpo', 'cifar10-valid', Budget.parse('10evals'), 0, options={'n_initial': 8}), "
         "Path(sys.argv[1])); print(json.dumps([t['index'] for t in r.rows]))"
     )

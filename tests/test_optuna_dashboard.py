@@ -20,7 +20,7 @@ from _browser import descendants, free_port, listening, loopback_v4, page_reques
 import pytest
 from _deepcave_tools import make_run, require
 
-from harness.records import load_trials
+from harness.running.records import load_trials
 
 
 def test_optuna_dashboard_shows_studies_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, data_root):

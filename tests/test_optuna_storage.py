@@ -22,9 +22,9 @@ from _optuna_tools import assert_study_is_records
 from optuna.trial import TrialState
 
 from adapters.optimizers.optuna_study import JOURNAL_NAME, open_storage, same_trial
-from harness.budget import Budget
-from harness.records import RunFolder, load_trials
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.records import RunFolder, load_trials
+from harness.running.runner import RunConfig, execute_run
 from adapters.types import BadInputError
 
 

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from harness.budget import Budget
-from harness.origins import origin_class, origin_shares
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.reporting.origins import origin_class, origin_shares
+from harness.running.runner import RunConfig, execute_run
 
 LABELS = {
     "Initial Design: Sobol": "initial design",

@@ -12,10 +12,10 @@ import pytest
 from _paper_store import build_paper_store
 from adapters.types import SEED_MEAN, BadInputError
 from benchmarks import open_benchmark
-from harness.budget import Budget
+from harness.running.budget import Budget
 from harness.compare import compare
-from harness.runner import RunConfig, execute_run
-from harness.spec import load_spec
+from harness.running.runner import RunConfig, execute_run
+from harness.running.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,9 +15,9 @@ from adapters.optimizers._evolution import RegularizedEvolution
 from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 from benchmarks import open_benchmark
-from harness.budget import Budget
-from harness.records import RunFolder
-from harness.runner import RunConfig, execute_run, expected_trials, run_trials
+from harness.running.budget import Budget
+from harness.running.records import RunFolder
+from harness.running.runner import RunConfig, execute_run, expected_trials, run_trials
 
 NAMES = sorted(OPTIMIZERS) + ["adapters.examples.grid:GridSearch"]
 DATASET = "cifar10-valid"
@@ -214,7 +214,7 @@ def test_one_worker_is_the_sequential_loop(name, data_root, curves_root, tmp_pat
 def test_spec_workers_expand_labels(tmp_path, default_bench):
     """A spec's ``workers = [1, 4]`` runs every optimizer at each W under the label NAME@W."""
     from harness.compare import plan_runs
-    from harness.spec import load_spec
+    from harness.running.spec import load_spec
 
     spec_file = tmp_path / "par.toml"
     spec_file.write_text('name = "par"\ndatasets = ["cifar10-valid"]\nworkers = [1, 4]\n'
@@ -232,7 +232,7 @@ def test_spec_workers_expand_labels(tmp_path, default_bench):
 def test_parallel_report_margins_against_the_serial_reference(tmp_path):
     """With labels NAME@W the report's margins are against the reference at the fewest workers."""
     from harness.compare import compare
-    from harness.spec import load_spec
+    from harness.running.spec import load_spec
 
     spec_file = tmp_path / "par.toml"
     body = ('name = "par"\ndatasets = ["cifar10-valid"]\nworkers = [1, 2]\n{ref}output = "{out}"\n'
@@ -249,8 +249,8 @@ def test_parallel_section(tmp_path):
     """The section reports per W the trials, time to the regret target, speed-up and utilisation."""
     import pandas as pd
 
-    from harness.parallel_report import parallel_section, parallel_table
-    from harness.records import load_trials
+    from harness.reporting.parallel_report import parallel_section, parallel_table
+    from harness.running.records import load_trials
 
     frames = []
     for workers in (1, 4):
@@ -273,8 +273,8 @@ def test_finals_are_the_last_result_told_not_the_last_trial_asked():
     """With W > 1 the highest trial number can finish first: the final incumbent is the last told."""
     import pandas as pd
 
-    from harness.parallel_report import parallel_table
-    from harness.stats import run_finals
+    from harness.reporting.parallel_report import parallel_table
+    from harness.reporting.stats import run_finals
 
     base = {"run_id": "r", "optimizer": "random@2", "seed": 0, "workers": 2, "status": "ok", "fidelity": 200,
             "canonical_id": 0, "incumbent_test_acc": None, "sim_compute_s": 10.0}
@@ -294,7 +294,7 @@ def test_finals_are_the_last_result_told_not_the_last_trial_asked():
 def test_speedup_is_a_lower_bound_when_one_worker_never_reaches_the_target():
     import pandas as pd
 
-    from harness.parallel_report import parallel_table
+    from harness.reporting.parallel_report import parallel_table
 
     def run(label, workers, ends, regrets):
         return pd.DataFrame({"optimizer": label, "seed": 0, "workers": workers, "trial": range(len(ends)),
@@ -309,7 +309,7 @@ def test_speedup_is_a_lower_bound_when_one_worker_never_reaches_the_target():
 
 def test_figures_order_worker_counts_as_numbers():
     """Legends and styles list random@1, random@4, random@16, not the text order 1, 16, 4."""
-    from harness.figures import label_order, styles_for
+    from harness.reporting.figures import label_order, styles_for
 
     labels = ["random@16", "re@1", "random@4", "random@1"]
     assert label_order(labels) == ["random@1", "random@4", "random@16", "re@1"]

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from benchmarks import exact_front
-from harness.budget import Budget
-from harness.document import Image, Table, to_markdown
-from harness.pareto_report import hypervolume_runs, pareto_section
-from harness.records import load_trials
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.reporting.document import Image, Table, to_markdown
+from harness.reporting.pareto_report import hypervolume_runs, pareto_section
+from harness.running.records import load_trials
+from harness.running.runner import RunConfig, execute_run
 
 OBJECTIVES = ("valid_acc", "params")
 

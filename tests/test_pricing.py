@@ -11,7 +11,7 @@ import pytest
 
 from adapters.types import SEED_MEAN, FidelitySpace, RandomSeed
 from benchmarks import open_benchmark
-from harness.pricing import Pricing, watch_epochs, watch_schedules
+from harness.running.pricing import Pricing, watch_epochs, watch_schedules
 
 DATASET = "cifar10-valid"
 

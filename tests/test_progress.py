@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from harness.cli import run_progress
-from harness.progress import delayed_progress
+from harness.running.progress import delayed_progress
 
 
 def test_quick_work_draws_nothing(capsys):

@@ -14,8 +14,8 @@ from adapters.optimizers import make_optimizer, optimizer_class
 from adapters.protocols import Benchmark, Observation, SearchProblem, Suggestion, capabilities, optimizer_notes, \
     optimizer_settings
 from adapters.types import BadInputError
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
 

@@ -24,8 +24,8 @@ import pytest
 from test_cli_fuzz import invoke
 
 from adapters.files import TEMP_MARK
-from harness.records import JOURNAL, load_trials
-from harness.runner import RunConfig
+from harness.running.records import JOURNAL, load_trials
+from harness.running.runner import RunConfig
 
 
 class _Stop(Exception):
@@ -35,8 +35,8 @@ class _Stop(Exception):
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory, default_bench, data_root) -> Path:
     """A run folder stopped after 30 of 60 trials: run.json says running, journal.bin holds the trials."""
-    from harness.budget import Budget
-    from harness.runner import execute_run
+    from harness.running.budget import Budget
+    from harness.running.runner import execute_run
 
     out = tmp_path_factory.mktemp("interrupted") / "run"
     config = RunConfig(optimizer="re", dataset="cifar10-valid", budget=Budget.parse("60evals"), seed=0,

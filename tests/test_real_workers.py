@@ -16,7 +16,7 @@ import pytest
 
 from _postgres import postgres_bin, throwaway_postgres
 from adapters.optimizers.optuna_study import open_storage, rdb_url
-from harness.real_workers import StudySettings, create_study, study_summary
+from harness.running.real_workers import StudySettings, create_study, study_summary
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from adapters import Cell
 from adapters.optimizers import make_optimizer
 from adapters.protocols import Observation, SearchProblem
 from adapters.types import FidelitySpace
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 
 FLAT = FidelitySpace("schedule", (200,))
 SCHEDULES = FidelitySpace("schedule", (12, 200))

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from harness.document import Heading, Paragraph
-from harness.report import ReportContext, write_report
-from harness.stats import RankTest, final_order, focus, full_training_grid, nemenyi_cd, run_finals, step_curves
+from harness.reporting.document import Heading, Paragraph
+from harness.reporting.report import ReportContext, write_report
+from harness.reporting.stats import RankTest, final_order, focus, full_training_grid, nemenyi_cd, run_finals, step_curves
 from tests._runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
 
 FIGURES = ("regret_time", "regret_cost", "rank_time", "final_regret", "cd_diagram", "importance", "history", "edf",
@@ -60,7 +60,7 @@ def _row(markdown: str, name: str) -> list[str]:
 
 
 def _finals(trials: pd.DataFrame) -> pd.DataFrame:
-    """Each run's last trial, recomputed here independently of harness.stats."""
+    """Each run's last trial, recomputed here independently of harness.reporting.stats."""
     return trials.loc[trials.groupby("run_id")["trial"].idxmax()]
 
 
@@ -218,8 +218,8 @@ def test_plotting_studies_hold_every_record_and_the_report_fanova(trials: pd.Dat
     import optuna
 
     from adapters.optimizers.optuna_study import frozen_trial
-    from harness import optuna_plots
-    from harness.stats import edge_importance
+    from harness.reporting import optuna_plots
+    from harness.reporting.stats import edge_importance
 
     study = optuna_plots.pooled_study(trials)
     final = trials[(trials["status"] == "ok") & (trials["fidelity"] == trials["fidelity"].max())]
@@ -276,7 +276,7 @@ def test_report_html_renders_alone_with_every_figure_within_the_page(report: Pat
 def test_spec_rejects_a_bad_focus_or_baseline(tmp_path: Path, line: str, message: str) -> None:
     """The report's focus keys are checked when the spec loads, with one line naming the key."""
     from adapters.types import BadInputError
-    from harness.spec import load_spec
+    from harness.running.spec import load_spec
 
     spec = tmp_path / "s.toml"
     spec.write_text(f'name = "s"\ndatasets = ["cifar10-valid"]\n{line}\n[profiles.quick]\nseeds = [0]\n'

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.budget import Budget
-from harness.export_deepcave import MANIFEST
-from harness.export_optuna import export_optuna
-from harness.records import find_runs, read_run, run_id_for
-from harness.results import RunResult
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.exports.deepcave import MANIFEST
+from harness.exports.optuna import export_optuna
+from harness.running.records import find_runs, read_run, run_id_for
+from harness.running.results import RunResult
+from harness.running.runner import RunConfig, execute_run
 
 HPO2NAS = Path(sys.executable).with_name("hpo2nas")  # the installed console script, as a user runs it
 LABELS = ("tpe-plain", "tpe-median")

@@ -15,10 +15,10 @@ import pytest
 
 from adapters import NUM_CELLS, Cell
 from benchmarks import open_benchmark
-from harness.budget import Budget
+from harness.running.budget import Budget
 from adapters.protocols import Suggestion
-from harness.records import TRIAL_COLUMNS, RunFolder
-from harness.runner import RunConfig, execute_run, run_trials
+from harness.running.records import TRIAL_COLUMNS, RunFolder
+from harness.running.runner import RunConfig, execute_run, run_trials
 from adapters.types import SEED_MEAN, BadInputError
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.budget import Budget
-from harness.simulator import Simulator
+from harness.running.budget import Budget
+from harness.running.simulator import Simulator
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.budget import Budget
-from harness.spec import load_spec
+from harness.running.budget import Budget
+from harness.running.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 

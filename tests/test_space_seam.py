@@ -141,9 +141,9 @@ class ToyBenchmark:
 def test_the_runner_maps_configurations_through_the_benchmark_space(name, tmp_path):
     """run_trials on a toy-keyed benchmark: keys, string forms and canonical ids are the toy space's."""
     from adapters.protocols import Benchmark
-    from harness.budget import Budget
-    from harness.records import RunFolder
-    from harness.runner import RunConfig, run_trials
+    from harness.running.budget import Budget
+    from harness.running.records import RunFolder
+    from harness.running.runner import RunConfig, run_trials
 
     bench = ToyBenchmark()
     assert isinstance(bench, Benchmark)

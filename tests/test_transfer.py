@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from adapters import NUM_CELLS
-from harness.transfer import transfer_analysis
+from harness.reporting.transfer import transfer_analysis
 from adapters.types import SEED_MEAN, BadInputError
 from tests._runs import DATASET, OPTIMIZERS, SEEDS, make_trials
 

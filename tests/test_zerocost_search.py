@@ -15,8 +15,8 @@ from benchmarks.zerocost._weighting import (
     heldout_weighting,
     transfer_weighting,
 )
-from harness.budget import Budget
-from harness.runner import RunConfig, execute_run
+from harness.running.budget import Budget
+from harness.running.runner import RunConfig, execute_run
 
 
 def _synthetic_table() -> tuple[ZeroCostTable, np.ndarray]:
@@ -109,8 +109,8 @@ def test_unknown_proxy_is_bad_input(name, tmp_path):
 
 def test_proxy_time_charged_only_when_asked(tmp_path):
     """charge_proxy_time adds the proxies' table time to the first trial's cost, and only then."""
-    from harness.budget import Budget
-    from harness.runner import RunConfig, execute_run
+    from harness.running.budget import Budget
+    from harness.running.runner import RunConfig, execute_run
 
     runs = {}
     for charge in (False, True):

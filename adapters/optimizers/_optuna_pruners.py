@@ -5,7 +5,7 @@ epoch of one training run. On a ``schedule`` axis (12- and 200-epoch schedules, 
 embedded default) the schedules are separate training runs, not points of one curve: the
 runner reports the 12-epoch run's result, and a trial the pruner lets continue is retrained
 from scratch on the 200-epoch schedule, so it is charged the 12-epoch run plus the full
-200-epoch run (see :func:`harness.runner.run_trials`); the 12-epoch value is never read as
+200-epoch run (see :func:`harness.running.runner.run_trials`); the 12-epoch value is never read as
 epoch 12 of the 200-epoch run.
 
 Resources are the axis values: Optuna's ``step`` is the epoch (or schedule length) the runner

@@ -133,7 +133,7 @@ def open_storage(url: str, *, create: bool = True, **rdb_options: Any) -> BaseSt
     (``adapters.optimizers._journal.SyncedLater``: an flock, and an fsync at the end). A line cut short at the end of a journal can only be a write that a
     kill interrupted; it is dropped first (under the lock), because the next append would
     otherwise glue onto it and leave a line that no reader can parse. ``rdb_options`` go to
-    ``RDBStorage`` (the heartbeat of real workers, ``harness.real_workers``).
+    ``RDBStorage`` (the heartbeat of real workers, ``harness.running.real_workers``).
 
     Every other line must be a UTF-8 JSON record: Optuna's own reader stops with a
     ``UnicodeDecodeError`` or ``JSONDecodeError`` at a damaged line in the middle, so such a

@@ -1,7 +1,7 @@
 """The zero-cost analyses as library functions: each returns rows (dicts), never prints.
 
 ``hpo2nas zerocost report | stability | weighting | transfer | exceptions`` are thin typer
-commands over these (``harness/cli_zerocost.py``), and a notebook can call them the same way.
+commands over these (``harness/cli/zerocost.py``), and a notebook can call them the same way.
 Every input a user can get wrong raises BadInputError; nothing here writes a file.
 """
 

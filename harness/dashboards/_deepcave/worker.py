@@ -1,0 +1,15 @@
+"""DeepCAVE's job worker as DeepCAVE 1.4.1's own ``worker.py`` runs it (static plugins' jobs).
+
+Run with ``.venv-deepcave/bin/python harness/dashboards/_deepcave/worker.py --config <config.py>``:
+DeepCAVE connects its queue at import time when ``worker.py`` is in ``sys.argv[0]``.
+"""
+
+from __future__ import annotations
+
+from rq import Connection, Worker
+
+from deepcave import queue
+
+if __name__ == "__main__":
+    with Connection(queue._connection):
+        Worker([queue._queue]).work()

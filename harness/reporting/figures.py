@@ -1,0 +1,435 @@
+"""The report's figures, drawn with matplotlib's object API on the Agg canvas.
+
+No pyplot: figures are plain ``Figure`` objects, so drawing needs no global backend state
+and is safe from worker threads. Every figure follows :mod:`harness.reporting.plot_style` (one style
+per optimizer, legends outside the data, print-width fonts) and is written atomically as
+PNG and PDF. Figures that compare optimizers take an ``order`` (the report's final rank
+order, best first), so legends, boxes and panels read from best to worst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from harness.reporting.plot_style import (
+    FONT,
+    WIDTH,
+    LineStyle,
+    finish_axes,
+    label_order,
+    legend_outside,
+    new_figure,
+    plain_log_ticks,
+    save_figure,
+    styles_for,
+)
+from harness.reporting.stats import REGRET_FLOOR, RankTest, mean_se
+
+__all__ = [
+    "label_order",
+    "styles_for",
+    "plot_regret_curves",
+    "plot_final_box",
+    "plot_ranks",
+    "plot_cd_diagram",
+    "plot_history_grid",
+    "plot_edf",
+    "plot_importance",
+    "plot_pair_heatmap",
+    "plot_transfer_scatter",
+    "plot_fronts",
+]
+
+#: Markers per line: enough to tell lines apart in greyscale, few enough not to clutter.
+_MARKS_PER_LINE = 6
+
+
+def _ordered(names: Sequence[str], order: Sequence[str] | None) -> list[str]:
+    """``names`` in ``order`` (unknown names last, in label order)."""
+    if order is None:
+        return label_order(names)
+    known = [n for n in order if n in names]
+    return known + label_order(n for n in names if n not in known)
+
+
+def _markevery(i: int, n_lines: int, n_points: int) -> slice:
+    """Marker positions for line ``i`` of ``n_lines``: evenly spaced, offset per line so markers do not stack."""
+    step = max(1, n_points // _MARKS_PER_LINE)
+    return slice((i * step) // max(1, n_lines) + step // 4, None, step)
+
+
+def plot_regret_curves(
+    curves: Mapping[str, pd.DataFrame],
+    grid: np.ndarray,
+    *,
+    xlabel: str,
+    log_x: bool,
+    split: str,
+    title: str,
+    path: Path,
+    floor: float = REGRET_FLOOR,
+    ylabel: str | None = None,
+    order: Sequence[str] | None = None,
+    styles: Mapping[str, LineStyle] | None = None,
+) -> Path:
+    """Mean regret with a standard-error band per optimizer, on a log regret axis clipped at ``floor``.
+
+    Without ``order`` the lines are ranked by their final mean (lowest first), which is the
+    legend's order. The default label is the incumbent's accuracy regret; ``ylabel`` names another regret.
+    """
+    if order is None:
+        order = sorted(curves, key=lambda n: (float(np.nanmean(curves[n].to_numpy(float)[:, -1])), n))
+    names = _ordered(list(curves), order)
+    styles = styles or styles_for(list(curves))
+    fig = new_figure(3.6)
+    ax = fig.add_subplot()
+    handles = []
+    for i, name in enumerate(names):
+        mean, se = mean_se(curves[name])
+        style = styles[name]
+        (line,) = ax.step(grid, np.maximum(mean, floor), where="post",
+                          markevery=_markevery(i, len(names), len(grid)), **style.line_kwargs())
+        ax.fill_between(grid, np.maximum(mean - se, floor), np.maximum(mean + se, floor), step="post",
+                        color=style.color, alpha=0.08, linewidth=0)
+        handles.append(line)
+    ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
+    if log_x:
+        ax.set_xscale("log")
+        plain_log_ticks(ax.xaxis)
+    ax.set_xlim(grid[0], grid[-1])
+    finish_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel or f"incumbent regret (pp, {split})")
+    seeds = {len(curves[n]) for n in names}
+    n_seeds = seeds.pop() if len(seeds) == 1 else None
+    legend_outside(ax, handles, names, "lowest final regret first"
+                   + (f"\n({n_seeds} seed{'s' if n_seeds != 1 else ''} each)" if n_seeds else ""))
+    return save_figure(fig, path)
+
+
+def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, path: Path,
+                   order: Sequence[str] | None = None, styles: Mapping[str, LineStyle] | None = None) -> Path:
+    """Final regret per optimizer: one horizontal box per optimizer, best at the top, every seed a point.
+
+    The axis is symmetric-log, linear below 0.1 pp: a seed that found the optimum sits at 0
+    instead of at an arbitrary floor decades below the rest, and the share of such seeds is
+    written beside each box.
+    """
+    names = _ordered(list(regret), order)
+    styles = styles or styles_for(list(regret))
+    fig = new_figure(max(2.6, 0.9 + 0.28 * len(names)))  # never flatter than 2.5:1
+    ax = fig.add_subplot()
+    data = [np.asarray(regret[n], float) for n in names]
+    positions = np.arange(len(names))[::-1]  # best at the top
+    box = ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.6, patch_artist=True,
+                     showfliers=False, medianprops={"color": "black", "linewidth": 1.4},
+                     whiskerprops={"linewidth": 0.9}, capprops={"linewidth": 0.9})
+    for patch, name in zip(box["boxes"], names):
+        patch.set_facecolor(styles[name].color)
+        patch.set_alpha(0.35)
+        patch.set_edgecolor("0.2")
+    rng = np.random.default_rng(0)  # fixed jitter: identical figures for identical records
+    for y, values, name in zip(positions, data, names):
+        ax.scatter(values, y + rng.uniform(-0.15, 0.15, len(values)), s=12, marker=styles[name].marker,
+                   facecolors="white", edgecolors="black", linewidths=0.7, zorder=3)
+        zeros = int(np.sum(values <= 0))
+        if zeros:
+            ax.annotate(f"{zeros}/{len(values)} at 0", (1.0, y), xycoords=("axes fraction", "data"),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=FONT["small"])
+    ax.set_xscale("symlog", linthresh=0.1, linscale=0.6)
+    ax.set_xlim(left=0)
+    ax.set_yticks(positions, names, fontsize=FONT["small"])
+    finish_axes(ax, title=title, xlabel=f"final regret (pp, {split}; linear below 0.1, log above)", grid="x")
+    ax.tick_params(axis="y", labelsize=FONT["small"])
+    return save_figure(fig, path)
+
+
+def plot_ranks(ranks: pd.DataFrame, grid: np.ndarray, *, title: str, path: Path,
+               order: Sequence[str] | None = None, styles: Mapping[str, LineStyle] | None = None) -> Path:
+    """Average rank (1 = best) of each optimizer over simulated time, best final rank first.
+
+    ``ranks`` holds every optimizer's rank among all of them; ``order`` may name a subset
+    (the report's focus), which is drawn against the full rank axis.
+    """
+    final = ranks.iloc[:, -1].sort_values(kind="stable")
+    names = [n for n in (order or list(final.index)) if n in ranks.index]
+    styles = styles or styles_for(list(ranks.index))
+    fig = new_figure(3.6)
+    ax = fig.add_subplot()
+    handles, labels = [], []
+    for i, name in enumerate(names):
+        (line,) = ax.step(grid, ranks.loc[name].to_numpy(), where="post",
+                          markevery=_markevery(i, len(names), len(grid)), **styles[name].line_kwargs())
+        handles.append(line)
+        labels.append(f"{name} ({final[name]:.1f})")
+    ax.set_xscale("log")
+    plain_log_ticks(ax.xaxis)
+    ax.set_xlim(grid[0], grid[-1])
+    ax.set_ylim(len(ranks) + 0.3, 0.7)  # best rank at the top
+    finish_axes(ax, title=title, xlabel="simulated time (s)",
+                ylabel=f"average rank among {len(ranks)} (1 = lowest regret)")
+    legend_outside(ax, handles, labels, "final rank")
+    return save_figure(fig, path)
+
+
+def plot_cd_diagram(test: RankTest, *, title: str, path: Path) -> Path:
+    """Demšar's critical-difference diagram: rank axis, CD bar, labelled optimizers, clique bars.
+
+    The better half is labelled on the left and the worse half on the right, each ordered so
+    that no label line crosses another; thick bars join optimizers not significantly different.
+    """
+    if test.cd is None:
+        raise ValueError(f"no critical difference to draw: {test.reason}")
+    names, ranks = list(test.mean_ranks.index), test.mean_ranks.to_numpy(float)
+    k = len(names)
+    cliques = test.cliques
+    half = (k + 1) // 2
+    step = 0.35
+    clique_top = -0.15
+    first_level = clique_top - step * (len(cliques) + 0.5)
+    fig = new_figure(1.4 + step * (half + len(cliques)) * 0.8)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    line = dict(color="black", linewidth=1, clip_on=False)
+    ax.plot([1, k], [0, 0], **line)
+    for r in range(1, k + 1):
+        ax.plot([r, r], [0, 0.08], **line)
+        ax.text(r, 0.12, str(r), ha="center", va="bottom", fontsize=FONT["small"])
+    ax.plot([1, 1 + test.cd], [0.55, 0.55], color="black", linewidth=2, clip_on=False)
+    ax.text(1 + test.cd / 2, 0.6, f"CD = {test.cd:.2f}", ha="center", va="bottom", fontsize=FONT["small"])
+    for j, (lo, hi) in enumerate((ranks[names.index(c[0])], ranks[names.index(c[-1])]) for c in cliques):
+        y = clique_top - step * j
+        ax.plot([lo - 0.04, hi + 0.04], [y, y], color="black", linewidth=4, solid_capstyle="round", clip_on=False)
+    for i, (name, rank) in enumerate(zip(names, ranks)):
+        left = i < half
+        level = first_level - step * (i if left else k - 1 - i)
+        end = 1 - 0.3 if left else k + 0.3
+        ax.plot([rank, rank, end], [0, level, level], **line)
+        ax.text(end + (-0.05 if left else 0.05), level, f"{name} ({rank:.2f})", ha="right" if left else "left",
+                va="center", fontsize=FONT["small"])
+    ax.set_xlim(1 - 0.3, k + 0.3)
+    ax.set_ylim(first_level - step * half, 0.9)
+    ax.set_title(title, fontsize=FONT["title"])
+    return save_figure(fig, path)
+
+
+def plot_history_grid(
+    histories: Mapping[str, pd.DataFrame],
+    *,
+    order: Sequence[str],
+    xlabel: str,
+    ylabel: str,
+    y_low: float,
+    title: str,
+    path: Path,
+    styles: Mapping[str, LineStyle] | None = None,
+) -> Path:
+    """One panel per optimizer (rank order) of every trial's observed value, with shared axes.
+
+    Each frame holds ``x`` (cost so far), ``value``, ``top`` (a completed trial at the highest
+    fidelity) and ``best`` (that seed's best top-fidelity value so far; NaN before its first)
+    and ``seed``. Lower-fidelity and pruned trials are grey; values below ``y_low`` sit on the
+    panel's floor as downward triangles, so no trial is left out.
+    """
+    names = [n for n in order if n in histories]
+    styles = styles or styles_for(list(histories))
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig = new_figure(0.8 + 1.75 * rows)
+    axes = np.ravel(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False))
+    top_value = max(float(h["value"].max()) for h in histories.values())
+    for ax, name in zip(axes, names):
+        frame, style = histories[name], styles[name]
+        value = frame["value"].to_numpy(float)
+        below = value < y_low
+        for mask, kwargs in ((~frame["top"].to_numpy(bool), {"color": "0.7", "s": 4}),
+                             (frame["top"].to_numpy(bool), {"color": style.color, "s": 5, "alpha": 0.6})):
+            ax.scatter(frame["x"][mask & ~below], value[mask & ~below], linewidths=0, rasterized=True, **kwargs)
+            ax.scatter(frame["x"][mask & below], np.full(int((mask & below).sum()), y_low), marker="v",
+                       linewidths=0, rasterized=True, **kwargs)
+        for _, run in frame.groupby("seed"):
+            ax.step(run["x"], run["best"], where="post", color=style.color, linewidth=1.0,
+                    dashes=style.dashes or (None, None))
+        n_low = int((~frame["top"]).sum())
+        seeds = frame["seed"].nunique()
+        ax.set_title(f"{name}\n{len(frame)} trials, {seeds} seed{'s' if seeds != 1 else ''}"
+                     + (f", {n_low} grey" if n_low else ""),
+                     fontsize=FONT["small"], linespacing=1.15)
+        ax.tick_params(labelsize=FONT["small"])
+        ax.grid(True, color="0.9", linewidth=0.6)
+        ax.set_axisbelow(True)
+    for ax in axes[len(names):]:
+        ax.set_axis_off()
+    axes[0].set_ylim(y_low - 0.02 * (top_value - y_low), top_value + 0.04 * (top_value - y_low))
+    fig.supxlabel(xlabel, fontsize=FONT["text"])
+    fig.supylabel(ylabel, fontsize=FONT["text"])
+    fig.suptitle(title, fontsize=FONT["title"])
+    return save_figure(fig, path)
+
+
+def plot_edf(values: Mapping[str, np.ndarray], *, order: Sequence[str], xlabel: str, x_low: float, title: str,
+             path: Path, styles: Mapping[str, LineStyle] | None = None) -> Path:
+    """Empirical distribution function of each optimizer's trial values (right = better trials)."""
+    names = [n for n in order if n in values]
+    styles = styles or styles_for(list(values))
+    fig = new_figure(3.4)
+    ax = fig.add_subplot()
+    handles = []
+    for i, name in enumerate(names):
+        data = np.sort(np.asarray(values[name], float))
+        share = np.arange(1, len(data) + 1) / len(data)
+        (line,) = ax.step(data, share, where="post", markevery=_markevery(i, len(names), len(data)),
+                          **styles[name].line_kwargs())
+        handles.append(line)
+    top = max(float(np.max(v)) for v in values.values() if len(v))
+    ax.set_xlim(x_low, top + 0.02 * (top - x_low))
+    ax.set_ylim(0, 1.02)
+    finish_axes(ax, title=title, xlabel=xlabel, ylabel="share of trials with value ≤ x")
+    legend_outside(ax, handles, [f"{n} ({len(values[n])})" for n in names], "final rank order (trials)")
+    return save_figure(fig, path)
+
+
+def plot_importance(importances: Mapping[str, Mapping[str, float]], labels: Mapping[str, str], *, title: str,
+                    path: Path) -> Path:
+    """One horizontal bar panel per importance method, sharing the edge axis (first method's order, top = most)."""
+    methods = list(importances)
+    first = importances[methods[0]]
+    edges = sorted(first, key=lambda e: -first[e])
+    fig = new_figure(0.9 + 0.3 * len(edges))
+    axes = np.ravel(fig.subplots(1, len(methods), sharey=True, squeeze=False))
+    positions = np.arange(len(edges))[::-1]
+    for ax, method in zip(axes, methods):
+        share = [importances[method][e] for e in edges]
+        ax.barh(positions, share, color="#0072B2", height=0.6)
+        for y, value in zip(positions, share):
+            ax.text(value, y, f" {value:.2f}", va="center", fontsize=FONT["small"])
+        ax.set_xlim(0, max(max(share) * 1.25, 0.05))
+        finish_axes(ax, title=method, xlabel="importance (sums to 1)", grid="x")
+    axes[0].set_yticks(positions, [labels.get(e, e) for e in edges])
+    axes[0].set_ylabel("edge (to<-from)", fontsize=FONT["text"])
+    fig.suptitle(title, fontsize=FONT["title"])
+    return save_figure(fig, path)
+
+
+def plot_pair_heatmap(mean: pd.DataFrame, counts: pd.DataFrame, *, xlabel: str, ylabel: str, colorbar: str,
+                      title: str, path: Path) -> Path:
+    """Mean value per pair of categories (rows x columns, in the frames' order), each cell labelled with n.
+
+    A heat map, not a contour: operations are unordered categories, so nothing may be
+    interpolated between them. Empty pairs stay blank.
+    """
+    fig = new_figure(4.0, width=5.4)
+    ax = fig.add_subplot()
+    data = mean.to_numpy(float)
+    image = ax.imshow(np.ma.masked_invalid(data), cmap=colormaps["viridis"].with_extremes(bad="white"), aspect="auto")
+    finite = data[np.isfinite(data)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    for (r, c), value in np.ndenumerate(data):
+        n = int(counts.iat[r, c])
+        text = f"{value:.1f}\nn={n}" if np.isfinite(value) else "n=0"
+        ax.text(c, r, text, ha="center", va="center", fontsize=FONT["small"] - 0.5,
+                color="black" if not np.isfinite(value) or value > middle else "white")
+    ax.set_xticks(range(len(mean.columns)), list(mean.columns), rotation=25, ha="right", fontsize=FONT["small"])
+    ax.set_yticks(range(len(mean.index)), list(mean.index), fontsize=FONT["small"])
+    ax.set_xlabel(xlabel, fontsize=FONT["text"])
+    ax.set_ylabel(ylabel, fontsize=FONT["text"])
+    ax.set_title(title, fontsize=FONT["title"])
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label(colorbar, fontsize=FONT["text"])
+    bar.ax.tick_params(labelsize=FONT["small"])
+    return save_figure(fig, path)
+
+
+def _zoom_limits(values: np.ndarray) -> tuple[float, float]:
+    """The span of ``values`` padded by a quarter of it (at least 0.5 pp) on each side."""
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    pad = max(0.25 * (hi - lo), 0.5)
+    return lo - pad, hi + pad
+
+
+def plot_transfer_scatter(
+    x: np.ndarray,
+    y: np.ndarray,
+    marked: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+) -> Path:
+    """Every cell as a small grey point, each optimizer's incumbents marked on top.
+
+    The right panel zooms onto the incumbents, which all sit in the crowded top corner.
+    """
+    fig = new_figure(3.4)
+    axes = fig.subplots(1, 2)
+    styles = styles_for(list(marked))
+    names = label_order(marked)
+    for ax in axes:
+        ax.scatter(x, y, s=2, color="0.75", linewidths=0, rasterized=True)
+        for name in names:
+            mx, my = marked[name]
+            ax.scatter(mx, my, s=28, marker=styles[name].marker, facecolors="none", edgecolors=[styles[name].color],
+                       linewidths=1.2)
+        finish_axes(ax, xlabel=xlabel, ylabel=ylabel)
+    axes[0].set_title("all cells", fontsize=FONT["text"])
+    all_x = np.concatenate([mx for mx, _ in marked.values()])
+    all_y = np.concatenate([my for _, my in marked.values()])
+    axes[1].set_xlim(*_zoom_limits(all_x))
+    axes[1].set_ylim(*_zoom_limits(all_y))
+    axes[1].set_title("zoom on the incumbents", fontsize=FONT["text"])
+    handles = [Line2D([], [], linestyle="", marker=styles[n].marker, markerfacecolor="none",
+                      markeredgecolor=styles[n].color, label=f"{n} incumbents") for n in names]
+    handles.append(Patch(color="0.75", label="all cells"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), fontsize=FONT["small"],
+               frameon=False)
+    fig.suptitle(title, fontsize=FONT["title"])
+    return save_figure(fig, path)
+
+
+def plot_fronts(
+    exact: np.ndarray,
+    found: Mapping[str, Sequence[np.ndarray]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+    order: Sequence[str] | None = None,
+) -> Path:
+    """One panel per optimizer: the exact front (black) and each seed's final front (a thin step line)."""
+    names = _ordered(list(found), order)
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig = new_figure(0.8 + 1.9 * rows, width=WIDTH)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
+    styles = styles_for(names)
+    order_exact = np.argsort(exact[:, 0])
+    for ax, name in zip(axes, names):
+        color = styles[name].color
+        ax.step(exact[order_exact, 0], exact[order_exact, 1], where="pre", color="black", linewidth=1.3,
+                label="exact front")
+        ax.scatter(exact[:, 0], exact[:, 1], s=8, color="black", zorder=3)
+        for points in found[name]:
+            if len(points):
+                sort = np.argsort(points[:, 0])
+                ax.step(points[sort, 0], points[sort, 1], where="pre", color=color, alpha=0.7, linewidth=0.9)
+                ax.scatter(points[:, 0], points[:, 1], s=6, color=color, alpha=0.7, marker=styles[name].marker)
+        ax.set_title(f"{name} ({len(found[name])} seeds)", fontsize=FONT["small"])
+        ax.tick_params(labelsize=FONT["small"])
+        ax.grid(True, color="0.9", linewidth=0.6)
+    for ax in axes[len(names):]:
+        ax.set_axis_off()
+    for ax in axes[max(0, len(names) - cols):len(names)]:  # the lowest panel of each column
+        ax.tick_params(labelbottom=True)
+    fig.supxlabel(xlabel, fontsize=FONT["text"])
+    fig.supylabel(ylabel, fontsize=FONT["text"])
+    axes[0].legend(fontsize=FONT["small"], loc="lower right", frameon=False)
+    fig.suptitle(title, fontsize=FONT["title"])
+    return save_figure(fig, path)

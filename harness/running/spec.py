@@ -1,0 +1,319 @@
+"""Declarative experiment specs (TOML), validated with errors that name the bad key.
+
+A spec lists optimizers with their options, datasets, a store, a data-seed policy, an
+output folder, and named profiles that fix seeds and budget. Every optimizer runs on the
+same seeds, because rank statistics need paired runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters import parse_objectives
+from adapters.bounds import check
+from harness.running.budget import Budget
+from harness.running.run_config import DATA_SEEDS, SPEC_SETTINGS
+from harness.running.smoke import smoke_seeds
+from adapters.types import BadInputError
+
+__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec", "parse_spec"]
+
+_TOP_KEYS = {
+    "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
+    "paper_table", "workers", "regret_target", "reference", "focus", "baselines", *SPEC_SETTINGS,
+}
+_PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
+
+
+@dataclass(frozen=True)
+class OptimizerEntry:
+    """One optimizer of a spec: a label, what to load, and its options."""
+
+    label: str
+    optimizer: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Seeds and budget of one profile; ``skip`` maps an optimizer label to why it is left out.
+
+    ``dataset_budgets`` overrides the budget per dataset (NATS-Bench gives each its own);
+    ``runs`` gives an optimizer fewer runs than the profile's seeds (its first N seeds), for
+    optimizers too slow for a paper's 500 runs; paired statistics use the seeds all share.
+    """
+
+    name: str
+    seeds: tuple[int, ...]
+    budget: Budget
+    skip: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    dataset_budgets: dict[str, Budget] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)
+
+    def budget_for(self, dataset: str) -> Budget:
+        return self.dataset_budgets.get(dataset, self.budget)
+
+    def seeds_for(self, label: str) -> tuple[int, ...]:
+        return self.seeds[: self.runs[label]] if label in self.runs else self.seeds
+
+    def budget_text(self) -> str:
+        """The budget per run as the report states it (per dataset where they differ)."""
+        if not self.dataset_budgets:
+            return str(self.budget)
+        return ", ".join(f"{budget} on {dataset}" for dataset, budget in self.dataset_budgets.items())
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A validated spec. Its fields named in ``harness.running.run_config.SPEC_SETTINGS`` pass unchanged into
+    every run's ``RunConfig`` (``harness.compare.plan_runs``); the rest shape the grid and the report."""
+
+    name: str
+    path: Path
+    store: str
+    datasets: tuple[str, ...]
+    data_seeds: str
+    output: Path
+    optimizers: tuple[OptimizerEntry, ...]
+    profiles: dict[str, Profile]
+    continue_promotions: bool = False
+    transfer_datasets: tuple[str, ...] = ()
+    export_deepcave: bool = False
+    description: str = ""
+    objectives: tuple[str, ...] = ("valid_acc",)
+    #: The Optuna storage every Optuna sampler's run writes its study to (None: each run folder's optuna.journal).
+    storage: str | None = None
+    search_fidelity: int | None = None
+    paper_table: tuple[str, ...] = ()
+    #: Simulated workers per run; several values run every optimizer at each (labels ``NAME@W``)
+    #: and add the parallel section (regret over simulated wall-clock, speed-up, utilisation).
+    workers: tuple[int, ...] = (1,)
+    #: The regret (pp of the search split) the parallel section's speed-up is measured to.
+    regret_target: float = 0.3
+    #: The optimizer label the report's margins and Wilcoxon tests are measured against; with several
+    #: worker counts, that optimizer at the fewest workers (the serial baseline).
+    reference: str = "random"
+    #: The report's curves show the ``focus`` best optimizers by final rank plus the reference and
+    #: ``baselines``; an appendix figure shows all of them when that leaves some out.
+    focus: int = 5
+    baselines: tuple[str, ...] = ()
+
+    def profile(self, name: str) -> Profile:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            raise BadInputError(
+                f"spec {self.name}: unknown profile {name!r}; allowed: {', '.join(self.profiles)}"
+            ) from None
+
+
+def _check_keys(where: str, table: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise BadInputError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _typed(where: str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise BadInputError(f"{where}: key {key!r} must be a {names}, got {value!r}")
+    return value
+
+
+def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profile:
+    where = f"spec {spec_name}: profiles.{name}"
+    _check_keys(where, table, _PROFILE_KEYS)
+    for key in ("seeds", "budget"):
+        if key not in table:
+            raise BadInputError(f"{where}: missing key {key!r}")
+    seeds = _seeds(where, table["seeds"])
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
+        raise BadInputError(f"{where}: key 'seeds' must be a non-empty list of distinct integers, got {seeds!r}")
+    declared, seeds = seeds, smoke_seeds(seeds)  # HPO2NAS_SMOKE keeps the first two
+    skip = _typed(where, "skip", table.get("skip", {}), dict)
+    for label, reason in skip.items():
+        if label not in labels:
+            raise BadInputError(f"{where}: skip names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
+        _typed(where, f"skip.{label}", reason, str)
+    overhead = _typed(where, "include_overhead", table.get("include_overhead", False), bool)
+    dataset_budgets = {
+        str(dataset): Budget.parse(_typed(where, f"dataset_budgets.{dataset}", text, str), include_overhead=overhead)
+        for dataset, text in _typed(where, "dataset_budgets", table.get("dataset_budgets", {}), dict).items()
+    }
+    runs = _typed(where, "runs", table.get("runs", {}), dict)
+    for label, count in runs.items():
+        if label not in labels:
+            raise BadInputError(f"{where}: runs names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(declared):
+            raise BadInputError(f"{where}: runs.{label} must be an integer from 1 to {len(declared)}, got {count!r}")
+    return Profile(
+        name=name,
+        seeds=tuple(seeds),
+        budget=Budget.parse(_typed(where, "budget", table["budget"], str), include_overhead=overhead),
+        skip=dict(skip),
+        description=_typed(where, "description", table.get("description", ""), str),
+        dataset_budgets=dataset_budgets,
+        runs=dict(runs),
+    )
+
+
+def _seeds(where: str, value: Any) -> list:
+    """A list of seeds, or ``"A..B"`` for A to B inclusive (a paper's 500 runs in one line).
+
+    The count is bounded before the range is built: "0..100000000000" would not fit in memory.
+    """
+    if isinstance(value, str):
+        start, sep, stop = value.partition("..")
+        if not (sep and start.strip().isdigit() and stop.strip().isdigit() and int(start) <= int(stop)):
+            raise BadInputError(f"{where}: key 'seeds' must be a list of integers or 'A..B' (A <= B), got {value!r}")
+        check("seeds", int(stop) - int(start) + 1, f"{where}: the number of seeds in {value!r}")
+        seeds = list(range(int(start), int(stop) + 1))
+    else:
+        seeds = _typed(where, "seeds", value, list)
+        check("seeds", max(len(seeds), 1), f"{where}: the number of seeds")
+    for seed in seeds:
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            check("seed", seed, f"{where}: seed")
+    return seeds
+
+
+def load_spec(path: Path) -> ExperimentSpec:
+    """Parse and validate a spec file (optimizer names and options are checked here too)."""
+    path = Path(path)
+    try:
+        body = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(f"no spec file {path}") from None
+    except IsADirectoryError:
+        raise BadInputError(f"spec {path} is a folder, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"spec {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInputError(f"spec {path}: invalid TOML: {exc}") from None
+    return parse_spec(body, path)
+
+
+def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec:
+    """Validate a spec given as the dict its TOML file parses to (the Python API builds one in code).
+
+    ``path`` is the file it came from, if any; without one the spec needs a ``name``.
+    """
+    from adapters.optimizers import make_optimizer
+
+    if path is None and "name" not in body:
+        raise BadInputError("a spec given in code needs a 'name'")
+    name = str(body["name"] if "name" in body else Path(path).stem)
+    path = Path(path) if path is not None else Path(f"<{name}>")
+    where = f"spec {name}"
+    _check_keys(where, body, _TOP_KEYS)
+    for key in ("datasets", "optimizers", "profiles"):
+        if key not in body:
+            raise BadInputError(f"{where}: missing key {key!r}")
+    data_seeds = body.get("data_seeds", "random")
+    if data_seeds not in DATA_SEEDS:
+        raise BadInputError(f"{where}: key 'data_seeds' must be one of {', '.join(DATA_SEEDS)}, got {data_seeds!r}")
+    optimizers = []
+    for label, table in _typed(where, "optimizers", body["optimizers"], dict).items():
+        table = dict(_typed(where, f"optimizers.{label}", table, dict))
+        target = str(table.pop("optimizer", label))
+        make_optimizer(target, table)  # validates the name and every option now, not mid-run
+        optimizers.append(OptimizerEntry(label=label, optimizer=target, options=table))
+    if not optimizers:
+        raise BadInputError(f"{where}: key 'optimizers' lists no optimizer")
+    labels = {o.label for o in optimizers}
+    profiles = {
+        pname: _profile(name, pname, _typed(where, f"profiles.{pname}", table, dict), labels)
+        for pname, table in _typed(where, "profiles", body["profiles"], dict).items()
+    }
+    datasets = _typed(where, "datasets", body["datasets"], list)
+    if not datasets:
+        raise BadInputError(f"{where}: key 'datasets' must list at least one dataset")
+    output = Path(_typed(where, "output", body.get("output", f"results/{name}"), str))
+    reference = _typed(where, "reference", body.get("reference", "random"), str)
+    if "reference" in body and reference not in labels:
+        raise BadInputError(f"{where}: key 'reference' must name one of the optimizers "
+                            f"({', '.join(sorted(labels))}), got {reference!r}")
+    focus = _typed(where, "focus", body.get("focus", 5), int)
+    if focus < 1:
+        raise BadInputError(f"{where}: key 'focus' must be a positive integer, got {focus!r}")
+    baselines = tuple(str(b) for b in _typed(where, "baselines", body.get("baselines", []), list))
+    if set(baselines) - labels:
+        raise BadInputError(f"{where}: key 'baselines' must name optimizers of the spec "
+                            f"({', '.join(sorted(labels))}), got {', '.join(sorted(set(baselines) - labels))}")
+    return ExperimentSpec(
+        name=name,
+        path=path,
+        store=_typed(where, "store", body.get("store", "default"), str),
+        datasets=tuple(str(d) for d in datasets),
+        data_seeds=data_seeds,
+        output=output,
+        optimizers=tuple(optimizers),
+        profiles=profiles,
+        continue_promotions=_typed(where, "continue_promotions", body.get("continue_promotions", False), bool),
+        transfer_datasets=_names(where, "transfer_datasets", body.get("transfer_datasets", [])),
+        export_deepcave=_typed(where, "export_deepcave", body.get("export_deepcave", False), bool),
+        description=_typed(where, "description", body.get("description", ""), str),
+        objectives=_objectives(where, body.get("objectives", ["valid_acc"])),
+        storage=_storage(where, body.get("storage")),
+        search_fidelity=_search_fidelity(where, body.get("search_fidelity")),
+        paper_table=_names(where, "paper_table", body.get("paper_table", [])),
+        workers=_workers(where, body.get("workers", 1)),
+        regret_target=_regret_target(where, body.get("regret_target", 0.3)),
+        reference=reference,
+        focus=focus,
+        baselines=baselines,
+    )
+
+
+def _workers(where: str, value: Any) -> tuple[int, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values) or \
+            len(set(values)) != len(values):
+        raise BadInputError(f"{where}: key 'workers' must be a positive integer or a list of distinct ones, got {value!r}")
+    for workers in values:
+        check("workers", workers, f"{where}: key 'workers'")
+    return tuple(values)
+
+
+def _names(where: str, key: str, value: Any) -> tuple[str, ...]:
+    """A list of dataset names (transfer_datasets, paper_table): text only, checked against the store later."""
+    names = _typed(where, key, value, list)
+    for name in names:
+        _typed(where, key, name, str)
+    return tuple(names)
+
+
+def _regret_target(where: str, value: Any) -> float:
+    """The parallel section's regret target: a finite regret in pp (TOML allows nan and -inf)."""
+    return float(check("regret_target", _typed(where, "regret_target", value, (int, float)), f"{where}: key 'regret_target'"))
+
+
+def _storage(where: str, value: Any) -> str | None:
+    """The spec's Optuna storage, its form checked now rather than part-way through the grid."""
+    if value is None:
+        return None
+    from adapters.optimizers.optuna_study import check_storage
+
+    try:
+        return check_storage(_typed(where, "storage", value, str))
+    except BadInputError as exc:
+        raise BadInputError(f"{where}: key 'storage': {exc}") from None
+
+
+def _search_fidelity(where: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadInputError(f"{where}: key 'search_fidelity' must be a positive integer, got {value!r}")
+    return value
+
+
+def _objectives(where: str, value: Any) -> tuple[str, ...]:
+    try:
+        return parse_objectives(_typed(where, "objectives", value, list))
+    except BadInputError as exc:
+        raise BadInputError(f"{where}: key 'objectives': {exc}") from None
