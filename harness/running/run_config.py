@@ -14,6 +14,7 @@ from typing import Any
 from adapters import parse_objectives
 from adapters.bounds import check
 from adapters.types import BadInputError
+from benchmarks.registry import NB201, RUNNABLE_BENCHMARKS
 from harness.running.budget import Budget
 
 __all__ = ["RunConfig", "SPEC_SETTINGS", "DATA_SEEDS"]
@@ -42,6 +43,9 @@ class RunConfig:
     at the store's highest fidelity (the 200-epoch seed mean).
     ``storage`` is the Optuna storage an Optuna sampler's run writes its study to (an RDB URL
     or a journal path); None means ``optuna.journal`` in the run folder.
+    ``benchmark`` names what is searched (``benchmarks.registry.RUNNABLE_BENCHMARKS``; NB201's
+    store by default) and ``benchmark_options`` what that benchmark needs beyond its name
+    (a live benchmark's data folder and training settings); both go into run.json.
     """
 
     optimizer: str
@@ -58,9 +62,13 @@ class RunConfig:
     search_fidelity: int | None = None
     storage: str | None = None
     workers: int = 1
+    benchmark: str = NB201
+    benchmark_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives))
+        if self.benchmark not in RUNNABLE_BENCHMARKS:
+            raise BadInputError(f"unknown benchmark {self.benchmark!r}; choose one of {', '.join(RUNNABLE_BENCHMARKS)}")
         if self.data_seeds not in DATA_SEEDS:
             raise BadInputError(f"data_seeds must be 'random' or 'mean', got {self.data_seeds!r}")
         # The bounds table (adapters.bounds): whole numbers in range, before anything is written.
@@ -101,4 +109,7 @@ class RunConfig:
         }
         if self.storage is not None:
             body["storage"] = self.storage
+        if self.benchmark != NB201 or self.benchmark_options:  # NB201 runs keep the run ids of before
+            body["benchmark"] = self.benchmark
+            body["benchmark_options"] = dict(sorted(self.benchmark_options.items()))
         return body

@@ -352,9 +352,11 @@ def _execute_locked(
     config: RunConfig, out: Path, *, resume: bool, progress: Progress | None, root: Path | None
 ) -> RunResult:
     from adapters.optimizers import make_optimizer
-    from benchmarks import open_benchmark, resolve_dataset
+    from benchmarks import resolve_dataset
+    from benchmarks.registry import open_named
 
-    benchmark = open_benchmark(config.store, root=root)
+    benchmark = open_named(config.benchmark, store=config.store, root=root, options=config.benchmark_options,
+                           workdir=out)
     dataset = resolve_dataset(config.dataset, benchmark.datasets)
     if dataset != config.dataset:
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
@@ -368,7 +370,8 @@ def _execute_locked(
     if folder.optimizer_dir.exists():
         shutil.rmtree(folder.optimizer_dir)
     # the split behind every metric goes with the run (a store searched on a test split says so here)
-    store: dict[str, Any] = {"name": benchmark.name, "checksum": benchmark.checksum, "splits": benchmark.splits(dataset)}
+    store: dict[str, Any] = {"benchmark": config.benchmark, "name": benchmark.name, "checksum": benchmark.checksum,
+                             "splits": benchmark.splits(dataset)}
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer_settings(optimizer),
                            "multi_fidelity": optimizer.multi_fidelity})
     try:

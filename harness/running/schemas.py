@@ -32,6 +32,8 @@ RUN_CONFIG = Obj(
         "search_fidelity": Int(min=1),
         "workers": Int(min=1),
         "storage": Str(),
+        "benchmark": Str(),
+        "benchmark_options": MapOf(Anything()),
     },
 )
 
