@@ -47,15 +47,6 @@ class Timed:
     def tell(self, suggestion, observation):
         self.events.append(("tell", suggestion.token))
 
-    def report(self, suggestion, fidelity, valid_acc):
-        return False
-
-    def settings(self):
-        return {}
-
-    def notes(self):
-        return []
-
 
 def _times(bench) -> np.ndarray:
     return bench.lookup(np.arange(NUM_CELLS), DATASET, "train_time_s", seed=SEED_MEAN)
