@@ -45,7 +45,8 @@ def _margin_cells(valid: pd.DataFrame, name: str, reference: str) -> tuple[str, 
     if name == reference:
         return "reference", "—"
     margin = paired_margin(valid, name, reference)
-    return ("n/a" if margin.mean is None else f"{margin.mean:+.3f} (n={margin.n})"), margin.reason or p_text(margin.p_value)
+    mean = "n/a" if margin.mean is None else f"{margin.mean:+.3f} (n={margin.n})"
+    return mean, margin.reason or p_text(margin.p_value)
 
 
 def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str, splits: Mapping[str, str],
