@@ -136,7 +136,6 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
 
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
-    """One dataset's results, every section in the dataset's one rank order."""
     finals = run_finals(trials)
     order = final_order(finals)
     study = optuna_plots.pooled_study(trials, context.space)
