@@ -17,7 +17,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,24 +25,7 @@ sys.path.insert(0, str(ROOT / "perf"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from _results import add_smoke, results_path, write_results  # noqa: E402
-from bench_runner import NullOptimizer  # noqa: E402  (the same null optimizer as the W = 1 figure)
-
-
-def _run(bench, name: str, trials: int, seed: int, workers: int, tmp: Path):
-    from adapters.optimizers import make_optimizer
-    from harness.running.budget import Budget
-    from harness.running.records import RunFolder
-    from harness.running.runner import RunConfig, run_trials
-
-    config = RunConfig(optimizer="null" if name == "null" else name, dataset="cifar10-valid",
-                       budget=Budget.parse(f"{trials}evals"), seed=seed, checkpoint_every=max(100, trials // 10),
-                       workers=workers)
-    folder = RunFolder(tmp / f"{name}-{trials}-{seed}-w{workers}", config.to_dict())
-    optimizer = NullOptimizer() if name == "null" else make_optimizer(name)
-    optimizer.pending_trials = True
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = run_trials(config, optimizer, bench, folder)
-    return time.process_time() - cpu, time.perf_counter() - wall, len(result.rows)
+from bench_runner import timed_run  # noqa: E402  (the same null optimizer and run as the W = 1 figure)
 
 
 def _real(url: str, processes: int, trials: int, name: str) -> float:
@@ -78,23 +60,23 @@ def main() -> None:
     rows = []
     n = 300 if args.smoke else 20_000 if args.quick else 100_000
     reps = 1 if args.quick or args.smoke else 5
-    _run(bench, "null", n, 0, 1, tmp)  # warm the per-cell query caches
+    timed_run(bench, "null", n, 0, tmp)  # warm the per-cell query caches
     # Repetitions interleave the W values (1, 4, 16, 1, 4, 16, ...), so a drift of the machine
     # during the run (another job, the page cache) falls on every W alike: the figures are side by side.
-    measured: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
+    measured: dict[tuple[str, int], list[tuple[float, float, list]]] = {}
     for seed in range(reps):
         for workers in (1, 4, 16):
             for name in ("null", "random", "re"):
-                measured.setdefault((name, workers), []).append(_run(bench, name, n, seed, workers, tmp))
+                measured.setdefault((name, workers), []).append(timed_run(bench, name, n, seed, tmp, workers))
     for workers in (1, 4, 16):
-        overhead = statistics.median(cpu / count * 1e6 for cpu, _, count in measured["null", workers])
+        overhead = statistics.median(cpu / len(done) * 1e6 for cpu, _, done in measured["null", workers])
         record[f"overhead_us_w{workers}"] = overhead
         rows.append((f"simulator overhead per trial, W = {workers} (CPU, null optimizer)", f"{overhead:.1f} us",
                      "<= 20 us"))
         for name in ("random", "re"):
             runs = measured[name, workers]
-            rate = statistics.median(count / cpu for cpu, _, count in runs)
-            wall_rate = statistics.median(count / wall for _, wall, count in runs)
+            rate = statistics.median(len(done) / cpu for cpu, _, done in runs)
+            wall_rate = statistics.median(len(done) / wall for _, wall, done in runs)
             record[f"{name}_w{workers}"] = {"trials_per_cpu_s": rate, "trials_per_wall_s": wall_rate}
             rows.append((f"{name}, W = {workers}: end-to-end trials/s (per CPU s / per wall s)",
                          f"{rate:,.0f} / {wall_rate:,.0f}", ">= 20,000"))

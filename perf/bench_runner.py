@@ -28,6 +28,7 @@ class NullOptimizer:
     name = "null"
     multi_fidelity = False
     defaults: dict = {}
+    pending_trials = True  # it learns nothing, so W simulated workers may ask it at once
 
     def __init__(self) -> None:
         from adapters import Cell
@@ -57,16 +58,17 @@ class NullOptimizer:
         return []
 
 
-def _run(bench, name: str, trials: int, seed: int, tmp: Path):
-    """(CPU seconds, wall seconds, trials) of one run; CPU time is robust to a busy machine."""
+def timed_run(bench, name: str, trials: int, seed: int, tmp: Path, workers: int = 1):
+    """(CPU seconds, wall seconds, rows) of one run on ``workers`` simulated workers; CPU time is robust
+    to a busy machine. ``perf/bench_parallel.py`` times its runs with this too, so W = 1 is the same run."""
     from adapters.optimizers import make_optimizer
     from harness.running.budget import Budget
     from harness.running.records import RunFolder
     from harness.running.runner import RunConfig, run_trials
 
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{trials}evals"), seed=seed,
-                       checkpoint_every=max(100, trials // 10))
-    folder = RunFolder(tmp / f"{name}-{trials}-{seed}", config.to_dict())
+                       checkpoint_every=max(100, trials // 10), workers=workers)
+    folder = RunFolder(tmp / f"{name}-{trials}-{seed}-w{workers}", config.to_dict())
     optimizer = NullOptimizer() if name == "null" else make_optimizer(name)
     cpu, wall = time.process_time(), time.perf_counter()
     result = run_trials(config, optimizer, bench, folder)
@@ -89,14 +91,14 @@ def main() -> None:
                                     "load_avg": os.getloadavg()[0]}}
     n_fast = 300 if args.smoke else 20_000 if args.quick else 100_000
     reps = 1 if args.quick or args.smoke else 3
-    _run(bench, "null", n_fast, 0, tmp)  # warm the per-cell query caches
-    null = [_run(bench, "null", n_fast, seed, tmp) for seed in range(reps)]
+    timed_run(bench, "null", n_fast, 0, tmp)  # warm the per-cell query caches
+    null = [timed_run(bench, "null", n_fast, seed, tmp) for seed in range(reps)]
     overhead = statistics.median(cpu / len(t) * 1e6 for cpu, _, t in null)
     record["harness_overhead_us"] = overhead
     rows.append(("harness overhead per trial (CPU; a null optimizer: everything but ask/tell, "
                  "records and checkpoints included)", f"{overhead:.1f} us", "<= 20 us"))
     for name in ("random", "re"):
-        runs = [_run(bench, name, n_fast, seed, tmp) for seed in range(reps)]
+        runs = [timed_run(bench, name, n_fast, seed, tmp) for seed in range(reps)]
         cpu_rate = statistics.median(len(t) / cpu for cpu, _, t in runs)
         wall_rate = statistics.median(len(t) / wall for _, wall, t in runs)
         askt = statistics.median(statistics.mean(x["wall_s"] for x in t) * 1e6 for _, _, t in runs)
@@ -109,7 +111,7 @@ def main() -> None:
         if name in ("random", "re") or name in skip or OPTIMIZERS[name].multi_fidelity or \
                 args.smoke and name != "optuna-tpe":
             continue
-        _, _, trials = _run(bench, name, 200, 0, tmp)
+        _, _, trials = timed_run(bench, name, 200, 0, tmp)
         walls = [t["wall_s"] for t in trials]
         at50 = statistics.mean(walls[40:60]) * 1e3
         at200 = statistics.mean(walls[180:200]) * 1e3

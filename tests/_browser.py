@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 CHROMIUM_FLAGS = [
@@ -121,6 +122,23 @@ def start_cli_server(*args: str) -> tuple[subprocess.Popen, queue.Queue]:
     threading.Thread(target=read_lines, args=(server.stdout, lines), daemon=True).start()
     return server, lines
 
+
+
+def until_serving(server: subprocess.Popen, lines: queue.Queue, prefix: str, timeout_s: float) -> list[str]:
+    """A started server's output lines up to the first that starts with ``prefix`` (where it serves).
+
+    Fails the test, with everything the server said, if it exits or ``timeout_s`` passes first
+    (a dashboard's start takes seconds, DeepCAVE's with its redis tens of seconds).
+    """
+    output: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while not any(line.startswith(prefix) for line in output):
+        assert server.poll() is None and time.monotonic() < deadline, "".join(output)
+        try:
+            output.append(lines.get(timeout=1))
+        except queue.Empty:
+            pass
+    return output
 
 class DevToolsBrowser:
     """Headless Chromium driven over the DevTools protocol, for pages that need a click or a measurement.

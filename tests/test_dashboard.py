@@ -10,33 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import signal
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
-from _browser import descendants, free_port, listening, loopback_v4, render, start_cli_server
+from _browser import descendants, free_port, listening, loopback_v4, render, start_cli_server, until_serving
 from _deepcave_tools import make_run, require
 
 from harness.exports.deepcave import MANIFEST, export_deepcave
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
-
-
-def _until_serving(dashboard, lines, timeout_s: float = 240) -> list[str]:
-    """The dashboard's output lines up to the one that says where it serves (its start takes seconds)."""
-    output: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while not any(line.startswith("DeepCAVE http") for line in output):
-        assert dashboard.poll() is None and time.monotonic() < deadline, "".join(output)
-        try:
-            output.append(lines.get(timeout=1))
-        except queue.Empty:
-            pass
-    return output
 
 def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, data_root):
     require("redis-server", "chromium", deepcave=True)
@@ -52,7 +38,7 @@ def test_dashboard_shows_runs_on_loopback_and_ctrl_c_leaves_nothing(tmp_path, da
     dashboard, lines = start_cli_server("dashboard", str(export), "--port", str(port))
     started: set[int] = set()
     try:
-        _until_serving(dashboard, lines)
+        until_serving(dashboard, lines, "DeepCAVE http", timeout_s=240)
         started = descendants(dashboard.pid)
         groups = {os.getpgid(pid) for pid in started}
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in started)
@@ -196,7 +182,7 @@ def test_every_deepcave_page_with_data_works_on_a_shipped_spec(tmp_path, data_ro
     dashboard, lines = start_cli_server("dashboard", str(export), "--port", str(port))
     drawn: dict[str, int] = {}
     try:
-        output = _until_serving(dashboard, lines)
+        output = until_serving(dashboard, lines, "DeepCAVE http", timeout_s=240)
         assert f"shows {len(runs)} runs" in output[-1], output[-1]  # SMAC's copies are not preselected
         base = f"http://127.0.0.1:{port}/plugins"
         with DevToolsBrowser(tmp_path / "chromium") as browser:

@@ -117,15 +117,6 @@ class Failing:
     def tell(self, suggestion, observation):
         pass
 
-    def report(self, suggestion, fidelity, valid_acc):
-        return False
-
-    def settings(self):
-        return {}
-
-    def notes(self):
-        return []
-
 
 class Warning(Failing):
     def ask(self):

@@ -170,3 +170,42 @@ def test_harness_has_only_its_job_subpackages() -> None:
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_package_is_walked(package: str) -> None:
     assert any(name.startswith(package) for name in import_graph())
+
+
+#: The size rule for ``adapters`` and ``harness``: a module or function past these does more than one job.
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def oversized(paths: list[Path]) -> list[str]:
+    """Modules over ``MAX_MODULE_LINES`` lines and functions (methods too) over ``MAX_FUNCTION_LINES``."""
+    found = []
+    for path in paths:
+        text = path.read_text()
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            found.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_module_or_function_is_oversized() -> None:
+    """Every module in adapters/ and harness/ stays within 400 lines and every function within 80."""
+    assert oversized(sorted(p for pkg in ("adapters", "harness") for p in (ROOT / pkg).rglob("*.py"))) == []
+
+
+def test_the_size_checker_finds_a_long_module_and_function(tmp_path: Path) -> None:
+    """The checker itself: an 81-line function and a 401-line module are caught, 80 and 400 are not."""
+    body = "\n".join(f"    x{i} = {i}" for i in range(79))
+    long_fn, ok_fn = tmp_path / "long_fn.py", tmp_path / "ok_fn.py"
+    long_fn.write_text(f"def f():\n{body}\n    return 0\n")
+    ok_fn.write_text(f"def f():\n{body}\n")
+    long_mod, ok_mod = tmp_path / "long_mod.py", tmp_path / "ok_mod.py"
+    long_mod.write_text("x = 0\n" * 401)
+    ok_mod.write_text("x = 0\n" * 400)
+    found = oversized([long_fn, ok_fn, long_mod, ok_mod])
+    assert found == [f"{long_fn}:1 f: 81 lines", f"{long_mod}: 401 lines"]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
-import time
 import urllib.parse
 
-from _browser import descendants, free_port, listening, loopback_v4, page_requests, render, start_cli_server
+from _browser import (descendants, free_port, listening, loopback_v4, page_requests, render, start_cli_server,
+                      until_serving)
 import pytest
 from _deepcave_tools import make_run, require
 
@@ -34,14 +33,7 @@ def test_optuna_dashboard_shows_studies_on_loopback_and_ctrl_c_leaves_nothing(tm
     port = free_port()
     server, lines = start_cli_server("optuna-dashboard", str(runs), "--port", str(port))
     try:
-        output: list[str] = []
-        deadline = time.monotonic() + 120
-        while not any(line.startswith("optuna-dashboard http") for line in output):
-            assert server.poll() is None and time.monotonic() < deadline, "".join(output)
-            try:
-                output.append(lines.get(timeout=1))
-            except queue.Empty:
-                pass
+        output = until_serving(server, lines, "optuna-dashboard http", timeout_s=120)
         assert "shows 2 studies" in output[-1]
         processes = {server.pid} | descendants(server.pid)
         sockets = listening(processes)

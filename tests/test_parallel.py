@@ -47,15 +47,6 @@ class Timed:
     def tell(self, suggestion, observation):
         self.events.append(("tell", suggestion.token))
 
-    def report(self, suggestion, fidelity, valid_acc):
-        return False
-
-    def settings(self):
-        return {}
-
-    def notes(self):
-        return []
-
 
 def _times(bench) -> np.ndarray:
     return bench.lookup(np.arange(NUM_CELLS), DATASET, "train_time_s", seed=SEED_MEAN)
@@ -309,7 +300,7 @@ def test_speedup_is_a_lower_bound_when_one_worker_never_reaches_the_target():
 
 def test_figures_order_worker_counts_as_numbers():
     """Legends and styles list random@1, random@4, random@16, not the text order 1, 16, 4."""
-    from harness.reporting.figures import label_order, styles_for
+    from harness.reporting.plot_style import label_order, styles_for
 
     labels = ["random@16", "re@1", "random@4", "random@1"]
     assert label_order(labels) == ["random@1", "random@4", "random@16", "re@1"]

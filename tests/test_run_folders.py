@@ -108,15 +108,6 @@ class HillClimb:
 
     def tell(self, suggestion, observation):
         pass
-
-    def report(self, suggestion, fidelity, valid_acc):
-        return False
-
-    def settings(self):
-        return {}
-
-    def notes(self):
-        return []
 '''
 
 

@@ -42,15 +42,6 @@ class ScriptedOptimizer:
     def tell(self, suggestion, observation):
         self.told.append((suggestion.cell.index, observation))
 
-    def report(self, suggestion, fidelity, valid_acc):
-        return False
-
-    def settings(self):
-        return {}
-
-    def notes(self):
-        return []
-
 
 def _config(**kw):
     base = dict(optimizer="scripted", dataset="cifar10-valid", budget=Budget.parse("100evals"), seed=0)

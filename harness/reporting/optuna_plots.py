@@ -5,8 +5,8 @@ record through the same ``frozen_trial`` the live storages and ``export optuna``
 Optuna's importance evaluators (fANOVA, PED-ANOVA) score any optimizer's trials.
 
 The views Optuna's plotting offers (optimization history, EDF, contour, importances) are
-drawn by :mod:`harness.reporting.figures` in the report's one style instead of Optuna's matplotlib
-backend: that backend switches pyplot to its grey theme, cannot share axes between the
+drawn by :mod:`harness.reporting.trial_figures` in the report's one style instead of Optuna's
+matplotlib backend: that backend switches pyplot to its grey theme, cannot share axes between the
 panels of a grid, plots only completed trials, and interpolates contours across unordered
 operations. Importance and the EDF use completed trials at the highest recorded fidelity
 only (pruned, low-fidelity values are not final accuracies); the history shows every trial.
@@ -24,7 +24,7 @@ import pandas as pd
 
 from adapters import NB201, SearchSpace
 from adapters.search_space import labels
-from harness.reporting import figures
+from harness.reporting import trial_figures
 from harness.reporting.document import Block, Heading, Image, Paragraph
 
 __all__ = ["study_from_trials", "pooled_study", "optuna_section", "importance_figure"]
@@ -145,17 +145,17 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
     histories = _histories(trials)
     top = float(trials["fidelity"].max())
     floor = _value_floor(final["valid_acc"].astype(float))
-    history = figures.plot_history_grid(
+    history = trial_figures.plot_history_grid(
         histories, order=order, xlabel=f"full-training equivalents spent in the run (epochs / {top:g})",
         ylabel=target, y_low=floor, title=f"Every trial of every run, {dataset}",
         path=out / f"history_{dataset}.png")
     n_below = int((trials["valid_acc"].astype(float) < floor).sum())
     values = {str(name): frame["valid_acc"].to_numpy(float) for name, frame in final.groupby("optimizer")}
-    edf = figures.plot_edf(values, order=order, xlabel=target, x_low=floor, path=out / f"edf_{dataset}.png",
+    edf = trial_figures.plot_edf(values, order=order, xlabel=target, x_low=floor, path=out / f"edf_{dataset}.png",
                            title=f"Distribution of completed {top:g}-epoch trial values, {dataset}")
     first, second = ranking[0], ranking[1]
     mean, counts = _pair_means(final, first, second, space)
-    heatmap = figures.plot_pair_heatmap(
+    heatmap = trial_figures.plot_pair_heatmap(
         mean, counts, ylabel=f"op on edge {names[first]}", xlabel=f"op on edge {names[second]}",
         colorbar=f"mean {target}", path=out / f"pair_heatmap_{dataset}.png",
         title=f"Mean accuracy per pair of ops on the two\nmost important edges (fANOVA), {dataset}")
@@ -190,7 +190,7 @@ def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, spl
 
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
-    path = figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space),
+    path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space),
                                    title=f"Edge importance for valid acc ({split}), {dataset}",
                                    path=out / f"importance_{dataset}.png")
     return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each edge on {dataset}, edges ordered by fANOVA")

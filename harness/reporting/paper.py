@@ -20,7 +20,7 @@ import pandas as pd
 from benchmarks import TabularBenchmark
 from adapters.files import atomic_write
 from harness.reporting.document import Block, Heading, Paragraph, Table
-from harness.reporting.report import mean_std, short_split
+from harness.reporting.formats import mean_std, short_split
 from harness.reporting.stats import in_tell_order
 from adapters.types import SEED_MEAN, BadInputError
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from harness.reporting import figures
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table
-from harness.reporting.report import mean_std
+from harness.reporting.formats import mean_std
+from harness.reporting.plot_style import label_order
 from harness.reporting.stats import in_tell_order, step_curves, time_grid
 
 __all__ = ["parallel_section", "parallel_table"]
@@ -97,7 +98,7 @@ def parallel_section(trials: pd.DataFrame, base_of: Mapping[str, str], target: f
                   for k, v in step_curves(subset, "sim_end_s", grid).items()}
         name = f"parallel_regret_{base}.png"
         figures.plot_regret_curves(curves, grid, xlabel="simulated wall-clock (s)", log_x=True, split=split,
-                                   order=figures.label_order(curves),
+                                   order=label_order(curves),
                                    title=f"{base}: incumbent regret over simulated wall-clock", path=out / name)
         blocks.append(Image(name, f"{base}: regret over simulated wall-clock for each W"))
     return blocks

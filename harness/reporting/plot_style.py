@@ -41,6 +41,7 @@ __all__ = [
     "finish_axes",
     "legend_outside",
     "plain_log_ticks",
+    "markevery",
     "save_figure",
 ]
 
@@ -53,6 +54,8 @@ FONT = {"text": 9.0, "small": 8.0, "title": 10.0}
 #: Figure width (inches): one column of a two-column page at full width, and the HTML report's page width.
 WIDTH = 6.5
 _PNG_DPI = 150
+#: Markers per line: enough to tell lines apart in greyscale, few enough not to clutter.
+_MARKS_PER_LINE = 6
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,12 @@ def plain_log_ticks(axis) -> None:
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(_plain))
     axis.set_minor_formatter(NullFormatter())
+
+
+def markevery(i: int, n_lines: int, n_points: int) -> slice:
+    """Marker positions for line ``i`` of ``n_lines``: evenly spaced, offset per line so markers do not stack."""
+    step = max(1, n_points // _MARKS_PER_LINE)
+    return slice((i * step) // max(1, n_lines) + step // 4, None, step)
 
 
 def save_figure(fig: Figure, png: Path) -> Path:

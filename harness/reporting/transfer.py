@@ -18,7 +18,7 @@ from scipy import stats
 from benchmarks import TabularBenchmark
 from harness.reporting import figures
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table, to_markdown
-from harness.reporting.report import mean_std, short_split
+from harness.reporting.formats import mean_std, short_split
 from harness.reporting.stats import run_finals
 from adapters.types import SEED_MEAN, BadInputError
 

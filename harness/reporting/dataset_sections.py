@@ -1,0 +1,252 @@
+"""The sections of one dataset's results in the comparison report.
+
+Each section is a function from the trial records (and the per-run finals of
+:func:`harness.reporting.stats.run_finals`) to document blocks, drawing its figures into
+``out`` as it goes: the summary table, where the trials came from, the regret and rank
+curves, final regret with the critical-difference diagram, and hyperparameter importance.
+:mod:`harness.reporting.report` puts them in order under the report's header. Sections take
+the few facts they state as arguments, not the whole report context, so each can be read
+(and tested) on its own. Optimizers appear in the dataset's one ``order`` (best first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from adapters import SearchSpace
+from adapters.search_space import labels
+from harness.reporting import figures, optuna_plots
+from harness.reporting.document import Block, Heading, Image, Paragraph, Table
+from harness.reporting.formats import mean_std, p_text, short_split
+from harness.reporting.origins import origin_shares
+from harness.reporting.plot_style import styles_for
+from harness.reporting.stats import (
+    REGRET_FLOOR,
+    focus,
+    friedman_nemenyi,
+    full_training_grid,
+    paired_margin,
+    ranks_over_grid,
+    seed_matrix,
+    step_curves,
+    time_grid,
+)
+
+__all__ = ["summary_section", "origins_section", "curves_section", "final_section", "importance_section"]
+
+
+def _margin_cells(valid: pd.DataFrame, name: str, reference: str) -> tuple[str, str]:
+    """The margin over the reference optimizer and its p-value, as table cells."""
+    if reference not in valid.columns:
+        return "n/a", "n/a"
+    if name == reference:
+        return "reference", "—"
+    margin = paired_margin(valid, name, reference)
+    mean = "n/a" if margin.mean is None else f"{margin.mean:+.3f} (n={margin.n})"
+    return mean, margin.reason or p_text(margin.p_value)
+
+
+def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str, splits: Mapping[str, str],
+                    reference: str, order: Sequence[str]) -> list[Block]:
+    """The per-optimizer table in rank order, with a legend naming the split behind each column.
+
+    ``splits`` is the dataset's metric -> split text; margins are measured against ``reference``.
+    """
+    valid_split = splits["valid_acc"]
+    test_split = splits.get("test_acc")
+    valid = finals["valid_acc"].unstack("optimizer")
+    wall_ms = trials.groupby("optimizer")["wall_s"].mean() * 1000
+    rows = []
+    for name in order:
+        run = finals.xs(name, level="optimizer", drop_level=False)
+        margin, p = _margin_cells(valid, str(name), reference)
+        test = mean_std(run["test_acc"]) if test_split and run["test_acc"].notna().any() else "not available"
+        rows.append(
+            (
+                str(name),
+                str(len(run)),
+                f"{run['trials'].mean():.1f}",
+                mean_std(run["valid_acc"]),
+                test,
+                mean_std(run["regret_valid"], 3),
+                margin,
+                p,
+                f"{run['distinct_cells'].mean():.1f}",
+                f"{wall_ms[name]:.2f}",
+            )
+        )
+    valid_name = short_split(valid_split)
+    test_note = (
+        f"test acc: the same cell's seed-mean {test_split}, where the store has it."
+        if test_split
+        else f"test acc: not available, the store has no test accuracy for {dataset}."
+    )
+    reference_note = (
+        f"margin: mean over common seeds of (final valid acc − {reference}'s), in pp of {valid_name}; "
+        "p: two-sided Wilcoxon signed-rank test on those paired differences."
+        if reference in valid.columns
+        else f"margin: not computed, the reference optimizer {reference!r} is not among the runs."
+    )
+    legend = (
+        f"Final values are each run's last incumbent (the cell with the best validation accuracy the optimizer "
+        f"observed). valid acc: the incumbent's seed-mean {valid_split}, mean ± std across seeds (%). "
+        f"{test_note} regret: optimum − valid acc (pp, {valid_name}). {reference_note} "
+        "cells: distinct canonical cells (isomorphism classes) evaluated per run. "
+        "ms/trial: the optimizer's own ask/tell wall time per trial (mean over all its trials). "
+        "Rows are in rank order: mean rank of final regret over the seeds every optimizer ran (best first)."
+    )
+    headers = (
+        "optimizer", "seeds", "trials/run", f"valid acc % ({valid_name})",
+        f"test acc % ({short_split(test_split) if test_split else 'no test split'})", f"regret pp ({valid_name})",
+        f"margin vs {reference} (pp)", "p (Wilcoxon)", "cells/run", "ms/trial",
+    )
+    return [Heading("Summary", 3), Paragraph(legend), Table(headers, tuple(rows))]
+
+
+def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path, order: list[str], focus_size: int,
+                   reference: str, baselines: Sequence[str]) -> list[Block]:
+    """Regret over simulated time and over full-training equivalents, and average rank over time.
+
+    Each is drawn for the focus (the ``focus_size`` best of ``order`` plus ``reference`` and
+    ``baselines``); when that leaves optimizers out, once more for all of them (an appendix
+    figure, ``*_all_*``). ``split`` names the validation split the regret is measured on.
+    """
+    shown = focus(order, focus_size, (reference, *baselines))
+    partial = len(shown) < len(order)
+    grid = time_grid(trials)
+    by_time = step_curves(trials, "sim_end_s", grid)
+    costs = full_training_grid(trials)
+    by_cost = step_curves(trials, "full_trainings", costs)
+    max_fidelity = trials["fidelity"].max()
+    ranks = ranks_over_grid(by_time) if len(by_time) >= 2 else None
+    sets = [("", shown, "")] + ([("_all", order, ", all optimizers")] if partial else [])
+    styles = styles_for(order)
+    for suffix, names, tag in sets:
+        figures.plot_regret_curves({n: by_time[n] for n in names}, grid, xlabel="simulated time (s)", log_x=True,
+                                   split=split, order=names, styles=styles,
+                                   path=out / f"regret_time{suffix}_{dataset}.png",
+                                   title=f"Incumbent regret over simulated time, {dataset}{tag}")
+        figures.plot_regret_curves({n: by_cost[n] for n in names}, costs, log_x=True, split=split, order=names,
+                                   xlabel=f"full-training equivalents (epochs trained / {max_fidelity:g})",
+                                   title=f"Incumbent regret over training effort, {dataset}{tag}", styles=styles,
+                                   path=out / f"regret_cost{suffix}_{dataset}.png")
+        if ranks is not None:
+            figures.plot_ranks(ranks, grid, order=names, styles=styles, path=out / f"rank_time{suffix}_{dataset}.png",
+                               title=f"Average rank over simulated time, {dataset}{tag}")
+    which = (f"the {focus_size} best optimizers by final rank plus the reference ({reference})"
+             + (f" and baselines ({', '.join(baselines)})" if baselines else "")
+             + (f"; the appendix of this section shows all {len(order)}" if partial else ""))
+    blocks: list[Block] = [
+        Heading("Incumbent regret", 3),
+        Paragraph(
+            f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy on a log "
+            f"axis, drawn at {REGRET_FLOOR:g} where it is 0 (the optimum found). Each run is a step function of its "
+            "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
+            "from the lowest final regret down."
+        ),
+        Image(f"regret_time_{dataset}.png", f"Incumbent regret over simulated time on {dataset}: the time grid starts "
+                                            f"at {grid[0]:.0f} s, when every run has finished its first trial"),
+        Paragraph(
+            "The same over training effort: a trial at fidelity f costs f / "
+            f"{max_fidelity:g} full trainings, so a 12-epoch trial counts 0.06 rather than one evaluation, and "
+            "multi-fidelity optimizers are compared with single-fidelity ones at equal training effort."
+            + ("" if trials["fidelity"].nunique() > 1 else
+               f" Every trial here ran at {max_fidelity:g} epochs, so this axis counts evaluations.")
+        ),
+        Image(f"regret_cost_{dataset}.png", f"Incumbent regret over full-training equivalents on {dataset}"),
+        Heading("Average rank over time", 3),
+    ]
+    if ranks is None:
+        return blocks + [Paragraph("Not shown: ranks need at least 2 optimizers.")]
+    blocks += [
+        Paragraph(f"At each time, all {len(order)} optimizers are ranked per seed by incumbent regret (ties averaged), "
+                  "then ranks are averaged over the seeds every optimizer ran; the legend gives each final rank."),
+        Image(f"rank_time_{dataset}.png", f"Average rank over simulated time on {dataset}"),
+    ]
+    if partial:
+        blocks += [
+            Heading(f"Appendix: all {len(order)} optimizers", 3),
+            Image(f"regret_time_all_{dataset}.png", f"Incumbent regret over simulated time on {dataset}, all optimizers"),
+            Image(f"regret_cost_all_{dataset}.png",
+                  f"Incumbent regret over full-training equivalents on {dataset}, all optimizers"),
+            Image(f"rank_time_all_{dataset}.png", f"Average rank over simulated time on {dataset}, all optimizers"),
+        ]
+    return blocks
+
+
+def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: float, out: Path,
+                  order: list[str]) -> list[Block]:
+    """Box plots of final regret (rank order) and the Friedman/Nemenyi critical-difference diagram at ``alpha``."""
+    regret = {name: run["regret_valid"].to_numpy() for name, run in finals.groupby(level="optimizer")}
+    figures.plot_final_box(regret, split=split, order=order,
+                           title=f"Final incumbent regret, {dataset}", path=out / f"final_regret_{dataset}.png")
+    matrix = seed_matrix(finals, "regret_valid")
+    test = friedman_nemenyi(matrix, alpha)
+    ranks = ", ".join(f"{name} {rank:.2f}" for name, rank in test.mean_ranks.items())
+    blocks: list[Block] = [
+        Heading("Final regret", 3),
+        Image(f"final_regret_{dataset}.png",
+              f"Final regret on {dataset}, one box per optimizer in rank order (best at the top), each seed a point; "
+              "the axis is linear below 0.1 pp and logarithmic above, so seeds that found the optimum sit at 0"),
+        Heading("Critical-difference diagram", 3),
+    ]
+    if test.reason:
+        return blocks + [Paragraph(f"Cannot be computed: {test.reason}. Mean ranks of final regret: {ranks}.")]
+    verdict = "differ significantly" if test.p_value < alpha else "do not differ significantly"
+    figures.plot_cd_diagram(test, title=f"Nemenyi critical difference (alpha={alpha:g}), {dataset}",
+                            path=out / f"cd_diagram_{dataset}.png")
+    cliques = "; ".join(", ".join(c) for c in test.cliques) or "none (every pair differs)"
+    text = (
+        f"Friedman test on final regret over {test.n_blocks} seeds (blocks) x {len(test.mean_ranks)} optimizers: "
+        f"chi² = {test.statistic:.4g}, p = {p_text(test.p_value)}; at alpha = {alpha:g} the optimizers {verdict}. "
+        f"Mean ranks (1 = lowest regret): {ranks}. Nemenyi critical difference CD = {test.cd:.3f}; "
+        f"groups not significantly different (joined by bars): {cliques}."
+    )
+    return blocks + [Paragraph(text), Image(f"cd_diagram_{dataset}.png", f"critical-difference diagram on {dataset}")]
+
+
+def importance_section(importance: pd.Series, study: object, *, dataset: str, split: str, space: SearchSpace,
+                       out: Path) -> list[Block]:
+    """fANOVA and PED-ANOVA importance of the space's hyperparameters over every optimizer's trials pooled."""
+    if importance.empty:
+        return [Heading("Edge importance", 3),
+                Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
+                          "with fewer than two distinct accuracies.")]
+    ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out, space)
+    names = labels(space)
+    rows = tuple((names[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
+    return [
+        Heading("Edge importance", 3),
+        Paragraph(
+            f"fANOVA (optuna.importance, 16 trees of depth 8) and PED-ANOVA (Optuna's default: the top 10% of "
+            f"trials against all, local) on {importance.name} pooled over every optimizer and seed: completed "
+            f"trials at the highest recorded fidelity, target the observed validation accuracy ({split}, one "
+            "training seed per trial). Both normalised to sum to 1; the figure orders the edges by fANOVA."
+        ),
+        Table(("edge (to<-from)", "fANOVA", "PED-ANOVA"), rows),
+        image,
+    ]
+
+
+def origins_section(trials: pd.DataFrame, order: Sequence[str]) -> list[Block]:
+    """Each optimizer's trials by origin class (rank order), so a barely used model shows at once."""
+    shares = origin_shares(trials)
+    per_run = trials.groupby("optimizer").size() / trials.groupby("optimizer")["seed"].nunique()
+    rows = tuple(
+        (str(name), f"{per_run[name]:.1f}", *(f"{shares.loc[name, cls]:.1f}" for cls in shares.columns))
+        for name in order if name in shares.index
+    )
+    return [
+        Heading("Where the trials came from", 3),
+        Paragraph(
+            "Share of each optimizer's trials (%, over all its runs) by origin: initial design (a library's "
+            "start-up sample: SMAC's Sobol design, TPE/GP start-up, RE's first population), random (random "
+            "search, interleaved or fallback random draws, DE offspring of unevaluated random vectors), "
+            "model/evolution (acquisition or KDE picks, mutations, policy samples), promotion (a cell re-asked "
+            "at a higher budget). Labels are the libraries' own (harness/reporting/origins.py maps them)."
+        ),
+        Table(("optimizer", "trials/run", *(f"{cls} %" for cls in shares.columns)), rows),
+    ]
