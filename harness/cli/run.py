@@ -154,7 +154,7 @@ def absolute_journal(storage: str | None) -> str | None:
 
 
 def _config_from_folder(out: Path):
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig
 
     existing = RunFolder(out, {"optimizer": "", "dataset": "", "seed": 0}).existing_config()

@@ -32,7 +32,8 @@ from harness.running.folders import writable_folder
 from harness.running.budget import Budget
 from harness.running.objectives import ObjectiveReader
 from harness.running.pricing import Outcome, Price, Pricing, Report, watch_epochs, watch_schedules
-from harness.running.records import RunFolder, is_complete, run_lock, study_attrs
+from harness.running.records import is_complete, study_attrs
+from harness.running.run_folder import RunFolder, run_lock
 from harness.running.results import RunResult
 from harness.running.refusals import refuse
 from harness.running.run_config import RunConfig
