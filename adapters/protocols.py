@@ -155,6 +155,9 @@ class SearchProblem:
         workers: how many trials may run at once (simulated workers); above 1 the optimizer is
             asked again before earlier trials are told.
         space: the search space; suggestions are its configurations (NB201's cell by default).
+        objective: the task's metric and direction. Observations carry its score (maximised
+            whatever the direction); an optimizer that stores trial records (whose ``valid_acc``
+            is the metric itself) converts them with ``objective.score``.
     """
 
     fidelity: FidelitySpace
@@ -167,6 +170,7 @@ class SearchProblem:
     study: StudyTarget | None = None
     workers: int = 1
     space: SearchSpace = NB201
+    objective: TaskObjective = ACCURACY_OBJECTIVE
 
 
 @dataclass(init=False)
