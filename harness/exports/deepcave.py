@@ -200,9 +200,20 @@ def _trials_csv(run: _Run, uppers: dict[str, float], bounds: dict[str, tuple[flo
 
 
 def _configspace_csv(space: SearchSpace) -> pd.DataFrame:
-    """The search space as DeepCAVE's DataFrame converter reads it (categoricals, ordered where ordinal)."""
+    """The search space as DeepCAVE's DataFrame converter reads it: categoricals (ordered where ordinal), and
+    hyperparameters whose choices are all numbers (HPOLib's learning rates, batch sizes) as float ranges.
+
+    Why ranges: the converter reads a categorical's items back as text (``"32.0"`` from a column pandas
+    typed as float) and a trial's value as a number, so a numeric categorical never matches; a range over
+    the choices holds every recorded value exactly (log-scaled where the choices span two decades).
+    """
     rows = []
     for hp in space.hyperparameters:
+        if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in hp.choices):
+            low, high = float(min(hp.choices)), float(max(hp.choices))
+            rows.append({"name": hp.name, "type": "float", "default": float(hp.choices[hp.default]), "lower": low,
+                         "upper": high, "log": bool(low > 0 and high / low >= 100), "distribution": "uniform"})
+            continue
         row: dict[str, Any] = {"name": hp.name, "type": "categorical", "default": hp.choices[hp.default],
                                "ordered": hp.ordinal}
         row.update({f"item_{i}": choice for i, choice in enumerate(hp.choices)})
