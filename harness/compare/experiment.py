@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from adapters.files import atomic_write
-from adapters.protocols import task_space
+from adapters.protocols import task_objective, task_space
 from adapters.types import BadInputError
 from harness.compare.grid import collect_trials, connect, run_grid
 from harness.compare.planning import open_benchmarks, plan_runs, worker_label
@@ -149,6 +149,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
         store_checksum=bench.checksum,
         space=bench.space,
         spaces={d: task_space(bench_of[d], d) for d in datasets},
+        minimised=frozenset(d for d in datasets if not task_objective(bench_of[d], d).maximize),
         budget=profile.budget_text(),
         budget_rule=rule,
         store_notes=tuple(sorted(store_notes)),

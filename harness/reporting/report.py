@@ -92,6 +92,9 @@ class ReportContext:
     store_notes: Sequence[str] = ()
     #: Per dataset, its own search space where the datasets differ (a spec over several benchmarks).
     spaces: Mapping[str, SearchSpace] = field(default_factory=dict)
+    #: Datasets whose objective is minimised (HPOLib's loss): the Optuna views read its negation, the score
+    #: the optimizers maximised, so that their "best" trials are the lowest losses.
+    minimised: frozenset[str] = frozenset()
     focus: int = 5
     baselines: Sequence[str] = ()
 
@@ -380,7 +383,8 @@ def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str,
     context = replace(context, space=context.spaces.get(dataset, context.space))
     finals = run_finals(trials)
     order = final_order(finals)
-    study = optuna_plots.pooled_study(trials, context.space)
+    scored = trials.assign(valid_acc=-trials["valid_acc"]) if dataset in context.minimised else trials
+    study = optuna_plots.pooled_study(scored, context.space)
     importance = edge_importance(study)
     return [
         Heading(f"Results on {dataset}"),
@@ -389,7 +393,7 @@ def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str,
         *_curves(trials, context, dataset, out, order),
         *_final(finals, context, dataset, out, order),
         *_importance(importance, study, context, dataset, out),
-        *optuna_plots.optuna_section(trials, dataset, short_split(context.splits[dataset]["valid_acc"]), out,
+        *optuna_plots.optuna_section(scored, dataset, short_split(context.splits[dataset]["valid_acc"]), out,
                                      ranking=list(importance.index), order=order, space=context.space),
     ]
 
