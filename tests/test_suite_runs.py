@@ -327,6 +327,29 @@ def test_real_workers_search_a_suite_task_and_record_native_keys(tmp_path):
             assert trial.value == raw[trial.user_attrs["native_key"]]["val_acc"][int(trial.user_attrs["data_seed"])]
 
 
+class _Interrupted(Exception):
+    """Stands for a kill mid-run: raised from the progress callback, after some trials were checkpointed."""
+
+
+@pytest.mark.parametrize("benchmark, optimizer", [("hpolib", "optuna-tpe"), ("hpolib", "smac-hpo"),
+                                                  ("transnas-micro", "re"), ("hpobench-mlp", "dehb")])
+def test_a_stopped_suite_run_resumes_to_the_trials_of_an_unbroken_one(benchmark, optimizer, tmp_path):
+    """Resume on a suite task (Optuna restores its stored study, whose values are the task's scores; the others
+    replay) records exactly the trials of a run never stopped, HPOLib's minimised loss included."""
+    config = _config(benchmark, optimizer, "14evals", checkpoint_every=3)
+
+    def stop_after_seven(trials: int, used: float, incumbent: float | None) -> None:
+        if trials == 7:
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        execute_run(config, tmp_path / "broken", progress=stop_after_seven)
+    resumed = execute_run(config, tmp_path / "broken", resume=True).rows
+    unbroken = execute_run(config, tmp_path / "unbroken").rows
+    key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
+    assert len(unbroken) == 14 and key(resumed) == key(unbroken)
+
+
 def test_every_suite_benchmark_is_covered():
     """The contract's tasks name every suite benchmark (a new one joins the contract)."""
     assert set(TASKS) == set(SUITE_BENCHMARKS)
