@@ -198,9 +198,9 @@ def test_bad_input_of_every_new_kind_is_one_line_and_exit_2(args, needle, tmp_pa
     assert not (tmp_path / "run").exists()
 
 
-def test_query_and_pareto_name_the_source_key_and_the_tasks_direction():
+def test_query_best_and_pareto_name_the_source_key_and_the_tasks_direction():
     """``query --benchmark`` finds a configuration by its native key; ``data pareto --benchmark`` takes HPOLib's
-    loss as minimised and lists each front member's native key."""
+    loss as minimised and lists each front member's native key; ``data best`` is the summary's optimum."""
     best = open_named("nasbench-graph").best("cora")
     out = hpo2nas("query", "--benchmark", "nasbench-graph", "--dataset", "cora", best.native_key, "--json")
     body = json.loads(out.stdout)
@@ -212,6 +212,11 @@ def test_query_and_pareto_name_the_source_key_and_the_tasks_direction():
     bench = open_named("hpolib")
     assert body["front"][0]["valid_acc"] == bench.best("naval_propulsion").valid_acc  # the front holds the optimum
     assert body["front"][0]["native_key"] == bench.best("naval_propulsion").native_key
+    out = hpo2nas("data", "best", "--benchmark", "hpolib", "--dataset", "naval_propulsion", "--json")
+    from benchmarks.suites import summary
+
+    optimum = summary("hpolib")["tasks"]["naval_propulsion"]["metrics"]["val_loss"]
+    assert json.loads(out.stdout)["native_key"] == optimum["native_key"] and optimum["direction"] == "min"
 
 
 def test_multi_objective_search_on_latency_and_parameters(tmp_path):

@@ -14,7 +14,7 @@ import typer.main
 
 from adapters.types import SEED_MEAN, BadInputError
 from harness.cli.options import bounded
-from harness.cli.common import BENCHMARK_HELP, BUDGET_HELP, fmt, parse_options, print_result
+from harness.cli.common import BENCHMARK_HELP, BUDGET_HELP, fmt, open_tabular, parse_options, print_result
 
 
 def query(
@@ -38,16 +38,11 @@ def query(
     seeded with N, the way a run with data_seeds=random draws them.
     """
     from adapters.types import RandomSeed
-    from benchmarks.registry import LIVE, NB201, open_named
 
     if sum((seed is not None, seed_mean, draw_seed is not None)) > 1:
         raise BadInputError("give one of --seed, --seed-mean and --draw-seed")
-    if benchmark == LIVE:
-        raise BadInputError("live training has no table to query; use `hpo2nas run --benchmark live`")
-    if benchmark != NB201 and store != "default":
-        raise BadInputError(f"--store names an NB201 store; benchmark {benchmark} reads its own source")
     policy = seed if seed is not None else RandomSeed(draw_seed) if draw_seed is not None else SEED_MEAN
-    bench = open_named(benchmark, store=store)
+    bench = open_tabular(benchmark, store, "has no table to query (`hpo2nas run --benchmark live` trains)")
     result = bench.query(arch, dataset, fidelity, policy)
     # A store may hold test accuracy as seed means only (the default does): the text says so and shows it.
     per_seed_gap = result.test_acc is None and not as_json and policy is not SEED_MEAN
