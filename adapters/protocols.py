@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Benchmark", "Capabilities", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion", "Observation",
+    "TaskObjective", "ACCURACY_OBJECTIVE", "task_objective", "task_space",
     "capabilities", "optimizer_notes", "optimizer_settings",
 ]
 
@@ -30,6 +31,13 @@ class Benchmark(Protocol):
 
     Everything the runner, the reports and the CLI call on a store; a key is a row of
     ``space`` (NB201's official index for NB201 stores).
+
+    ``QueryResult.valid_acc`` is the dataset's objective in the source's own units and sign, and
+    ``best`` its true optimum in its direction. Two optional members let a benchmark whose tasks
+    differ say so (read through :func:`task_objective` and :func:`task_space`, with NB201's as
+    the default): ``objective(dataset) -> TaskObjective`` (HPOLib's validation loss is
+    minimised) and ``space_for(dataset) -> SearchSpace`` (NAS-Bench-Graph's proteins has its
+    own ops).
 
     Attributes:
         name: the store's name (``default``, an imported store's name...).
@@ -62,6 +70,53 @@ class Benchmark(Protocol):
         """One metric for many keys at once (a numpy array, NaN where unknown)."""
 
     def best(self, dataset: str, metric: str = "valid_acc", fidelity: int | None = None) -> QueryResult: ...
+
+
+@dataclass(frozen=True)
+class TaskObjective:
+    """The metric a dataset is searched on, and which way is better.
+
+    The runner tells optimizers a score to maximise (:meth:`score`: the value, negated when it is
+    minimised), keeps the incumbent by that score, and records the value itself with its regret
+    against the task's optimum (:meth:`regret`, never negative), so optimizers stay written for
+    one direction while records keep the source's exact numbers.
+
+    Attributes:
+        name: the source's metric (``valid_acc``, ``val_loss``, ``valid_neg_loss``...).
+        maximize: its direction.
+        split: the data split it is measured on.
+    """
+
+    name: str
+    maximize: bool = True
+    split: str = ""
+
+    def score(self, value: float | None) -> float | None:
+        """The value as a score to maximise (the value itself when maximised: NB201's numbers pass unchanged)."""
+        return value if self.maximize or value is None else -value
+
+    def regret(self, optimum: float, value: float) -> float:
+        """How far ``value`` is from the task's ``optimum``, in the metric's units (0 at the optimum)."""
+        return optimum - value if self.maximize else value - optimum
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "direction": "max" if self.maximize else "min", "split": self.split}
+
+
+#: NB201's objective: the validation accuracy (%), maximised.
+ACCURACY_OBJECTIVE = TaskObjective("valid_acc", True, "validation")
+
+
+def task_objective(benchmark: Benchmark, dataset: str) -> TaskObjective:
+    """The objective ``benchmark`` declares for ``dataset`` (NB201's accuracy where it declares none)."""
+    own = getattr(benchmark, "objective", None)
+    return own(dataset) if callable(own) else ACCURACY_OBJECTIVE
+
+
+def task_space(benchmark: Benchmark, dataset: str) -> SearchSpace:
+    """The search space of ``dataset`` (``benchmark.space`` where the benchmark has one space for all)."""
+    own = getattr(benchmark, "space_for", None)
+    return own(dataset) if callable(own) else benchmark.space
 
 
 @dataclass(frozen=True)
@@ -100,6 +155,9 @@ class SearchProblem:
         workers: how many trials may run at once (simulated workers); above 1 the optimizer is
             asked again before earlier trials are told.
         space: the search space; suggestions are its configurations (NB201's cell by default).
+        objective: the task's metric and direction. Observations carry its score (maximised
+            whatever the direction); an optimizer that stores trial records (whose ``valid_acc``
+            is the metric itself) converts them with ``objective.score``.
     """
 
     fidelity: FidelitySpace
@@ -112,6 +170,7 @@ class SearchProblem:
     study: StudyTarget | None = None
     workers: int = 1
     space: SearchSpace = NB201
+    objective: TaskObjective = ACCURACY_OBJECTIVE
 
 
 @dataclass(init=False)
@@ -191,6 +250,8 @@ class Optimizer(Protocol):
       (more than one worker); ``serial_reason`` says why not.
     - ``uses_fidelity`` (``multi_fidelity``): it varies the fidelity where the store has an
       axis, though it runs without one (DEHB and BOHB); the CLI lists it as multi-fidelity.
+    - ``spaces`` (None: any): the names of the search spaces it can search (the zero-cost
+      optimizers' proxy tables hold NB201 cells only); the runner refuses it on any other.
     - ``report(suggestion, fidelity, valid_acc) -> bool``: an intermediate value for an
       ``intermediate`` suggestion; return True to prune. Needed only by optimizers that ask
       for intermediate values.
@@ -237,6 +298,7 @@ class Capabilities:
         restores: it has ``restore`` (resumes from its own saved state).
         records: it has ``record`` (keeps a study of the trials).
         closes: it has ``close`` (writes its library's output at the end).
+        spaces: the search spaces it can search by name, or None for any.
     """
 
     multi_fidelity: bool
@@ -247,6 +309,7 @@ class Capabilities:
     restores: bool
     records: bool
     closes: bool
+    spaces: tuple[str, ...] | None = None
 
 
 def capabilities(optimizer: object) -> Capabilities:
@@ -265,6 +328,7 @@ def capabilities(optimizer: object) -> Capabilities:
         restores=callable(getattr(optimizer, "restore", None)),
         records=callable(getattr(optimizer, "record", None)),
         closes=callable(getattr(optimizer, "close", None)),
+        spaces=None if getattr(optimizer, "spaces", None) is None else tuple(optimizer.spaces),  # type: ignore[attr-defined]
     )
 
 

@@ -63,7 +63,7 @@ def timed_run(bench, name: str, trials: int, seed: int, tmp: Path, workers: int 
     to a busy machine. ``perf/bench_parallel.py`` times its runs with this too, so W = 1 is the same run."""
     from adapters.optimizers import make_optimizer
     from harness.running.budget import Budget
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig, run_trials
 
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{trials}evals"), seed=seed,

@@ -10,7 +10,7 @@ from adapters.bounds import BOUNDS
 from adapters.types import BadInputError
 from benchmarks.registry import RUNNABLE_BENCHMARKS
 
-__all__ = ["BENCHMARK_HELP", "BUDGET_HELP", "echo_json", "fmt", "parse_options", "print_result"]
+__all__ = ["BENCHMARK_HELP", "BUDGET_HELP", "echo_json", "fmt", "open_tabular", "parse_options", "print_result"]
 
 BUDGET_HELP = "e.g. 500000s, 100evals or 50full [" + "; ".join(
     f"{unit}: {'whole, ' if BOUNDS[kind].integer else ''}{BOUNDS[kind].text}"
@@ -50,6 +50,9 @@ def print_result(result, as_json: bool, mean_test_acc: float | None = None) -> N
         return
     split = result.split
     typer.echo(f"{result.index}  {result.arch_str}")
+    native = getattr(result, "native_key", None)  # a suite task's source key (NB201's is the index)
+    if native is not None:
+        typer.echo(f"  native key {native}; metrics {', '.join(f'{k} {v!r}' for k, v in result.metrics.items())}")
     typer.echo(f"  dataset {result.dataset}, fidelity {result.fidelity}, seed {result.seed}")
     typer.echo(f"  valid_acc    {fmt(result.valid_acc)}  [{split.get('valid_acc', 'not in source')}]")
     test = fmt(result.test_acc)
@@ -61,3 +64,15 @@ def print_result(result, as_json: bool, mean_test_acc: float | None = None) -> N
         ("params", result.params_m, 3, "M"), ("FLOPs", result.flops_m, 3, "M"), ("latency", result.latency_s, 5, "s"))
         if value is not None]
     typer.echo(f"  {', '.join(sizes) if sizes else 'params, FLOPs, latency: not in this store'}")
+
+
+def open_tabular(benchmark: str, store: str, why: str):
+    """A tabular benchmark by name for ``query``, ``data best`` and ``data pareto`` (``--store`` only for NB201);
+    live training is refused in one line: it ``why``."""
+    from benchmarks.registry import LIVE, NB201, open_named
+
+    if benchmark == LIVE:
+        raise BadInputError(f"live training {why}; choose a tabular benchmark")
+    if benchmark != NB201 and store != "default":
+        raise BadInputError(f"--store names an NB201 store; benchmark {benchmark} reads its own source")
+    return open_named(benchmark, store=store)

