@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Benchmark", "Capabilities", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion", "Observation",
+    "TaskObjective", "ACCURACY_OBJECTIVE", "task_objective", "task_space",
     "capabilities", "optimizer_notes", "optimizer_settings",
 ]
 
@@ -30,6 +31,13 @@ class Benchmark(Protocol):
 
     Everything the runner, the reports and the CLI call on a store; a key is a row of
     ``space`` (NB201's official index for NB201 stores).
+
+    ``QueryResult.valid_acc`` is the dataset's objective in the source's own units and sign, and
+    ``best`` its true optimum in its direction. Two optional members let a benchmark whose tasks
+    differ say so (read through :func:`task_objective` and :func:`task_space`, with NB201's as
+    the default): ``objective(dataset) -> TaskObjective`` (HPOLib's validation loss is
+    minimised) and ``space_for(dataset) -> SearchSpace`` (NAS-Bench-Graph's proteins has its
+    own ops).
 
     Attributes:
         name: the store's name (``default``, an imported store's name...).
@@ -62,6 +70,53 @@ class Benchmark(Protocol):
         """One metric for many keys at once (a numpy array, NaN where unknown)."""
 
     def best(self, dataset: str, metric: str = "valid_acc", fidelity: int | None = None) -> QueryResult: ...
+
+
+@dataclass(frozen=True)
+class TaskObjective:
+    """The metric a dataset is searched on, and which way is better.
+
+    The runner tells optimizers a score to maximise (:meth:`score`: the value, negated when it is
+    minimised), keeps the incumbent by that score, and records the value itself with its regret
+    against the task's optimum (:meth:`regret`, never negative), so optimizers stay written for
+    one direction while records keep the source's exact numbers.
+
+    Attributes:
+        name: the source's metric (``valid_acc``, ``val_loss``, ``valid_neg_loss``...).
+        maximize: its direction.
+        split: the data split it is measured on.
+    """
+
+    name: str
+    maximize: bool = True
+    split: str = ""
+
+    def score(self, value: float | None) -> float | None:
+        """The value as a score to maximise (the value itself when maximised: NB201's numbers pass unchanged)."""
+        return value if self.maximize or value is None else -value
+
+    def regret(self, optimum: float, value: float) -> float:
+        """How far ``value`` is from the task's ``optimum``, in the metric's units (0 at the optimum)."""
+        return optimum - value if self.maximize else value - optimum
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "direction": "max" if self.maximize else "min", "split": self.split}
+
+
+#: NB201's objective: the validation accuracy (%), maximised.
+ACCURACY_OBJECTIVE = TaskObjective("valid_acc", True, "validation")
+
+
+def task_objective(benchmark: Benchmark, dataset: str) -> TaskObjective:
+    """The objective ``benchmark`` declares for ``dataset`` (NB201's accuracy where it declares none)."""
+    own = getattr(benchmark, "objective", None)
+    return own(dataset) if callable(own) else ACCURACY_OBJECTIVE
+
+
+def task_space(benchmark: Benchmark, dataset: str) -> SearchSpace:
+    """The search space of ``dataset`` (``benchmark.space`` where the benchmark has one space for all)."""
+    own = getattr(benchmark, "space_for", None)
+    return own(dataset) if callable(own) else benchmark.space
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,12 @@ def open_named(name: str, *, store: str = "default", root: Path | None = None,
         if options:
             raise BadInputError(f"benchmark nb201 takes no options, got {', '.join(sorted(options))}")
         return open_benchmark(store, root=root)
-    if name in SUITE_BENCHMARKS or name == LIVE:
+    if name in SUITE_BENCHMARKS:
+        from benchmarks.suites import SuiteRunBenchmark, open_suite
+
+        if options:
+            raise BadInputError(f"benchmark {name} takes no options, got {', '.join(sorted(options))}")
+        return SuiteRunBenchmark(open_suite(name), root=root)
+    if name == LIVE:
         raise BadInputError(f"runs on benchmark {name!r} are not built yet; see `hpo2nas data summary --benchmark {name}`")
     raise BadInputError(f"unknown benchmark {name!r}; choose one of {', '.join(RUNNABLE_BENCHMARKS)}")

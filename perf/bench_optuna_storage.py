@@ -33,7 +33,7 @@ def _run(trials: int, seed: int, folder: Path, storage: str) -> tuple[float, flo
     from adapters.optimizers import make_optimizer
     from benchmarks import open_benchmark
     from harness.running.budget import Budget
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig, run_trials
 
     folder.mkdir(parents=True)

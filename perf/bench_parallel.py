@@ -32,7 +32,7 @@ from bench_runner import NullOptimizer  # noqa: E402  (the same null optimizer a
 def _run(bench, name: str, trials: int, seed: int, workers: int, tmp: Path):
     from adapters.optimizers import make_optimizer
     from harness.running.budget import Budget
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig, run_trials
 
     config = RunConfig(optimizer="null" if name == "null" else name, dataset="cifar10-valid",

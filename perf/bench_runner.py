@@ -61,7 +61,7 @@ def _run(bench, name: str, trials: int, seed: int, tmp: Path):
     """(CPU seconds, wall seconds, trials) of one run; CPU time is robust to a busy machine."""
     from adapters.optimizers import make_optimizer
     from harness.running.budget import Budget
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig, run_trials
 
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{trials}evals"), seed=seed,

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.running.records import JOURNAL, RunFolder
+from harness.running.run_folder import JOURNAL, RunFolder
 
 
 def _cli(*args: str, data_root: Path, max_file_bytes: int | None = None, timeout: float = 300):

@@ -15,7 +15,7 @@ from adapters.files import (
     TEMP_MARK, atomic_write, atomic_write_bytes, atomic_write_json, owned_temp_dir, replace_folder, sweep_orphans,
 )
 from adapters.schema import Int, ListOf, Num, Obj, OneOf, Row, Str, check, read_json
-from harness.running.records import run_lock
+from harness.running.run_folder import run_lock
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
@@ -39,7 +39,7 @@ def test_atomic_write_honours_the_umask_and_importing_changes_no_process_state()
     code = (
         "import os, sys, tempfile, pathlib\n"
         "os.umask(0o027)\n"
-        "import adapters.files, harness.running.folders, harness.running.records, benchmarks._store\n"
+        "import adapters.files, harness.running.folders, harness.running.run_folder, benchmarks._store\n"
         "assert os.umask(0o027) == 0o027, 'an import changed the umask'\n"
         "p = pathlib.Path(tempfile.mkdtemp()) / 'f'\n"
         "adapters.files.atomic_write_bytes(p, b'x')\n"

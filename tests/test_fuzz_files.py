@@ -24,7 +24,7 @@ from test_cli_fuzz import invoke, no_half_written_files
 from adapters.errors import BadInputError
 from adapters.files import TEMP_MARK
 from harness.running.budget import Budget
-from harness.running.records import JOURNAL
+from harness.running.run_folder import JOURNAL
 from harness.running.runner import RunConfig, execute_run
 
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True,

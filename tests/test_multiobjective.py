@@ -69,7 +69,7 @@ def test_multi_objective_run_records_every_objective(name, data_root, tmp_path):
 def test_optuna_study_is_told_every_objective(data_root, tmp_path):
     """NSGA-II's study has two directions and holds each trial's observed (valid_acc, params)."""
     from harness.running.runner import run_trials
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from benchmarks import open_benchmark
 
     config = RunConfig(optimizer="optuna-nsga2", dataset="cifar10-valid", budget=Budget.parse("5evals"), seed=0,

@@ -23,7 +23,8 @@ from optuna.trial import TrialState
 
 from adapters.optimizers.optuna_study import JOURNAL_NAME, open_storage, same_trial
 from harness.running.budget import Budget
-from harness.running.records import RunFolder, load_trials
+from harness.running.records import load_trials
+from harness.running.run_folder import RunFolder
 from harness.running.runner import RunConfig, execute_run
 from adapters.types import BadInputError
 

@@ -16,7 +16,7 @@ from adapters.protocols import Observation, SearchProblem, Suggestion
 from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 from benchmarks import open_benchmark
 from harness.running.budget import Budget
-from harness.running.records import RunFolder
+from harness.running.run_folder import RunFolder
 from harness.running.runner import RunConfig, execute_run, expected_trials, run_trials
 
 NAMES = sorted(OPTIMIZERS) + ["adapters.examples.grid:GridSearch"]

@@ -24,7 +24,8 @@ import pytest
 from test_cli_fuzz import invoke
 
 from adapters.files import TEMP_MARK
-from harness.running.records import JOURNAL, load_trials
+from harness.running.records import load_trials
+from harness.running.run_folder import JOURNAL
 from harness.running.runner import RunConfig
 
 

@@ -17,7 +17,8 @@ from adapters import NUM_CELLS, Cell
 from benchmarks import open_benchmark
 from harness.running.budget import Budget
 from adapters.protocols import Suggestion
-from harness.running.records import TRIAL_COLUMNS, RunFolder
+from harness.running.records import TRIAL_COLUMNS
+from harness.running.run_folder import RunFolder
 from harness.running.runner import RunConfig, execute_run, run_trials
 from adapters.types import SEED_MEAN, BadInputError
 

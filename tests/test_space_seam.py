@@ -142,7 +142,7 @@ def test_the_runner_maps_configurations_through_the_benchmark_space(name, tmp_pa
     """run_trials on a toy-keyed benchmark: keys, string forms and canonical ids are the toy space's."""
     from adapters.protocols import Benchmark
     from harness.running.budget import Budget
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig, run_trials
 
     bench = ToyBenchmark()

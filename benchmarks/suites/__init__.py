@@ -9,6 +9,7 @@ NB201 keeps its own store (:mod:`benchmarks._tabular`); :func:`summary` covers i
 from __future__ import annotations
 
 from benchmarks.suites._nats_sss import nats_sss_table
+from benchmarks.suites._run_benchmark import FINAL, SuiteQueryResult, SuiteRunBenchmark
 from benchmarks.suites._registry import BENCHMARK_NAMES, SUITE_BENCHMARKS, SuiteBenchmark, open_suite
 from benchmarks.suites._summary import summary
 from benchmarks.suites._table import EVALUATIONS, TIME, Metric, SuiteTable
@@ -16,9 +17,12 @@ from benchmarks.suites._table import EVALUATIONS, TIME, Metric, SuiteTable
 __all__ = [
     "BENCHMARK_NAMES",
     "EVALUATIONS",
+    "FINAL",
     "TIME",
     "Metric",
     "SuiteBenchmark",
+    "SuiteQueryResult",
+    "SuiteRunBenchmark",
     "SuiteTable",
     "SUITE_BENCHMARKS",
     "nats_sss_table",

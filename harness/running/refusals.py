@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters import OBJECTIVES
-from adapters.protocols import Benchmark, Optimizer, capabilities
+from adapters.protocols import Benchmark, Optimizer, capabilities, task_space
 from adapters.types import BadInputError, FidelitySpace
 from harness.running.run_config import RunConfig
 
@@ -33,8 +33,12 @@ def search_axis(benchmark: Benchmark, dataset: str, search_fidelity: int | None 
 def refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunConfig) -> list[str]:
     """Every reason ``optimizer`` cannot run ``config`` on ``benchmark``, most basic first; empty if it can.
 
-    A ``search_fidelity`` that is not on the store's axis is bad input, not a refusal: it raises.
+    A ``search_fidelity`` that is not on the store's axis, or a budget the data cannot charge (a time
+    budget where the source has no train time), is bad input, not a refusal: it raises.
     """
+    check_budget = getattr(benchmark, "check_budget", None)  # benchmarks whose data may lack train time declare it
+    if callable(check_budget):
+        check_budget(config.dataset, config.budget.kind)
     axis = search_axis(benchmark, config.dataset, config.search_fidelity)
     return [*_fidelity_refusals(optimizer, benchmark, config, axis), *_objective_refusals(optimizer, benchmark, config),
             *_worker_refusals(optimizer, config.workers)]
@@ -55,7 +59,9 @@ def _fidelity_refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunCo
     if capabilities(optimizer).multi_fidelity and not axis.multi_fidelity:
         reasons.append(
             f"{optimizer.name} is multi-fidelity but store {benchmark.name!r} has no fidelity axis on "
-            f"{config.dataset} (only {axis.kind} {list(axis.values)}); import curves (NATS-Bench) first"
+            f"{config.dataset} (only {axis.kind} {list(axis.values)}); "
+            + ("import curves (NATS-Bench) first" if axis.kind != "final" else f"{axis.meaning}; choose a "
+               "single-fidelity optimizer")
         )
     if config.continue_promotions and axis.kind == "schedule":
         reasons.append(
@@ -81,7 +87,8 @@ def _objective_refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunC
         f"objective {name!r} ({OBJECTIVES[name].metric}) is not in store {benchmark.name!r} for {config.dataset}; "
         "import a source that has it (NATS-Bench has FLOPs)"
         for name in objectives
-        if np.isnan(benchmark.lookup(np.arange(benchmark.space.size), config.dataset, OBJECTIVES[name].metric)).all()
+        if np.isnan(benchmark.lookup(np.arange(task_space(benchmark, config.dataset).size), config.dataset,
+                                    OBJECTIVES[name].metric)).all()
     ]
 
 

@@ -14,13 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from adapters import Cell
-from harness.running.records import TRIAL_COLUMNS, read_run
+from harness.running.records import IDENTITY_COLUMNS, TRIAL_COLUMNS, read_run
 
 __all__ = ["Incumbent", "RunResult"]
 
-#: The identity columns of trials.parquet that a run's rows leave out (they repeat the config).
-_IDENTITY = TRIAL_COLUMNS[:5]
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ class RunResult:
     def from_folder(cls, folder: Path) -> RunResult:
         """The result of the finished run recorded in ``folder`` (one-line BadInputError otherwise)."""
         run = read_run(folder)
-        rows = run.trials.drop(columns=list(_IDENTITY)).to_dict("records")
+        rows = run.trials.drop(columns=list(IDENTITY_COLUMNS)).to_dict("records")
         return cls(folder=Path(folder), rows=rows, budget_used=float(run.record.get("budget_used", 0.0)),
                    expected_trials=run.record.get("expected_trials"), workers=int(run.record.get("workers", 1)),
                    compute_s=float(run.record.get("compute_s", 0.0)), config=run.config)
@@ -73,7 +70,7 @@ class RunResult:
     @property
     def trials(self) -> pd.DataFrame:
         """Every trial as a DataFrame (the columns of trials.parquet), built anew on each access."""
-        frame = pd.DataFrame(self.rows, columns=list(TRIAL_COLUMNS[5:]) if not self.rows else None)
+        frame = pd.DataFrame(self.rows, columns=list(TRIAL_COLUMNS[len(IDENTITY_COLUMNS):]) if not self.rows else None)
         identity = {"optimizer": self.label, "seed": self.config.get("seed"), "dataset": self.config.get("dataset")}
         for position, (name, value) in enumerate(identity.items()):
             frame.insert(position, name, value)
@@ -87,7 +84,8 @@ class RunResult:
         last = self.rows[-1]
         index = int(last["incumbent_index"])
         test = last["incumbent_test_acc"]
-        return Incumbent(index=index, arch_str=Cell.from_index(index).arch_str,
+        arch_str = next(row["arch_str"] for row in self.rows if row["index"] == index)  # in the space's own form
+        return Incumbent(index=index, arch_str=arch_str,
                          valid_acc=float(last["incumbent_valid_acc"]),
                          test_acc=None if test is None or test != test else float(test),
                          regret=float(last["regret_valid"]))

@@ -26,13 +26,14 @@ import numpy as np
 
 from adapters.optimizers.optuna_study import JOURNAL_NAME
 from adapters.protocols import (Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion, capabilities,
-                                optimizer_notes, optimizer_settings)
+                                optimizer_notes, optimizer_settings, task_objective, task_space)
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 from harness.running.folders import writable_folder
 from harness.running.budget import Budget
 from harness.running.objectives import ObjectiveReader
 from harness.running.pricing import Outcome, Price, Pricing, Report, watch_epochs, watch_schedules
-from harness.running.records import RunFolder, is_complete, run_lock, study_attrs
+from harness.running.records import is_complete, study_attrs
+from harness.running.run_folder import RunFolder, run_lock
 from harness.running.results import RunResult
 from harness.running.refusals import refuse
 from harness.running.run_config import RunConfig
@@ -45,7 +46,7 @@ Progress = Callable[[int, float, "float | None"], None]
 
 
 class _Incumbent:
-    """Best observed validation accuracy at the highest fidelity evaluated so far."""
+    """Best observed objective score (the value to maximise) at the highest fidelity evaluated so far."""
 
     def __init__(self) -> None:
         self.fidelity = -1
@@ -113,7 +114,7 @@ def _run_on_axis(config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, 
     """:func:`run_trials` once the run is known not to be refused (``axis``: what the optimizer searches)."""
     expected = expected_trials(config.budget, benchmark, config.dataset, axis.max)
     folder.path.mkdir(parents=True, exist_ok=True)  # the study's default journal lives in it
-    optimizer.setup(_search_problem(config, axis, folder, expected["n"], benchmark.space))
+    optimizer.setup(_search_problem(config, axis, folder, expected["n"], task_space(benchmark, config.dataset)))
     caps = capabilities(optimizer)
     restore = optimizer.restore if caps.restores else None
     # A saved state after a told trial knows nothing of trials asked and not yet told, so with
@@ -124,7 +125,7 @@ def _run_on_axis(config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, 
     loop.simulator.run(loop.start, loop.finish)
     if caps.closes:
         optimizer.close()  # lets a library write its own output folder once (SMAC's run history)
-    folder.save_trials(loop.trials)
+    folder.save_trials(loop.trials, objective=loop.objective.name)
     return RunResult(folder=folder.path, rows=loop.trials, budget_used=loop.simulator.spent,
                      workers=config.workers, compute_s=loop.simulator.compute, expected_trials=expected,
                      config=config.to_dict())
@@ -164,8 +165,11 @@ class _TrialLoop:
         self.restored = restored
         self.record = optimizer.record if capabilities(optimizer).records else None
         self.progress = progress
+        #: The task's metric and direction: optimizers are told its score (maximised), records keep its value.
+        self.objective = task_objective(benchmark, config.dataset)
+        self.score = self.objective.score
         self.optimum = benchmark.best(config.dataset).valid_acc
-        self.space = benchmark.space
+        self.space = task_space(benchmark, config.dataset)
         self.final_cache: dict[int, tuple[float | None, float | None]] = {}
         self.incumbent = _Incumbent()
         self.trials: list[dict[str, Any]] = []
@@ -205,7 +209,8 @@ class _TrialLoop:
             raise RuntimeError(f"cell {index} has no validation accuracy on {self.dataset} at fidelity {outcome.fidelity}")
         if pricing.continue_promotions:
             pricing.trained(price, outcome)
-        values = self.reader.observe(index, outcome.result, outcome.valid_acc, outcome.data_seed) if self.reader else ()
+        values = (self.reader.observe(index, outcome.result, self.score(outcome.valid_acc), outcome.data_seed)
+                  if self.reader else ())
         busy_s = outcome.cost_s + (overhead_s if self.include_overhead else 0.0)  # how long it occupies the worker
         self.asked += 1
         now = self.simulator.now
@@ -236,15 +241,15 @@ class _TrialLoop:
         return pricing.stopped_at_epoch(price, fidelity), wall
 
     def _reporter(self, suggestion: Suggestion) -> Report:
-        report = self.optimizer.report
-        return lambda fidelity, valid_acc: report(suggestion, fidelity, valid_acc)
+        report, score = self.optimizer.report, self.score
+        return lambda fidelity, valid_acc: report(suggestion, fidelity, score(valid_acc))
 
     def finish(self, run: _Trial) -> None:
         """Tell the optimizer a trial's result and record it."""
         outcome = run.outcome
         if run.trial >= self.restored:
             t2 = time.perf_counter()
-            self.optimizer.tell(run.suggestion, Observation(valid_acc=outcome.valid_acc, fidelity=outcome.fidelity,
+            self.optimizer.tell(run.suggestion, Observation(valid_acc=self.score(outcome.valid_acc), fidelity=outcome.fidelity,
                                                             cost_s=outcome.cost_s, status=outcome.status,
                                                             values=run.values))
             self.last_tell_s = time.perf_counter() - t2
@@ -265,7 +270,7 @@ class _TrialLoop:
         """The trial's record (see ``harness.running.records.TRIAL_COLUMNS``), with the incumbent after it."""
         outcome, index = run.outcome, run.price.index
         incumbent = self.incumbent
-        incumbent.update(index, outcome.fidelity, outcome.valid_acc)
+        incumbent.update(index, outcome.fidelity, self.score(outcome.valid_acc))
         if incumbent.index not in self.final_cache:
             final = self.benchmark.query(incumbent.index, self.dataset, None, SEED_MEAN)
             self.final_cache[incumbent.index] = (final.valid_acc, final.test_acc)
@@ -274,6 +279,7 @@ class _TrialLoop:
             "trial": run.trial,
             "worker": run.worker,
             "index": index,
+            "native_key": self.space.native_key(index),
             "arch_str": self.space.to_str(run.suggestion.config),
             "canonical_id": self.space.canonical_key(index),
             "fidelity": outcome.fidelity,
@@ -294,7 +300,7 @@ class _TrialLoop:
             "incumbent_index": incumbent.index,
             "incumbent_valid_acc": inc_valid,
             "incumbent_test_acc": inc_test,
-            "regret_valid": None if inc_valid is None else self.optimum - inc_valid,
+            "regret_valid": None if inc_valid is None else self.objective.regret(self.optimum, inc_valid),
         }
         if self.reader:
             row.update(self.reader.columns(index, run.values))
@@ -312,7 +318,7 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
     if budget.kind != "seconds":
         basis = "evaluations" if budget.kind == "evals" else "full-fidelity equivalents"
         return {"n": max(1, int(budget.amount)), "basis": f"the budget's {basis}"}
-    costs = benchmark.lookup(np.arange(benchmark.space.size), dataset, "train_time_s", fidelity)
+    costs = benchmark.lookup(np.arange(task_space(benchmark, dataset).size), dataset, "train_time_s", fidelity)
     median = float(np.nanmedian(costs))
     return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),
             "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
@@ -362,6 +368,7 @@ def _execute_locked(
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
     optimizer = make_optimizer(config.optimizer, config.options)
     axis = refuse(optimizer, benchmark, config)  # before the folder is claimed: a refused run leaves nothing
+    objective = task_objective(benchmark, dataset)
     folder = RunFolder(out, config.to_dict())
     replay = folder.claim(resume=resume)
     if resume and is_complete(out):  # a finished run: nothing to replay, and its records stay as they are
@@ -371,6 +378,7 @@ def _execute_locked(
         shutil.rmtree(folder.optimizer_dir)
     # the split behind every metric goes with the run (a store searched on a test split says so here)
     store: dict[str, Any] = {"benchmark": config.benchmark, "name": benchmark.name, "checksum": benchmark.checksum,
+                             "space": task_space(benchmark, dataset).name, "objective": objective.to_dict(),
                              "splits": benchmark.splits(dataset)}
     folder.write_run_json({"status": "running", "store": store, "optimizer_settings": optimizer_settings(optimizer),
                            "multi_fidelity": optimizer.multi_fidelity})

@@ -58,7 +58,7 @@ _ACC = Nullable(Num(nan=True))
 #: The type of every trial column a journal row carries (see ``harness.running.records.TRIAL_COLUMNS``);
 #: columns of a multi-objective run (``objective_columns``) are numbers or None.
 TRIAL_NODES: dict[str, Node] = {
-    "trial": _COUNT, "worker": _COUNT, "index": _INDEX, "arch_str": Str(), "canonical_id": _INDEX,
+    "trial": _COUNT, "worker": _COUNT, "index": _INDEX, "native_key": Str(), "arch_str": Str(), "canonical_id": _INDEX,
     "fidelity": _FID, "fidelity_asked": _FID, "continued_from": Nullable(_FID),
     "valid_acc": _ACC, "test_acc": _ACC, "data_seed": Anything(),
     "cost_s": _SECONDS, "budget_charged": Num(min=0), "sim_start_s": _SECONDS, "sim_end_s": _SECONDS,
