@@ -23,7 +23,7 @@ from adapters.types import BadInputError
 from harness.reporting import figures
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table
 from harness.reporting.plot_style import styles_for
-from harness.reporting.report import mean_std
+from harness.reporting.report import mean_std, short_split
 from harness.reporting.stats import in_tell_order
 from harness.reporting.suite_figures import NORMALISED_FLOOR, plot_normalised_panels
 from harness.reporting.suite_stats import (
@@ -119,7 +119,7 @@ def _tasks_table(data: SuiteData) -> list[Block]:
     rows = []
     for task, f in data.facts.items():
         runs = data.finals.xs(task, level="task")
-        rows.append((task, _KIND_NAMES[f.kind], f"{f.metric} ({f.split}, {f.direction})", f"{f.configs:,}",
+        rows.append((task, _KIND_NAMES[f.kind], f"{f.metric} ({short_split(f.split)}, {f.direction})", f"{f.configs:,}",
                      _g(f.best), _g(f.median), str(len(runs)), f"{runs['trials'].mean():.0f}"))
     return [
         Heading("Tasks", 3),
