@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from adapters.files import atomic_write
+from adapters.protocols import task_space
 from adapters.types import BadInputError
 from harness.compare.grid import collect_trials, connect, run_grid
-from harness.compare.planning import plan_runs, worker_label
+from harness.compare.planning import open_benchmarks, plan_runs, worker_label
 from harness.running.folders import staged_folder, writable_folder
 from harness.running.records import read_run_json
 from harness.running.run_folder import run_lock
@@ -58,27 +59,31 @@ def compare(
     ``notice`` is told, in one line each, of damaged runs that are redone.
     """
     from benchmarks import data_root, open_benchmark
+    from benchmarks.registry import NB201, open_named
 
     start = time.perf_counter()
     if scheduler:
         connect(scheduler).close()  # malformed or unreachable: refused before the output folder is made
     profile = spec.profile(profile_name)
-    bench = open_benchmark(spec.store, root=shared_store_path)
-    runs, excluded = plan_runs(spec, profile, bench, skip)
+    store = open_benchmark(spec.store, root=shared_store_path)  # NB201's store: shipped to the workers
+    bench = store if spec.benchmark == NB201 else open_named(spec.benchmark, root=shared_store_path)
+    runs, excluded = plan_runs(spec, profile, bench, skip, root=shared_store_path)
+    benches = open_benchmarks(spec, profile, bench, root=shared_store_path)
+    bench_of = {run.config.dataset: benches[run.config.benchmark] for run in runs}
     if not runs:
         raise BadInputError(f"spec {spec.name}: no optimizer can run in profile {profile.name!r}")
     out = Path(out or spec.output / profile.name)
     with run_lock(writable_folder(out, "compare output folder"), holder="compare"), sigterm_as_interrupt():
         runs_dir = out / "runs"
         store_path = Path(shared_store_path or data_root()) / spec.store
-        warned = run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+        warned = run_grid(runs, runs_dir, store_path=store_path, checksum=store.checksum, scheduler=scheduler,
                           shared_store_path=shared_store_path, progress=progress, notice=notice)
         trials = collect_trials(runs, runs_dir)
         # Every output file is written before any replaces the earlier one: a failure half-way
         # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
         with staged_folder(out, last=("report.html", "report.md")) as staging:
             atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
-            written, paper_table = _report(spec, profile, bench, trials, excluded, runs, runs_dir, staging,
+            written, paper_table = _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, staging,
                                            time.perf_counter() - start)
             report = out / written.name
         if spec.export_deepcave:
@@ -89,8 +94,11 @@ def compare(
                          paper_table=paper_table, warnings=warned)
 
 
-def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s) -> tuple[Path, str]:
+def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, out, wall_s) -> tuple[Path, str]:
     """Hand the records to the report writer (it reads records and this context only).
+
+    ``bench`` is the spec's benchmark (the transfer and papers' analyses read it); ``bench_of`` maps
+    each searched dataset to its benchmark (its optimum, splits and space).
 
     Returns the report's path and the papers' table as markdown ("" where the spec has none).
 
@@ -113,15 +121,15 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
         from benchmarks import exact_front
         from harness.reporting.pareto_report import pareto_section
 
-        fronts = {d: exact_front(bench, d, spec.objectives) for d in datasets}
-        extra += pareto_section(trials, fronts, {d: bench.splits(d) for d in datasets}, out)
+        fronts = {d: exact_front(bench_of[d], d, spec.objectives) for d in datasets}
+        extra += pareto_section(trials, fronts, {d: bench_of[d].splits(d) for d in datasets}, out)
     if len(spec.workers) > 1:
         from harness.reporting.parallel_report import parallel_section
 
         base_of = {worker_label(e.label, w, spec.workers): e.label for e in spec.optimizers for w in spec.workers}
         for d in datasets:
             extra += parallel_section(trials[trials["dataset"] == d], base_of, spec.regret_target,
-                                      bench.splits(d)["valid_acc"].split(" (")[0], out)
+                                      bench_of[d].splits(d)["valid_acc"].split(" (")[0], out)
     paper = []
     if spec.paper_table:
         from harness.reporting.paper import paper_section
@@ -140,14 +148,15 @@ def _report(spec, profile, bench, trials, excluded, runs, runs_dir, out, wall_s)
         store=bench.name,
         store_checksum=bench.checksum,
         space=bench.space,
+        spaces={d: task_space(bench_of[d], d) for d in datasets},
         budget=profile.budget_text(),
         budget_rule=rule,
         store_notes=tuple(sorted(store_notes)),
         focus=spec.focus,
         baselines=tuple(worker_label(b, min(spec.workers), spec.workers) for b in spec.baselines),
         datasets=datasets,
-        optimum={d: bench.best(d).valid_acc for d in datasets},
-        splits={d: bench.splits(d) for d in datasets},
+        optimum={d: bench_of[d].best(d).valid_acc for d in datasets},
+        splits={d: bench_of[d].splits(d) for d in datasets},
         excluded=list(excluded),
         notes=notes,
         machine=machine_facts(),

@@ -7,15 +7,17 @@ one of its runs is left out of the grid with the reason rather than failing on a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from adapters.bounds import check
+from adapters.protocols import Benchmark
 from adapters.types import BadInputError
 from harness.running.records import run_id_for
 from harness.running.refusals import refusals
 from harness.running.run_config import SPEC_SETTINGS, RunConfig
-from harness.running.spec import ExperimentSpec, Profile
+from harness.running.spec import ExperimentSpec, Profile, Task
 
-__all__ = ["PlannedRun", "plan_runs", "worker_label"]
+__all__ = ["PlannedRun", "open_benchmarks", "plan_runs", "resolved_tasks", "worker_label"]
 
 
 @dataclass(frozen=True)
@@ -29,50 +31,83 @@ class PlannedRun:
 
 
 def plan_runs(
-    spec: ExperimentSpec, profile: Profile, benchmark, skip: dict[str, str] | None = None
+    spec: ExperimentSpec, profile: Profile, benchmark: Benchmark, skip: dict[str, str] | None = None, *,
+    root: Path | None = None,
 ) -> tuple[list[PlannedRun], list[tuple[str, str]]]:
-    """The runnable grid, and the optimizers left out with the reason (skipped, or no curves)."""
-    from adapters.optimizers import make_optimizer
-    from benchmarks import resolve_dataset
+    """The runnable grid, and the optimizers left out with the reason (skipped, refused, or no curves).
 
-    runs, excluded = [], []
-    datasets = [resolve_dataset(d, benchmark.datasets) for d in spec.datasets]
-    _check_analyses(spec, benchmark, datasets)
-    stray = sorted(set(profile.dataset_budgets) - set(datasets))
+    ``benchmark`` is the spec's own (``spec.benchmark``, NB201's store by default); a spec whose
+    ``tasks`` name other benchmarks has them opened here (:func:`open_benchmarks`, under ``root``).
+    An optimizer the runner refuses on every task is left out with the reason; one refused on some
+    tasks only runs on the others, and the reason names the tasks it is left out of.
+    """
+    from adapters.optimizers import make_optimizer
+
+    benches = open_benchmarks(spec, profile, benchmark, root=root)
+    tasks = resolved_tasks(spec, profile, benches)
+    _check_analyses(spec, benchmark, [t.dataset for t in tasks])
+    searched = {t.dataset for t in tasks} | {str(t) for t in tasks}
+    stray = sorted(set(profile.dataset_budgets) - searched)
     if stray:
         raise BadInputError(f"spec {spec.name}: profiles.{profile.name}.dataset_budgets names {stray[0]!r}, "
-                            f"not a searched dataset ({', '.join(datasets)})")
+                            f"not a searched dataset ({', '.join(map(str, tasks))})")
     skip = {**profile.skip, **(skip or {})}
     unknown = sorted(set(skip) - {e.label for e in spec.optimizers})
     if unknown:
         raise BadInputError(f"spec {spec.name}: cannot skip unknown optimizer {unknown[0]!r}")
     settings = {name: getattr(spec, name) for name in SPEC_SETTINGS}
+    runs: list[PlannedRun] = []
+    excluded: list[tuple[str, str]] = []
     for entry in spec.optimizers:
         if entry.label in skip:
             excluded.append((entry.label, skip[entry.label]))
             continue
         optimizer = make_optimizer(entry.optimizer, entry.options)
-        total = len(runs) + len(spec.workers) * len(datasets) * len(profile.seeds_for(entry.label))
+        total = len(runs) + len(spec.workers) * len(tasks) * len(profile.seeds_for(entry.label))
         check("runs", total, f"spec {spec.name}: the number of runs in profile {profile.name!r}")  # before building
+        # The runner's own refusals (which do not depend on the seed), asked once per task and worker count.
+        refused: dict[Task, str] = {}
         planned = []
         for workers in spec.workers:
             label = worker_label(entry.label, workers, spec.workers)
-            for dataset in datasets:
-                planned += [PlannedRun(label, RunConfig(
-                    optimizer=entry.optimizer, label=label, options=dict(entry.options), dataset=dataset,
-                    budget=profile.budget_for(dataset), seed=seed, workers=workers, **settings))
-                    for seed in profile.seeds_for(entry.label)]
-        # The runner's own refusals (which do not depend on the seed): an optimizer that cannot run
-        # one of its runs is left out with the reason.
-        firsts: dict[tuple[int, str], RunConfig] = {}
-        for run in planned:
-            firsts.setdefault((run.config.workers, run.config.dataset), run.config)
-        reason = next((why for config in firsts.values() for why in refusals(optimizer, benchmark, config)), None)
-        if reason is not None:
-            excluded.append((entry.label, reason))
+            for task in tasks:
+                configs = [RunConfig(optimizer=entry.optimizer, label=label, options=dict(entry.options),
+                                     dataset=task.dataset, budget=profile.budget_for(task.dataset, task.benchmark),
+                                     seed=seed, workers=workers, benchmark=task.benchmark, **settings)
+                           for seed in profile.seeds_for(entry.label)]
+                reason = next(iter(refusals(optimizer, benches[task.benchmark], configs[0])), None)
+                if reason is not None:
+                    refused.setdefault(task, reason)
+                    continue
+                planned += [PlannedRun(label, config) for config in configs]
+        if refused and not planned:
+            excluded.append((entry.label, next(iter(refused.values()))))
             continue
+        for reason in dict.fromkeys(refused.values()):
+            where = ", ".join(str(t) for t, why in refused.items() if why == reason)
+            excluded.append((entry.label, f"not run on {where}: {reason}"))
         runs.extend(planned)
     return runs, excluded
+
+
+def open_benchmarks(spec: ExperimentSpec, profile: Profile, benchmark: Benchmark, *,
+                    root: Path | None = None) -> dict[str, Benchmark]:
+    """Every benchmark a profile's tasks name, each opened once: ``benchmark`` stands for ``spec.benchmark``."""
+    from benchmarks.registry import open_named
+
+    benches: dict[str, Benchmark] = {spec.benchmark: benchmark}
+    for task in spec.tasks_for(profile):
+        if task.benchmark not in benches:
+            benches[task.benchmark] = open_named(task.benchmark, store=spec.store, root=root)
+    return benches
+
+
+def resolved_tasks(spec: ExperimentSpec, profile: Profile, benches: dict[str, Benchmark]) -> list[Task]:
+    """The profile's tasks with each dataset's canonical name in its benchmark (``cifar10`` aliases resolved)."""
+    from benchmarks import resolve_dataset
+
+    return [Task(t.benchmark, resolve_dataset(t.dataset, benches[t.benchmark].datasets))
+            for t in spec.tasks_for(profile)]
 
 
 def _check_analyses(spec: ExperimentSpec, benchmark, searched: list[str]) -> None:

@@ -90,6 +90,8 @@ class ReportContext:
     extra: Sequence[Block] = ()
     space: SearchSpace = NB201
     store_notes: Sequence[str] = ()
+    #: Per dataset, its own search space where the datasets differ (a spec over several benchmarks).
+    spaces: Mapping[str, SearchSpace] = field(default_factory=dict)
     focus: int = 5
     baselines: Sequence[str] = ()
 
@@ -375,6 +377,7 @@ def _origins(trials: pd.DataFrame, order: Sequence[str]) -> list[Block]:
 
 
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
+    context = replace(context, space=context.spaces.get(dataset, context.space))
     finals = run_finals(trials)
     order = final_order(finals)
     study = optuna_plots.pooled_study(trials, context.space)

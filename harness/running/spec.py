@@ -3,6 +3,12 @@
 A spec lists optimizers with their options, datasets, a store, a data-seed policy, an
 output folder, and named profiles that fix seeds and budget. Every optimizer runs on the
 same seeds, because rank statistics need paired runs.
+
+What is searched: ``benchmark`` (default ``nb201``) with its ``datasets`` (a suite benchmark's
+datasets are its tasks), or ``tasks``, a list of ``"benchmark/task"`` pairs that may span
+benchmarks (``["nasbench-graph/cora", "hpolib/naval_propulsion"]``; a bare name is a task of
+``benchmark``). A profile may name its own ``tasks`` (a quick subset); every run's ``RunConfig``
+gets the pair's benchmark and dataset.
 """
 
 from __future__ import annotations
@@ -19,13 +25,24 @@ from harness.running.run_config import DATA_SEEDS, SPEC_SETTINGS
 from harness.running.smoke import smoke_seeds
 from adapters.types import BadInputError
 
-__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "load_spec", "parse_spec"]
+__all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "Task", "load_spec", "parse_spec"]
 
 _TOP_KEYS = {
     "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
-    "paper_table", "workers", "regret_target", "reference", "focus", "baselines", *SPEC_SETTINGS,
+    "paper_table", "workers", "regret_target", "reference", "focus", "baselines", "benchmark", "tasks", *SPEC_SETTINGS,
 }
-_PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
+_PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs", "tasks"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One searched (benchmark, dataset) pair of a spec; ``str`` gives its ``benchmark/dataset`` form."""
+
+    benchmark: str
+    dataset: str
+
+    def __str__(self) -> str:
+        return f"{self.benchmark}/{self.dataset}"
 
 
 @dataclass(frozen=True)
@@ -41,9 +58,10 @@ class OptimizerEntry:
 class Profile:
     """Seeds and budget of one profile; ``skip`` maps an optimizer label to why it is left out.
 
-    ``dataset_budgets`` overrides the budget per dataset (NATS-Bench gives each its own);
-    ``runs`` gives an optimizer fewer runs than the profile's seeds (its first N seeds), for
-    optimizers too slow for a paper's 500 runs; paired statistics use the seeds all share.
+    ``dataset_budgets`` overrides the budget per dataset (NATS-Bench gives each its own), keyed by
+    dataset or by ``benchmark/task``; ``runs`` gives an optimizer fewer runs than the profile's seeds
+    (its first N seeds), for optimizers too slow for a paper's 500 runs; paired statistics use the
+    seeds all share. ``tasks``, where given, replaces the spec's tasks in this profile.
     """
 
     name: str
@@ -53,8 +71,12 @@ class Profile:
     description: str = ""
     dataset_budgets: dict[str, Budget] = field(default_factory=dict)
     runs: dict[str, int] = field(default_factory=dict)
+    tasks: tuple[Task, ...] = ()
 
-    def budget_for(self, dataset: str) -> Budget:
+    def budget_for(self, dataset: str, benchmark: str | None = None) -> Budget:
+        """The budget of a dataset's runs: its ``benchmark/task`` entry, else its dataset entry, else the profile's."""
+        if benchmark is not None and f"{benchmark}/{dataset}" in self.dataset_budgets:
+            return self.dataset_budgets[f"{benchmark}/{dataset}"]
         return self.dataset_budgets.get(dataset, self.budget)
 
     def seeds_for(self, label: str) -> tuple[int, ...]:
@@ -101,6 +123,14 @@ class ExperimentSpec:
     #: ``baselines``; an appendix figure shows all of them when that leaves some out.
     focus: int = 5
     baselines: tuple[str, ...] = ()
+    #: The benchmark ``datasets`` belong to (``benchmarks.registry.RUNNABLE_BENCHMARKS``).
+    benchmark: str = "nb201"
+    #: Explicit (benchmark, dataset) pairs; empty: ``datasets`` of ``benchmark``.
+    tasks: tuple[Task, ...] = ()
+
+    def tasks_for(self, profile: Profile) -> tuple[Task, ...]:
+        """The pairs a profile searches: its own ``tasks``, else the spec's, else ``datasets`` of ``benchmark``."""
+        return profile.tasks or self.tasks or tuple(Task(self.benchmark, d) for d in self.datasets)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -124,7 +154,36 @@ def _typed(where: str, key: str, value: Any, kind: type | tuple[type, ...]) -> A
     return value
 
 
-def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profile:
+def _tasks(where: str, value: Any, benchmark: str) -> tuple[Task, ...]:
+    """``tasks``: a non-empty list of ``"benchmark/task"`` (or a bare task of ``benchmark``), each once.
+
+    Suite tasks are checked against the benchmark's registry here (no data is read); NB201
+    datasets are resolved against the store when the runs are planned.
+    """
+    from benchmarks.registry import RUNNABLE_BENCHMARKS
+    from benchmarks.suites import SUITE_BENCHMARKS
+
+    names = _typed(where, "tasks", value, list)
+    if not names:
+        raise BadInputError(f"{where}: key 'tasks' must list at least one benchmark/task")
+    tasks = []
+    for name in names:
+        bench, sep, task = _typed(where, "tasks", name, str).rpartition("/")
+        bench = bench if sep else benchmark
+        if bench not in RUNNABLE_BENCHMARKS:
+            raise BadInputError(f"{where}: key 'tasks': {name!r} names unknown benchmark {bench!r}; "
+                                f"benchmarks are {', '.join(RUNNABLE_BENCHMARKS)}")
+        suite = SUITE_BENCHMARKS.get(bench)
+        if suite is not None and task not in suite.tasks:
+            raise BadInputError(f"{where}: key 'tasks': {bench} has no task {task!r}; tasks are {', '.join(suite.tasks)}")
+        tasks.append(Task(bench, task))
+    repeated = next((t for t in tasks if tasks.count(t) > 1), None)
+    if repeated is not None:
+        raise BadInputError(f"{where}: key 'tasks' names {repeated} twice")
+    return tuple(tasks)
+
+
+def _profile(spec_name: str, name: str, table: dict, labels: set[str], benchmark: str = "nb201") -> Profile:
     where = f"spec {spec_name}: profiles.{name}"
     _check_keys(where, table, _PROFILE_KEYS)
     for key in ("seeds", "budget"):
@@ -158,6 +217,7 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str]) -> Profil
         description=_typed(where, "description", table.get("description", ""), str),
         dataset_budgets=dataset_budgets,
         runs=dict(runs),
+        tasks=_tasks(where, table["tasks"], benchmark) if "tasks" in table else (),
     )
 
 
@@ -210,9 +270,14 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
     path = Path(path) if path is not None else Path(f"<{name}>")
     where = f"spec {name}"
     _check_keys(where, body, _TOP_KEYS)
-    for key in ("datasets", "optimizers", "profiles"):
+    for key in ("optimizers", "profiles"):
         if key not in body:
             raise BadInputError(f"{where}: missing key {key!r}")
+    if ("datasets" in body) == ("tasks" in body):
+        raise BadInputError(f"{where}: give key 'datasets' (of key 'benchmark', default nb201) or key 'tasks' "
+                            "(benchmark/task pairs), " + ("not both" if "tasks" in body else "missing both"))
+    benchmark = _benchmark(where, body.get("benchmark", "nb201"))
+    tasks = _tasks(where, body["tasks"], benchmark) if "tasks" in body else ()
     data_seeds = body.get("data_seeds", "random")
     if data_seeds not in DATA_SEEDS:
         raise BadInputError(f"{where}: key 'data_seeds' must be one of {', '.join(DATA_SEEDS)}, got {data_seeds!r}")
@@ -226,10 +291,10 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
         raise BadInputError(f"{where}: key 'optimizers' lists no optimizer")
     labels = {o.label for o in optimizers}
     profiles = {
-        pname: _profile(name, pname, _typed(where, f"profiles.{pname}", table, dict), labels)
+        pname: _profile(name, pname, _typed(where, f"profiles.{pname}", table, dict), labels, benchmark)
         for pname, table in _typed(where, "profiles", body["profiles"], dict).items()
     }
-    datasets = _typed(where, "datasets", body["datasets"], list)
+    datasets = _typed(where, "datasets", body.get("datasets", [t.dataset for t in tasks]), list)
     if not datasets:
         raise BadInputError(f"{where}: key 'datasets' must list at least one dataset")
     output = Path(_typed(where, "output", body.get("output", f"results/{name}"), str))
@@ -266,7 +331,17 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
         reference=reference,
         focus=focus,
         baselines=baselines,
+        benchmark=benchmark,
+        tasks=tasks,
     )
+
+
+def _benchmark(where: str, value: Any) -> str:
+    from benchmarks.registry import RUNNABLE_BENCHMARKS
+
+    if value not in RUNNABLE_BENCHMARKS:
+        raise BadInputError(f"{where}: key 'benchmark' must be one of {', '.join(RUNNABLE_BENCHMARKS)}, got {value!r}")
+    return value
 
 
 def _workers(where: str, value: Any) -> tuple[int, ...]:
