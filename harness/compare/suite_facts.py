@@ -11,14 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.reporting.suite_stats import TaskFacts
+from harness.reporting.suite_stats import TaskFacts, task_label
 
-__all__ = ["suite_facts", "task_label"]
-
-
-def task_label(benchmark: str, dataset: str) -> str:
-    """A task's name across benchmarks: ``benchmark/dataset`` (``nasbench-graph/cora``)."""
-    return f"{benchmark}/{dataset}"
+__all__ = ["suite_facts"]
 
 
 def suite_facts(tasks: Iterable[tuple[str, str]], *, root: Path | None = None,

@@ -32,6 +32,7 @@ from harness.reporting.suite_stats import (
     kind_shift,
     normalised_regret,
     regret,
+    task_label,
     task_ranks,
 )
 
@@ -81,12 +82,15 @@ def suite_data(trials: pd.DataFrame, facts: Mapping[str, TaskFacts], *, value: s
     """The suite's numbers from pooled trial records.
 
     Args:
-        trials: the trials of every run, with a ``task`` column naming each run's task (``benchmark/task``).
+        trials: the trials of every run; each run's task is ``benchmark/dataset`` from its records (records
+            from before the ``benchmark`` column are NB201's).
         facts: task -> :class:`TaskFacts`; its order is the report's task order.
         value: the column holding the incumbent's seed-mean objective after each trial.
     """
     if trials.empty:
         raise BadInputError("no trials to report")
+    benchmark = trials["benchmark"] if "benchmark" in trials else pd.Series("nb201", index=trials.index)
+    trials = trials.assign(task=[task_label(b, d) for b, d in zip(benchmark, trials["dataset"])])
     unknown = sorted(set(trials["task"]) - set(facts))
     if unknown:
         raise BadInputError(f"no task facts (kind, optimum, median) for tasks {unknown}")

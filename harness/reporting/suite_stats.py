@@ -39,6 +39,7 @@ from harness.reporting.stats import RankTest
 
 __all__ = [
     "TaskFacts",
+    "task_label",
     "regret",
     "normalised_regret",
     "task_ranks",
@@ -50,6 +51,11 @@ __all__ = [
 
 #: autorank needs at least five blocks (tasks) to test; fewer and the diagram is not drawn.
 MIN_CD_TASKS = 5
+
+
+def task_label(benchmark: str, dataset: str) -> str:
+    """A task's name across benchmarks: ``benchmark/dataset`` (``nasbench-graph/cora``)."""
+    return f"{benchmark}/{dataset}"
 
 
 @dataclass(frozen=True)
