@@ -26,18 +26,22 @@ def _reduced_quick(out: Path):
     quick = body["profiles"]["quick"]
     quick["tasks"] = TASKS
     quick.pop("skip")
+    body["profiles"] = {"quick": quick}
     body["optimizers"] = {name: body["optimizers"][name] for name in OPTIMIZERS}
     body["output"] = str(out)
     return parse_spec(body, SUITE)
 
 
 def _table_after(text: str, heading: str) -> pd.DataFrame:
-    """The first Markdown table after ``### heading`` as strings."""
+    """The first Markdown table after ``### heading``, as strings."""
     lines = text.split(f"### {heading}\n", 1)[1].splitlines()
-    rows = [line for line in lines[lines.index(next(li for li in lines if li.startswith("|"))):] if line.startswith("|")]
-    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[: next(
-        (i for i, r in enumerate(rows[2:], 2) if not r.startswith("|")), len(rows))]]
-    return pd.DataFrame(cells[2:], columns=cells[0])
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[first:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    return pd.DataFrame(rows[2:], columns=rows[0])
 
 
 def test_reduced_quick_suite_reports_hpo_vs_nas_ranks_and_the_cd_diagram(tmp_path, default_bench, data_root,
@@ -53,8 +57,8 @@ def test_reduced_quick_suite_reports_hpo_vs_nas_ranks_and_the_cd_diagram(tmp_pat
     hpo = headline["mean rank, HPO tasks (3)"].astype(float)
     nas = headline["mean rank, NAS tasks (3)"].astype(float)
     everywhere = headline["mean rank, all (6)"].astype(float)
-    assert hpo.sum() == pytest.approx(6.0) and nas.sum() == pytest.approx(6.0)  # 1 + 2 + 3 per task
-    assert np.allclose((hpo + nas) / 2, everywhere, atol=0.006)
+    assert hpo.sum() == pytest.approx(6.0, abs=0.02) and nas.sum() == pytest.approx(6.0, abs=0.02)  # 1+2+3, 2 decimals
+    assert np.allclose((hpo + nas) / 2, everywhere, atol=0.011)
     assert "Permutation test on the tasks' kind labels" in text and "every relabelling of 3 HPO among 6 tasks" in text
     for suffix in (".png", ".pdf"):
         assert (result.out / f"suite_cd_diagram{suffix}").stat().st_size > 1000
