@@ -155,6 +155,9 @@ class SearchProblem:
         workers: how many trials may run at once (simulated workers); above 1 the optimizer is
             asked again before earlier trials are told.
         space: the search space; suggestions are its configurations (NB201's cell by default).
+        objective: the task's metric and direction. Observations carry its score (maximised
+            whatever the direction); an optimizer that stores trial records (whose ``valid_acc``
+            is the metric itself) converts them with ``objective.score``.
     """
 
     fidelity: FidelitySpace
@@ -167,6 +170,7 @@ class SearchProblem:
     study: StudyTarget | None = None
     workers: int = 1
     space: SearchSpace = NB201
+    objective: TaskObjective = ACCURACY_OBJECTIVE
 
 
 @dataclass(init=False)
@@ -246,6 +250,8 @@ class Optimizer(Protocol):
       (more than one worker); ``serial_reason`` says why not.
     - ``uses_fidelity`` (``multi_fidelity``): it varies the fidelity where the store has an
       axis, though it runs without one (DEHB and BOHB); the CLI lists it as multi-fidelity.
+    - ``spaces`` (None: any): the names of the search spaces it can search (the zero-cost
+      optimizers' proxy tables hold NB201 cells only); the runner refuses it on any other.
     - ``report(suggestion, fidelity, valid_acc) -> bool``: an intermediate value for an
       ``intermediate`` suggestion; return True to prune. Needed only by optimizers that ask
       for intermediate values.
@@ -292,6 +298,7 @@ class Capabilities:
         restores: it has ``restore`` (resumes from its own saved state).
         records: it has ``record`` (keeps a study of the trials).
         closes: it has ``close`` (writes its library's output at the end).
+        spaces: the search spaces it can search by name, or None for any.
     """
 
     multi_fidelity: bool
@@ -302,6 +309,7 @@ class Capabilities:
     restores: bool
     records: bool
     closes: bool
+    spaces: tuple[str, ...] | None = None
 
 
 def capabilities(optimizer: object) -> Capabilities:
@@ -320,6 +328,7 @@ def capabilities(optimizer: object) -> Capabilities:
         restores=callable(getattr(optimizer, "restore", None)),
         records=callable(getattr(optimizer, "record", None)),
         closes=callable(getattr(optimizer, "close", None)),
+        spaces=None if getattr(optimizer, "spaces", None) is None else tuple(optimizer.spaces),  # type: ignore[attr-defined]
     )
 
 

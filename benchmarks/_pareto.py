@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters import NUM_CELLS, OBJECTIVES, Cell, parse_objectives
+from adapters import NB201, OBJECTIVES, SearchSpace, parse_objectives
+from adapters.protocols import task_objective, task_space
 from adapters.types import SEED_MEAN, BadInputError
 
 __all__ = ["ParetoFront", "Normaliser", "pareto_mask", "hypervolume", "hypervolume_history", "exact_front"]
@@ -149,7 +150,11 @@ class Normaliser:
 
 @dataclass(frozen=True)
 class ParetoFront:
-    """The exact front of one dataset: its cells (official indices) and their seed-mean values."""
+    """The exact front of one dataset: its configurations (rows of ``space``) and their seed-mean values.
+
+    ``maximize`` is each objective's direction on this dataset (``valid_acc`` is the task's objective,
+    minimised on HPOLib); empty means ``adapters.OBJECTIVES``' directions.
+    """
 
     dataset: str
     objectives: tuple[str, ...]
@@ -157,6 +162,8 @@ class ParetoFront:
     values: np.ndarray  # len(indices) x len(objectives), own units
     normaliser: Normaliser
     n_cells: int
+    space: SearchSpace = NB201
+    maximize: tuple[bool, ...] = ()
 
     @property
     def hypervolume(self) -> float:
@@ -165,13 +172,15 @@ class ParetoFront:
     def to_dict(self) -> dict[str, object]:
         return {
             "dataset": self.dataset,
-            "objectives": [{"name": n, "direction": "maximize" if OBJECTIVES[n].maximize else "minimize",
-                            "unit": OBJECTIVES[n].unit} for n in self.objectives],
+            "objectives": [{"name": n, "direction": "maximize" if up else "minimize", "unit": OBJECTIVES[n].unit}
+                           for n, up in zip(self.objectives, self.maximize or [OBJECTIVES[n].maximize
+                                                                               for n in self.objectives])],
             "cells_considered": self.n_cells,
             "normalisation": self.normaliser.to_dict(),
             "hypervolume": self.hypervolume,
             "front": [
-                {"index": int(i), "arch_str": Cell.from_index(int(i)).arch_str,
+                {"index": int(i), "native_key": self.space.native_key(int(i)),
+                 "arch_str": self.space.to_str(self.space.config(int(i))),
                  **{n: float(v) for n, v in zip(self.objectives, row)}}
                 for i, row in zip(self.indices, self.values)
             ],
@@ -187,7 +196,8 @@ def exact_front(benchmark, dataset: str, objectives: str | Sequence[str]) -> Par
     names = parse_objectives(objectives)
     if len(names) < 2:
         raise BadInputError(f"a Pareto front needs at least two objectives; got {', '.join(names)}")
-    all_cells = np.arange(NUM_CELLS)
+    space = task_space(benchmark, dataset)
+    all_cells = np.arange(space.size)
     columns = []
     for name in names:
         column = benchmark.lookup(all_cells, dataset, OBJECTIVES[name].metric, None, SEED_MEAN)
@@ -198,10 +208,12 @@ def exact_front(benchmark, dataset: str, objectives: str | Sequence[str]) -> Par
     values = np.column_stack(columns)
     known = ~np.isnan(values).any(axis=1)
     indices, values = all_cells[known], values[known]
-    maximize = [OBJECTIVES[n].maximize for n in names]
+    objective = task_objective(benchmark, dataset)  # the accuracy's place: the task's own metric and direction
+    maximize = [objective.maximize if n == "valid_acc" else OBJECTIVES[n].maximize for n in names]
     best = np.where(maximize, values.max(axis=0), values.min(axis=0))
     worst = np.where(maximize, values.min(axis=0), values.max(axis=0))
     mask = pareto_mask(values, maximize)
     order = np.lexsort(values[mask].T[::-1])
     return ParetoFront(dataset, names, indices[mask][order], values[mask][order],
-                       Normaliser(names, tuple(best.tolist()), tuple(worst.tolist())), int(known.sum()))
+                       Normaliser(names, tuple(best.tolist()), tuple(worst.tolist())), int(known.sum()), space,
+                       tuple(maximize))

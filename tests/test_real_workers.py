@@ -16,7 +16,9 @@ import pytest
 
 from _postgres import postgres_bin, throwaway_postgres
 from adapters.optimizers.optuna_study import open_storage, rdb_url
+from harness.running.budget import Budget
 from harness.running.real_workers import StudySettings, create_study, study_summary
+from harness.running.run_config import RunConfig
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,8 @@ def test_four_workers_one_killed(postgres_url, data_root, default_bench):
     from optuna.trial import TrialState
 
     budget = 40
-    settings = StudySettings(optimizer="optuna-tpe", dataset="cifar10-valid", budget=f"{budget}evals", seed=1,
+    settings = StudySettings(run=RunConfig(optimizer="optuna-tpe", dataset="cifar10-valid",
+                                           budget=Budget.parse(f"{budget}evals"), seed=1),
                              heartbeat_s=1, grace_s=2, time_scale=1e-3)  # a trial takes ~2 s of real time
     create_study(postgres_url, "killed", settings)
     env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
@@ -103,7 +106,8 @@ def test_not_an_optuna_sampler(postgres_url):
     from adapters.types import BadInputError
 
     with pytest.raises(BadInputError, match="not an Optuna sampler"):
-        create_study(postgres_url, "re", StudySettings(optimizer="re", dataset="cifar10-valid", budget="5evals"))
+        create_study(postgres_url, "re", StudySettings(run=RunConfig(optimizer="re", dataset="cifar10-valid",
+                                                                     budget=Budget.parse("5evals"), seed=0)))
 
 
 def test_documented_url_form_runs_and_exports(postgres_url, data_root, default_bench, tmp_path):

@@ -73,3 +73,9 @@ def test_a_time_budget_on_a_source_without_train_time_is_bad_input(default_bench
     runs, _ = plan_runs(per_task, per_task.profile("quick"), default_bench)
     assert {(r.config.dataset, r.config.budget.kind) for r in runs} == {("cora", "evals"),
                                                                         ("naval_propulsion", "seconds")}
+    per_benchmark = _spec(tasks=["nasbench-graph/cora", "nasbench-graph/pubmed", "hpolib/naval_propulsion"],
+                          profiles={"quick": {"seeds": [0], "budget": "1000s",
+                                              "dataset_budgets": {"nasbench-graph": "10evals", "pubmed": "20evals"}}})
+    runs, _ = plan_runs(per_benchmark, per_benchmark.profile("quick"), default_bench)
+    assert {(r.config.dataset, str(r.config.budget)) for r in runs} == {
+        ("cora", "10evals"), ("pubmed", "20evals"), ("naval_propulsion", "1000s")}

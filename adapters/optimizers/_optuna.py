@@ -184,6 +184,9 @@ class OptunaOptimizer(OptimizerBase):
         # that differs from the order they were asked (``row["trial"]``).
         told = self._study._storage.get_trial(self._trials[row["trial"]]._trial_id)
         number, self._recorded = self._recorded, self._recorded + 1
+        objective = self.problem.objective
+        if not objective.maximize:  # the study was told the score, which its stored copy must hold to restore
+            row = {**row, "valid_acc": objective.score(row["valid_acc"])}
         trial = frozen_trial(row, number, intermediate_values=told.intermediate_values, system_attrs=told.system_attrs,
                              objectives=self.problem.objectives, space=self.problem.space)
         self._stored.append(trial, self._state())

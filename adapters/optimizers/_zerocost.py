@@ -89,6 +89,8 @@ class ZeroCostSearch(OptimizerBase):
     """Evaluate cells in order of the weighted zero-cost score, refitting the weights as results arrive."""
 
     name = "zc"
+    #: The proxy tables hold NB201 cells only: the runner refuses any other space up front.
+    spaces = (NB201.name,)
     pending_trials = True  # each ask takes the next unseen class of the current ranking
     defaults = {"dataset": "auto", "proxies": "auto", "refit_every": 1, "min_fit": 5, "ridge": 1.0,
                 "charge_proxy_time": False}
@@ -181,6 +183,8 @@ class ZeroCostWarmRE(RegularizedEvolution):
     """
 
     name = "re-zc"
+    #: The proxy tables hold NB201 cells only: the runner refuses any other space up front.
+    spaces = (NB201.name,)
     defaults = {**RegularizedEvolution.defaults, "dataset": "auto", "proxies": "auto"}
 
     def setup(self, problem: SearchProblem) -> None:

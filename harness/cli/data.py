@@ -10,7 +10,7 @@ import typer.main
 
 from adapters.types import BadInputError
 from harness.cli.options import bounded
-from harness.cli.common import echo_json, parse_options, print_result
+from harness.cli.common import BENCHMARK_HELP, echo_json, parse_options, print_result
 
 data_app = typer.Typer(help="Manage NB201 stores.", no_args_is_help=True)
 
@@ -141,13 +141,19 @@ def data_best(
 def data_pareto(
     dataset: str = typer.Option(..., "--dataset"),
     objectives: str = typer.Option(..., "--objectives", help="valid_acc and one or more of params, flops, latency, train_time."),
+    benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP + " valid_acc is the task's objective."),
     store: str = typer.Option("default", "--store"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The exact Pareto front of every cell's seed-mean values at the highest fidelity."""
-    from benchmarks import exact_front, open_benchmark
+    """The exact Pareto front of every configuration's seed-mean values at the highest fidelity."""
+    from benchmarks import exact_front
+    from benchmarks.registry import LIVE, NB201, open_named
 
-    bench = open_benchmark(store)
+    if benchmark == LIVE:
+        raise BadInputError("live training has no table to take a Pareto front of; choose a tabular benchmark")
+    if benchmark != NB201 and store != "default":
+        raise BadInputError(f"--store names an NB201 store; benchmark {benchmark} reads its own source")
+    bench = open_named(benchmark, store=store)
     front = exact_front(bench, dataset, objectives)
     body = front.to_dict()
     if as_json:

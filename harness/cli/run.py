@@ -91,13 +91,9 @@ def run(
     from harness.running.budget import Budget
     from harness.running.runner import RunConfig, execute_run
 
-    if processes is not None or study:
-        if not (processes and study and storage and optimizer and budget):
-            raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
-        _real_workers(storage, study, processes, out, optimizer=optimizer, options=tuple(parse_options(option).items()),
-                      dataset=dataset, budget=budget, seed=seed, store=store, heartbeat_s=heartbeat,
-                      grace_s=2 * heartbeat, time_scale=time_scale)
-        return
+    real = processes is not None or study
+    if real and not (processes and study and storage and optimizer and budget):
+        raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
     if resume and budget is None:
         config = _config_from_folder(out)
     else:
@@ -108,9 +104,15 @@ def run(
             budget=Budget.parse(budget, include_overhead=include_overhead), seed=seed, store=store,
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
             objectives=parse_objectives(objectives), search_fidelity=search_fidelity,
-            storage=absolute_journal(storage),
+            storage=None if real else absolute_journal(storage),
             workers=workers, benchmark=benchmark,
         )
+    if real:
+        from harness.running.real_workers import StudySettings
+
+        _real_workers(storage, study, processes, out, StudySettings(run=config, heartbeat_s=heartbeat,
+                                                                     grace_s=2 * heartbeat, time_scale=time_scale))
+        return
     from harness.running.records import is_complete
 
     finished = resume and is_complete(out)
@@ -137,13 +139,13 @@ def _objective_name(out: Path) -> str:
     return record.get("store", {}).get("objective", {}).get("name", "valid_acc")
 
 
-def _real_workers(storage: str, study: str, processes: int, out: Path, **settings) -> None:
+def _real_workers(storage: str, study: str, processes: int, out: Path, settings) -> None:
     """``run --processes N``: create the study, start N ``hpo2nas worker`` processes, summarise."""
     from adapters.files import atomic_write_json
-    from harness.running.real_workers import StudySettings, create_study, run_processes, study_summary
+    from harness.running.real_workers import create_study, run_processes, study_summary
 
     url = absolute_journal(storage)
-    create_study(url, study, StudySettings(**settings))
+    create_study(url, study, settings)
     codes = run_processes(url, study, processes)
     summary = {**study_summary(url, study), "exit_codes": codes}
     atomic_write_json(Path(out) / "study.json", summary)

@@ -46,7 +46,7 @@ def plan_runs(
     benches = open_benchmarks(spec, profile, benchmark, root=root)
     tasks = resolved_tasks(spec, profile, benches)
     _check_analyses(spec, benchmark, [t.dataset for t in tasks])
-    searched = {t.dataset for t in tasks} | {str(t) for t in tasks}
+    searched = {t.dataset for t in tasks} | {str(t) for t in tasks} | {t.benchmark for t in tasks}
     stray = sorted(set(profile.dataset_budgets) - searched)
     if stray:
         raise BadInputError(f"spec {spec.name}: profiles.{profile.name}.dataset_budgets names {stray[0]!r}, "

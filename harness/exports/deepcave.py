@@ -87,8 +87,11 @@ class _Run:
     frame: pd.DataFrame
     smac_dirs: list[Path]
     skipped: list[dict[str, str]]
-    #: The space the records' keys index (every shipped store is keyed by NB201's cell).
+    #: The space the records' keys index (NB201's cell, or a suite task's own space).
     space: SearchSpace = NB201
+    #: The task's metric that ``valid_acc`` holds, and whether it is maximised (run.json's ``store.objective``).
+    objective: str = "valid_acc"
+    maximize: bool = True
 
 
 def default_out(src: Path) -> Path:
@@ -118,7 +121,9 @@ def load_run(folder: Path) -> _Run:
         else:  # DeepCAVE 1.4.1's SMAC3v2 converter fails on an empty history (IndexError)
             skipped.append({"source": str(smac.resolve()), "reason": "SMAC's runhistory.json holds no trials"})
     name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(run.run_id))
-    return _Run(folder, name, run.trials, smac_dirs, skipped)
+    objective = run.record.get("store", {}).get("objective", {})
+    return _Run(folder, name, run.trials, smac_dirs, skipped, run.space, objective.get("name", "valid_acc"),
+                objective.get("direction", "max") == "max")
 
 
 def _config_columns(frame: pd.DataFrame, source: Path, space: SearchSpace) -> pd.DataFrame:
@@ -163,7 +168,18 @@ def deepcave_budget(frame: pd.DataFrame) -> pd.Series:
     return frame["fidelity"].where(frame["status"] != "pruned", asked).astype(float)
 
 
-def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
+def _objective_bounds(runs: list[_Run], name: str) -> tuple[float, float]:
+    """The bounds of a task's objective across the export: NB201's accuracy is a percentage (0 to 100); any
+    other metric gets the whole numbers just outside its recorded values (DeepCAVE needs finite bounds, in
+    plain decimals, equal across the runs it groups)."""
+    if name == "valid_acc":
+        return 0.0, 100.0
+    values = pd.concat([r.frame["valid_acc"].astype(float) for r in runs if r.objective == name])
+    low, high = float(values.min()), float(values.max())
+    return float(math.floor(low)), float(max(math.ceil(high), math.floor(low) + 1))
+
+
+def _trials_csv(run: _Run, uppers: dict[str, float], bounds: dict[str, tuple[float, float]]) -> pd.DataFrame:
     frame = run.frame
     seeds = pd.array([_seed(s) for s in frame["data_seed"]], dtype="Int64")
     out = pd.DataFrame({"config_id": frame["index"].astype(int)})
@@ -173,7 +189,7 @@ def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
     out["start_time"] = frame["sim_start_s"].astype(float)
     out["end_time"] = frame["sim_end_s"].astype(float)
     out["status"] = frame["status"].map(_STATUS)
-    out[objective_header("valid_acc", 0, 100, maximize=True)] = frame["valid_acc"].astype(float)
+    out[objective_header(run.objective, *bounds[run.objective], maximize=run.maximize)] = frame["valid_acc"].astype(float)
     out[objective_header("cost_s", 0, uppers["cost_s"], maximize=False)] = frame["cost_s"].astype(float)
     for name in _objectives(run):
         out[objective_header(name, 0, uppers[name], maximize=False)] = frame[name].astype(float)
@@ -184,9 +200,20 @@ def _trials_csv(run: _Run, uppers: dict[str, float]) -> pd.DataFrame:
 
 
 def _configspace_csv(space: SearchSpace) -> pd.DataFrame:
-    """The search space as DeepCAVE's DataFrame converter reads it (categoricals, ordered where ordinal)."""
+    """The search space as DeepCAVE's DataFrame converter reads it: categoricals (ordered where ordinal), and
+    hyperparameters whose choices are all numbers (HPOLib's learning rates, batch sizes) as float ranges.
+
+    Why ranges: the converter reads a categorical's items back as text (``"32.0"`` from a column pandas
+    typed as float) and a trial's value as a number, so a numeric categorical never matches; a range over
+    the choices holds every recorded value exactly (log-scaled where the choices span two decades).
+    """
     rows = []
     for hp in space.hyperparameters:
+        if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in hp.choices):
+            low, high = float(min(hp.choices)), float(max(hp.choices))
+            rows.append({"name": hp.name, "type": "float", "default": float(hp.choices[hp.default]), "lower": low,
+                         "upper": high, "log": bool(low > 0 and high / low >= 100), "distribution": "uniform"})
+            continue
         row: dict[str, Any] = {"name": hp.name, "type": "categorical", "default": hp.choices[hp.default],
                                "ordered": hp.ordinal}
         row.update({f"item_{i}": choice for i, choice in enumerate(hp.choices)})
@@ -241,11 +268,12 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False, only: Collecti
         names[run.name] = run.source
 
     uppers = {name: _upper(runs, name) for name in ["cost_s", *sorted({n for run in runs for n in _objectives(run)})]}
+    bounds = {run.objective: _objective_bounds(runs, run.objective) for run in runs}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = sibling_name(out)  # hidden: DeepCAVE lists no dot-folders
     tmp.mkdir()
     try:
-        manifest = _write_all(runs, tmp, uppers)
+        manifest = _write_all(runs, tmp, uppers, bounds)
         atomic_write_json(tmp / MANIFEST, manifest)
         replace_folder(tmp, out)
     except BaseException:
@@ -254,13 +282,14 @@ def export_deepcave(src: Path, out: Path, *, force: bool = False, only: Collecti
     return [out / entry["name"] for entry in manifest["runs"]]
 
 
-def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[str, Any]:
+def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float],
+               bounds: dict[str, tuple[float, float]]) -> dict[str, Any]:
     entries = []
     for run in runs:
         space = _configspace_csv(run.space)
         folder = tmp / run.name
         folder.mkdir()
-        trials = _trials_csv(run, uppers)
+        trials = _trials_csv(run, uppers, bounds)
         _write_csv(trials, folder / "trials.csv")
         _write_csv(space, folder / "configspace.csv")
         keys = trials[["config_id", "budget", "seed"]].astype(str).drop_duplicates()
@@ -274,7 +303,8 @@ def _write_all(runs: list[_Run], tmp: Path, uppers: dict[str, float]) -> dict[st
             entries.append({"name": name, "format": "SMAC3v2", "source": str(smac.resolve())})
     return {
         "deepcave_version": DEEPCAVE_VERSION,
-        "objectives": [objective_header("valid_acc", 0, 100, True),
+        "objectives": [*dict.fromkeys(objective_header(run.objective, *bounds[run.objective], run.maximize)
+                                      for run in runs),
                        *(objective_header(name, 0, upper, False) for name, upper in uppers.items())],
         "runs": entries,
         "skipped": [item for run in runs for item in run.skipped],

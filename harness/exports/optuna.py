@@ -44,7 +44,12 @@ def _studies(src: Path) -> dict[str, tuple[list[Any], dict[str, Any], list[Any]]
                                 f"{', '.join(missing)}")
         trials = [frozen_trial(row, number, objectives=objectives, space=run.space)
                   for number, row in enumerate(run.trials.to_dict("records"))]
-        studies[run_id] = (directions(objectives), study_attrs(run_id, config), trials)
+        study_directions = directions(objectives)
+        if run.record.get("store", {}).get("objective", {}).get("direction") == "min":  # e.g. HPOLib's val_loss
+            from optuna.study import StudyDirection
+
+            study_directions[objectives.index("valid_acc")] = StudyDirection.MINIMIZE
+        studies[run_id] = (study_directions, study_attrs(run_id, config), trials)
     if not studies:
         raise BadInputError(f"no run folders (run.json + trials.parquet) in {src}")
     return studies

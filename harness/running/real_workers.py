@@ -35,14 +35,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from adapters.bounds import check
 from adapters.optimizers import OptunaOptimizer, make_optimizer
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
-from adapters.types import BadInputError, RandomSeed
-from harness.running.budget import Budget
+from adapters.protocols import Benchmark, task_objective, task_space
+from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 from harness.running.pricing import Pricing
 from harness.running.refusals import refuse, search_axis
 from harness.running.run_config import RunConfig
@@ -55,14 +55,15 @@ _SPENT_ATTR = "hpo2nas_budget_spent"
 
 @dataclass(frozen=True)
 class StudySettings:
-    """What every worker of a study runs; stored in the study so workers need only its name."""
+    """What every worker of a study runs; stored in the study so workers need only its name.
 
-    optimizer: str
-    dataset: str
-    budget: str
-    seed: int = 0
-    store: str = "default"
-    options: tuple[tuple[str, Any], ...] = ()
+    ``run`` is the run's settings as ``hpo2nas run`` declares them (optimizer, options, benchmark and
+    its options, dataset, budget, seed, store, data seeds): one :class:`RunConfig`, not a copy of its
+    fields. The rest are the real workers' own: heartbeat, grace period, retries and how many real
+    seconds a simulated second takes.
+    """
+
+    run: RunConfig
     heartbeat_s: int = 2
     grace_s: int = 4
     max_retry: int = 3
@@ -70,18 +71,29 @@ class StudySettings:
 
     def __post_init__(self) -> None:
         # The bounds table: also what a study's stored settings are checked by when a worker loads them.
-        check("seed", self.seed)
         check("heartbeat", self.heartbeat_s, "heartbeat")
         object.__setattr__(self, "time_scale", float(check("time_scale", self.time_scale)))
-        self.budget_value()
+        if self.run.workers != 1 or self.run.storage is not None:
+            raise BadInputError("real workers share one study: the run's own workers and storage are not theirs to set")
 
-    def budget_value(self) -> Budget:
-        return Budget.parse(self.budget)
+    def to_dict(self) -> dict[str, Any]:
+        """The study's stored form (JSON values only)."""
+        return {"run": self.run.to_dict(), "heartbeat_s": self.heartbeat_s, "grace_s": self.grace_s,
+                "max_retry": self.max_retry, "time_scale": self.time_scale}
 
-    def run_config(self) -> RunConfig:
-        """The run config each worker's trials are refused and priced by: the study's settings, one worker."""
-        return RunConfig(optimizer=self.optimizer, dataset=self.dataset, budget=self.budget_value(), seed=self.seed,
-                         store=self.store, options=dict(self.options))
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> StudySettings:
+        """Inverse of :meth:`to_dict`; a study made by an older hpo2nas (flat settings) is one-line bad input."""
+        if not isinstance(body, dict) or not isinstance(body.get("run"), dict):
+            raise BadInputError("the study's settings predate run configs in studies; create a new study")
+        return cls(run=RunConfig.from_dict(body["run"]), **{k: v for k, v in body.items() if k != "run"})
+
+
+def _open(run: RunConfig) -> Benchmark:
+    """The run's benchmark, as ``hpo2nas run`` opens it (NB201's store, or a suite benchmark by name)."""
+    from benchmarks.registry import open_named
+
+    return open_named(run.benchmark, store=run.store, options=run.benchmark_options)
 
 
 def _storage(url: str, settings: StudySettings | None = None, *, create: bool = True) -> Any:
@@ -137,45 +149,41 @@ def create_study(url: str, name: str, settings: StudySettings) -> None:
     """Create the study with its settings; an existing study must hold the same settings."""
     import optuna
 
-    from benchmarks import open_benchmark, resolve_dataset
+    from benchmarks import resolve_dataset
 
     _sampler_for(settings, 0)  # refuse a non-Optuna optimizer before anything is written
-    config = settings.run_config()
-    # Open the store once here: it checks the dataset, and workers starting together then
+    config = settings.run
+    # Open the benchmark once here: it checks the dataset, and workers starting together then
     # find the default store built instead of racing to build it.
-    bench = open_benchmark(settings.store)
-    if resolve_dataset(settings.dataset, bench.datasets) != settings.dataset:
-        raise BadInputError(f"give the dataset's full name {resolve_dataset(settings.dataset, bench.datasets)!r}")
-    refuse(make_optimizer(settings.optimizer, dict(settings.options)), bench, config)  # as `hpo2nas run` would
+    bench = _open(config)
+    if resolve_dataset(config.dataset, bench.datasets) != config.dataset:
+        raise BadInputError(f"give the dataset's full name {resolve_dataset(config.dataset, bench.datasets)!r}")
+    refuse(make_optimizer(config.optimizer, dict(config.options)), bench, config)  # as `hpo2nas run` would
     storage = _storage(url, settings)
     with quiet_info():
         study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
     stored = study.user_attrs.get(_SETTINGS_ATTR)
-    body = _plain(asdict(settings))
+    body = settings.to_dict()
     if stored is None:
         study.set_user_attr(_SETTINGS_ATTR, body)
     elif stored != body:
         raise BadInputError(f"study {name!r} in {storage_label(url)} was created with other settings: {stored}")
 
 
-def _plain(body: dict[str, Any]) -> dict[str, Any]:
-    return {**body, "options": [list(item) for item in body["options"]]}
-
-
 def _settings(study: Any, name: str, url: str) -> StudySettings:
     body = study.user_attrs.get(_SETTINGS_ATTR)
     if body is None:
         raise BadInputError(f"study {name!r} in {storage_label(url)} was not created by hpo2nas (no settings)")
-    return StudySettings(**{**body, "options": tuple(tuple(item) for item in body["options"])})
+    return StudySettings.from_dict(body)
 
 
 def _sampler_for(settings: StudySettings, seed: int) -> Any:
-    optimizer = make_optimizer(settings.optimizer, dict(settings.options))
+    optimizer = make_optimizer(settings.run.optimizer, dict(settings.run.options))
     if not isinstance(optimizer, OptunaOptimizer):
-        raise BadInputError(f"real workers share an Optuna study: {settings.optimizer} is not an Optuna sampler "
+        raise BadInputError(f"real workers share an Optuna study: {settings.run.optimizer} is not an Optuna sampler "
                             "(use --workers for simulated workers)")
     if optimizer.multi_fidelity:
-        raise BadInputError(f"{settings.optimizer}: a pruner is not supported with real workers")
+        raise BadInputError(f"{settings.run.optimizer}: a pruner is not supported with real workers")
     return optimizer.sampler_factory(seed)
 
 
@@ -193,8 +201,6 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
     from optuna.storages._heartbeat import get_heartbeat_thread
     from optuna.trial import TrialState
 
-    from benchmarks import open_benchmark
-
     probe = _storage(url, create=False)
     with quiet_info():
         try:
@@ -206,10 +212,12 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
     seed = worker_seed if worker_seed is not None else os.getpid()
     with quiet_info():
         study = optuna.load_study(study_name=name, storage=storage, sampler=_sampler_for(settings, seed))
-    budget = settings.budget_value()
-    bench = open_benchmark(settings.store)
-    space = bench.space
-    pricing = Pricing(bench, settings.dataset, search_axis(bench, settings.dataset))  # as the simulated runner prices
+    run = settings.run
+    budget = run.budget
+    bench = _open(run)
+    space = task_space(bench, run.dataset)
+    score = task_objective(bench, run.dataset).score  # the study maximises; a minimised metric is told negated
+    pricing = Pricing(bench, run.dataset, search_axis(bench, run.dataset))  # as the simulated runner prices
     distributions = space.optuna_distributions()
     done = 0
     while True:
@@ -229,7 +237,8 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 original = RetryHeartbeatStaleTrialCallback.retried_trial_number(storage.get_trial(trial._trial_id))
                 number = trial.number if original is None else original
                 # The data seed follows the trial's first number: a retry trains on the same seed.
-                price = pricing.price(key, pricing.max_fid, RandomSeed(settings.seed * 1_000_003 + number))
+                seed = SEED_MEAN if run.data_seeds == "mean" else RandomSeed(run.seed * 1_000_003 + number)
+                price = pricing.price(key, pricing.max_fid, seed)
                 result, cost_s = price.first, float(price.cost_s)
                 charge = budget.cost(cost_s, price.fraction)
                 used = sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
@@ -240,7 +249,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                     study.tell(trial, state=TrialState.FAIL)
                     continue
                 for key, value in (("sim_cost_s", cost_s), ("budget_charged", charge), ("cell_index", key),
-                                   ("arch_str", space.to_str(config)), ("data_seed", str(result.seed)),
+                                   ("native_key", space.native_key(key)), ("arch_str", space.to_str(config)), ("data_seed", str(result.seed)),
                                    ("worker_pid", os.getpid())):
                     trial.set_user_attr(key, value)
         if trial is None:
@@ -251,7 +260,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
         with get_heartbeat_thread(trial._trial_id, storage):
             if settings.time_scale > 0:
                 time.sleep(cost_s * settings.time_scale)
-        study.tell(trial, float(result.valid_acc))
+        study.tell(trial, float(score(result.valid_acc)))
         done += 1
 
 
@@ -272,16 +281,23 @@ def study_summary(url: str, name: str) -> dict[str, Any]:
     with quiet_info():
         study = optuna.load_study(study_name=name, storage=_storage(url))
     settings = _settings(study, name, url)
+    objective = task_objective(_open(settings.run), settings.run.dataset)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: t.value, default=None)
     return {
         "study": name,
-        "budget": settings.budget,
+        "budget": str(settings.run.budget),
+        "benchmark": settings.run.benchmark,
+        "dataset": settings.run.dataset,
+        "objective": objective.to_dict(),
         "states": {state.name: sum(t.state == state for t in trials) for state in TrialState
                    if any(t.state == state for t in trials)},
         "budget_charged": sum(t.user_attrs["budget_charged"] for t in complete),
         "complete": len(complete),
-        "best": None if best is None else {"cell_index": best.user_attrs["cell_index"], "valid_acc": best.value,
+        # the study's value is the objective's score; valid_acc is the objective itself (negated back where minimised)
+        "best": None if best is None else {"cell_index": best.user_attrs["cell_index"],
+                                           "native_key": best.user_attrs.get("native_key"),
+                                           "valid_acc": objective.score(best.value),
                                            "arch_str": best.user_attrs["arch_str"]},
     }

@@ -40,8 +40,18 @@ def refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunConfig) -> l
     if callable(check_budget):
         check_budget(config.dataset, config.budget.kind)
     axis = search_axis(benchmark, config.dataset, config.search_fidelity)
-    return [*_fidelity_refusals(optimizer, benchmark, config, axis), *_objective_refusals(optimizer, benchmark, config),
-            *_worker_refusals(optimizer, config.workers)]
+    return [*_space_refusals(optimizer, benchmark, config), *_fidelity_refusals(optimizer, benchmark, config, axis),
+            *_objective_refusals(optimizer, benchmark, config), *_worker_refusals(optimizer, config.workers)]
+
+
+def _space_refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunConfig) -> list[str]:
+    """An optimizer that declares the spaces it can search, on another (the zero-cost ones off NB201)."""
+    spaces = capabilities(optimizer).spaces
+    space = task_space(benchmark, config.dataset)
+    if spaces is None or space.name in spaces:
+        return []
+    return [f"{optimizer.name} searches the {' and '.join(spaces)} space only, not {config.benchmark}'s "
+            f"{space.name} space on {config.dataset}"]
 
 
 def refuse(optimizer: Optimizer, benchmark: Benchmark, config: RunConfig) -> FidelitySpace:

@@ -114,7 +114,7 @@ def _run_on_axis(config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, 
     """:func:`run_trials` once the run is known not to be refused (``axis``: what the optimizer searches)."""
     expected = expected_trials(config.budget, benchmark, config.dataset, axis.max)
     folder.path.mkdir(parents=True, exist_ok=True)  # the study's default journal lives in it
-    optimizer.setup(_search_problem(config, axis, folder, expected["n"], task_space(benchmark, config.dataset)))
+    optimizer.setup(_search_problem(config, axis, folder, expected["n"], benchmark))
     caps = capabilities(optimizer)
     restore = optimizer.restore if caps.restores else None
     # A saved state after a told trial knows nothing of trials asked and not yet told, so with
@@ -132,14 +132,14 @@ def _run_on_axis(config: RunConfig, optimizer: Optimizer, benchmark: Benchmark, 
 
 
 def _search_problem(config: RunConfig, axis: FidelitySpace, folder: RunFolder, expected: int,
-                    benchmark_space: Any) -> SearchProblem:
+                    benchmark: Benchmark) -> SearchProblem:
     """What the optimizer is told at set-up, derived from the run config."""
     study = StudyTarget(storage=config.storage or str(folder.path / JOURNAL_NAME), name=folder.run_id,
                         attrs=study_attrs(folder.run_id, config.to_dict()))
     return SearchProblem(fidelity=axis, seed=config.seed, workdir=folder.optimizer_dir,
                          max_trials=config.budget.max_trials(), expected_trials=expected, dataset=config.dataset,
                          objectives=config.objectives, study=study, workers=config.workers,
-                         space=benchmark_space)
+                         space=task_space(benchmark, config.dataset), objective=task_objective(benchmark, config.dataset))
 
 
 class _TrialLoop:

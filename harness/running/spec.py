@@ -59,7 +59,7 @@ class Profile:
     """Seeds and budget of one profile; ``skip`` maps an optimizer label to why it is left out.
 
     ``dataset_budgets`` overrides the budget per dataset (NATS-Bench gives each its own), keyed by
-    dataset or by ``benchmark/task``; ``runs`` gives an optimizer fewer runs than the profile's seeds
+    dataset, by ``benchmark/task``, or by benchmark for all its tasks; ``runs`` gives an optimizer fewer runs than the profile's seeds
     (its first N seeds), for optimizers too slow for a paper's 500 runs; paired statistics use the
     seeds all share. ``tasks``, where given, replaces the spec's tasks in this profile.
     """
@@ -74,10 +74,12 @@ class Profile:
     tasks: tuple[Task, ...] = ()
 
     def budget_for(self, dataset: str, benchmark: str | None = None) -> Budget:
-        """The budget of a dataset's runs: its ``benchmark/task`` entry, else its dataset entry, else the profile's."""
-        if benchmark is not None and f"{benchmark}/{dataset}" in self.dataset_budgets:
-            return self.dataset_budgets[f"{benchmark}/{dataset}"]
-        return self.dataset_budgets.get(dataset, self.budget)
+        """The budget of a dataset's runs: its ``benchmark/task`` entry, else its dataset's, else its benchmark's
+        (one budget for all of HPOLib's tasks), else the profile's."""
+        for key in (f"{benchmark}/{dataset}", dataset, benchmark):
+            if key in self.dataset_budgets:
+                return self.dataset_budgets[key]
+        return self.budget
 
     def seeds_for(self, label: str) -> tuple[int, ...]:
         return self.seeds[: self.runs[label]] if label in self.runs else self.seeds

