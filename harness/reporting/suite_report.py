@@ -52,7 +52,11 @@ class SuiteData:
         facts: task -> its facts, in report order (tasks without trials left out).
         finals: one row per run (task, optimizer, seed): final incumbent value, regret, normalised regret.
         anytime: one row per run: its normalised regret at each share of :data:`ANYTIME_GRID`.
-        scores: tasks x optimizers of mean final normalised regret (the rank statistics' input).
+        scores: tasks x optimizers of mean final normalised regret (NaN where an optimizer did not run).
+        ranked: the optimizers that ran on every task: the rank statistics compare only them, so one
+            optimizer refused on some tasks (a multi-fidelity one off NB201) does not shrink every
+            comparison to the tasks it ran on.
+        ranks: tasks x ranked optimizers of per-task ranks.
     """
 
     def __init__(self, facts: Mapping[str, TaskFacts], finals: pd.DataFrame, anytime: pd.DataFrame) -> None:
@@ -61,12 +65,13 @@ class SuiteData:
         self.anytime = anytime
         self.scores = finals["normalised"].groupby(["task", "optimizer"]).mean().unstack("optimizer").reindex(
             list(self.facts))
-        self.ranks = task_ranks(self.scores)
+        self.ranked = [n for n in self.scores.columns if self.scores[n].notna().all()]
+        self.ranks = task_ranks(self.scores[self.ranked])
         self.kinds = pd.Series({task: f.kind for task, f in self.facts.items()})
 
     @property
     def order(self) -> list[str]:
-        """Optimizers by mean rank over every task they all ran (then mean normalised regret, then name)."""
+        """Ranked optimizers by mean rank (then mean normalised regret, then name), then the others."""
         means = self.scores.mean()
         ranks = self.ranks.mean()
         return sorted(self.scores.columns, key=lambda n: (float(ranks.get(n, np.inf)), float(means[n]), str(n)))
@@ -221,7 +226,7 @@ def _normalised(data: SuiteData, order: Sequence[str], out: Path) -> list[Block]
 
 
 def _ranks(data: SuiteData, out: Path, alpha: float) -> list[Block]:
-    test = critical_difference(data.scores, alpha)
+    test = critical_difference(data.scores[data.ranked], alpha)
     ranks = ", ".join(f"{n} {r:.2f}" for n, r in test.mean_ranks.items())
     blocks: list[Block] = [
         Heading("Mean rank across tasks", 3),
@@ -281,6 +286,11 @@ def suite_section(trials: pd.DataFrame, facts: Mapping[str, TaskFacts], out: Pat
     data = suite_data(trials, facts, value=value)
     order = data.order
     table, text = headline_table(data)
+    unranked = [n for n in order if n not in data.ranked]
+    if unranked:
+        missing = {n: [t for t in data.facts if pd.isna(data.scores.loc[t, n])] for n in unranked}
+        text += (" Not ranked (they did not run on every task; their regrets are in the tables below): "
+                 + "; ".join(f"{n} (no runs on {', '.join(ts)})" for n, ts in missing.items()) + ".")
     return [
         Heading("Suite: across tasks"),
         *_tasks_table(data),
