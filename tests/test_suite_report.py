@@ -62,6 +62,7 @@ def test_the_headline_shows_the_planted_order_change_and_the_test_rejects(tmp_pa
     assert "every relabelling of 6 HPO among 12 tasks gives p = 0.00216" in text  # 2 / 924: observed and mirror
     assert any(isinstance(b, Image) and b.path == "suite_cd_diagram.png" for b in blocks)
     assert (tmp_path / "suite_cd_diagram.pdf").is_file() and (tmp_path / "suite_anytime_tasks.png").is_file()
+    assert (tmp_path / "suite_rank_shift.png").is_file() and (tmp_path / "suite_rank_shift.pdf").is_file()
 
 
 def test_an_optimizer_missing_a_task_is_reported_but_not_ranked(tmp_path):

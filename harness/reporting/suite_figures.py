@@ -1,4 +1,4 @@
-"""The suite report's one figure of its own: normalised-regret curves in a grid of panels.
+"""The suite report's own figures: normalised-regret curves in a grid of panels, and the headline's slope chart.
 
 One drawer serves both the per-kind summary (two panels: HPO tasks, NAS tasks) and the per-task
 appendix (one panel per task), in the report's shared look (:mod:`harness.reporting.plot_style`),
@@ -23,7 +23,7 @@ from harness.reporting.plot_style import (
     save_figure,
 )
 
-__all__ = ["NORMALISED_FLOOR", "plot_normalised_panels"]
+__all__ = ["NORMALISED_FLOOR", "plot_normalised_panels", "plot_rank_shift"]
 
 #: A log axis cannot show 0 (the optimum found): normalised regrets are drawn at this floor there.
 NORMALISED_FLOOR = 1e-3
@@ -72,4 +72,30 @@ def plot_normalised_panels(
     fig.suptitle(title, fontsize=FONT["title"])
     fig.legend([handles[n] for n in names if n in handles], [n for n in names if n in handles], loc="outside lower center",
                ncols=min(4, len(handles)), fontsize=FONT["small"], frameon=False, handlelength=3.2)
+    return save_figure(fig, path)
+
+
+def plot_rank_shift(hpo: Mapping[str, float], nas: Mapping[str, float], *, styles: Mapping[str, LineStyle],
+                    n_hpo: int, n_nas: int, title: str, path: Path) -> Path:
+    """The headline as a slope chart: each optimizer's mean rank on HPO tasks (left) joined to NAS tasks (right).
+
+    Rank 1 is at the top on both sides, so a line that falls is an optimizer that does worse on NAS;
+    crossing lines are the order changing.
+    """
+    names = sorted(hpo, key=lambda n: (hpo[n], n))
+    fig = new_figure(0.9 + 0.32 * len(names), WIDTH * 0.62)
+    ax = fig.add_subplot()
+    for name in names:
+        ax.plot([0, 1], [hpo[name], nas[name]], **styles[name].line_kwargs())
+    for x, side, align in ((-0.04, hpo, "right"), (1.04, nas, "left")):  # tied optimizers share one label
+        tied: dict[str, list[str]] = {}
+        for name in names:
+            tied.setdefault(f"{side[name]:.2f}", []).append(name)
+        for value, group in tied.items():
+            label = f"{', '.join(group)} {value}" if align == "right" else f"{value} {', '.join(group)}"
+            ax.text(x, float(value), label, ha=align, va="center", fontsize=FONT["small"])
+    ax.set_xticks([0, 1], [f"HPO tasks ({n_hpo})", f"NAS tasks ({n_nas})"])
+    ax.set_xlim(-0.9, 1.9)
+    ax.invert_yaxis()
+    finish_axes(ax, title=title, ylabel="mean rank (1 = best)", grid="y")
     return save_figure(fig, path)

@@ -25,7 +25,7 @@ from harness.reporting.document import Block, Heading, Image, Paragraph, Table
 from harness.reporting.plot_style import styles_for
 from harness.reporting.report import short_split
 from harness.reporting.stats import in_tell_order
-from harness.reporting.suite_figures import NORMALISED_FLOOR, plot_normalised_panels
+from harness.reporting.suite_figures import NORMALISED_FLOOR, plot_normalised_panels, plot_rank_shift
 from harness.reporting.suite_stats import (
     TaskFacts,
     critical_difference,
@@ -279,6 +279,18 @@ def headline_table(data: SuiteData, *, permutations: int = 10_000) -> tuple[Tabl
     return table, text
 
 
+def _rank_shift_figure(data: SuiteData, order: Sequence[str], out: Path) -> list[Block]:
+    """The headline table as a slope chart (where both kinds of task have ranked runs)."""
+    kinds = data.kinds.reindex(data.ranks.index)
+    hpo, nas = data.ranks[kinds == "hpo"], data.ranks[kinds == "nas"]
+    if hpo.empty or nas.empty:
+        return []
+    plot_rank_shift(hpo.mean().to_dict(), nas.mean().to_dict(), styles=styles_for(order), n_hpo=len(hpo),
+                    n_nas=len(nas), title="Mean rank: HPO tasks vs NAS tasks", path=out / "suite_rank_shift.png")
+    return [Image("suite_rank_shift.png", "each optimizer's mean rank on the HPO tasks joined to its mean rank on the NAS "
+                                          "tasks; crossing lines are the order changing")]
+
+
 def suite_section(trials: pd.DataFrame, facts: Mapping[str, TaskFacts], out: Path, *,
                   value: str = "incumbent_valid_acc", alpha: float = 0.05) -> list[Block]:
     """The suite's report blocks (for ``ReportContext.extra``); writes its figures into ``out``."""
@@ -297,6 +309,7 @@ def suite_section(trials: pd.DataFrame, facts: Mapping[str, TaskFacts], out: Pat
         Heading(HEADLINE, 3),
         Paragraph(text),
         table,
+        *_rank_shift_figure(data, order, out),
         *_final_regret(data, order),
         *_normalised(data, order, out),
         *_ranks(data, out, alpha),
