@@ -77,8 +77,9 @@ class SuiteData:
         return sorted(self.scores.columns, key=lambda n: (float(ranks.get(n, np.inf)), float(means[n]), str(n)))
 
 
-def _spent_share(run: pd.DataFrame) -> np.ndarray:
-    """The share of its budget a run had spent after each trial: cumulative charge / the task's largest total."""
+def _spent(run: pd.DataFrame) -> np.ndarray:
+    """The budget a run had spent after each trial (in tell order): its cumulative charge (1 a trial where
+    records lack the ``budget_charged`` column)."""
     charged = run["budget_charged"].to_numpy(float) if "budget_charged" in run else np.ones(len(run))
     return np.cumsum(charged)
 
@@ -103,14 +104,13 @@ def suite_data(trials: pd.DataFrame, facts: Mapping[str, TaskFacts], *, value: s
     for task, frame in in_tell_order(trials, by=("task", "optimizer", "seed")).groupby("task", sort=False):
         fact = facts[task]
         runs = list(frame.groupby(["optimizer", "seed"], sort=False))
-        totals = {key: float(_spent_share(run)[-1]) for key, run in runs}
-        budget = max(totals.values())
+        budget = max(float(_spent(run)[-1]) for _, run in runs)  # the task's budget: the most any run spent
         for (optimizer, seed), run in runs:
             values = run[value].to_numpy(float)
             normalised = normalised_regret(values, fact)
             finals.append({"task": task, "optimizer": optimizer, "seed": seed, "value": values[-1],
                            "regret": regret(values[-1], fact), "normalised": normalised[-1], "trials": len(run)})
-            share = _spent_share(run) / budget
+            share = _spent(run) / budget
             pos = np.searchsorted(share, ANYTIME_GRID + 1e-12, side="right") - 1
             curve = np.where(pos >= 0, normalised[np.maximum(pos, 0)], np.nan)
             anytime.append({"task": task, "optimizer": optimizer, "seed": seed,
