@@ -79,3 +79,22 @@ def test_a_time_budget_on_a_source_without_train_time_is_bad_input(default_bench
     runs, _ = plan_runs(per_benchmark, per_benchmark.profile("quick"), default_bench)
     assert {(r.config.dataset, str(r.config.budget)) for r in runs} == {
         ("cora", "10evals"), ("pubmed", "20evals"), ("naval_propulsion", "1000s")}
+
+
+def test_compare_reports_each_task_with_its_own_space_and_optimum(tmp_path):
+    """A compare over tasks of two benchmarks writes one report whose sections name each task's own
+    hyperparameters and optimum, and a pooled trials table with each run's benchmark and objective."""
+    from harness.compare import compare
+
+    spec = parse_spec({"name": "mixed", "tasks": ["transnas-micro/jigsaw", "hpolib/naval_propulsion"],
+                       "output": str(tmp_path / "out"), "optimizers": {"random": {}, "re": {}},
+                       "profiles": {"quick": {"seeds": [0, 1], "budget": "8evals"}}})
+    result = compare(spec, "quick", out=tmp_path / "out")
+    trials = result.trials
+    assert set(zip(trials["benchmark"], trials["dataset"], trials["objective"])) == {
+        ("transnas-micro", "jigsaw", "valid_acc"), ("hpolib", "naval_propulsion", "val_loss")}
+    text = result.report.with_name("report.md").read_text()
+    jigsaw, naval = text.split("## Results on jigsaw")[1].split("## Results on naval_propulsion")
+    assert "edge_1_0" in jigsaw and "n_units_1" not in jigsaw
+    assert "n_units_1" in naval and "edge_1_0" not in naval
+    assert (trials.groupby("dataset")["regret_valid"].min() >= 0).all()
