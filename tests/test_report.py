@@ -15,7 +15,7 @@ from scipy import stats
 from harness.reporting.document import Heading, Paragraph
 from harness.reporting.report import ReportContext, write_report
 from harness.reporting.stats import RankTest, final_order, focus, full_training_grid, nemenyi_cd, run_finals, step_curves
-from tests._runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
+from _runs import BUDGET, DATASET, OPTIMIZERS, SEEDS, make_trials
 
 FIGURES = ("regret_time", "regret_cost", "rank_time", "final_regret", "cd_diagram", "importance", "history", "edf",
            "pair_heatmap")
@@ -240,8 +240,8 @@ def test_plotting_studies_hold_every_record_and_the_report_fanova(trials: pd.Dat
 def test_report_html_renders_alone_with_every_figure_within_the_page(report: Path, tmp_path: Path, width: int) -> None:
     """Headless Chromium opens report.html copied alone (no PNG beside it): every figure loads, none is wider
     than the page at a desktop or a narrow window, nothing scrolls sideways, and the screenshot is not blank."""
-    from tests._browser import DevToolsBrowser
-    from tests._deepcave_tools import require
+    from _browser import DevToolsBrowser
+    from _deepcave_tools import require
 
     require("chromium")
     alone = tmp_path / "alone" / "report.html"

@@ -12,7 +12,7 @@ from scipy import stats
 from adapters import NUM_CELLS
 from harness.reporting.transfer import transfer_analysis
 from adapters.types import SEED_MEAN, BadInputError
-from tests._runs import DATASET, OPTIMIZERS, SEEDS, make_trials
+from _runs import DATASET, OPTIMIZERS, SEEDS, make_trials
 
 TARGETS = ("cifar100", "ImageNet16-120")
 

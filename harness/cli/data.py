@@ -192,3 +192,29 @@ def data_summary(
     typer.echo(store_summary(open_benchmark(store)))
 
 
+
+
+@data_app.command("transfer")
+def data_transfer(
+    benchmark: str = typer.Option("transnas-micro", "--benchmark",
+                                  help="nb201, nasbench-graph or transnas-micro: a benchmark whose tasks share a search space."),
+    store: str = typer.Option("default", "--store", help="nb201: the store to read."),
+    as_json: bool = typer.Option(False, "--json", help="Every pair's correlation and transferred regrets, as JSON."),
+) -> None:
+    """Transfer across tasks, from the tables alone: rank correlations and the regret of one task's best on another."""
+    from benchmarks.suites import open_suite
+    from harness.reporting.document import to_markdown
+    from harness.reporting.task_transfer import task_vectors, transfer_across_tasks, transfer_blocks
+
+    if benchmark != "nb201":
+        if open_suite(benchmark).kind != "nas":
+            raise BadInputError(f"{benchmark}'s tasks each have their own search space; transfer needs a NAS "
+                                "benchmark whose tasks share one (nb201, nasbench-graph or transnas-micro)")
+        if store != "default":
+            raise BadInputError(f"--store reads NB201 stores only; {benchmark} is read from its own source")
+    result = transfer_across_tasks(benchmark, task_vectors(benchmark, store=None if benchmark != "nb201" else store))
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    command = f"hpo2nas data transfer --benchmark {benchmark}" + (f" --store {store}" if store != "default" else "")
+    typer.echo(to_markdown(transfer_blocks(result, command)))

@@ -83,8 +83,9 @@ def compare(
         # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
         with staged_folder(out, last=("report.html", "report.md")) as staging:
             atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
+            lead = _suite_lead(spec, profile, trials, staging, shared_store_path)
             written, paper_table = _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, staging,
-                                           time.perf_counter() - start)
+                                           time.perf_counter() - start, lead)
             report = out / written.name
         if spec.export_deepcave:
             from harness.exports.deepcave import export_deepcave
@@ -94,8 +95,26 @@ def compare(
                          paper_table=paper_table, warnings=warned)
 
 
-def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, out, wall_s) -> tuple[Path, str]:
+def _suite_lead(spec: ExperimentSpec, profile, trials: pd.DataFrame, out: Path, root: Path | None) -> list:
+    """A suite's sections across tasks, for a spec that names benchmark/task pairs and searches more than one.
+
+    Each task's optimum and median (normalised regret's 0 and 1) are read from its benchmark here;
+    the sections themselves read only the trials (``harness.reporting.suite_report``).
+    """
+    tasks = spec.tasks_for(profile)
+    if not (spec.tasks or profile.tasks) or len(tasks) < 2:
+        return []
+    from harness.compare.suite_facts import suite_facts
+    from harness.reporting.suite_report import suite_section
+
+    facts = suite_facts([(t.benchmark, t.dataset) for t in tasks], root=root, store=spec.store)
+    return suite_section(trials, facts, out)
+
+
+def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, out, wall_s, lead=()) -> tuple[Path, str]:
     """Hand the records to the report writer (it reads records and this context only).
+
+    ``lead`` are sections placed before the per-dataset ones (a suite's results across tasks).
 
     ``bench`` is the spec's benchmark (the transfer and papers' analyses read it); ``bench_of`` maps
     each searched dataset to its benchmark (its optimum, splits and space).
@@ -164,6 +183,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
         wall_time_s=wall_s,
         reference=worker_label(spec.reference, min(spec.workers), spec.workers),
         extra=extra,
+        lead=tuple(lead),
     )
     from harness.reporting.document import Table, to_markdown
 

@@ -59,6 +59,7 @@ class ReportContext:
         machine: where it ran (name -> fact); wall_time_s: the compare's wall time.
         reference: the optimizer margins are measured against.
         extra: further sections (e.g. the transfer analysis), appended to both renderings.
+        lead: sections that come before the per-dataset ones (a suite's results across tasks).
         space: the store's search space; the importance tables and figures name its hyperparameters.
         store_notes: what the store says about its own values (e.g. how a schedule's time is estimated).
         focus, baselines: the curves show the ``focus`` best optimizers plus ``reference`` and
@@ -81,6 +82,7 @@ class ReportContext:
     reference: str = "random"
     alpha: float = 0.05
     extra: Sequence[Block] = ()
+    lead: Sequence[Block] = ()
     space: SearchSpace = NB201
     store_notes: Sequence[str] = ()
     #: Per dataset, its own search space where the datasets differ (a spec over several benchmarks).
@@ -200,7 +202,7 @@ def write_report(trials: pd.DataFrame, context: ReportContext, out: Path) -> Pat
     if unknown or missing:
         raise BadInputError(f"report context lacks datasets {unknown + missing} (each needs splits and optimum)")
     out = Path(out)
-    blocks = _header(context, trials)
+    blocks = _header(context, trials) + list(context.lead)
     for dataset in context.datasets:
         subset = trials[trials["dataset"] == dataset]
         if not subset.empty:
