@@ -23,7 +23,7 @@ from adapters.types import BadInputError
 from harness.reporting import figures
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table
 from harness.reporting.plot_style import styles_for
-from harness.reporting.report import short_split
+from harness.reporting.formats import short_split
 from harness.reporting.stats import in_tell_order
 from harness.reporting.suite_figures import NORMALISED_FLOOR, plot_normalised_panels, plot_rank_shift
 from harness.reporting.suite_stats import (

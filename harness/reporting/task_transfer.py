@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from harness.reporting.document import Block, Heading, Paragraph, Table
-from harness.reporting.report import short_split
+from harness.reporting.formats import short_split
 from harness.reporting.suite_stats import TaskFacts, normalised_regret, regret
 
 __all__ = ["TaskVector", "TaskTransfer", "task_vectors", "transfer_across_tasks", "transfer_blocks"]
