@@ -166,12 +166,15 @@ class Observation:
 
     ``values`` holds every objective's observed value in ``SearchProblem.objectives`` order
     (each in its own direction: see ``adapters.OBJECTIVES``); a single-objective search may ignore it.
+    ``status`` ``failed`` is a training that failed (NaN loss, out of memory; live benchmarks only):
+    ``valid_acc`` is then 0.0, the worst, for optimizers that keep no failure state; those that do
+    (Optuna's FAIL, SMAC's CRASHED) record it as such.
     """
 
     valid_acc: float
     fidelity: int
     cost_s: float
-    status: str = "ok"  # "ok" or "pruned"
+    status: str = "ok"  # "ok", "pruned" or "failed"
     values: tuple[float, ...] = ()
 
 

@@ -45,6 +45,10 @@ def open_named(name: str, *, store: str = "default", root: Path | None = None,
         if options:
             raise BadInputError(f"benchmark nb201 takes no options, got {', '.join(sorted(options))}")
         return open_benchmark(store, root=root)
-    if name in SUITE_BENCHMARKS or name == LIVE:
+    if name == LIVE:
+        from benchmarks.live import open_live
+
+        return open_live(options, workdir)
+    if name in SUITE_BENCHMARKS:
         raise BadInputError(f"runs on benchmark {name!r} are not built yet; see `hpo2nas data summary --benchmark {name}`")
     raise BadInputError(f"unknown benchmark {name!r}; choose one of {', '.join(RUNNABLE_BENCHMARKS)}")

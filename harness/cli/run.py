@@ -55,7 +55,13 @@ def run(
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help="A name from `hpo2nas optimizers`, or module:Class."),
     option: list[str] = typer.Option([], "--set", help="Optimizer option key=value (repeatable)."),
     benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP),
-    dataset: str = typer.Option("cifar10-valid", "--dataset", help="The benchmark's task (NB201: a dataset)."),
+    dataset: str = typer.Option("cifar10-valid", "--dataset",
+                                help="The benchmark's task (NB201: a dataset; live: cifar10-valid, cifar10, cifar100, "
+                                     "ImageNet16-120, imagefolder or synthetic)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Live: the folder holding --dataset (read, never downloaded)."),
+    train_set: list[str] = typer.Option([], "--train-set",
+                                        help="Live: a training setting key=value (repeatable), e.g. epochs=12, lr=0.05, "
+                                             "train_images=5000, device=cpu; see docs/live.md."),
     budget: Optional[str] = typer.Option(None, "--budget", help=BUDGET_HELP),
     seed: int = bounded(0, "--seed", "seed", "Seeds the optimizer and (separately) the data seed draws."),
     out: Path = typer.Option(..., "--out", help="Run folder."),
@@ -85,6 +91,9 @@ def run(
     from harness.running.runner import RunConfig, execute_run
 
     if processes is not None or study:
+        if benchmark != "nb201":
+            raise BadInputError(f"real workers (--processes) search nb201's table only; --benchmark {benchmark} "
+                                "runs in one process (or on Dask with `compare --scheduler`)")
         if not (processes and study and storage and optimizer and budget):
             raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
         _real_workers(storage, study, processes, out, optimizer=optimizer, options=tuple(parse_options(option).items()),
@@ -102,7 +111,7 @@ def run(
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
             objectives=parse_objectives(objectives), search_fidelity=search_fidelity,
             storage=absolute_journal(storage),
-            workers=workers, benchmark=benchmark,
+            workers=workers, **_benchmark_settings(benchmark, dataset, data_dir, train_set),
         )
     from harness.running.records import is_complete
 
@@ -114,11 +123,25 @@ def run(
         summary += f" on {config.workers} workers (utilisation {result.utilisation:.1%})"
     incumbent = result.incumbent
     if incumbent is not None:
-        summary += (f"; incumbent {incumbent.index} with seed-mean valid_acc "
+        measured = config.benchmark == "live"  # no table: the incumbent's accuracy is what its training measured
+        summary += (f"; incumbent {incumbent.index} with {'measured' if measured else 'seed-mean'} valid_acc "
                     f"{fmt(incumbent.valid_acc)} (regret {fmt(incumbent.regret)})")
     if finished:
         summary = f"the run in {out} is already complete; nothing to resume\n{summary}"
     typer.echo(f"{summary}\nrecords in {out}")
+
+
+def _benchmark_settings(benchmark: str, dataset: str, data_dir: Path | None, train_set: list[str]) -> dict:
+    """``benchmark`` and ``benchmark_options`` of the run: a live run's data and recipe, checked now."""
+    from benchmarks.registry import LIVE
+
+    if benchmark != LIVE:
+        if data_dir is not None or train_set:
+            raise BadInputError(f"--data-dir and --train-set are for --benchmark live, not {benchmark}")
+        return {"benchmark": benchmark}
+    from benchmarks.live import live_options, parse_overrides
+
+    return {"benchmark": benchmark, "benchmark_options": live_options(dataset, data_dir, parse_overrides(train_set))}
 
 
 def _real_workers(storage: str, study: str, processes: int, out: Path, **settings) -> None:

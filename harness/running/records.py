@@ -35,11 +35,13 @@ from adapters import NB201, SearchSpace
 from adapters.files import atomic_write, atomic_write_json
 from adapters.schema import check, read_json
 from adapters.types import BadInputError
+from benchmarks.registry import LIVE
+from harness.running.live_pricing import LIVE_COLUMNS
 from harness.running.schemas import RUN_RECORD, journal_rows
 
 __all__ = [
     "LOCK", "RUN_SCHEMA_VERSION", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunFolder", "RunRecord", "run_id_for", "run_lock",
-    "package_versions", "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
+    "package_versions", "load_trials", "objective_columns", "run_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
     "find_runs", "is_complete",
 ]
 
@@ -58,8 +60,9 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "incumbent_index", "incumbent_valid_acc", "incumbent_test_acc", "regret_valid",
 )
 
-#: The values of the ``status`` column: a trial ran to its fidelity, or a pruner stopped it.
-TRIAL_STATUSES = ("ok", "pruned")
+#: The values of the ``status`` column: a trial ran to its fidelity, a pruner stopped it, or its
+#: training failed (a live benchmark's NaN loss or out of memory: no accuracy, the reason recorded).
+TRIAL_STATUSES = ("ok", "pruned", "failed")
 #: The checkpoint journal of a run in progress (frames of pickled rows).
 JOURNAL = "journal.bin"
 #: The lock file a running run holds (see :func:`run_lock`).
@@ -75,6 +78,11 @@ def objective_columns(objectives: Any) -> tuple[str, ...]:
     if len(names) < 2:
         return ()
     return tuple(n for n in names if n != "valid_acc") + tuple(f"mean_{n}" for n in names)
+
+
+def run_columns(config: dict[str, Any]) -> tuple[str, ...]:
+    """The extra trial columns of a run on a benchmark that trains (live): what each training measured."""
+    return LIVE_COLUMNS if config.get("benchmark") == LIVE else ()
 
 
 def run_id_for(config: dict[str, Any]) -> str:
@@ -169,7 +177,7 @@ def read_run(folder: Path) -> RunRecord:
     if unknown:
         raise BadInputError(f"corrupt trials file {parquet}: unknown status {', '.join(map(str, unknown))}")
     needed = ["index", "fidelity", "sim_start_s", "sim_end_s", "valid_acc", "cost_s"]
-    if frame[needed].isna().any().any():
+    if frame.loc[frame["status"] != "failed", needed].isna().any().any() or frame[needed[:-2]].isna().any().any():
         raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
     return RunRecord(folder, record, frame)
 
@@ -296,7 +304,7 @@ class RunFolder:
         self.path = Path(path)
         self.config = config
         self.run_id = run_id_for(config)
-        self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives"))
+        self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives")) + run_columns(config)
         #: What the runner records per trial: every column but the run's identity.
         self._row_columns = self.columns[5:]
         self._row_values = operator.itemgetter(*self._row_columns)
