@@ -18,7 +18,7 @@ from benchmarks.live._data import (
     load_image_folder,
     synthetic_data,
 )
-from benchmarks.live._options import LIVE_DATASET_NAMES, SYNTHETIC, live_options, open_live, parse_overrides
+from benchmarks.live._options import LIVE_DATASET_NAMES, SYNTHETIC, live_options, load_named, open_live, parse_overrides
 from benchmarks.live._settings import NB201_SCHEDULES, TrainSettings
 from benchmarks.live._trainer import EpochRecord, TrainResult, build_live_network, resolve_device, train
 
@@ -41,6 +41,7 @@ __all__ = [
     "build_live_network",
     "live_options",
     "load_dataset",
+    "load_named",
     "load_image_folder",
     "open_live",
     "parse_overrides",

@@ -17,10 +17,10 @@ from typing import Any
 
 from adapters.errors import BadInputError
 from benchmarks.live._benchmark import LiveBenchmark
-from benchmarks.live._data import LIVE_DATASETS, load_dataset, synthetic_data
+from benchmarks.live._data import LIVE_DATASETS, LiveData, load_dataset, synthetic_data
 from benchmarks.live._settings import TrainSettings
 
-__all__ = ["SYNTHETIC", "LIVE_DATASET_NAMES", "live_options", "open_live", "parse_overrides"]
+__all__ = ["SYNTHETIC", "LIVE_DATASET_NAMES", "live_options", "load_named", "open_live", "parse_overrides"]
 
 #: The dataset made in memory (tests and demos): learnable coloured patterns, not anyone's data.
 SYNTHETIC = "synthetic"
@@ -93,12 +93,17 @@ def open_live(options: Mapping[str, Any], workdir: Path | None) -> LiveBenchmark
                             + (f"; got {', '.join(unknown)}" if unknown else ""))
     if workdir is None:
         raise BadInputError("a live benchmark needs a folder for its checkpoints (the run folder)")
-    dataset = options["dataset"]
     settings = TrainSettings.from_dict(dict(options.get("settings", {})))
-    if dataset == SYNTHETIC:
-        data = synthetic_data()
-    elif dataset in LIVE_DATASETS and options.get("data_dir"):
-        data = load_dataset(dataset, Path(options["data_dir"]))
-    else:
-        data = load_dataset(dataset, Path(options.get("data_dir") or "."))  # one line naming what is missing
+    data = load_named(options["dataset"], options.get("data_dir"))
     return LiveBenchmark(data, settings, workdir=Path(workdir) / "live")
+
+
+def load_named(dataset: str, data_dir: Path | str | None) -> LiveData:
+    """The dataset ``--dataset`` names: made in memory (synthetic) or read from ``data_dir``."""
+    if dataset == SYNTHETIC:
+        return synthetic_data()
+    if dataset not in LIVE_DATASETS:
+        raise BadInputError(f"unknown live dataset {dataset!r}; live datasets are {', '.join(LIVE_DATASET_NAMES)}")
+    if not data_dir:
+        raise BadInputError(f"--dataset {dataset} is read from your disk: give --data-dir (the folder holding it)")
+    return load_dataset(dataset, Path(data_dir))
