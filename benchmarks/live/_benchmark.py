@@ -97,8 +97,10 @@ class LiveBenchmark:
                 "data": self.data.name, "split": dict(self.data.split)}
 
     def splits(self, dataset: str) -> dict[str, str]:
+        """Which split each reported metric is measured on (the protocol's keys; ``data.split`` says more)."""
         self._check(dataset)
-        return dict(self.data.split)
+        return {"valid_acc": self.data.split["valid"], "train": self.data.split["train"],
+                "train_time_s": "measured wall-clock of training and validation, per epoch"}
 
     def has_test(self, dataset: str) -> bool:
         """Live training measures the validation split only; no test accuracy is reported."""

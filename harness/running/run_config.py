@@ -20,7 +20,8 @@ from harness.running.budget import Budget
 __all__ = ["RunConfig", "SPEC_SETTINGS", "DATA_SEEDS"]
 
 #: RunConfig fields an experiment spec sets for all its runs (the spec's top-level keys of the same names).
-SPEC_SETTINGS = ("store", "data_seeds", "continue_promotions", "objectives", "storage", "search_fidelity")
+SPEC_SETTINGS = ("store", "data_seeds", "continue_promotions", "objectives", "storage", "search_fidelity", "benchmark",
+                 "benchmark_options")
 #: The data-seed policies: a draw per query from the run's own generator, or the seed-mean table values.
 DATA_SEEDS = ("random", "mean")
 

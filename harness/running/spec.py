@@ -25,6 +25,7 @@ _TOP_KEYS = {
     "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
     "paper_table", "workers", "regret_target", "reference", "focus", "baselines", *SPEC_SETTINGS,
 }
+_LIVE_KEYS = {"data_dir", "settings"}
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs"}
 
 
@@ -101,6 +102,9 @@ class ExperimentSpec:
     #: ``baselines``; an appendix figure shows all of them when that leaves some out.
     focus: int = 5
     baselines: tuple[str, ...] = ()
+    #: What is searched (``benchmarks.registry.RUNNABLE_BENCHMARKS``) and its options, as every run records them.
+    benchmark: str = "nb201"
+    benchmark_options: dict[str, Any] = field(default_factory=dict)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -266,7 +270,37 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
         reference=reference,
         focus=focus,
         baselines=baselines,
+        **_benchmark(where, body, tuple(str(d) for d in datasets)),
     )
+
+
+def _benchmark(where: str, body: dict[str, Any], datasets: tuple[str, ...]) -> dict[str, Any]:
+    """``benchmark`` and its ``benchmark_options``; a live spec's options become the complete form runs record.
+
+    A live spec trains on one dataset (``datasets``), read from ``benchmark_options.data_dir``
+    (absolute, or relative to the folder compare runs in) with ``benchmark_options.settings``
+    (TrainSettings fields).
+    """
+    from benchmarks.registry import LIVE, NB201, RUNNABLE_BENCHMARKS
+
+    name = _typed(where, "benchmark", body.get("benchmark", NB201), str)
+    if name not in RUNNABLE_BENCHMARKS:
+        raise BadInputError(f"{where}: key 'benchmark' must be one of {', '.join(RUNNABLE_BENCHMARKS)}, got {name!r}")
+    options = dict(_typed(where, "benchmark_options", body.get("benchmark_options", {}), dict))
+    if name != LIVE:
+        return {"benchmark": name, "benchmark_options": options}
+    from benchmarks.live import live_options
+
+    _check_keys(f"{where}: benchmark_options", options, _LIVE_KEYS)
+    if len(datasets) != 1:
+        raise BadInputError(f"{where}: a live spec trains on one dataset; 'datasets' lists {len(datasets)}")
+    data_dir = options.get("data_dir")
+    settings = _typed(where, "benchmark_options.settings", options.get("settings", {}), dict)
+    try:
+        recorded = live_options(datasets[0], None if data_dir is None else Path(str(data_dir)), settings)
+    except BadInputError as exc:
+        raise BadInputError(f"{where}: benchmark_options: {exc}") from None
+    return {"benchmark": name, "benchmark_options": recorded}
 
 
 def _workers(where: str, value: Any) -> tuple[int, ...]:
