@@ -273,3 +273,27 @@ def test_missing_or_malformed_data_is_one_line(tmp_path, data_root):
     _one_line_error(_cli("run", "--optimizer", "random", "--budget", "2evals", "--data-dir", str(tmp_path),
                          "--out", str(out), data_root=data_root), "for --benchmark live")
     assert not out.exists()
+
+
+def test_real_workers_train_live_trials_on_one_study(tmp_path, data_root):
+    """`--processes 2` on a journal study: each worker opens the live benchmark from the study's settings, trains,
+    and charges what it measured; the checkpoints go to --out."""
+    out = tmp_path / "out"
+    journal = tmp_path / "study.journal"
+    text = _ok(_cli("run", *LIVE, "--train-set", "epochs=2", "--optimizer", "optuna-tpe", "--budget", "4evals",
+                    "--storage", str(journal), "--study", "live", "--processes", "2", "--out", str(out),
+                    data_root=data_root))
+    summary = json.loads(text.strip().splitlines()[-1])
+    assert summary["complete"] == 4 and summary["budget_charged"] == 4 and summary["exit_codes"] == [0, 0]
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    study = optuna.load_study(study_name="live", storage=JournalStorage(JournalFileBackend(str(journal))))
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    settings = study.user_attrs["hpo2nas_settings"]
+    assert settings["benchmark"] == "live" and dict(settings["benchmark_options"])["settings"]["epochs"] == 2
+    for trial in complete:
+        attrs = trial.user_attrs
+        assert attrs["device"].startswith("cpu") and attrs["images_per_s"] > 0 and attrs["sim_cost_s"] > 0
+        assert len(list(out.glob(f"live/*/{attrs['cell_index']:05d}-seed{attrs['data_seed']}.pt"))) == 1
+    assert len(list(out.glob("live/*/*.pt"))) == 4

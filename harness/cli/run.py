@@ -91,13 +91,11 @@ def run(
     from harness.running.runner import RunConfig, execute_run
 
     if processes is not None or study:
-        if benchmark != "nb201":
-            raise BadInputError(f"real workers (--processes) search nb201's table only; --benchmark {benchmark} "
-                                "runs in one process (or on Dask with `compare --scheduler`)")
         if not (processes and study and storage and optimizer and budget):
             raise BadInputError("real workers need --storage URL, --study NAME, --processes N, --optimizer and --budget")
         _real_workers(storage, study, processes, out, optimizer=optimizer, options=tuple(parse_options(option).items()),
                       dataset=dataset, budget=budget, seed=seed, store=store, heartbeat_s=heartbeat,
+                      workdir=str(Path(out).resolve()), **_study_benchmark(benchmark, dataset, data_dir, train_set),
                       grace_s=2 * heartbeat, time_scale=time_scale)
         return
     if resume and budget is None:
@@ -142,6 +140,12 @@ def _benchmark_settings(benchmark: str, dataset: str, data_dir: Path | None, tra
     from benchmarks.live import live_options, parse_overrides
 
     return {"benchmark": benchmark, "benchmark_options": live_options(dataset, data_dir, parse_overrides(train_set))}
+
+
+def _study_benchmark(benchmark: str, dataset: str, data_dir: Path | None, train_set: list[str]) -> dict:
+    """The benchmark settings as a study stores them (options as sorted pairs)."""
+    settings = _benchmark_settings(benchmark, dataset, data_dir, train_set)
+    return {"benchmark": benchmark, "benchmark_options": tuple(sorted(settings.get("benchmark_options", {}).items()))}
 
 
 def _real_workers(storage: str, study: str, processes: int, out: Path, **settings) -> None:

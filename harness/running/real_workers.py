@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from adapters.bounds import check
@@ -43,7 +44,8 @@ from adapters.optimizers import OptunaOptimizer, make_optimizer
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.types import BadInputError, RandomSeed
 from harness.running.budget import Budget
-from harness.running.pricing import Pricing
+from harness.running.devices import pin_worker
+from harness.running.live_pricing import pricing_for, trains
 from harness.running.refusals import refuse, search_axis
 from harness.running.run_config import RunConfig
 
@@ -67,6 +69,11 @@ class StudySettings:
     grace_s: int = 4
     max_retry: int = 3
     time_scale: float = 0.0
+    #: What is searched and its recorded options (``benchmarks.registry``), and for a benchmark that
+    #: trains the folder its checkpoints go to (``--out``; every worker must reach it).
+    benchmark: str = "nb201"
+    benchmark_options: tuple[tuple[str, Any], ...] = ()
+    workdir: str = ""
 
     def __post_init__(self) -> None:
         # The bounds table: also what a study's stored settings are checked by when a worker loads them.
@@ -81,7 +88,15 @@ class StudySettings:
     def run_config(self) -> RunConfig:
         """The run config each worker's trials are refused and priced by: the study's settings, one worker."""
         return RunConfig(optimizer=self.optimizer, dataset=self.dataset, budget=self.budget_value(), seed=self.seed,
-                         store=self.store, options=dict(self.options))
+                         store=self.store, options=dict(self.options), benchmark=self.benchmark,
+                         benchmark_options=dict(self.benchmark_options))
+
+    def open_benchmark(self) -> Any:
+        """The study's benchmark, as every worker opens it."""
+        from benchmarks.registry import open_named
+
+        return open_named(self.benchmark, store=self.store, options=dict(self.benchmark_options),
+                          workdir=Path(self.workdir) if self.workdir else None)
 
 
 def _storage(url: str, settings: StudySettings | None = None, *, create: bool = True) -> Any:
@@ -137,13 +152,13 @@ def create_study(url: str, name: str, settings: StudySettings) -> None:
     """Create the study with its settings; an existing study must hold the same settings."""
     import optuna
 
-    from benchmarks import open_benchmark, resolve_dataset
+    from benchmarks import resolve_dataset
 
     _sampler_for(settings, 0)  # refuse a non-Optuna optimizer before anything is written
     config = settings.run_config()
     # Open the store once here: it checks the dataset, and workers starting together then
     # find the default store built instead of racing to build it.
-    bench = open_benchmark(settings.store)
+    bench = settings.open_benchmark()
     if resolve_dataset(settings.dataset, bench.datasets) != settings.dataset:
         raise BadInputError(f"give the dataset's full name {resolve_dataset(settings.dataset, bench.datasets)!r}")
     refuse(make_optimizer(settings.optimizer, dict(settings.options)), bench, config)  # as `hpo2nas run` would
@@ -159,14 +174,16 @@ def create_study(url: str, name: str, settings: StudySettings) -> None:
 
 
 def _plain(body: dict[str, Any]) -> dict[str, Any]:
-    return {**body, "options": [list(item) for item in body["options"]]}
+    return {**body, "options": [list(item) for item in body["options"]],
+            "benchmark_options": [list(item) for item in body["benchmark_options"]]}
 
 
 def _settings(study: Any, name: str, url: str) -> StudySettings:
     body = study.user_attrs.get(_SETTINGS_ATTR)
     if body is None:
         raise BadInputError(f"study {name!r} in {storage_label(url)} was not created by hpo2nas (no settings)")
-    return StudySettings(**{**body, "options": tuple(tuple(item) for item in body["options"])})
+    return StudySettings(**{**body, "options": tuple(tuple(item) for item in body["options"]),
+                            "benchmark_options": tuple(tuple(item) for item in body.get("benchmark_options", ()))})
 
 
 def _sampler_for(settings: StudySettings, seed: int) -> Any:
@@ -193,8 +210,6 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
     from optuna.storages._heartbeat import get_heartbeat_thread
     from optuna.trial import TrialState
 
-    from benchmarks import open_benchmark
-
     probe = _storage(url, create=False)
     with quiet_info():
         try:
@@ -207,9 +222,10 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
     with quiet_info():
         study = optuna.load_study(study_name=name, storage=storage, sampler=_sampler_for(settings, seed))
     budget = settings.budget_value()
-    bench = open_benchmark(settings.store)
+    bench = settings.open_benchmark()
     space = bench.space
-    pricing = Pricing(bench, settings.dataset, search_axis(bench, settings.dataset))  # as the simulated runner prices
+    # as the simulated runner prices: from the table, or (a benchmark that trains) by measuring the training
+    pricing = pricing_for(bench, settings.dataset, search_axis(bench, settings.dataset), continue_promotions=False)
     distributions = space.optuna_distributions()
     done = 0
     while True:
@@ -232,15 +248,18 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 price = pricing.price(key, pricing.max_fid, RandomSeed(settings.seed * 1_000_003 + number))
                 result, cost_s = price.first, float(price.cost_s)
                 charge = budget.cost(cost_s, price.fraction)
+                # a failed training (FAIL with status "failed") was paid; a stale worker's FAIL was not
                 used = sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
-                           if t.state in (TrialState.COMPLETE, TrialState.RUNNING) and t.number != trial.number)
+                           if (t.state in (TrialState.COMPLETE, TrialState.RUNNING) or t.user_attrs.get("status") == "failed")
+                           and t.number != trial.number)
                 if not budget.fits(used, charge):
                     study.set_user_attr(_SPENT_ATTR, True)
                     trial.set_user_attr("over_budget", True)
                     study.tell(trial, state=TrialState.FAIL)
                     continue
                 for key, value in (("sim_cost_s", cost_s), ("budget_charged", charge), ("cell_index", key),
-                                   ("arch_str", space.to_str(config)), ("data_seed", str(result.seed)),
+                                   ("arch_str", space.to_str(config)),
+                                   ("data_seed", str(price.data_seed if result is None else result.seed)),
                                    ("worker_pid", os.getpid())):
                     trial.set_user_attr(key, value)
         if trial is None:
@@ -249,9 +268,19 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
             time.sleep(min(1.0, settings.heartbeat_s / 2))  # a stale trial may come back as WAITING
             continue
         with get_heartbeat_thread(trial._trial_id, storage):
-            if settings.time_scale > 0:
+            if trains(bench):  # trains now, outside the lock; then charges what it measured
+                outcome = pricing.completed(price)
+                charged = budget.cost(outcome.cost_s, outcome.fraction)
+                for key, value in (("sim_cost_s", outcome.cost_s), ("budget_charged", charged),
+                                   ("status", outcome.status), *pricing.columns(outcome).items()):
+                    trial.set_user_attr(key, value)
+                result = outcome
+            elif settings.time_scale > 0:
                 time.sleep(cost_s * settings.time_scale)
-        study.tell(trial, float(result.valid_acc))
+        if result.valid_acc is None:  # a failed training (NaN loss, out of memory): FAIL, the search goes on
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, float(result.valid_acc))
         done += 1
 
 
@@ -260,7 +289,10 @@ def run_processes(url: str, name: str, processes: int, *, timeout_s: float | Non
     if processes < 1:
         raise BadInputError(f"--processes must be at least 1, got {processes}")
     cmd = [sys.executable, "-m", "harness", "worker", "--storage", url, "--study", name]
-    procs = [subprocess.Popen(cmd) for _ in range(processes)]
+    envs = [dict(os.environ) for _ in range(processes)]
+    for worker, env in enumerate(envs):
+        pin_worker(worker, env)  # one GPU each where there are GPUs (live training); nothing otherwise
+    procs = [subprocess.Popen(cmd, env=env) for env in envs]
     return [proc.wait(timeout=timeout_s) for proc in procs]
 
 
