@@ -297,3 +297,23 @@ def test_real_workers_train_live_trials_on_one_study(tmp_path, data_root):
         assert attrs["device"].startswith("cpu") and attrs["images_per_s"] > 0 and attrs["sim_cost_s"] > 0
         assert len(list(out.glob(f"live/*/{attrs['cell_index']:05d}-seed{attrs['data_seed']}.pt"))) == 1
     assert len(list(out.glob("live/*/*.pt"))) == 4
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"datasets": ["synthetic", "cifar10-valid"]}, "a live spec trains on one dataset"),
+    ({"benchmark_options": {"foo": 1}}, "unknown key 'foo'"),
+    ({"benchmark_options": {"settings": {"lr": "x"}}}, "live setting lr must be a finite number"),
+    ({"benchmark_options": {"data_dir": "/data"}}, "takes no --data-dir"),
+    ({"benchmark": "tables"}, "key 'benchmark' must be one of"),
+])
+def test_live_spec_is_checked_when_parsed(extra, message):
+    """A live spec's benchmark options are validated (and completed) when the spec is read, not mid-compare."""
+    from adapters.errors import BadInputError
+    from harness.running.spec import parse_spec
+
+    body = {"name": "x", "benchmark": "live", "datasets": ["synthetic"], "profiles": {"q": {"seeds": [0], "budget": "2evals"}},
+            "optimizers": {"random": {}}}
+    spec = parse_spec({**body, "benchmark_options": {"settings": {"epochs": 3}}})
+    assert spec.benchmark_options["settings"]["epochs"] == 3 and spec.benchmark_options["settings"]["lr"] == 0.1
+    with pytest.raises(BadInputError, match=message):
+        parse_spec({**body, **extra})
