@@ -66,12 +66,14 @@ class LivePricing(Pricing):
     def price(self, index: int, target: int, seed_policy: Any, extra_cost_s: float = 0.0,
               intermediate: bool = False) -> Price:
         """The trial's training seed and its planned cost (nothing is trained here)."""
-        previous = self._trained.get(index) if self.continue_promotions else None
+        settings = self.benchmark.settings  # type: ignore[attr-defined]
+        # without saved weights nothing can continue: a promotion trains from scratch on a fresh seed
+        previous = self._trained.get(index) if self.continue_promotions and settings.save_weights else None
         start_fid = previous[0] if previous and previous[0] < target else 0
         if start_fid:
             seed = previous[1]  # type: ignore[index]
         elif isinstance(seed_policy, SeedMean):
-            seed = self.benchmark.settings.seed  # type: ignore[attr-defined]
+            seed = settings.seed
         else:
             seed = seed_policy.choose(2**31)
         planned = (statistics.median(self._per_epoch) if self._per_epoch else 0.0) * (target - start_fid)
@@ -89,10 +91,24 @@ class LivePricing(Pricing):
             wall += time.perf_counter() - t0
             return stop
 
+        self._drop_results_only(price.index, price.data_seed, until)
         result = self.benchmark.query(price.index, self.dataset, until, price.data_seed,  # type: ignore[call-arg]
                                       on_epoch=on_epoch if report is not None else None)
         self._per_epoch.extend(r.train_s + r.valid_s for r in result.curve if r.epoch > result.resumed_from)
         return result, wall
+
+    def _drop_results_only(self, index: int, seed: int, until: int) -> None:
+        """Without saved weights (``save_weights`` off) a checkpoint short of ``until`` (a training a kill
+        interrupted, or one to a lower epoch) cannot continue: it is removed and the cell trains from scratch,
+        so its epochs are charged once, as they are trained again."""
+        if self.benchmark.settings.save_weights:  # type: ignore[attr-defined]
+            return
+        path = self.benchmark.checkpoint(index, seed)  # type: ignore[attr-defined]
+        if path.is_file():
+            import torch  # here, not at the top: every hpo2nas command imports this module
+
+            if len(torch.load(path, map_location="cpu", weights_only=False)["records"]) < until:
+                path.unlink()
 
     def _outcome(self, price: Price, result: Any) -> Outcome:
         stop = result.fidelity
