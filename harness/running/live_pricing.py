@@ -27,7 +27,7 @@ import statistics
 import time
 from typing import Any
 
-from adapters.protocols import Benchmark
+from adapters.protocols import Benchmark, TrainingBenchmark
 from adapters.types import SeedMean, FidelitySpace
 from harness.running.pricing import Outcome, Price, Pricing, Report
 
@@ -56,7 +56,9 @@ def _epoch_seconds(result: Any, after: int, upto: int) -> float:
 
 
 class LivePricing(Pricing):
-    """Prices and runs trials of a benchmark that trains (``benchmarks.live.LiveBenchmark``)."""
+    """Prices and runs trials of a benchmark that trains (``adapters.protocols.TrainingBenchmark``)."""
+
+    benchmark: TrainingBenchmark
 
     def __init__(self, benchmark: Benchmark, dataset: str, axis: FidelitySpace, *, continue_promotions: bool = False):
         super().__init__(benchmark, dataset, axis, continue_promotions=continue_promotions)
@@ -66,7 +68,7 @@ class LivePricing(Pricing):
     def price(self, index: int, target: int, seed_policy: Any, extra_cost_s: float = 0.0,
               intermediate: bool = False) -> Price:
         """The trial's training seed and its planned cost (nothing is trained here)."""
-        settings = self.benchmark.settings  # type: ignore[attr-defined]
+        settings = self.benchmark.settings
         # without saved weights nothing can continue: a promotion trains from scratch on a fresh seed
         previous = self._trained.get(index) if self.continue_promotions and settings.save_weights else None
         start_fid = previous[0] if previous and previous[0] < target else 0
@@ -92,7 +94,7 @@ class LivePricing(Pricing):
             return stop
 
         self._drop_results_only(price.index, price.data_seed, until)
-        result = self.benchmark.query(price.index, self.dataset, until, price.data_seed,  # type: ignore[call-arg]
+        result = self.benchmark.query(price.index, self.dataset, until, price.data_seed,
                                       on_epoch=on_epoch if report is not None else None)
         self._per_epoch.extend(r.train_s + r.valid_s for r in result.curve if r.epoch > result.resumed_from)
         return result, wall
@@ -101,9 +103,9 @@ class LivePricing(Pricing):
         """Without saved weights (``save_weights`` off) a checkpoint short of ``until`` (a training a kill
         interrupted, or one to a lower epoch) cannot continue: it is removed and the cell trains from scratch,
         so its epochs are charged once, as they are trained again."""
-        if self.benchmark.settings.save_weights:  # type: ignore[attr-defined]
+        if self.benchmark.settings.save_weights:
             return
-        path = self.benchmark.checkpoint(index, seed)  # type: ignore[attr-defined]
+        path = self.benchmark.checkpoint(index, seed)
         if path.is_file():
             import torch  # here, not at the top: every hpo2nas command imports this module
 
