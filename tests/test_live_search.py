@@ -249,9 +249,10 @@ def test_live_agree_on_synthetic_data(tmp_path, data_root, default_bench):
     (("--train-set", "lr=fast"), ("--train-set lr=fast", "expected float")),
     (("--train-set", "epochs=0"), ("epochs must be a positive integer",)),
     (("--train-set", "device=tpu"), ("device must be auto, cpu, cuda or cuda:N",)),
+    (("--workers", "2"), ("2 simulated workers", "trains in real time")),
 ])
 def test_bad_training_settings_are_one_line(tmp_path, data_root, extra, words):
-    """An unknown setting or a bad value: one line, exit 2, and no run folder."""
+    """An unknown setting, a bad value or simulated workers: one line, exit 2, and no run folder."""
     out = tmp_path / "run"
     _one_line_error(_cli("run", *LIVE, *extra, "--optimizer", "random", "--budget", "2evals", "--out", str(out),
                          data_root=data_root), *words)
