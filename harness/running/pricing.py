@@ -68,6 +68,12 @@ class Outcome:
     cost_s: float
     fraction: float
 
+    @property
+    def told_acc(self) -> float:
+        """The accuracy an optimizer is told: a failed training (no accuracy; live only) is the worst, 0%,
+        told with its status for the libraries that record failures."""
+        return 0.0 if self.valid_acc is None else self.valid_acc
+
 
 def _seed_of(result: QueryResult) -> Any:
     return SEED_MEAN if result.seed == "mean" else result.seed

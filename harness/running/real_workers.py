@@ -248,10 +248,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 price = pricing.price(key, pricing.max_fid, RandomSeed(settings.seed * 1_000_003 + number))
                 result, cost_s = price.first, float(price.cost_s)
                 charge = budget.cost(cost_s, price.fraction)
-                # a failed training (FAIL with status "failed") was paid; a stale worker's FAIL was not
-                used = sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
-                           if (t.state in (TrialState.COMPLETE, TrialState.RUNNING) or t.user_attrs.get("status") == "failed")
-                           and t.number != trial.number)
+                used = _charged(trials, trial.number)
                 if not budget.fits(used, charge):
                     study.set_user_attr(_SPENT_ATTR, True)
                     trial.set_user_attr("over_budget", True)
@@ -269,12 +266,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
             continue
         with get_heartbeat_thread(trial._trial_id, storage):
             if trains(bench):  # trains now, outside the lock; then charges what it measured
-                outcome = pricing.completed(price)
-                charged = budget.cost(outcome.cost_s, outcome.fraction)
-                for key, value in (("sim_cost_s", outcome.cost_s), ("budget_charged", charged),
-                                   ("status", outcome.status), *pricing.columns(outcome).items()):
-                    trial.set_user_attr(key, value)
-                result = outcome
+                result = _measure(trial, pricing, price, budget)
             elif settings.time_scale > 0:
                 time.sleep(cost_s * settings.time_scale)
         if result.valid_acc is None:  # a failed training (NaN loss, out of memory): FAIL, the search goes on
@@ -282,6 +274,26 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
         else:
             study.tell(trial, float(result.valid_acc))
         done += 1
+
+
+def _charged(trials: list[Any], but: int) -> float:
+    """The budget charged by the study's trials but number ``but``: complete and running ones, and failed
+    trainings (FAIL with status ``failed``: they were paid); a stale worker's FAIL was not."""
+    from optuna.trial import TrialState
+
+    return sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
+               if (t.state in (TrialState.COMPLETE, TrialState.RUNNING) or t.user_attrs.get("status") == "failed")
+               and t.number != but)
+
+
+def _measure(trial: Any, pricing: Any, price: Any, budget: Budget) -> Any:
+    """Train a live trial and record what it measured (its cost, charge, status, device...) on the trial."""
+    outcome = pricing.completed(price)
+    charged = budget.cost(outcome.cost_s, outcome.fraction)
+    for key, value in (("sim_cost_s", outcome.cost_s), ("budget_charged", charged), ("status", outcome.status),
+                       *pricing.columns(outcome).items()):
+        trial.set_user_attr(key, value)
+    return outcome
 
 
 def run_processes(url: str, name: str, processes: int, *, timeout_s: float | None = None) -> list[int]:

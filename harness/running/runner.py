@@ -244,8 +244,7 @@ class _TrialLoop:
         outcome = run.outcome
         if run.trial >= self.restored:
             t2 = time.perf_counter()
-            # a failed training is told as the worst accuracy, with its status for the libraries that record failures
-            self.optimizer.tell(run.suggestion, Observation(valid_acc=_told_acc(outcome), fidelity=outcome.fidelity,
+            self.optimizer.tell(run.suggestion, Observation(valid_acc=outcome.told_acc, fidelity=outcome.fidelity,
                                                             cost_s=outcome.cost_s, status=outcome.status,
                                                             values=run.values))
             self.last_tell_s = time.perf_counter() - t2
@@ -320,11 +319,6 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
     median = float(np.nanmedian(costs))
     return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),
             "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
-
-
-def _told_acc(outcome: Outcome) -> float:
-    """The accuracy an optimizer is told: a failed training (no accuracy) is the worst, 0%."""
-    return 0.0 if outcome.valid_acc is None else outcome.valid_acc
 
 
 def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:
