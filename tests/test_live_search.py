@@ -326,3 +326,14 @@ def test_live_spec_is_checked_when_parsed(extra, message):
     assert spec.benchmark_options["settings"]["epochs"] == 3 and spec.benchmark_options["settings"]["lr"] == 0.1
     with pytest.raises(BadInputError, match=message):
         parse_spec({**body, **extra})
+
+
+def test_time_budgets_take_minutes_and_hours():
+    """`--budget 2h` (a live run's two hours) and `30min` are seconds budgets; other suffixes stay malformed."""
+    from adapters.errors import BadInputError
+    from harness.running.budget import Budget
+
+    assert Budget.parse("2h") == Budget("seconds", 7200.0) and Budget.parse("30min") == Budget("seconds", 1800.0)
+    assert str(Budget.parse("1.5h")) == "5400s"
+    with pytest.raises(BadInputError, match="malformed budget '2hours'; use e.g. 500000s, 2h"):
+        Budget.parse("2hours")
