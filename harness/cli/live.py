@@ -14,7 +14,6 @@ from typing import Optional
 
 import typer
 
-from adapters.types import BadInputError
 from harness.cli.options import bounded
 
 __all__ = ["live_app"]
@@ -24,8 +23,8 @@ live_app = typer.Typer(help="Live training: table versus reality (`live agree`).
 
 @live_app.command("agree")
 def agree_cmd(
-    cells: int = typer.Option(..., "--cells", help="How many cells to train, one per quantile of the table's accuracy."),
-    epochs: int = typer.Option(12, "--epochs", help="The schedule to train (12: NB201's short schedule)."),
+    cells: int = bounded(..., "--cells", "cells", "How many cells to train, one per quantile of the table's accuracy."),
+    epochs: int = bounded(12, "--epochs", "epochs", "The schedule to train (12: NB201's short schedule)."),
     dataset: str = typer.Option("cifar10-valid", "--dataset",
                                 help="What to train on: cifar10-valid, cifar10, cifar100, ImageNet16-120, imagefolder "
                                      "or synthetic (made in memory, for tests and demos)."),
@@ -45,8 +44,6 @@ def agree_cmd(
     from benchmarks.live import TrainSettings, agree, load_named, parse_overrides
     from harness.running.folders import writable_folder
 
-    if cells < 1 or epochs < 1:
-        raise BadInputError(f"--cells and --epochs must be positive, got {cells} and {epochs}")
     overrides = parse_overrides(train_set)
     overrides.pop("epochs", None)  # --epochs is the schedule
     settings = TrainSettings.from_dict(overrides)
