@@ -127,6 +127,7 @@ BOUNDS: dict[str, Bound] = {
                   low_open=True),
     "draw_seed": _B("draw seed", 0, 2**32 - 1, "the same range as a run's --seed"),
     "cells": _B("number of cells", 1, NUM_CELLS, f"the space has {NUM_CELLS:,} cells"),
+    "epochs": _B("epochs", 1, 1000, "5 x NB201's longest schedule (200 epochs)"),
     "fit": _B("cells to fit", 2, NUM_CELLS - 2, "a fit needs 2 cells, and at least 2 are held out to test it"),
     "threads": _B("threads", 1, 4 * CORES, f"4 x this machine's {CORES} cores"),
     "batch": _B("batch size", 1, 4096, "one forward pass of a batch must fit in memory"),

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from adapters._cell import Cell
 
 __all__ = [
-    "Benchmark", "Capabilities", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion", "Observation",
-    "TaskObjective", "ACCURACY_OBJECTIVE", "task_objective", "task_space",
+    "Benchmark", "TrainingBenchmark", "Capabilities", "Optimizer", "SearchProblem", "StudyTarget", "Suggestion",
+    "Observation", "TaskObjective", "ACCURACY_OBJECTIVE", "task_objective", "task_space",
     "capabilities", "optimizer_notes", "optimizer_settings",
 ]
 
@@ -70,6 +70,28 @@ class Benchmark(Protocol):
         """One metric for many keys at once (a numpy array, NaN where unknown)."""
 
     def best(self, dataset: str, metric: str = "valid_acc", fidelity: int | None = None) -> QueryResult: ...
+
+
+@runtime_checkable
+class TrainingBenchmark(Benchmark, Protocol):
+    """A benchmark that measures by training (``benchmarks.live.LiveBenchmark``), as the runner's live
+    pricing (``harness.running.live_pricing``) uses it beyond :class:`Benchmark`.
+
+    Attributes:
+        trains: True: a query trains (and costs real time); the runner prices it by measuring.
+        settings: the training recipe; the runner reads its ``seed`` (the one seed of
+            ``data_seeds=mean``) and ``save_weights`` (whether a training can continue).
+    """
+
+    trains: bool
+    settings: Any
+
+    def query(self, cell: object, dataset: str, fidelity: int | None = None, seed: SeedPolicy | None = None,
+              *, on_epoch: Any = None) -> QueryResult:
+        """Train ``cell`` to epoch ``fidelity``; ``on_epoch(record) -> stop?`` sees every finished epoch."""
+
+    def checkpoint(self, index: int, seed: int) -> Path:
+        """The file holding one (cell, seed)'s curve and, with saved weights, its training state."""
 
 
 @dataclass(frozen=True)
@@ -225,12 +247,15 @@ class Observation:
 
     ``values`` holds every objective's observed value in ``SearchProblem.objectives`` order
     (each in its own direction: see ``adapters.OBJECTIVES``); a single-objective search may ignore it.
+    ``status`` ``failed`` is a training that failed (NaN loss, out of memory; live benchmarks only):
+    ``valid_acc`` is then 0.0, the worst, for optimizers that keep no failure state; those that do
+    (Optuna's FAIL, SMAC's CRASHED) record it as such.
     """
 
     valid_acc: float
     fidelity: int
     cost_s: float
-    status: str = "ok"  # "ok" or "pruned"
+    status: str = "ok"  # "ok", "pruned" or "failed"
     values: tuple[float, ...] = ()
 
 

@@ -22,7 +22,7 @@ _ALIASES = {
 def resolve_dataset(name: str, available: Iterable[str]) -> str:
     """Canonical dataset name, or a clear error (``cifar10`` points to ``cifar10-valid``)."""
     available = tuple(available)
-    if name in available:  # a suite task's own name (cora, naval_propulsion...)
+    if name in available:  # a benchmark's own name for its task (a live run's "synthetic", "imagefolder")
         return name
     canonical = _ALIASES.get(str(name).lower())
     if canonical in available:

@@ -52,5 +52,7 @@ def open_named(name: str, *, store: str = "default", root: Path | None = None,
             raise BadInputError(f"benchmark {name} takes no options, got {', '.join(sorted(options))}")
         return SuiteRunBenchmark(open_suite(name), root=root)
     if name == LIVE:
-        raise BadInputError(f"runs on benchmark {name!r} are not built yet; see `hpo2nas data summary --benchmark {name}`")
+        from benchmarks.live import open_live
+
+        return open_live(options, workdir)
     raise BadInputError(f"unknown benchmark {name!r}; choose one of {', '.join(RUNNABLE_BENCHMARKS)}")

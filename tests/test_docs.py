@@ -55,6 +55,9 @@ EXTERNAL = (
     "hpo2nas run --optimizer optuna-tpe --budget 200evals --storage postgresql://",
     "hpo2nas worker --storage postgresql://",
     "hpo2nas run --optimizer optuna-tpe --set pruner=hyperband --store nats",  # the store the fetch makes
+    "hpo2nas run --benchmark live --dataset cifar10-valid --data-dir ~/data",  # the user's own images
+    "hpo2nas run --benchmark live --dataset imagefolder --data-dir ~/my-images",
+    "hpo2nas live agree --cells 10 --epochs 12 --data-dir ~/data",
 )
 SERVERS = {"hpo2nas dashboard": 8050, "hpo2nas optuna-dashboard": 8080}
 #: A table in the columns the docs' `data import ... --format table` example names.

@@ -168,7 +168,9 @@ class OptunaOptimizer(OptimizerBase):
         from optuna.trial import TrialState
 
         with _quiet_info():
-            if observation.status == "pruned":
+            if observation.status == "failed":  # a training that failed: Optuna's samplers skip FAIL trials
+                self._study.tell(suggestion.token, state=TrialState.FAIL)
+            elif observation.status == "pruned":
                 # Optuna's convention: no value; it records the last reported epoch's value.
                 self._study.tell(suggestion.token, state=TrialState.PRUNED)
             elif self._multi:

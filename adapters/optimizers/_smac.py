@@ -168,12 +168,14 @@ class SmacOptimizer(OptimizerBase):
 
     def tell(self, suggestion: Suggestion, observation: Observation) -> None:
         from smac.runhistory.dataclasses import TrialValue
+        from smac.runhistory.enumerations import StatusType
 
         start, self._clock = self._clock, self._clock + observation.cost_s
         cost: float | list[float] = 100.0 - observation.valid_acc
         if self._multi:  # the accuracy as its cost, every other objective as it is (minimised)
             cost = [100.0 - v if name == "valid_acc" else v for name, v in zip(self.problem.objectives, observation.values)]
-        value = TrialValue(cost=cost, time=observation.cost_s, starttime=start, endtime=self._clock)
+        status = {"status": StatusType.CRASHED} if observation.status == "failed" else {}  # cost: the worst, 100
+        value = TrialValue(cost=cost, time=observation.cost_s, starttime=start, endtime=self._clock, **status)
         with quiet("smac"):
             self._smac.tell(suggestion.token, value, save=False)
 

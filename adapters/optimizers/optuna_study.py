@@ -246,18 +246,21 @@ def frozen_trial(
     from optuna.trial import FrozenTrial, TrialState
 
     status = row["status"]
-    if status not in ("ok", "pruned"):
+    if status not in _STATES:
         raise BadInputError(f"trial {number}: unknown status {status!r}")
-    value = float(row["valid_acc"])
+    failed = status == "failed"  # a training that failed (NaN loss, out of memory): a FAIL trial, no value
+    value = None if failed else float(row["valid_acc"])
     params = space.to_params(space.config(int(row["index"])))
     user_attrs = {attr: _plain(row[column]) for attr, column in USER_ATTRS.items()}
     user_attrs["data_seed"] = str(row["data_seed"])  # trials.parquet stores it as text ("0", "mean")
-    steps = {int(row["fidelity"]): value} if intermediate_values is None else dict(intermediate_values)
+    if failed and row.get("reason"):
+        user_attrs["fail_reason"] = str(row["reason"])
+    steps = ({} if failed else {int(row["fidelity"]): value}) if intermediate_values is None else dict(intermediate_values)
     trial = FrozenTrial(
         number=number,
-        state=TrialState.PRUNED if status == "pruned" else TrialState.COMPLETE,
+        state=getattr(TrialState, _STATES[status]),
         value=value if len(objectives) == 1 else None,
-        values=None if len(objectives) == 1 else [float(row[name]) for name in objectives],
+        values=None if len(objectives) == 1 or failed else [float(row[name]) for name in objectives],
         datetime_start=_sim_time(row["sim_start_s"]),
         datetime_complete=_sim_time(row["sim_end_s"]),
         params=params,
@@ -269,6 +272,10 @@ def frozen_trial(
     )
     trial._validate()
     return trial
+
+
+#: A record's status -> the Optuna trial state it is stored as.
+_STATES = {"ok": "COMPLETE", "pruned": "PRUNED", "failed": "FAIL"}
 
 
 def _plain(value: Any) -> Any:

@@ -18,6 +18,7 @@ from benchmarks.live._data import (
     load_image_folder,
     synthetic_data,
 )
+from benchmarks.live._options import LIVE_DATASET_NAMES, SYNTHETIC, live_options, load_named, open_live, parse_overrides
 from benchmarks.live._settings import NB201_SCHEDULES, TrainSettings
 from benchmarks.live._trainer import EpochRecord, TrainResult, build_live_network, resolve_device, train
 
@@ -27,17 +28,23 @@ __all__ = [
     "EpochRecord",
     "ImageSet",
     "LIVE_DATASETS",
+    "LIVE_DATASET_NAMES",
     "LiveBenchmark",
     "LiveData",
     "LiveQueryResult",
     "NB201_SCHEDULES",
     "SPLIT_SEED",
+    "SYNTHETIC",
     "TrainResult",
     "TrainSettings",
     "agree",
     "build_live_network",
+    "live_options",
     "load_dataset",
+    "load_named",
     "load_image_folder",
+    "open_live",
+    "parse_overrides",
     "resolve_device",
     "stratified_cells",
     "synthetic_data",

@@ -37,7 +37,7 @@ class LiveQueryResult(QueryResult):
     ``status`` ``pruned`` means the epoch callback stopped it at ``fidelity``.
     """
 
-    __slots__ = ("cost_s", "status", "reason", "device", "images_per_s", "curve")
+    __slots__ = ("cost_s", "status", "reason", "device", "images_per_s", "curve", "resumed_from")
 
     def __init__(self, index: int, dataset: str, seed: int, train: TrainResult, split: dict[str, str],
                  flops_m: float | None) -> None:
@@ -49,6 +49,7 @@ class LiveQueryResult(QueryResult):
         self.device = train.device
         self.images_per_s = train.images_per_s
         self.curve: tuple[EpochRecord, ...] = train.curve
+        self.resumed_from = train.resumed_from  # epochs a checkpoint already held when this call began
 
     def to_dict(self) -> dict[str, object]:
         out = super().to_dict()
@@ -73,6 +74,8 @@ class LiveBenchmark:
     """
 
     name = "live"
+    #: The runner's cue that this benchmark measures by training (harness.running.live_pricing).
+    trains = True
     #: Live training evaluates NB201 cells; keys are NB201's official indices.
     space = NB201
 
@@ -94,8 +97,10 @@ class LiveBenchmark:
                 "data": self.data.name, "split": dict(self.data.split)}
 
     def splits(self, dataset: str) -> dict[str, str]:
+        """Which split each reported metric is measured on (the protocol's keys; ``data.split`` says more)."""
         self._check(dataset)
-        return dict(self.data.split)
+        return {"valid_acc": self.data.split["valid"], "train": self.data.split["train"],
+                "train_time_s": "measured wall-clock of training and validation, per epoch"}
 
     def has_test(self, dataset: str) -> bool:
         """Live training measures the validation split only; no test accuracy is reported."""

@@ -13,6 +13,7 @@ import typer
 import typer.main
 
 from adapters.types import BadInputError
+from harness.cli.live import live_app
 from harness.cli.zerocost import zerocost_app
 from harness.cli import compare, data, export, run
 from harness.cli.run import run_progress
@@ -30,6 +31,7 @@ app.add_typer(export.export_app, name="export")
 app.command("dashboard")(export.dashboard_cmd)
 app.command("optuna-dashboard")(export.optuna_dashboard_cmd)
 app.add_typer(zerocost_app, name="zerocost")
+app.add_typer(live_app, name="live")
 
 __all__ = ["app", "main", "run_progress"]
 

@@ -12,7 +12,7 @@ from benchmarks.registry import RUNNABLE_BENCHMARKS
 
 __all__ = ["BENCHMARK_HELP", "BUDGET_HELP", "echo_json", "fmt", "open_tabular", "parse_options", "print_result"]
 
-BUDGET_HELP = "e.g. 500000s, 100evals or 50full [" + "; ".join(
+BUDGET_HELP = "e.g. 500000s, 2h (or 30min), 100evals or 50full [" + "; ".join(
     f"{unit}: {'whole, ' if BOUNDS[kind].integer else ''}{BOUNDS[kind].text}"
     for unit, kind in (("evals", "evals"), ("full", "full"), ("s", "seconds"))) + "]"
 

@@ -57,7 +57,13 @@ def run(
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help="A name from `hpo2nas optimizers`, or module:Class."),
     option: list[str] = typer.Option([], "--set", help="Optimizer option key=value (repeatable)."),
     benchmark: str = typer.Option("nb201", "--benchmark", help=BENCHMARK_HELP),
-    dataset: str = typer.Option("cifar10-valid", "--dataset", help="The benchmark's task (NB201: a dataset)."),
+    dataset: str = typer.Option("cifar10-valid", "--dataset",
+                                help="The benchmark's task (NB201: a dataset; live: cifar10-valid, cifar10, cifar100, "
+                                     "ImageNet16-120, imagefolder or synthetic)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Live: the folder holding --dataset (read, never downloaded)."),
+    train_set: list[str] = typer.Option([], "--train-set",
+                                        help="Live: a training setting key=value (repeatable), e.g. epochs=12, lr=0.05, "
+                                             "train_images=5000, device=cpu; see docs/live.md."),
     budget: Optional[str] = typer.Option(None, "--budget", help=BUDGET_HELP),
     seed: int = bounded(0, "--seed", "seed", "Seeds the optimizer and (separately) the data seed draws."),
     out: Path = typer.Option(..., "--out", help="Run folder."),
@@ -100,13 +106,14 @@ def run(
             data_seeds=data_seeds, continue_promotions=continue_promotions, checkpoint_every=checkpoint_every,
             objectives=parse_objectives(objectives), search_fidelity=search_fidelity,
             storage=None if real else absolute_journal(storage),
-            workers=workers, benchmark=benchmark,
+            workers=workers, **_benchmark_settings(benchmark, dataset, data_dir, train_set),
         )
     if real:
         from harness.running.real_workers import StudySettings
 
-        _real_workers(storage, study, processes, out, StudySettings(run=config, heartbeat_s=heartbeat,
-                                                                     grace_s=2 * heartbeat, time_scale=time_scale))
+        _real_workers(storage, study, processes, out,
+                      StudySettings(run=config, heartbeat_s=heartbeat, grace_s=2 * heartbeat, time_scale=time_scale,
+                                    workdir=str(Path(out).resolve())))
         return
     from harness.running.records import is_complete
 
@@ -119,7 +126,8 @@ def run(
     incumbent = result.incumbent
     if incumbent is not None:
         metric = _objective_name(out)
-        summary += (f"; incumbent {incumbent.index} with seed-mean {metric} "
+        measured = config.benchmark == "live"  # no table: the incumbent's accuracy is what its training measured
+        summary += (f"; incumbent {incumbent.index} with {'measured' if measured else 'seed-mean'} {metric} "
                     f"{fmt(incumbent.valid_acc)} (regret {fmt(incumbent.regret)})")
     if finished:
         summary = f"the run in {out} is already complete; nothing to resume\n{summary}"
@@ -132,6 +140,19 @@ def _objective_name(out: Path) -> str:
 
     record = read_run_json(out) or {}
     return record.get("store", {}).get("objective", {}).get("name", "valid_acc")
+
+
+def _benchmark_settings(benchmark: str, dataset: str, data_dir: Path | None, train_set: list[str]) -> dict:
+    """``benchmark`` and ``benchmark_options`` of the run: a live run's data and recipe, checked now."""
+    from benchmarks.registry import LIVE
+
+    if benchmark != LIVE:
+        if data_dir is not None or train_set:
+            raise BadInputError(f"--data-dir and --train-set are for --benchmark live, not {benchmark}")
+        return {"benchmark": benchmark}
+    from benchmarks.live import live_options, parse_overrides
+
+    return {"benchmark": benchmark, "benchmark_options": live_options(dataset, data_dir, parse_overrides(train_set))}
 
 
 def _real_workers(storage: str, study: str, processes: int, out: Path, settings) -> None:

@@ -23,6 +23,7 @@ from harness.running.records import read_run_json
 from harness.running.run_folder import run_lock
 from harness.running.signals import sigterm_as_interrupt
 from harness.running.spec import ExperimentSpec
+from harness.compare.measured import LIVE_RULE, measured_optimum, open_spec_benchmark, trains, with_measured_regret
 
 __all__ = ["compare", "CompareResult"]
 
@@ -58,15 +59,13 @@ def compare(
     stops it as Ctrl-C does, so its cluster and temporary folders are cleaned up.
     ``notice`` is told, in one line each, of damaged runs that are redone.
     """
-    from benchmarks import data_root, open_benchmark
-    from benchmarks.registry import NB201, open_named
+    from benchmarks import data_root
 
     start = time.perf_counter()
     if scheduler:
         connect(scheduler).close()  # malformed or unreachable: refused before the output folder is made
     profile = spec.profile(profile_name)
-    store = open_benchmark(spec.store, root=shared_store_path)  # NB201's store: shipped to the workers
-    bench = store if spec.benchmark == NB201 else open_named(spec.benchmark, root=shared_store_path)
+    bench = open_spec_benchmark(spec, shared_store_path)  # the spec's benchmark (NB201's store: shipped to the workers)
     runs, excluded = plan_runs(spec, profile, bench, skip, root=shared_store_path)
     benches = open_benchmarks(spec, profile, bench, root=shared_store_path)
     bench_of = {run.config.dataset: benches[run.config.benchmark] for run in runs}
@@ -76,9 +75,13 @@ def compare(
     with run_lock(writable_folder(out, "compare output folder"), holder="compare"), sigterm_as_interrupt():
         runs_dir = out / "runs"
         store_path = Path(shared_store_path or data_root()) / spec.store
-        warned = run_grid(runs, runs_dir, store_path=store_path, checksum=store.checksum, scheduler=scheduler,
-                          shared_store_path=shared_store_path, progress=progress, notice=notice)
+        # a benchmark that trains ships no store to the workers: they open it from the runs' recorded options
+        shared = shared_store_path or (Path(data_root()) if trains(bench) else None)
+        warned = run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+                          shared_store_path=shared, progress=progress, notice=notice)
         trials = collect_trials(runs, runs_dir)
+        if trains(bench):  # no table: regret against the best accuracy the runs measured
+            trials = with_measured_regret(trials, measured_optimum(trials))
         # Every output file is written before any replaces the earlier one: a failure half-way
         # (a full disk) leaves the earlier report whole rather than new figures beside an old text.
         with staged_folder(out, last=("report.html", "report.md")) as staging:
@@ -155,7 +158,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
 
         paper = paper_section(trials, bench, out, spec.paper_table)
         extra = [*paper, *extra]
-    rule = BUDGET_RULE
+    rule = LIVE_RULE if trains(bench) else BUDGET_RULE
     if spec.search_fidelity is not None:
         rule += (f" The search sees fidelities up to {spec.search_fidelity} only (its signal is the validation "
                  f"accuracy there); incumbents and final cells are reported at the store's highest fidelity.")
@@ -175,7 +178,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
         focus=spec.focus,
         baselines=tuple(worker_label(b, min(spec.workers), spec.workers) for b in spec.baselines),
         datasets=datasets,
-        optimum={d: bench_of[d].best(d).valid_acc for d in datasets},
+        optimum=measured_optimum(trials) if trains(bench) else {d: bench_of[d].best(d).valid_acc for d in datasets},
         splits={d: bench_of[d].splits(d) for d in datasets},
         excluded=list(excluded),
         notes=notes,

@@ -22,6 +22,8 @@ import pandas as pd
 
 from adapters.files import TEMP_MARK, atomic_write_bytes, owned_temp_dir, replace_folder, sibling_name, sweep_orphans
 from adapters.types import BadInputError
+from benchmarks.registry import LIVE
+from harness.running.devices import pin_worker
 from harness.compare.planning import PlannedRun
 from harness.running.records import load_trials, read_run_json
 from harness.running.run_config import RunConfig
@@ -81,6 +83,16 @@ def _worker_root(store_name: str, checksum: str, payload: dict[str, bytes] | Non
     return root
 
 
+def _pin_to_device() -> None:
+    """A live run trains: pin this Dask worker to its own GPU, where there are GPUs (a local
+    cluster's workers are numbered 0..N-1; an external cluster's workers are pinned by whoever starts them)."""
+    from distributed import get_worker
+
+    name = get_worker().name
+    if isinstance(name, int):
+        pin_worker(name)
+
+
 def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] | None,
               shared_root: str | None) -> tuple[dict[str, bytes], list[str]]:
     """One run on a worker; returns the run folder's files (relative path -> bytes) and the first line of
@@ -88,6 +100,8 @@ def _run_task(config: dict[str, Any], checksum: str, payload: dict[str, bytes] |
     Python's multi-line form)."""
     from harness.running.runner import execute_run
 
+    if config.get("benchmark") == LIVE:
+        _pin_to_device()
     root = _worker_root(config["store"], checksum, payload, shared_root)
     with owned_temp_dir(RUN_TEMP_PREFIX) as tmp, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")

@@ -73,7 +73,9 @@ def plan_runs(
             for task in tasks:
                 configs = [RunConfig(optimizer=entry.optimizer, label=label, options=dict(entry.options),
                                      dataset=task.dataset, budget=profile.budget_for(task.dataset, task.benchmark),
-                                     seed=seed, workers=workers, benchmark=task.benchmark, **settings)
+                                     seed=seed, workers=workers, benchmark=task.benchmark,
+                                     benchmark_options=spec.benchmark_options if task.benchmark == spec.benchmark else {},
+                                     **settings)
                            for seed in profile.seeds_for(entry.label)]
                 reason = next(iter(refusals(optimizer, benches[task.benchmark], configs[0])), None)
                 if reason is not None:

@@ -43,6 +43,7 @@ import pandas as pd
 from adapters import NB201, OBJECTIVES, InvalidConfigError, SearchSpace
 from adapters.files import atomic_write, atomic_write_json, replace_folder, sibling_name
 from adapters.schema import read_json
+from harness.running.live_pricing import LIVE_COLUMNS
 from harness.running.records import TRIAL_COLUMNS, find_runs, read_run
 from harness.running.schemas import SMAC3V2_FOLDER, SMAC_HISTORY
 from adapters.types import BadInputError
@@ -55,7 +56,7 @@ DEEPCAVE_VERSION = "1.4.1"
 #: The file in an export's root that marks it as ours (``--force`` replaces nothing else).
 MANIFEST = "export.json"
 
-_STATUS = {"ok": "SUCCESS", "pruned": "PRUNED"}
+_STATUS = {"ok": "SUCCESS", "pruned": "PRUNED", "failed": "CRASHED"}  # failed: a live training's NaN loss or OOM
 #: trials.parquet columns that become DeepCAVE's start_time, end_time and status; every other
 #: column is kept as extra info (``fidelity``, the epochs a trial reached, too: see :func:`deepcave_budget`).
 _MAPPED = ("sim_start_s", "sim_end_s", "status")
@@ -193,7 +194,7 @@ def _trials_csv(run: _Run, uppers: dict[str, float], bounds: dict[str, tuple[flo
     out[objective_header("cost_s", 0, uppers["cost_s"], maximize=False)] = frame["cost_s"].astype(float)
     for name in _objectives(run):
         out[objective_header(name, 0, uppers[name], maximize=False)] = frame[name].astype(float)
-    for column in TRIAL_COLUMNS + tuple(c for c in frame.columns if c.startswith("mean_")):
+    for column in TRIAL_COLUMNS + tuple(c for c in frame.columns if c.startswith("mean_") or c in LIVE_COLUMNS):
         if column not in _MAPPED:
             out[_RENAMED.get(column, column)] = frame[column]
     return out

@@ -12,8 +12,10 @@ from harness.running.smoke import smoke_amount
 
 __all__ = ["Budget"]
 
-_UNITS = {"s": "seconds", "evals": "evals", "full": "full"}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(s|evals|full)\s*$")
+_UNITS = {"s": "seconds", "min": "seconds", "h": "seconds", "evals": "evals", "full": "full"}
+#: Seconds per unit of the time units (``2h``: a live run's two hours of training).
+_SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(s|min|h|evals|full)\s*$")
 _EPS = 1e-9
 
 
@@ -54,8 +56,8 @@ class Budget:
     def parse(cls, text: str, *, include_overhead: bool = False) -> Budget:
         match = _PATTERN.match(str(text))
         if not match:
-            raise BadInputError(f"malformed budget {text!r}; use e.g. 500000s, 100evals or 50full")
-        amount = float(match.group(1))
+            raise BadInputError(f"malformed budget {text!r}; use e.g. 500000s, 2h, 100evals or 50full")
+        amount = float(match.group(1)) * _SECONDS.get(match.group(2), 1.0)
         if not math.isfinite(amount):
             raise BadInputError(f"budget {text!r} is not a finite amount")
         kind = _UNITS[match.group(2)]

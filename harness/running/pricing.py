@@ -68,6 +68,12 @@ class Outcome:
     cost_s: float
     fraction: float
 
+    @property
+    def told_acc(self) -> float:
+        """The accuracy an optimizer is told: a failed training (no accuracy; live only) is the worst, 0%,
+        told with its status for the libraries that record failures."""
+        return 0.0 if self.valid_acc is None else self.valid_acc
+
 
 def _seed_of(result: QueryResult) -> Any:
     return SEED_MEAN if result.seed == "mean" else result.seed
@@ -89,6 +95,7 @@ class Pricing:
         self.store_max = benchmark.fidelity_space(dataset).max
         self.continue_promotions = continue_promotions
         self._trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed)
+        self._finals: dict[int, tuple[float | None, float | None]] = {}  # index -> final (valid, test)
 
     def cost_to(self, index: int, fidelity: int, seed: Any) -> float:
         """Train time from scratch to ``fidelity``: the table's, else the highest fidelity's scaled linearly."""
@@ -157,6 +164,25 @@ class Pricing:
         for epoch in self.axis.values:
             if price.start_fid < epoch <= price.target:
                 yield epoch, self.benchmark.query(price.index, self.dataset, epoch, price.data_seed).valid_acc
+
+    def watch(self, price: Price, report: Report) -> tuple[int, float]:
+        """Report the table's epochs to a pruning optimizer: the epoch it stopped at, and the reports' wall time."""
+        return watch_epochs(report, self.epochs(price), price.target)
+
+    def final_values(self, index: int, observed: float) -> tuple[float | None, float | None]:
+        """The incumbent's seed-mean validation and test accuracy at the store's highest fidelity."""
+        if index not in self._finals:
+            final = self.benchmark.query(index, self.dataset, None, SEED_MEAN)
+            self._finals[index] = (final.valid_acc, final.test_acc)
+        return self._finals[index]
+
+    def optimum(self) -> float | None:
+        """The best seed-mean validation accuracy in the table (what regret is measured against)."""
+        return self.benchmark.best(self.dataset).valid_acc
+
+    def columns(self, outcome: Outcome) -> dict[str, Any]:
+        """Trial columns beyond the table's own (none: a table measures nothing more)."""
+        return {}
 
     def trained(self, price: Price, outcome: Outcome) -> None:
         """Remember how far the cell was trained, and on which seed, for a later promotion to continue

@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from adapters.bounds import check
@@ -43,7 +44,8 @@ from adapters.optimizers import OptunaOptimizer, make_optimizer
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
 from adapters.protocols import Benchmark, task_objective, task_space
 from adapters.types import SEED_MEAN, BadInputError, RandomSeed
-from harness.running.pricing import Pricing
+from harness.running.devices import pin_worker
+from harness.running.live_pricing import pricing_for, trains
 from harness.running.refusals import refuse, search_axis
 from harness.running.run_config import RunConfig
 
@@ -59,8 +61,9 @@ class StudySettings:
 
     ``run`` is the run's settings as ``hpo2nas run`` declares them (optimizer, options, benchmark and
     its options, dataset, budget, seed, store, data seeds): one :class:`RunConfig`, not a copy of its
-    fields. The rest are the real workers' own: heartbeat, grace period, retries and how many real
-    seconds a simulated second takes.
+    fields. The rest are the real workers' own: heartbeat, grace period, retries, how many real
+    seconds a simulated second takes, and for a benchmark that trains the folder its checkpoints go
+    to (``--out``; every worker must reach it).
     """
 
     run: RunConfig
@@ -68,6 +71,7 @@ class StudySettings:
     grace_s: int = 4
     max_retry: int = 3
     time_scale: float = 0.0
+    workdir: str = ""
 
     def __post_init__(self) -> None:
         # The bounds table: also what a study's stored settings are checked by when a worker loads them.
@@ -79,7 +83,7 @@ class StudySettings:
     def to_dict(self) -> dict[str, Any]:
         """The study's stored form (JSON values only)."""
         return {"run": self.run.to_dict(), "heartbeat_s": self.heartbeat_s, "grace_s": self.grace_s,
-                "max_retry": self.max_retry, "time_scale": self.time_scale}
+                "max_retry": self.max_retry, "time_scale": self.time_scale, "workdir": self.workdir}
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> StudySettings:
@@ -89,11 +93,13 @@ class StudySettings:
         return cls(run=RunConfig.from_dict(body["run"]), **{k: v for k, v in body.items() if k != "run"})
 
 
-def _open(run: RunConfig) -> Benchmark:
-    """The run's benchmark, as ``hpo2nas run`` opens it (NB201's store, or a suite benchmark by name)."""
+def _open(run: RunConfig, workdir: str = "") -> Benchmark:
+    """The run's benchmark, as ``hpo2nas run`` opens it (NB201's store, a suite benchmark, or live training
+    keeping its checkpoints in ``workdir``)."""
     from benchmarks.registry import open_named
 
-    return open_named(run.benchmark, store=run.store, options=run.benchmark_options)
+    return open_named(run.benchmark, store=run.store, options=run.benchmark_options,
+                      workdir=Path(workdir) if workdir else None)
 
 
 def _storage(url: str, settings: StudySettings | None = None, *, create: bool = True) -> Any:
@@ -155,7 +161,7 @@ def create_study(url: str, name: str, settings: StudySettings) -> None:
     config = settings.run
     # Open the benchmark once here: it checks the dataset, and workers starting together then
     # find the default store built instead of racing to build it.
-    bench = _open(config)
+    bench = _open(config, settings.workdir)
     if resolve_dataset(config.dataset, bench.datasets) != config.dataset:
         raise BadInputError(f"give the dataset's full name {resolve_dataset(config.dataset, bench.datasets)!r}")
     refuse(make_optimizer(config.optimizer, dict(config.options)), bench, config)  # as `hpo2nas run` would
@@ -214,10 +220,11 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
         study = optuna.load_study(study_name=name, storage=storage, sampler=_sampler_for(settings, seed))
     run = settings.run
     budget = run.budget
-    bench = _open(run)
+    bench = _open(run, settings.workdir)
     space = task_space(bench, run.dataset)
     score = task_objective(bench, run.dataset).score  # the study maximises; a minimised metric is told negated
-    pricing = Pricing(bench, run.dataset, search_axis(bench, run.dataset))  # as the simulated runner prices
+    # as the simulated runner prices: from the table, or (a benchmark that trains) by measuring the training
+    pricing = pricing_for(bench, run.dataset, search_axis(bench, run.dataset), continue_promotions=False)
     distributions = space.optuna_distributions()
     done = 0
     while True:
@@ -241,15 +248,15 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 price = pricing.price(key, pricing.max_fid, seed)
                 result, cost_s = price.first, float(price.cost_s)
                 charge = budget.cost(cost_s, price.fraction)
-                used = sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
-                           if t.state in (TrialState.COMPLETE, TrialState.RUNNING) and t.number != trial.number)
+                used = _charged(trials, trial.number)
                 if not budget.fits(used, charge):
                     study.set_user_attr(_SPENT_ATTR, True)
                     trial.set_user_attr("over_budget", True)
                     study.tell(trial, state=TrialState.FAIL)
                     continue
                 for key, value in (("sim_cost_s", cost_s), ("budget_charged", charge), ("cell_index", key),
-                                   ("native_key", space.native_key(key)), ("arch_str", space.to_str(config)), ("data_seed", str(result.seed)),
+                                   ("native_key", space.native_key(key)), ("arch_str", space.to_str(config)),
+                                   ("data_seed", str(price.data_seed if result is None else result.seed)),
                                    ("worker_pid", os.getpid())):
                     trial.set_user_attr(key, value)
         if trial is None:
@@ -258,10 +265,35 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
             time.sleep(min(1.0, settings.heartbeat_s / 2))  # a stale trial may come back as WAITING
             continue
         with get_heartbeat_thread(trial._trial_id, storage):
-            if settings.time_scale > 0:
+            if trains(bench):  # trains now, outside the lock; then charges what it measured
+                result = _measure(trial, pricing, price, budget)
+            elif settings.time_scale > 0:
                 time.sleep(cost_s * settings.time_scale)
-        study.tell(trial, float(score(result.valid_acc)))
+        if result.valid_acc is None:  # a failed training (NaN loss, out of memory): FAIL, the search goes on
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, float(score(result.valid_acc)))
         done += 1
+
+
+def _charged(trials: list[Any], but: int) -> float:
+    """The budget charged by the study's trials but number ``but``: complete and running ones, and failed
+    trainings (FAIL with status ``failed``: they were paid); a stale worker's FAIL was not."""
+    from optuna.trial import TrialState
+
+    return sum(t.user_attrs.get("budget_charged", 0.0) for t in trials
+               if (t.state in (TrialState.COMPLETE, TrialState.RUNNING) or t.user_attrs.get("status") == "failed")
+               and t.number != but)
+
+
+def _measure(trial: Any, pricing: Any, price: Any, budget: Any) -> Any:
+    """Train a live trial and record what it measured (its cost, charge, status, device...) on the trial."""
+    outcome = pricing.completed(price)
+    charged = budget.cost(outcome.cost_s, outcome.fraction)
+    for key, value in (("sim_cost_s", outcome.cost_s), ("budget_charged", charged), ("status", outcome.status),
+                       *pricing.columns(outcome).items()):
+        trial.set_user_attr(key, value)
+    return outcome
 
 
 def run_processes(url: str, name: str, processes: int, *, timeout_s: float | None = None) -> list[int]:
@@ -269,7 +301,10 @@ def run_processes(url: str, name: str, processes: int, *, timeout_s: float | Non
     if processes < 1:
         raise BadInputError(f"--processes must be at least 1, got {processes}")
     cmd = [sys.executable, "-m", "harness", "worker", "--storage", url, "--study", name]
-    procs = [subprocess.Popen(cmd) for _ in range(processes)]
+    envs = [dict(os.environ) for _ in range(processes)]
+    for worker, env in enumerate(envs):
+        pin_worker(worker, env)  # one GPU each where there are GPUs (live training); nothing otherwise
+    procs = [subprocess.Popen(cmd, env=env) for env in envs]
     return [proc.wait(timeout=timeout_s) for proc in procs]
 
 
@@ -281,7 +316,7 @@ def study_summary(url: str, name: str) -> dict[str, Any]:
     with quiet_info():
         study = optuna.load_study(study_name=name, storage=_storage(url))
     settings = _settings(study, name, url)
-    objective = task_objective(_open(settings.run), settings.run.dataset)
+    objective = task_objective(_open(settings.run, settings.workdir), settings.run.dataset)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: t.value, default=None)

@@ -22,11 +22,13 @@ import pandas as pd
 from adapters import NB201, SearchSpace
 from adapters.schema import read_json
 from adapters.types import BadInputError
+from benchmarks.registry import LIVE
+from harness.running.live_pricing import LIVE_COLUMNS
 from harness.running.schemas import RUN_RECORD
 
 __all__ = [
     "RUN_SCHEMA_VERSION", "IDENTITY_COLUMNS", "TRIAL_COLUMNS", "TRIAL_STATUSES", "RunRecord", "run_id_for",
-    "load_trials", "objective_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
+    "load_trials", "objective_columns", "run_columns", "study_attrs", "read_run_json", "read_run_record", "read_run",
     "find_runs", "is_complete",
 ]
 
@@ -56,8 +58,9 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 #: Columns added with the suite benchmarks: folders written before them are NB201 runs, read with these values.
 _NB201_DEFAULTS = {"benchmark": "nb201", "objective": "valid_acc"}
 
-#: The values of the ``status`` column: a trial ran to its fidelity, or a pruner stopped it.
-TRIAL_STATUSES = ("ok", "pruned")
+#: The values of the ``status`` column: a trial ran to its fidelity, a pruner stopped it, or its
+#: training failed (a live benchmark's NaN loss or out of memory: no accuracy, the reason recorded).
+TRIAL_STATUSES = ("ok", "pruned", "failed")
 
 def objective_columns(objectives: Any) -> tuple[str, ...]:
     """The extra trial columns of a multi-objective run (none for one objective).
@@ -69,6 +72,11 @@ def objective_columns(objectives: Any) -> tuple[str, ...]:
     if len(names) < 2:
         return ()
     return tuple(n for n in names if n != "valid_acc") + tuple(f"mean_{n}" for n in names)
+
+
+def run_columns(config: dict[str, Any]) -> tuple[str, ...]:
+    """The extra trial columns of a run on a benchmark that trains (live): what each training measured."""
+    return LIVE_COLUMNS if config.get("benchmark") == LIVE else ()
 
 
 def run_id_for(config: dict[str, Any]) -> str:
@@ -164,7 +172,7 @@ def read_run(folder: Path) -> RunRecord:
     if unknown:
         raise BadInputError(f"corrupt trials file {parquet}: unknown status {', '.join(map(str, unknown))}")
     needed = ["index", "fidelity", "sim_start_s", "sim_end_s", "valid_acc", "cost_s"]
-    if frame[needed].isna().any().any():
+    if frame.loc[frame["status"] != "failed", needed].isna().any().any() or frame[needed[:-2]].isna().any().any():
         raise BadInputError(f"corrupt trials file {parquet}: empty values in {', '.join(needed)}")
     return RunRecord(folder, record, frame)
 

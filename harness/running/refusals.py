@@ -11,6 +11,7 @@ import numpy as np
 from adapters import OBJECTIVES
 from adapters.protocols import Benchmark, Optimizer, capabilities, task_space
 from adapters.types import BadInputError, FidelitySpace
+from harness.running.live_pricing import trains
 from harness.running.run_config import RunConfig
 
 __all__ = ["search_axis", "refusals", "refuse"]
@@ -41,7 +42,8 @@ def refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunConfig) -> l
         check_budget(config.dataset, config.budget.kind)
     axis = search_axis(benchmark, config.dataset, config.search_fidelity)
     return [*_space_refusals(optimizer, benchmark, config), *_fidelity_refusals(optimizer, benchmark, config, axis),
-            *_objective_refusals(optimizer, benchmark, config), *_worker_refusals(optimizer, config.workers)]
+            *_objective_refusals(optimizer, benchmark, config), *_worker_refusals(optimizer, config.workers),
+            *_training_refusals(benchmark, config.workers)]
 
 
 def _space_refusals(optimizer: Optimizer, benchmark: Benchmark, config: RunConfig) -> list[str]:
@@ -108,4 +110,13 @@ def _worker_refusals(optimizer: Optimizer, workers: int) -> list[str]:
     if workers > 1 and not caps.pending_trials:
         reason = caps.serial_reason or "it does not declare pending_trials = True"
         return [f"{optimizer.name} cannot run with {workers} workers (trials pending): {reason}"]
+    return []
+
+
+def _training_refusals(benchmark: Benchmark, workers: int) -> list[str]:
+    """Simulated workers on a benchmark that trains: its trainings run one after another in real time,
+    so a simulated clock of W workers would describe time that never passed."""
+    if workers > 1 and trains(benchmark):
+        return [f"{workers} simulated workers on benchmark {benchmark.name!r}: it trains in real time, one trial "
+                "after another; run real workers (--processes N) or compare's runs on Dask instead"]
     return []

@@ -26,17 +26,22 @@ class Incumbent:
 
     ``valid_acc`` and ``test_acc`` are the cell's seed-mean accuracies at the store's highest
     fidelity (test is None where the store has no test split), ``regret`` is the optimum's
-    seed-mean validation accuracy minus ``valid_acc``, in percentage points.
+    seed-mean validation accuracy minus ``valid_acc``, in percentage points. On a benchmark that
+    trains (live) there is no seed mean: ``valid_acc`` is the measured one and ``regret`` is None.
     """
 
     index: int
     arch_str: str
     valid_acc: float
     test_acc: float | None
-    regret: float
+    regret: float | None
 
     def __str__(self) -> str:
-        return f"cell {self.index} {self.arch_str}: valid {self.valid_acc:.3f}, regret {self.regret:.3f} pp"
+        return f"cell {self.index} {self.arch_str}: valid {self.valid_acc:.3f}, regret {_pp(self.regret)}"
+
+
+def _pp(regret: float | None) -> str:
+    return "unknown (no table)" if regret is None else f"{regret:.3f} pp"
 
 
 @dataclass(repr=False)
@@ -79,16 +84,17 @@ class RunResult:
     @property
     def incumbent(self) -> Incumbent | None:
         """The final incumbent (None for a run without trials)."""
-        if not self.rows:
-            return None
-        last = self.rows[-1]
+        last = self.rows[-1] if self.rows else None
+        if last is None or last["incumbent_index"] is None or last["incumbent_index"] != last["incumbent_index"]:
+            return None  # no trials, or every training failed
         index = int(last["incumbent_index"])
         test = last["incumbent_test_acc"]
         arch_str = next(row["arch_str"] for row in self.rows if row["index"] == index)  # in the space's own form
         return Incumbent(index=index, arch_str=arch_str,
                          valid_acc=float(last["incumbent_valid_acc"]),
                          test_acc=None if test is None or test != test else float(test),
-                         regret=float(last["regret_valid"]))
+                         regret=None if last["regret_valid"] is None or last["regret_valid"] != last["regret_valid"]
+                         else float(last["regret_valid"]))
 
     @property
     def utilisation(self) -> float:
@@ -99,7 +105,7 @@ class RunResult:
     def __repr__(self) -> str:
         budget = self.config.get("budget", {}).get("text") or ""
         incumbent = self.incumbent
-        best = (f", incumbent cell {incumbent.index} (valid {incumbent.valid_acc:.3f}, regret {incumbent.regret:.3f} pp)"
+        best = (f", incumbent cell {incumbent.index} (valid {incumbent.valid_acc:.3f}, regret {_pp(incumbent.regret)})"
                 if incumbent is not None else "")
         return (f"<RunResult {self.label} on {self.config.get('dataset', '?')} seed {self.config.get('seed', '?')}: "
                 f"{len(self.rows)} trials, budget used {self.budget_used:g}{f' of {budget}' if budget else ''}"

@@ -26,7 +26,7 @@ from adapters.files import atomic_write, atomic_write_json
 from adapters.schema import check
 from adapters.types import BadInputError
 from harness.running.records import (
-    IDENTITY_COLUMNS, RUN_SCHEMA_VERSION, TRIAL_COLUMNS, load_trials, objective_columns, read_run_json, run_id_for,
+    IDENTITY_COLUMNS, RUN_SCHEMA_VERSION, TRIAL_COLUMNS, load_trials, objective_columns, read_run_json, run_columns, run_id_for,
 )
 from harness.running.schemas import journal_rows
 
@@ -110,7 +110,7 @@ class RunFolder:
         self.path = Path(path)
         self.config = config
         self.run_id = run_id_for(config)
-        self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives"))
+        self.columns = TRIAL_COLUMNS + objective_columns(config.get("objectives")) + run_columns(config)
         #: What the runner records per trial: every column but the run's identity.
         self._row_columns = self.columns[len(IDENTITY_COLUMNS):]
         self._row_values = operator.itemgetter(*self._row_columns)

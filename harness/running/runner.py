@@ -31,7 +31,8 @@ from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 from harness.running.folders import writable_folder
 from harness.running.budget import Budget
 from harness.running.objectives import ObjectiveReader
-from harness.running.pricing import Outcome, Price, Pricing, Report, watch_epochs, watch_schedules
+from harness.running.live_pricing import pricing_for, trains
+from harness.running.pricing import Outcome, Price, Report, watch_schedules
 from harness.running.records import is_complete, study_attrs
 from harness.running.run_folder import RunFolder, run_lock
 from harness.running.results import RunResult
@@ -156,7 +157,7 @@ class _TrialLoop:
         self.on_axis = frozenset(axis.values)
         self.axis_values = axis.values
         self.max_fid = axis.max
-        self.pricing = Pricing(benchmark, config.dataset, axis, continue_promotions=config.continue_promotions)
+        self.pricing = pricing_for(benchmark, config.dataset, axis, continue_promotions=config.continue_promotions)
         self.simulator = Simulator(config.workers, config.budget)
         self.seed_policy = SEED_MEAN if config.data_seeds == "mean" else RandomSeed(config.seed)
         self.reader = ObjectiveReader(benchmark, config.dataset, config.objectives) if len(config.objectives) > 1 else None
@@ -168,9 +169,8 @@ class _TrialLoop:
         #: The task's metric and direction: optimizers are told its score (maximised), records keep its value.
         self.objective = task_objective(benchmark, config.dataset)
         self.score = self.objective.score
-        self.optimum = benchmark.best(config.dataset).valid_acc
+        self.optimum = self.pricing.optimum()
         self.space = task_space(benchmark, config.dataset)
-        self.final_cache: dict[int, tuple[float | None, float | None]] = {}
         self.incumbent = _Incumbent()
         self.trials: list[dict[str, Any]] = []
         self.saved = len(self.recorded)  # replayed trials are already in the journal
@@ -205,7 +205,7 @@ class _TrialLoop:
             outcome, wall_extra = self._stop(suggestion, price, recorded if restoring else None)
         else:  # no pruner watches it: it runs to its target
             outcome, wall_extra = pricing.completed(price), 0.0
-        if outcome.valid_acc is None:
+        if outcome.valid_acc is None and outcome.status != "failed":
             raise RuntimeError(f"cell {index} has no validation accuracy on {self.dataset} at fidelity {outcome.fidelity}")
         if pricing.continue_promotions:
             pricing.trained(price, outcome)
@@ -237,7 +237,7 @@ class _TrialLoop:
         if restored is not None:
             pruned = restored["status"] == "pruned"
             return (pricing.stopped_at_epoch(price, restored["fidelity"]) if pruned else pricing.completed(price)), 0.0
-        fidelity, wall = watch_epochs(self._reporter(suggestion), pricing.epochs(price), price.target)
+        fidelity, wall = pricing.watch(price, self._reporter(suggestion))
         return pricing.stopped_at_epoch(price, fidelity), wall
 
     def _reporter(self, suggestion: Suggestion) -> Report:
@@ -249,7 +249,9 @@ class _TrialLoop:
         outcome = run.outcome
         if run.trial >= self.restored:
             t2 = time.perf_counter()
-            self.optimizer.tell(run.suggestion, Observation(valid_acc=self.score(outcome.valid_acc), fidelity=outcome.fidelity,
+            # a failed training is told the worst accuracy (told_acc: 0%); failures happen only where the
+            # objective is an accuracy (live training), so its score is the worst there too
+            self.optimizer.tell(run.suggestion, Observation(valid_acc=self.score(outcome.told_acc), fidelity=outcome.fidelity,
                                                             cost_s=outcome.cost_s, status=outcome.status,
                                                             values=run.values))
             self.last_tell_s = time.perf_counter() - t2
@@ -270,11 +272,10 @@ class _TrialLoop:
         """The trial's record (see ``harness.running.records.TRIAL_COLUMNS``), with the incumbent after it."""
         outcome, index = run.outcome, run.price.index
         incumbent = self.incumbent
-        incumbent.update(index, outcome.fidelity, self.score(outcome.valid_acc))
-        if incumbent.index not in self.final_cache:
-            final = self.benchmark.query(incumbent.index, self.dataset, None, SEED_MEAN)
-            self.final_cache[incumbent.index] = (final.valid_acc, final.test_acc)
-        inc_valid, inc_test = self.final_cache[incumbent.index]
+        if outcome.valid_acc is not None:
+            incumbent.update(index, outcome.fidelity, self.score(outcome.valid_acc))
+        inc_valid, inc_test = ((None, None) if incumbent.index is None else
+                               self.pricing.final_values(incumbent.index, self.score(incumbent.observed)))
         row = {
             "trial": run.trial,
             "worker": run.worker,
@@ -300,8 +301,10 @@ class _TrialLoop:
             "incumbent_index": incumbent.index,
             "incumbent_valid_acc": inc_valid,
             "incumbent_test_acc": inc_test,
-            "regret_valid": None if inc_valid is None else self.objective.regret(self.optimum, inc_valid),
+            "regret_valid": None if inc_valid is None or self.optimum is None else self.objective.regret(self.optimum, inc_valid),
         }
+        extra = self.pricing.columns(outcome)  # a training's measurements; a resumed trial keeps its record's
+        row.update(extra if run.recorded is None else {key: run.recorded[key] for key in extra})
         if self.reader:
             row.update(self.reader.columns(index, run.values))
         return row
@@ -318,6 +321,8 @@ def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity
     if budget.kind != "seconds":
         basis = "evaluations" if budget.kind == "evals" else "full-fidelity equivalents"
         return {"n": max(1, int(budget.amount)), "basis": f"the budget's {basis}"}
+    if trains(benchmark):
+        return {"n": None, "basis": "unknown before training: a benchmark that trains has no table of costs"}
     costs = benchmark.lookup(np.arange(task_space(benchmark, dataset).size), dataset, "train_time_s", fidelity)
     median = float(np.nanmedian(costs))
     return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),

@@ -66,6 +66,8 @@ TRIAL_NODES: dict[str, Node] = {
     "status": Str(), "origin": Str(empty=True),
     "incumbent_index": Nullable(_INDEX), "incumbent_valid_acc": _ACC, "incumbent_test_acc": _ACC,
     "regret_valid": _ACC,
+    # a live run's measurements (harness.running.live_pricing.LIVE_COLUMNS)
+    "train_wall_s": _SECONDS, "device": Str(empty=True), "images_per_s": Num(min=0), "reason": Str(empty=True),
 }
 
 

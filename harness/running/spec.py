@@ -29,8 +29,10 @@ __all__ = ["ExperimentSpec", "OptimizerEntry", "Profile", "Task", "load_spec", "
 
 _TOP_KEYS = {
     "name", "description", "datasets", "output", "profiles", "optimizers", "transfer_datasets", "export_deepcave",
-    "paper_table", "workers", "regret_target", "reference", "focus", "baselines", "benchmark", "tasks", *SPEC_SETTINGS,
+    "paper_table", "workers", "regret_target", "reference", "focus", "baselines", "benchmark", "benchmark_options",
+    "tasks", *SPEC_SETTINGS,
 }
+_LIVE_KEYS = {"data_dir", "settings"}
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs", "tasks"}
 
 
@@ -127,6 +129,8 @@ class ExperimentSpec:
     baselines: tuple[str, ...] = ()
     #: The benchmark ``datasets`` belong to (``benchmarks.registry.RUNNABLE_BENCHMARKS``).
     benchmark: str = "nb201"
+    #: The benchmark's own settings, as every run records them (a live spec's data folder and recipe).
+    benchmark_options: dict[str, Any] = field(default_factory=dict)
     #: Explicit (benchmark, dataset) pairs; empty: ``datasets`` of ``benchmark``.
     tasks: tuple[Task, ...] = ()
 
@@ -334,6 +338,7 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
         focus=focus,
         baselines=baselines,
         benchmark=benchmark,
+        benchmark_options=_benchmark_options(where, body, benchmark, tuple(str(d) for d in datasets)),
         tasks=tasks,
     )
 
@@ -344,6 +349,32 @@ def _benchmark(where: str, value: Any) -> str:
     if value not in RUNNABLE_BENCHMARKS:
         raise BadInputError(f"{where}: key 'benchmark' must be one of {', '.join(RUNNABLE_BENCHMARKS)}, got {value!r}")
     return value
+
+
+def _benchmark_options(where: str, body: dict[str, Any], name: str, datasets: tuple[str, ...]) -> dict[str, Any]:
+    """``benchmark_options`` of benchmark ``name``; a live spec's options become the complete form runs record.
+
+    A live spec trains on one dataset (``datasets``), read from ``benchmark_options.data_dir``
+    (absolute, or relative to the folder compare runs in) with ``benchmark_options.settings``
+    (TrainSettings fields).
+    """
+    from benchmarks.registry import LIVE
+
+    options = dict(_typed(where, "benchmark_options", body.get("benchmark_options", {}), dict))
+    if name != LIVE:
+        return options
+    from benchmarks.live import live_options
+
+    _check_keys(f"{where}: benchmark_options", options, _LIVE_KEYS)
+    if len(datasets) != 1:
+        raise BadInputError(f"{where}: a live spec trains on one dataset; 'datasets' lists {len(datasets)}")
+    data_dir = options.get("data_dir")
+    settings = _typed(where, "benchmark_options.settings", options.get("settings", {}), dict)
+    try:
+        recorded = live_options(datasets[0], None if data_dir is None else Path(str(data_dir)), settings)
+    except BadInputError as exc:
+        raise BadInputError(f"{where}: benchmark_options: {exc}") from None
+    return recorded
 
 
 def _workers(where: str, value: Any) -> tuple[int, ...]:

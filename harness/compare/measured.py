@@ -1,0 +1,53 @@
+"""A compare on a benchmark that trains (live): its benchmark, its optimum and its budget rule.
+
+Why apart from the table's compare: a table knows every cell's accuracy, so regret is measured
+against its optimum; a live benchmark knows only what the runs trained. Here regret is measured
+against the best accuracy any run of the compare measured (the empirical optimum, stated as such
+in the report), and the budget rule says that time is measured, not looked up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.running.live_pricing import trains
+from harness.running.spec import ExperimentSpec
+
+__all__ = ["LIVE_RULE", "open_spec_benchmark", "measured_optimum", "with_measured_regret", "trains"]
+
+LIVE_RULE = (
+    "Live training: every optimizer is charged by one rule, the measured seconds (training and validation) of the "
+    "epochs each trial trained, 1 evaluation, or epochs/max full-training equivalents. The cost of a trial is "
+    "known only after it ran, so a seconds budget may end up to one trial over. Pruned trials stopped training "
+    "where the pruner said and pay their epochs; failed trainings (NaN loss, out of memory) pay their wall-clock. "
+    "There is no table: the optimum (regret 0) is the best validation accuracy any run of this compare measured, "
+    "and incumbents are reported at what their training measured."
+)
+
+
+def open_spec_benchmark(spec: ExperimentSpec, root: Path | None) -> Any:
+    """The benchmark a spec searches: its NB201 store, or the benchmark it names with its options."""
+    from benchmarks import open_benchmark
+    from benchmarks.registry import NB201, open_named
+
+    if spec.benchmark == NB201:
+        return open_benchmark(spec.store, root=root)
+    # for planning and refusals only: nothing is trained or written here (runs keep their own checkpoints)
+    return open_named(spec.benchmark, store=spec.store, root=root, options=spec.benchmark_options,
+                      workdir=spec.output)
+
+
+def measured_optimum(trials: pd.DataFrame) -> dict[str, float]:
+    """Per dataset, the best incumbent accuracy any run measured (the empirical optimum)."""
+    return {str(d): float(frame["incumbent_valid_acc"].max()) for d, frame in trials.groupby("dataset")}
+
+
+def with_measured_regret(trials: pd.DataFrame, optimum: dict[str, float]) -> pd.DataFrame:
+    """The trials with ``regret_valid`` measured against ``optimum`` (a live run records none)."""
+    out = trials.copy()
+    best = out["dataset"].map(optimum).astype(float)
+    out["regret_valid"] = best - pd.to_numeric(out["incumbent_valid_acc"], errors="coerce")
+    return out
