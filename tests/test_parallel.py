@@ -17,7 +17,8 @@ from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 from benchmarks import open_benchmark
 from harness.running.budget import Budget
 from harness.running.run_folder import RunFolder
-from harness.running.runner import RunConfig, execute_run, expected_trials, run_trials
+from harness.running.expected import expected_trials
+from harness.running.runner import RunConfig, execute_run, run_trials
 
 NAMES = sorted(OPTIMIZERS) + ["adapters.examples.grid:GridSearch"]
 DATASET = "cifar10-valid"

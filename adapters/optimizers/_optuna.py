@@ -89,8 +89,6 @@ class OptunaOptimizer(OptimizerBase):
         raise NotImplementedError
 
     def setup(self, problem: SearchProblem) -> None:
-        import optuna
-
         from adapters import OBJECTIVES
 
         super().setup(problem)

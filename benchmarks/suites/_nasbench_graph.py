@@ -8,7 +8,6 @@ performance is ROC-AUC (OGB's metric for ogbn-proteins); elsewhere it is accurac
 
 from __future__ import annotations
 
-import pickle
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path

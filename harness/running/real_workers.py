@@ -269,10 +269,8 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 result = _measure(trial, pricing, price, budget)
             elif settings.time_scale > 0:
                 time.sleep(cost_s * settings.time_scale)
-        if result.valid_acc is None:  # a failed training (NaN loss, out of memory): FAIL, the search goes on
-            study.tell(trial, state=TrialState.FAIL)
-        else:
-            study.tell(trial, float(score(result.valid_acc)))
+        # a failed training (NaN loss, out of memory, no accuracy) is a FAIL, and the search goes on
+        study.tell(trial, state=TrialState.FAIL) if result.valid_acc is None else study.tell(trial, float(score(result.valid_acc)))
         done += 1
 
 

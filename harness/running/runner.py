@@ -22,16 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from adapters.optimizers.optuna_study import JOURNAL_NAME
 from adapters.protocols import (Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion, capabilities,
                                 optimizer_notes, optimizer_settings, task_objective, task_space)
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 from harness.running.folders import writable_folder
-from harness.running.budget import Budget
 from harness.running.objectives import ObjectiveReader
-from harness.running.live_pricing import pricing_for, trains
+from harness.running.expected import expected_trials
+from harness.running.live_pricing import pricing_for
 from harness.running.pricing import Outcome, Price, Report, watch_schedules
 from harness.running.records import is_complete, study_attrs
 from harness.running.run_folder import RunFolder, run_lock
@@ -40,7 +39,7 @@ from harness.running.refusals import refuse
 from harness.running.run_config import RunConfig
 from harness.running.simulator import Simulator
 
-__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "expected_trials", "Progress"]
+__all__ = ["RunConfig", "RunResult", "run_trials", "execute_run", "Progress"]
 
 #: Called as progress(trials, budget_fraction_used, incumbent_valid_acc).
 Progress = Callable[[int, float, "float | None"], None]
@@ -308,25 +307,6 @@ class _TrialLoop:
         if self.reader:
             row.update(self.reader.columns(index, run.values))
         return row
-
-
-def expected_trials(budget: Budget, benchmark: Benchmark, dataset: str, fidelity: int) -> dict[str, Any]:
-    """How many trials the budget is expected to allow, and how that was worked out.
-
-    For a time budget: the budget over the median (over all cells, seed mean) cost of one
-    evaluation at ``fidelity``, the highest fidelity searched; a full-fidelity budget counts
-    full evaluations and an evaluation budget its evaluations. Libraries that size their
-    start-up from a trial count get this figure (SMAC's initial design is 25% of it).
-    """
-    if budget.kind != "seconds":
-        basis = "evaluations" if budget.kind == "evals" else "full-fidelity equivalents"
-        return {"n": max(1, int(budget.amount)), "basis": f"the budget's {basis}"}
-    if trains(benchmark):
-        return {"n": None, "basis": "unknown before training: a benchmark that trains has no table of costs"}
-    costs = benchmark.lookup(np.arange(task_space(benchmark, dataset).size), dataset, "train_time_s", fidelity)
-    median = float(np.nanmedian(costs))
-    return {"n": max(1, int(budget.amount // median)), "median_cost_s": round(median, 3),
-            "basis": f"budget / median cost of one evaluation at fidelity {fidelity} ({median:.1f} s)"}
 
 
 def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:

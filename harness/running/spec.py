@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import parse_objectives
-from adapters.bounds import check
 from harness.running.budget import Budget
 from harness.running.run_config import DATA_SEEDS, SPEC_SETTINGS
+from harness.running import spec_values as values
+from harness.running.spec_values import Task
 from harness.running.smoke import smoke_seeds
 from adapters.types import BadInputError
 
@@ -32,19 +32,7 @@ _TOP_KEYS = {
     "paper_table", "workers", "regret_target", "reference", "focus", "baselines", "benchmark", "benchmark_options",
     "tasks", *SPEC_SETTINGS,
 }
-_LIVE_KEYS = {"data_dir", "settings"}
 _PROFILE_KEYS = {"seeds", "budget", "include_overhead", "skip", "description", "dataset_budgets", "runs", "tasks"}
-
-
-@dataclass(frozen=True)
-class Task:
-    """One searched (benchmark, dataset) pair of a spec; ``str`` gives its ``benchmark/dataset`` form."""
-
-    benchmark: str
-    dataset: str
-
-    def __str__(self) -> str:
-        return f"{self.benchmark}/{self.dataset}"
 
 
 @dataclass(frozen=True)
@@ -147,69 +135,27 @@ class ExperimentSpec:
             ) from None
 
 
-def _check_keys(where: str, table: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise BadInputError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-
-
-def _typed(where: str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise BadInputError(f"{where}: key {key!r} must be a {names}, got {value!r}")
-    return value
-
-
-def _tasks(where: str, value: Any, benchmark: str) -> tuple[Task, ...]:
-    """``tasks``: a non-empty list of ``"benchmark/task"`` (or a bare task of ``benchmark``), each once.
-
-    Suite tasks are checked against the benchmark's registry here (no data is read); NB201
-    datasets are resolved against the store when the runs are planned.
-    """
-    from benchmarks.registry import RUNNABLE_BENCHMARKS
-    from benchmarks.suites import SUITE_BENCHMARKS
-
-    names = _typed(where, "tasks", value, list)
-    if not names:
-        raise BadInputError(f"{where}: key 'tasks' must list at least one benchmark/task")
-    tasks = []
-    for name in names:
-        bench, sep, task = _typed(where, "tasks", name, str).rpartition("/")
-        bench = bench if sep else benchmark
-        if bench not in RUNNABLE_BENCHMARKS:
-            raise BadInputError(f"{where}: key 'tasks': {name!r} names unknown benchmark {bench!r}; "
-                                f"benchmarks are {', '.join(RUNNABLE_BENCHMARKS)}")
-        suite = SUITE_BENCHMARKS.get(bench)
-        if suite is not None and task not in suite.tasks:
-            raise BadInputError(f"{where}: key 'tasks': {bench} has no task {task!r}; tasks are {', '.join(suite.tasks)}")
-        tasks.append(Task(bench, task))
-    repeated = next((t for t in tasks if tasks.count(t) > 1), None)
-    if repeated is not None:
-        raise BadInputError(f"{where}: key 'tasks' names {repeated} twice")
-    return tuple(tasks)
-
-
 def _profile(spec_name: str, name: str, table: dict, labels: set[str], benchmark: str = "nb201") -> Profile:
     where = f"spec {spec_name}: profiles.{name}"
-    _check_keys(where, table, _PROFILE_KEYS)
+    values.check_keys(where, table, _PROFILE_KEYS)
     for key in ("seeds", "budget"):
         if key not in table:
             raise BadInputError(f"{where}: missing key {key!r}")
-    seeds = _seeds(where, table["seeds"])
+    seeds = values.seeds(where, table["seeds"])
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
         raise BadInputError(f"{where}: key 'seeds' must be a non-empty list of distinct integers, got {seeds!r}")
     declared, seeds = seeds, smoke_seeds(seeds)  # HPO2NAS_SMOKE keeps the first two
-    skip = _typed(where, "skip", table.get("skip", {}), dict)
+    skip = values.typed(where, "skip", table.get("skip", {}), dict)
     for label, reason in skip.items():
         if label not in labels:
             raise BadInputError(f"{where}: skip names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
-        _typed(where, f"skip.{label}", reason, str)
-    overhead = _typed(where, "include_overhead", table.get("include_overhead", False), bool)
+        values.typed(where, f"skip.{label}", reason, str)
+    overhead = values.typed(where, "include_overhead", table.get("include_overhead", False), bool)
     dataset_budgets = {
-        str(dataset): Budget.parse(_typed(where, f"dataset_budgets.{dataset}", text, str), include_overhead=overhead)
-        for dataset, text in _typed(where, "dataset_budgets", table.get("dataset_budgets", {}), dict).items()
+        str(dataset): Budget.parse(values.typed(where, f"dataset_budgets.{dataset}", text, str), include_overhead=overhead)
+        for dataset, text in values.typed(where, "dataset_budgets", table.get("dataset_budgets", {}), dict).items()
     }
-    runs = _typed(where, "runs", table.get("runs", {}), dict)
+    runs = values.typed(where, "runs", table.get("runs", {}), dict)
     for label, count in runs.items():
         if label not in labels:
             raise BadInputError(f"{where}: runs names unknown optimizer {label!r}; allowed: {', '.join(sorted(labels))}")
@@ -218,33 +164,13 @@ def _profile(spec_name: str, name: str, table: dict, labels: set[str], benchmark
     return Profile(
         name=name,
         seeds=tuple(seeds),
-        budget=Budget.parse(_typed(where, "budget", table["budget"], str), include_overhead=overhead),
+        budget=Budget.parse(values.typed(where, "budget", table["budget"], str), include_overhead=overhead),
         skip=dict(skip),
-        description=_typed(where, "description", table.get("description", ""), str),
+        description=values.typed(where, "description", table.get("description", ""), str),
         dataset_budgets=dataset_budgets,
         runs=dict(runs),
-        tasks=_tasks(where, table["tasks"], benchmark) if "tasks" in table else (),
+        tasks=values.tasks(where, table["tasks"], benchmark) if "tasks" in table else (),
     )
-
-
-def _seeds(where: str, value: Any) -> list:
-    """A list of seeds, or ``"A..B"`` for A to B inclusive (a paper's 500 runs in one line).
-
-    The count is bounded before the range is built: "0..100000000000" would not fit in memory.
-    """
-    if isinstance(value, str):
-        start, sep, stop = value.partition("..")
-        if not (sep and start.strip().isdigit() and stop.strip().isdigit() and int(start) <= int(stop)):
-            raise BadInputError(f"{where}: key 'seeds' must be a list of integers or 'A..B' (A <= B), got {value!r}")
-        check("seeds", int(stop) - int(start) + 1, f"{where}: the number of seeds in {value!r}")
-        seeds = list(range(int(start), int(stop) + 1))
-    else:
-        seeds = _typed(where, "seeds", value, list)
-        check("seeds", max(len(seeds), 1), f"{where}: the number of seeds")
-    for seed in seeds:
-        if isinstance(seed, int) and not isinstance(seed, bool):
-            check("seed", seed, f"{where}: seed")
-    return seeds
 
 
 def load_spec(path: Path) -> ExperimentSpec:
@@ -275,21 +201,21 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
     name = str(body["name"] if "name" in body else Path(path).stem)
     path = Path(path) if path is not None else Path(f"<{name}>")
     where = f"spec {name}"
-    _check_keys(where, body, _TOP_KEYS)
+    values.check_keys(where, body, _TOP_KEYS)
     for key in ("optimizers", "profiles"):
         if key not in body:
             raise BadInputError(f"{where}: missing key {key!r}")
     if ("datasets" in body) == ("tasks" in body):
         raise BadInputError(f"{where}: give key 'datasets' (of key 'benchmark', default nb201) or key 'tasks' "
                             "(benchmark/task pairs), " + ("not both" if "tasks" in body else "missing both"))
-    benchmark = _benchmark(where, body.get("benchmark", "nb201"))
-    tasks = _tasks(where, body["tasks"], benchmark) if "tasks" in body else ()
+    benchmark = values.benchmark_name(where, body.get("benchmark", "nb201"))
+    tasks = values.tasks(where, body["tasks"], benchmark) if "tasks" in body else ()
     data_seeds = body.get("data_seeds", "random")
     if data_seeds not in DATA_SEEDS:
         raise BadInputError(f"{where}: key 'data_seeds' must be one of {', '.join(DATA_SEEDS)}, got {data_seeds!r}")
     optimizers = []
-    for label, table in _typed(where, "optimizers", body["optimizers"], dict).items():
-        table = dict(_typed(where, f"optimizers.{label}", table, dict))
+    for label, table in values.typed(where, "optimizers", body["optimizers"], dict).items():
+        table = dict(values.typed(where, f"optimizers.{label}", table, dict))
         target = str(table.pop("optimizer", label))
         make_optimizer(target, table)  # validates the name and every option now, not mid-run
         optimizers.append(OptimizerEntry(label=label, optimizer=target, options=table))
@@ -297,131 +223,49 @@ def parse_spec(body: dict[str, Any], path: Path | None = None) -> ExperimentSpec
         raise BadInputError(f"{where}: key 'optimizers' lists no optimizer")
     labels = {o.label for o in optimizers}
     profiles = {
-        pname: _profile(name, pname, _typed(where, f"profiles.{pname}", table, dict), labels, benchmark)
-        for pname, table in _typed(where, "profiles", body["profiles"], dict).items()
+        pname: _profile(name, pname, values.typed(where, f"profiles.{pname}", table, dict), labels, benchmark)
+        for pname, table in values.typed(where, "profiles", body["profiles"], dict).items()
     }
-    datasets = _typed(where, "datasets", body.get("datasets", [t.dataset for t in tasks]), list)
+    datasets = values.typed(where, "datasets", body.get("datasets", [t.dataset for t in tasks]), list)
     if not datasets:
         raise BadInputError(f"{where}: key 'datasets' must list at least one dataset")
-    output = Path(_typed(where, "output", body.get("output", f"results/{name}"), str))
-    reference = _typed(where, "reference", body.get("reference", "random"), str)
+    output = Path(values.typed(where, "output", body.get("output", f"results/{name}"), str))
+    reference = values.typed(where, "reference", body.get("reference", "random"), str)
     if "reference" in body and reference not in labels:
         raise BadInputError(f"{where}: key 'reference' must name one of the optimizers "
                             f"({', '.join(sorted(labels))}), got {reference!r}")
-    focus = _typed(where, "focus", body.get("focus", 5), int)
+    focus = values.typed(where, "focus", body.get("focus", 5), int)
     if focus < 1:
         raise BadInputError(f"{where}: key 'focus' must be a positive integer, got {focus!r}")
-    baselines = tuple(str(b) for b in _typed(where, "baselines", body.get("baselines", []), list))
+    baselines = tuple(str(b) for b in values.typed(where, "baselines", body.get("baselines", []), list))
     if set(baselines) - labels:
         raise BadInputError(f"{where}: key 'baselines' must name optimizers of the spec "
                             f"({', '.join(sorted(labels))}), got {', '.join(sorted(set(baselines) - labels))}")
     return ExperimentSpec(
         name=name,
         path=path,
-        store=_typed(where, "store", body.get("store", "default"), str),
+        store=values.typed(where, "store", body.get("store", "default"), str),
         datasets=tuple(str(d) for d in datasets),
         data_seeds=data_seeds,
         output=output,
         optimizers=tuple(optimizers),
         profiles=profiles,
-        continue_promotions=_typed(where, "continue_promotions", body.get("continue_promotions", False), bool),
-        transfer_datasets=_names(where, "transfer_datasets", body.get("transfer_datasets", [])),
-        export_deepcave=_typed(where, "export_deepcave", body.get("export_deepcave", False), bool),
-        description=_typed(where, "description", body.get("description", ""), str),
-        objectives=_objectives(where, body.get("objectives", ["valid_acc"])),
-        storage=_storage(where, body.get("storage")),
-        search_fidelity=_search_fidelity(where, body.get("search_fidelity")),
-        paper_table=_names(where, "paper_table", body.get("paper_table", [])),
-        workers=_workers(where, body.get("workers", 1)),
-        regret_target=_regret_target(where, body.get("regret_target", 0.3)),
+        continue_promotions=values.typed(where, "continue_promotions", body.get("continue_promotions", False), bool),
+        transfer_datasets=values.names(where, "transfer_datasets", body.get("transfer_datasets", [])),
+        export_deepcave=values.typed(where, "export_deepcave", body.get("export_deepcave", False), bool),
+        description=values.typed(where, "description", body.get("description", ""), str),
+        objectives=values.objectives(where, body.get("objectives", ["valid_acc"])),
+        storage=values.storage(where, body.get("storage")),
+        search_fidelity=values.search_fidelity(where, body.get("search_fidelity")),
+        paper_table=values.names(where, "paper_table", body.get("paper_table", [])),
+        workers=values.workers(where, body.get("workers", 1)),
+        regret_target=values.regret_target(where, body.get("regret_target", 0.3)),
         reference=reference,
         focus=focus,
         baselines=baselines,
         benchmark=benchmark,
-        benchmark_options=_benchmark_options(where, body, benchmark, tuple(str(d) for d in datasets)),
+        benchmark_options=values.benchmark_options(where, body, benchmark, tuple(str(d) for d in datasets)),
         tasks=tasks,
     )
 
 
-def _benchmark(where: str, value: Any) -> str:
-    from benchmarks.registry import RUNNABLE_BENCHMARKS
-
-    if value not in RUNNABLE_BENCHMARKS:
-        raise BadInputError(f"{where}: key 'benchmark' must be one of {', '.join(RUNNABLE_BENCHMARKS)}, got {value!r}")
-    return value
-
-
-def _benchmark_options(where: str, body: dict[str, Any], name: str, datasets: tuple[str, ...]) -> dict[str, Any]:
-    """``benchmark_options`` of benchmark ``name``; a live spec's options become the complete form runs record.
-
-    A live spec trains on one dataset (``datasets``), read from ``benchmark_options.data_dir``
-    (absolute, or relative to the folder compare runs in) with ``benchmark_options.settings``
-    (TrainSettings fields).
-    """
-    from benchmarks.registry import LIVE
-
-    options = dict(_typed(where, "benchmark_options", body.get("benchmark_options", {}), dict))
-    if name != LIVE:
-        return options
-    from benchmarks.live import live_options
-
-    _check_keys(f"{where}: benchmark_options", options, _LIVE_KEYS)
-    if len(datasets) != 1:
-        raise BadInputError(f"{where}: a live spec trains on one dataset; 'datasets' lists {len(datasets)}")
-    data_dir = options.get("data_dir")
-    settings = _typed(where, "benchmark_options.settings", options.get("settings", {}), dict)
-    try:
-        recorded = live_options(datasets[0], None if data_dir is None else Path(str(data_dir)), settings)
-    except BadInputError as exc:
-        raise BadInputError(f"{where}: benchmark_options: {exc}") from None
-    return recorded
-
-
-def _workers(where: str, value: Any) -> tuple[int, ...]:
-    values = value if isinstance(value, list) else [value]
-    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values) or \
-            len(set(values)) != len(values):
-        raise BadInputError(f"{where}: key 'workers' must be a positive integer or a list of distinct ones, got {value!r}")
-    for workers in values:
-        check("workers", workers, f"{where}: key 'workers'")
-    return tuple(values)
-
-
-def _names(where: str, key: str, value: Any) -> tuple[str, ...]:
-    """A list of dataset names (transfer_datasets, paper_table): text only, checked against the store later."""
-    names = _typed(where, key, value, list)
-    for name in names:
-        _typed(where, key, name, str)
-    return tuple(names)
-
-
-def _regret_target(where: str, value: Any) -> float:
-    """The parallel section's regret target: a finite regret in pp (TOML allows nan and -inf)."""
-    return float(check("regret_target", _typed(where, "regret_target", value, (int, float)), f"{where}: key 'regret_target'"))
-
-
-def _storage(where: str, value: Any) -> str | None:
-    """The spec's Optuna storage, its form checked now rather than part-way through the grid."""
-    if value is None:
-        return None
-    from adapters.optimizers.optuna_study import check_storage
-
-    try:
-        return check_storage(_typed(where, "storage", value, str))
-    except BadInputError as exc:
-        raise BadInputError(f"{where}: key 'storage': {exc}") from None
-
-
-def _search_fidelity(where: str, value: Any) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise BadInputError(f"{where}: key 'search_fidelity' must be a positive integer, got {value!r}")
-    return value
-
-
-def _objectives(where: str, value: Any) -> tuple[str, ...]:
-    try:
-        return parse_objectives(_typed(where, "objectives", value, list))
-    except BadInputError as exc:
-        raise BadInputError(f"{where}: key 'objectives': {exc}") from None
