@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.running.records import RunFolder
+from harness.running.run_folder import RunFolder
 
 LIVE = ("--benchmark", "live", "--dataset", "synthetic", "--train-set", "device=cpu", "--train-set", "threads=1",
         "--train-set", "batch_size=64")
@@ -300,7 +300,8 @@ def test_real_workers_train_live_trials_on_one_study(tmp_path, data_root):
     study = optuna.load_study(study_name="live", storage=JournalStorage(JournalFileBackend(str(journal))))
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     settings = study.user_attrs["hpo2nas_settings"]
-    assert settings["benchmark"] == "live" and dict(settings["benchmark_options"])["settings"]["epochs"] == 2
+    run = settings["run"]  # the study stores the run's one RunConfig
+    assert run["benchmark"] == "live" and run["benchmark_options"]["settings"]["epochs"] == 2
     for trial in complete:
         attrs = trial.user_attrs
         assert attrs["device"].startswith("cpu") and attrs["images_per_s"] > 0 and attrs["sim_cost_s"] > 0

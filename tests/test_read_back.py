@@ -24,7 +24,7 @@ import pytest
 from test_cli_fuzz import invoke
 
 from adapters.files import TEMP_MARK
-from harness.running.records import load_trials
+from harness.running.records import IDENTITY_COLUMNS, TRIAL_COLUMNS, load_trials
 from harness.running.run_folder import JOURNAL
 from harness.running.runner import RunConfig
 
@@ -99,7 +99,8 @@ def test_resume_refuses_a_well_formed_frame_of_the_wrong_shape(interrupted, tmp_
     frame = pickle.dumps([(1, 2)])
     with open(run / JOURNAL, "ab") as fh:
         fh.write(len(frame).to_bytes(8, "little") + frame)
-    one_line(*invoke(["run", "--resume", "--out", str(run)]), "journal.bin", "][0]: must be a row of 24 values")
+    row = len(TRIAL_COLUMNS) - len(IDENTITY_COLUMNS)  # what the runner records per trial of an NB201 run
+    one_line(*invoke(["run", "--resume", "--out", str(run)]), "journal.bin", f"][0]: must be a row of {row} values")
 
 
 class _MakesFolder:

@@ -65,10 +65,10 @@ def task_vectors(benchmark: str, *, root: Path | None = None, store: str | None 
         return _nb201_vectors(root, store)
     from benchmarks.suites import open_suite
 
-    bench = open_suite(benchmark)
+    suite = open_suite(benchmark)  # the registry's entry (tasks and tables), not a run's Benchmark
     vectors = []
-    for task in bench.tasks:
-        table = bench.table(task, root=root)
+    for task in suite.tasks:
+        table = suite.table(task, root=root)
         keys = [table.space.native_key(row) for row in range(table.space.size)]
         metric = table.objective
         vectors.append(TaskVector(task, metric.name, metric.split, metric.direction,
