@@ -1,7 +1,7 @@
 """DeepCAVE 1.4.1's pages as ``hpo2nas dashboard`` shows them: two made usable for hpo2nas runs.
 
-Imported by the DeepCAVE server (``Config.PLUGINS``) and, when a Footprint job runs, by the
-job worker (rq unpickles :meth:`FootPrint.process` from this module).
+Imported by the DeepCAVE server (``Config.PLUGINS``) and by the job worker (``worker.py``), where
+static pages such as Footprint compute.
 
 * **Configuration Footprint** adds border and random configurations to a run's own until
   4,000 are reached, then runs MDS over all of them: on NB201's 15,625-cell space that never
@@ -20,7 +20,6 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 from ConfigSpace import CategoricalHyperparameter
-from deepcave import notification
 from deepcave.constants import BORDER_CONFIG_ID, RANDOM_CONFIG_ID
 from deepcave.evaluators.footprint import Footprint
 from deepcave.plugins.hyperparameter.symbolic_explanations import SymbolicExplanations as _SymbolicExplanations
@@ -47,17 +46,8 @@ class CappedFootprint(Footprint):
         return super()._update_distances(config, config_id, rejection_threshold)
 
 
-# DeepCAVE's Footprint page builds its evaluator from this module-level name. The worker imports
-# this module (and so this line) because the job it runs is FootPrint.process below.
+# DeepCAVE's Footprint page builds its evaluator from this module-level name, in the worker's jobs.
 _footprint_page.Evaluator = CappedFootprint
-
-
-class FootPrint(_footprint_page.FootPrint):
-    """DeepCAVE's Configuration Footprint, computed with :class:`CappedFootprint`."""
-
-    @staticmethod
-    def process(run: AbstractRun, inputs: Dict[str, Any]) -> Dict[str, Any]:
-        return _footprint_page.FootPrint.process(run, inputs)
 
 
 def has_numeric_hyperparameters(run: AbstractRun) -> bool:
@@ -72,12 +62,16 @@ class SymbolicExplanations(_SymbolicExplanations):
     def check_run_compatibility(run: AbstractRun) -> bool:
         if has_numeric_hyperparameters(run):
             return True
+        from deepcave import notification  # the server's (the worker has none)
+
         notification.update(f"{run.name} can not be selected because its hyperparameters are all "
                             "categorical: symbolic explanations fit formulas over numeric ones.")
         return False
 
 
 def plugins(default: Dict[str, List[Any]]) -> Dict[str, List[Any]]:
-    """DeepCAVE's sidebar, page for page, with Footprint and Symbolic Explanations replaced by the classes above."""
-    ours = {_footprint_page.FootPrint: FootPrint, _SymbolicExplanations: SymbolicExplanations}
-    return {group: [ours.get(type(page), type(page))() for page in pages] for group, pages in default.items()}
+    """DeepCAVE's sidebar, page for page, with Symbolic Explanations replaced by the class above."""
+    return {
+        group: [SymbolicExplanations() if type(page) is _SymbolicExplanations else page for page in pages]
+        for group, pages in default.items()
+    }
