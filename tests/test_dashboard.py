@@ -236,7 +236,6 @@ def test_every_deepcave_page_works_on_a_shipped_spec(tmp_path, data_root):
                     # Symbolic Explanations fits formulas over numeric hyperparameters; NB201's are categorical.
                     refused = notices.split(" can not be selected because its hyperparameters are all categorical")
                     assert len(refused) == 2 and refused[0] in runs, notices  # the notice names the last run refused
-                    assert browser.evaluate(f"document.getElementById('{page}-run-input').options.length") <= 1
                     continue
                 assert "cannot be merged" not in notices, (page, notices)
                 assert traces and all(n > 0 for n in traces), (page, traces, notices)
