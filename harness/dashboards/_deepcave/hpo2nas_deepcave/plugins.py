@@ -10,8 +10,8 @@ static pages such as Footprint compute.
   maps the same space more coarsely in seconds.
 * **Symbolic Explanations** fits formulas over numeric hyperparameters only. On a space without
   any (NB201's six categorical edges) DeepCAVE's page fails with an IndexError in its server log
-  and shows empty selectors; here such runs are left out of its run selector and the page says
-  why, as DeepCAVE's Budget Correlation does for runs with one budget.
+  and shows empty selectors; here its run check refuses such runs with a notice that says why,
+  as DeepCAVE's Budget Correlation does for runs with one budget.
 """
 
 from __future__ import annotations
