@@ -173,8 +173,9 @@ def _open_page(browser, base: str, page: str, run: str | None, draws: bool = Tru
         chosen = f"({_CHOOSE_RUN % (page, run)}) && {_IDLE}"
         assert browser.wait_for(chosen, 90, interval_s=2) and browser.wait_for(chosen, 30), f"{page}: {run} not chosen"
         # DeepCAVE fills the page's other selectors (objective, budget, ...) once the run is chosen.
-        browser.wait_for("[...document.querySelectorAll('select[id*=objective_id], select[id*=budget_id]')]"
-                         ".every(s => s.value !== '')", 60)
+        # (a second objective, as on Importances and Ablation Paths, stays empty by default).
+        filled = "select[id$=objective_id-input], select[id$=objective_id1-input], select[id$=budget_id-input]"
+        browser.wait_for(f"[...document.querySelectorAll('{filled}')].every(s => s.value !== '')", 60)
     browser.wait_for(_IDLE, 120)
     if page == "ccube":
         for box in (0, 1):
