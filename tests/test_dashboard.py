@@ -235,6 +235,7 @@ def test_every_deepcave_page_works_on_a_shipped_spec(tmp_path, data_root):
                 print(f"{page}: traces {traces}, table rows {rows}, {time.monotonic() - started:.0f} s; {notices}")
                 if kind == "refused":
                     # Symbolic Explanations fits formulas over numeric hyperparameters; NB201's are categorical.
+                    notices = browser.wait_for(f"({_NOTICES}).includes('are all categorical') && {_NOTICES}", 60) or notices
                     refused = notices.split(" can not be selected because its hyperparameters are all categorical")
                     assert len(refused) == 2 and refused[0] in runs, notices  # the notice names the last run refused
                     continue
