@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from deepcave.config import Config as _DeepCAVEConfig
 
@@ -27,6 +27,13 @@ class Config(_DeepCAVEConfig):
         "selected_run_paths": json.loads(os.environ["HPO2NAS_DC_RUNS"]),
         "groups": {},
     }
+
+    @property
+    def PLUGINS(self) -> Dict[str, List[Any]]:  # noqa: N802 (DeepCAVE's name)
+        """DeepCAVE's pages, two of them adapted to hpo2nas runs (see :mod:`hpo2nas_deepcave.plugins`)."""
+        from hpo2nas_deepcave.plugins import plugins
+
+        return plugins(super().PLUGINS)
 
     @property
     def CACHE_DIR(self) -> Path:  # noqa: N802 (DeepCAVE's name)
