@@ -250,7 +250,8 @@ def frozen_trial(
         raise BadInputError(f"trial {number}: unknown status {status!r}")
     failed = status == "failed"  # a training that failed (NaN loss, out of memory): a FAIL trial, no value
     value = None if failed else float(row["valid_acc"])
-    params = space.to_params(space.config(int(row["index"])))
+    index = int(row["index"])  # negative: a configuration without a row (a failed trial), named by its string
+    params = space.to_params(space.from_str(str(row["arch_str"])) if index < 0 else space.config(index))
     user_attrs = {attr: _plain(row[column]) for attr, column in USER_ATTRS.items()}
     user_attrs["data_seed"] = str(row["data_seed"])  # trials.parquet stores it as text ("0", "mean")
     if failed and row.get("reason"):
