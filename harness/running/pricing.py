@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.protocols import Benchmark, task_space
+from adapters.search_space import Config, InvalidConfigError
 from adapters.types import SEED_MEAN, FidelitySpace, QueryResult
 
 __all__ = ["Price", "Outcome", "Pricing", "Report", "UNTRAINED", "UNTRAINED_COLUMNS", "watch_schedules", "watch_epochs"]
@@ -107,8 +108,9 @@ class Pricing:
         self.continue_promotions = continue_promotions
         self._trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed)
         self._finals: dict[int, tuple[float | None, float | None]] = {}  # index -> final (valid, test)
+        self.space = task_space(benchmark, dataset)
         #: why some configurations have no row (the task space's ``untrained``); empty where all have one
-        self.untrained_reason = getattr(task_space(benchmark, dataset), "untrained", "")
+        self.untrained_reason: str = getattr(self.space, "untrained", "")
 
     def cost_to(self, index: int, fidelity: int, seed: Any) -> float:
         """Train time from scratch to ``fidelity``: the table's, else the highest fidelity's scaled linearly."""
@@ -146,6 +148,16 @@ class Pricing:
             cost_s = sum(self.run_cost(run) for run in runs) + extra_cost_s
             fraction = sum(run.fidelity for run in runs) / self.max_fid
         return Price(index, target, first, data_seed, start_fid, start_cost, runs, cost_s, fraction, extra_cost_s)
+
+    def row(self, config: Config) -> int:
+        """The row of a configuration; :data:`UNTRAINED` for one the space declares the source never trained
+        (it becomes a failed trial, and the search goes on). Any other configuration without a row is an error."""
+        try:
+            return self.space.key(config)
+        except InvalidConfigError:
+            if not self.untrained_reason:
+                raise
+            return UNTRAINED
 
     def untrained(self, target: int) -> tuple[Price, Outcome]:
         """A configuration with no row: a failed trial that trained nothing (0 s) but spent one evaluation

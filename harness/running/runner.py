@@ -26,7 +26,6 @@ from typing import Any
 from adapters.optimizers.optuna_study import JOURNAL_NAME
 from adapters.protocols import (Benchmark, Observation, Optimizer, SearchProblem, StudyTarget, Suggestion, capabilities,
                                 optimizer_notes, optimizer_settings, task_objective, task_space)
-from adapters.search_space import InvalidConfigError
 from adapters.types import SEED_MEAN, BadInputError, FidelitySpace, RandomSeed
 from harness.running.folders import writable_folder
 from harness.running.objectives import ObjectiveReader
@@ -187,7 +186,7 @@ class _TrialLoop:
             t0 = time.perf_counter()
             suggestion = self.optimizer.ask()
             ask_s = time.perf_counter() - t0
-        index = self._key(suggestion)
+        index = self.pricing.row(suggestion.config)
         target = suggestion.fidelity if suggestion.fidelity is not None else self.max_fid
         if target not in self.on_axis:
             raise RuntimeError(f"{self.optimizer.name} asked for fidelity {target}, not on the axis {self.axis_values}")
@@ -223,22 +222,13 @@ class _TrialLoop:
         return _Trial(trial, worker, suggestion, recorded, price, outcome, values, outcome.cost_s, outcome.fraction,
                       overhead_s, planned, ask_s, wall_extra, busy_s, now, now + busy_s)
 
-    def _key(self, suggestion: Suggestion) -> int:
-        """The row of a suggested configuration; :data:`UNTRAINED` for one the space declares the source
-        never trained (``untrained``: it becomes a failed trial, and the search goes on)."""
-        try:
-            return self.space.key(suggestion.config)
-        except InvalidConfigError:
-            if not self.pricing.untrained_reason:
-                raise
-            return UNTRAINED
-
     def _restored_suggestion(self, trial: int) -> Suggestion:
         """The suggestion of a trial the optimizer restored itself, rebuilt from its record."""
         done = self.recorded[trial]
         # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
         # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
-        config = self.space.from_str(done["arch_str"]) if done["index"] == UNTRAINED else self.space.config(done["index"])
+        # the configuration it proposed (not its row's canonical one, nor a row at all where the source has none)
+        config = self.space.from_str(done["arch_str"])
         return Suggestion(config, fidelity=done["fidelity_asked"], origin=done["origin"],
                           intermediate=bool(self.optimizer.multi_fidelity))
 
