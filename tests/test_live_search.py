@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.running.records import RunFolder
+from harness.running.run_folder import RunFolder
 
 LIVE = ("--benchmark", "live", "--dataset", "synthetic", "--train-set", "device=cpu", "--train-set", "threads=1",
         "--train-set", "batch_size=64")
