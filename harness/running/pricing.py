@@ -24,13 +24,14 @@ The rules:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.protocols import Benchmark, task_space
-from adapters.search_space import Config, InvalidConfigError
+from adapters.search_space import Config, InvalidConfigError, SearchSpace
 from adapters.types import SEED_MEAN, FidelitySpace, QueryResult
 
 __all__ = ["Price", "Outcome", "Pricing", "Report", "UNTRAINED", "UNTRAINED_COLUMNS", "watch_schedules", "watch_epochs"]
@@ -108,9 +109,6 @@ class Pricing:
         self.continue_promotions = continue_promotions
         self._trained: dict[int, tuple[int, Any]] = {}  # index -> (fidelity, data seed)
         self._finals: dict[int, tuple[float | None, float | None]] = {}  # index -> final (valid, test)
-        self.space = task_space(benchmark, dataset)
-        #: why some configurations have no row (the task space's ``untrained``); empty where all have one
-        self.untrained_reason: str = getattr(self.space, "untrained", "")
 
     def cost_to(self, index: int, fidelity: int, seed: Any) -> float:
         """Train time from scratch to ``fidelity``: the table's, else the highest fidelity's scaled linearly."""
@@ -148,6 +146,16 @@ class Pricing:
             cost_s = sum(self.run_cost(run) for run in runs) + extra_cost_s
             fraction = sum(run.fidelity for run in runs) / self.max_fid
         return Price(index, target, first, data_seed, start_fid, start_cost, runs, cost_s, fraction, extra_cost_s)
+
+    @functools.cached_property
+    def space(self) -> SearchSpace:
+        """The task's search space (looked up on first use: a test's bare table has none)."""
+        return task_space(self.benchmark, self.dataset)
+
+    @functools.cached_property
+    def untrained_reason(self) -> str:
+        """Why some configurations have no row (the task space's ``untrained``); empty where all have one."""
+        return getattr(self.space, "untrained", "")
 
     def row(self, config: Config) -> int:
         """The row of a configuration; :data:`UNTRAINED` for one the space declares the source never trained
