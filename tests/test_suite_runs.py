@@ -437,3 +437,27 @@ def test_an_untrained_configuration_costs_nothing_in_time_and_one_evaluation():
     assert outcome.status == "failed" and outcome.valid_acc is None and outcome.told_acc == 0.0
     assert [Budget.parse(b).cost(outcome.cost_s, outcome.fraction) for b in ("100s", "10evals", "10full")] == [0, 1, 1]
     assert pricing.columns(outcome) == {"reason": "not in NAS-Bench-Graph: the source trained no all-skip architecture"}
+
+
+def test_real_workers_tell_an_all_skip_proposal_fail_and_charge_one_evaluation(tmp_path):
+    """A real worker (in process, TPE seeded as ALL_SKIP_RUNS' first run) tells an all-skip proposal FAIL with its
+    reason, charges it one evaluation, and goes on to the budget."""
+    import optuna
+
+    from adapters.spaces import NasBenchGraphSpace
+    from harness.running.real_workers import StudySettings, create_study, run_worker
+
+    url = str(tmp_path / "study.log")
+    run = RunConfig(optimizer="optuna-tpe", dataset="pubmed", budget=Budget.parse("20evals"), seed=4,
+                    benchmark="nasbench-graph")
+    create_study(url, "nbg", StudySettings(run=run))
+    assert run_worker(url, "nbg", worker_seed=4) == 20
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url))
+    trials = optuna.load_study(study_name="nbg", storage=storage).trials
+    untrained = [t for t in trials if t.user_attrs.get("status") == "failed"]
+    assert len(untrained) >= 1 and all(t.state.name == "FAIL" for t in untrained)
+    assert {t.user_attrs["reason"] for t in untrained} == {NasBenchGraphSpace.untrained}
+    assert all(t.user_attrs["cell_index"] == -1 and t.user_attrs["budget_charged"] == 1 and t.user_attrs["sim_cost_s"] == 0
+               for t in untrained)
+    assert all([t.params[f"op_{i}"] for i in range(1, 5)] == ["skip"] * 4 for t in untrained)
+    assert sum(t.user_attrs.get("budget_charged", 0) for t in trials if t.state.name == "COMPLETE" or t in untrained) == 20
