@@ -111,9 +111,10 @@ class SearchSpace(Protocol):
         """A uniformly random table row's configuration."""
 
     # --- libraries' languages ----------------------------------------------------------
-    def configspace(self, seed: int | None = None, *, ordinals: bool = True) -> ConfigurationSpace:
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True, forbidden: bool = True) -> ConfigurationSpace:
         """The space as ConfigSpace hyperparameters; ``ordinals=False`` makes ordinal ones categorical
-        (for libraries that refuse ordinals: HpBandSter's BOHB)."""
+        (for libraries that refuse ordinals: HpBandSter's BOHB); ``forbidden=False`` leaves out the forbidden
+        clauses on configurations without a row (for DEHB 0.1.2, which crashes on a forbidden vector)."""
 
     def to_configuration(self, config: Config, space: ConfigurationSpace) -> Configuration: ...
 
@@ -148,6 +149,9 @@ class FiniteSpace:
     name: str
     hyperparameters: tuple[Hyperparameter, ...]
     size: int
+    #: Why some configurations have no row (the source never trained them), or empty where every one has.
+    #: The runner records a proposal of such a configuration as a failed trial with this reason.
+    untrained: str = ""
 
     # --- the table (subclasses) --------------------------------------------------------
     def key(self, config: Config) -> int:
@@ -244,8 +248,9 @@ class FiniteSpace:
     def names(self) -> tuple[str, ...]:
         return tuple(hp.name for hp in self.hyperparameters)
 
-    def configspace(self, seed: int | None = None, *, ordinals: bool = True) -> ConfigurationSpace:
-        """A fresh ConfigSpace (a new object, so callers may seed it freely)."""
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True, forbidden: bool = True) -> ConfigurationSpace:
+        """A fresh ConfigSpace (a new object, so callers may seed it freely); a space with untrained
+        configurations adds their forbidden clauses where ``forbidden``."""
         from ConfigSpace import Categorical, ConfigurationSpace, OrdinalHyperparameter
 
         space = ConfigurationSpace(name=self.name, seed=seed)

@@ -26,6 +26,7 @@ def _reduced_quick(out: Path):
     quick = body["profiles"]["quick"]
     quick["tasks"] = TASKS
     quick.pop("skip")
+    quick.pop("dataset_budgets", None)  # for tasks this reduced profile leaves out (proteins)
     body["profiles"] = {"quick": quick}
     body["optimizers"] = {name: body["optimizers"][name] for name in OPTIMIZERS}
     body["output"] = str(out)

@@ -358,3 +358,106 @@ def test_a_stopped_suite_run_resumes_to_the_trials_of_an_unbroken_one(benchmark,
 def test_every_suite_benchmark_is_covered():
     """The contract's tasks name every suite benchmark (a new one joins the contract)."""
     assert set(TASKS) == set(SUITE_BENCHMARKS)
+
+
+#: Runs that propose one of NAS-Bench-Graph's all-skip configurations early (found by a scan of seeds):
+#: (optimizer, task, seed, budget, trials before the interruption).
+ALL_SKIP_RUNS = [("optuna-tpe", "pubmed", 4, "20evals", 18), ("dehb", "proteins", 2, "8evals", 6)]
+
+
+@pytest.mark.parametrize("optimizer, dataset, seed, budget, stop_at", ALL_SKIP_RUNS, ids=["optuna-tpe", "dehb"])
+def test_nasbench_graph_all_skip_proposals_are_failed_trials_and_the_search_goes_on(optimizer, dataset, seed, budget,
+                                                                                      stop_at, tmp_path):
+    """An all-skip configuration (no row: the source never trained one) is a failed trial with its reason, 0 s and
+    one evaluation charged; the run reaches its budget, re-scores, exports both ways and resumes to the same trials."""
+    import optuna
+
+    from adapters.optimizers.optuna_study import JOURNAL_NAME
+    from adapters.spaces import NasBenchGraphSpace
+    from harness.exports.deepcave import MANIFEST, export_deepcave
+    from harness.exports.optuna import export_optuna
+
+    config = RunConfig(optimizer=optimizer, dataset=dataset, budget=Budget.parse(budget), seed=seed,
+                       benchmark="nasbench-graph", checkpoint_every=3)
+    rows = execute_run(config, tmp_path / "runs" / "unbroken").rows
+    trials = read_run(tmp_path / "runs" / "unbroken").trials
+    assert len(trials) == config.budget.amount and trials["budget_charged"].sum() == config.budget.amount
+    failed, ok = trials[trials["status"] == "failed"], trials[trials["status"] == "ok"]
+    assert len(failed) >= 1 and len(failed) + len(ok) == len(trials)
+    assert set(failed["reason"]) == {NasBenchGraphSpace.untrained} and set(ok["reason"]) == {""}
+    assert (failed["index"] == -1).all() and (failed["canonical_id"] == -1).all() and set(failed["native_key"]) == {""}
+    assert failed["valid_acc"].isna().all() and (failed["cost_s"] == 0).all() and (failed["budget_charged"] == 1).all()
+    space = open_named("nasbench-graph").space_for(dataset)
+    for arch in failed["arch_str"]:
+        config_ = space.from_str(arch)
+        assert [space.to_params(config_)[f"op_{i}"] for i in range(1, 5)] == ["skip"] * 4
+        with pytest.raises(BadInputError, match="no NAS-Bench-Graph entry"):
+            space.key(config_)
+    rescore("nasbench-graph", dataset, ok)
+    if optimizer == "optuna-tpe":  # the optimizer was told a failure: a FAIL trial in its own study
+        storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+            str(tmp_path / "runs" / "unbroken" / JOURNAL_NAME)))
+        study = optuna.load_study(study_name=trials["run_id"].iloc[0], storage=storage)
+        assert [t.state.name == "FAIL" for t in study.trials] == list(trials["status"] == "failed")
+
+    journal = tmp_path / "studies.log"
+    export_optuna(tmp_path / "runs", str(journal))
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    exported = optuna.load_study(study_name=trials["run_id"].iloc[0], storage=storage).trials
+    assert [t.state.name for t in exported] == ["FAIL" if s == "failed" else "COMPLETE" for s in trials["status"]]
+    assert [t.params for t in exported] == [space.to_params(space.from_str(a)) for a in trials["arch_str"]]
+    assert {t.user_attrs["fail_reason"] for t in exported if t.state.name == "FAIL"} == {NasBenchGraphSpace.untrained}
+    (written,) = export_deepcave(tmp_path / "runs", tmp_path / "deepcave")
+    assert len(pd.read_csv(written / "trials.csv")) == len(ok)
+    manifest = json.loads((tmp_path / "deepcave" / MANIFEST).read_text())
+    assert any(f"{len(failed)} failed trials of configurations the source never trained" in s["reason"]
+               for s in manifest["skipped"])
+
+    def stop(trials_told: int, used: float, incumbent: float | None) -> None:
+        if trials_told == stop_at:
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        execute_run(config, tmp_path / "broken", progress=stop)
+    resumed = execute_run(config, tmp_path / "broken", resume=True).rows
+    key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
+    assert key(resumed) == key(rows)
+
+
+def test_an_untrained_configuration_costs_nothing_in_time_and_one_evaluation():
+    """Pricing an untrained configuration: 0 s (nothing under a time budget), one evaluation under evals and full."""
+    from harness.running.live_pricing import pricing_for
+    from harness.running.refusals import search_axis
+
+    bench = open_named("nasbench-graph")
+    pricing = pricing_for(bench, "cora", search_axis(bench, "cora"), continue_promotions=False)
+    all_skip = bench.space_for("cora").from_str("input_2=0,input_3=1,input_4=2,op_1=skip,op_2=skip,op_3=skip,op_4=skip")
+    assert pricing.row(all_skip) == -1
+    price, outcome = pricing.untrained(pricing.max_fid)
+    assert outcome.status == "failed" and outcome.valid_acc is None and outcome.told_acc == 0.0
+    assert [Budget.parse(b).cost(outcome.cost_s, outcome.fraction) for b in ("100s", "10evals", "10full")] == [0, 1, 1]
+    assert pricing.columns(outcome) == {"reason": "not in NAS-Bench-Graph: the source trained no all-skip architecture"}
+
+
+def test_real_workers_tell_an_all_skip_proposal_fail_and_charge_one_evaluation(tmp_path):
+    """A real worker (in process, TPE seeded as ALL_SKIP_RUNS' first run) tells an all-skip proposal FAIL with its
+    reason, charges it one evaluation, and goes on to the budget."""
+    import optuna
+
+    from adapters.spaces import NasBenchGraphSpace
+    from harness.running.real_workers import StudySettings, create_study, run_worker
+
+    url = str(tmp_path / "study.log")
+    run = RunConfig(optimizer="optuna-tpe", dataset="pubmed", budget=Budget.parse("20evals"), seed=4,
+                    benchmark="nasbench-graph")
+    create_study(url, "nbg", StudySettings(run=run))
+    assert run_worker(url, "nbg", worker_seed=4) == 20
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url))
+    trials = optuna.load_study(study_name="nbg", storage=storage).trials
+    untrained = [t for t in trials if t.user_attrs.get("status") == "failed"]
+    assert len(untrained) >= 1 and all(t.state.name == "FAIL" for t in untrained)
+    assert {t.user_attrs["reason"] for t in untrained} == {NasBenchGraphSpace.untrained}
+    assert all(t.user_attrs["cell_index"] == -1 and t.user_attrs["budget_charged"] == 1 and t.user_attrs["sim_cost_s"] == 0
+               for t in untrained)
+    assert all([t.params[f"op_{i}"] for i in range(1, 5)] == ["skip"] * 4 for t in untrained)
+    assert sum(t.user_attrs.get("budget_charged", 0) for t in trials if t.state.name == "COMPLETE" or t in untrained) == 20

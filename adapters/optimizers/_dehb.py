@@ -83,7 +83,9 @@ class DEHBOptimizer(OptimizerBase):
             }
         with quiet():
             self._dehb = _int_sized_dehb()(
-                cs=problem.space.configspace(seed=problem.seed),
+                # no forbidden clauses: DEHB 0.1.2 turns every mutant into a Configuration and crashes on a
+                # forbidden one; a configuration without a row becomes the runner's failed trial instead
+                cs=problem.space.configspace(seed=problem.seed, forbidden=False),
                 eta=self.options["eta"],
                 mutation_factor=self.options["mutation_factor"],
                 crossover_prob=self.options["crossover_prob"],

@@ -39,7 +39,7 @@ import numpy as np
 
 from adapters.optimizers._base import Between, Limit, OptimizerBase
 from adapters.protocols import Observation, SearchProblem, Suggestion
-from adapters.search_space import Config, SearchSpace
+from adapters.search_space import Config, InvalidConfigError, SearchSpace
 
 __all__ = ["Reinforce", "AdamState", "ExponentialMovingAverage", "policy_gradient"]
 
@@ -155,6 +155,10 @@ class Reinforce(OptimizerBase):
     def notes(self) -> list[str]:
         if not hasattr(self, "logits"):
             return []
-        key = self.problem.space.key(self.argmax_config())
-        return [f"the policy's argmax cell at the end (what NB201's first reinforce.py reported) is index "
-                f"{key}; the final cell is the best observed, as NB201's reinforce.py reports since January 2020"]
+        space, config = self.problem.space, self.argmax_config()
+        try:
+            where = f"index {space.key(config)}"
+        except InvalidConfigError:  # a configuration the source never trained (NAS-Bench-Graph's all-skip cells)
+            where = f"{space.to_str(config)}, which has no row"
+        return [f"the policy's argmax cell at the end (what NB201's first reinforce.py reported) is "
+                f"{where}; the final cell is the best observed, as NB201's reinforce.py reports since January 2020"]

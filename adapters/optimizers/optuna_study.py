@@ -241,7 +241,7 @@ def frozen_trial(
     value at its fidelity, so the dashboard's intermediate-value plot shows every
     optimizer's fidelities. With several ``objectives`` the trial's values are the row's
     observed objective columns in that order (the accuracy is ``valid_acc``). The row's
-    ``index`` is a key of ``space``, whose hyperparameter names the trial's params carry.
+    ``arch_str`` is a configuration of ``space``, whose hyperparameter names the trial's params carry.
     """
     from optuna.trial import FrozenTrial, TrialState
 
@@ -250,7 +250,10 @@ def frozen_trial(
         raise BadInputError(f"trial {number}: unknown status {status!r}")
     failed = status == "failed"  # a training that failed (NaN loss, out of memory): a FAIL trial, no value
     value = None if failed else float(row["valid_acc"])
-    params = space.to_params(space.config(int(row["index"])))
+    # the configuration the optimizer proposed (its string form), not its row's canonical one: a sampler restored
+    # from these trials must see what it sampled (NAS-Bench-Graph maps many configurations onto one row), and a
+    # configuration without a row (index -1, a failed trial) has no canonical form
+    params = space.to_params(space.from_str(str(row["arch_str"])))
     user_attrs = {attr: _plain(row[column]) for attr, column in USER_ATTRS.items()}
     user_attrs["data_seed"] = str(row["data_seed"])  # trials.parquet stores it as text ("0", "mean")
     if failed and row.get("reason"):

@@ -8,7 +8,9 @@ The source trained one representative per isomorphism class and keys it by
 ``Arch.valid_hash()``, which maps every link pattern onto its 9 canonical ones, moves skip
 ops and sorts interchangeable ops before ``hash_arch()``. This space calls ``valid_hash``
 itself, so every configuration lands on exactly the row the source gives it; the 24
-all-skip configurations have no row (the source never trained them) and are refused.
+all-skip configurations have no row (the source never trained them) and are refused; the
+runner records such a proposal as a failed trial (:attr:`NasBenchGraphSpace.untrained` says
+why), and the ConfigSpace form forbids them, so SMAC and ConfigSpace's sampling never propose them.
 The hash's digits are ops' indices in ``gnn_list`` on every task, proteins included
 (``hash_arch(use_proteins=True)`` does not match the proteins table).
 """
@@ -16,13 +18,18 @@ The hash's digits are ops' indices in ``gnn_list`` on every task, proteins inclu
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from adapters.search_space import Config, FiniteSpace, Hyperparameter, InvalidConfigError
+
+if TYPE_CHECKING:
+    from ConfigSpace import ConfigurationSpace
 
 __all__ = ["NasBenchGraphSpace"]
 
 _LINK_NAMES = ("input_2", "input_3", "input_4")
 _BASE = 10  # hash_arch's base: len(gnn_list) + 1
+_SKIP = "skip"
 
 
 class NasBenchGraphSpace(FiniteSpace):
@@ -54,6 +61,19 @@ class NasBenchGraphSpace(FiniteSpace):
         self._configs: dict[int, Config] = {}
         #: configuration -> row, for every configuration met so far (representatives and the source's verdicts)
         self._keys: dict[Config, int] = {}
+
+    #: Why a configuration may have no row (the runner's reason for its failed trial).
+    untrained = "not in NAS-Bench-Graph: the source trained no all-skip architecture"
+
+    def configspace(self, seed: int | None = None, *, ordinals: bool = True, forbidden: bool = True) -> ConfigurationSpace:
+        """The ConfigSpace form, with the all-skip architectures forbidden (they have no row) where ``forbidden``."""
+        from ConfigSpace import ForbiddenAndConjunction, ForbiddenEqualsClause
+
+        space = super().configspace(seed, ordinals=ordinals)
+        if forbidden and _SKIP in self._ops:
+            space.add(ForbiddenAndConjunction(*(ForbiddenEqualsClause(space[f"op_{node}"], _SKIP)
+                                                for node in range(1, 5))))
+        return space
 
     def _decode(self, arch_hash: int) -> Config:
         """The configuration ``hash_arch`` writes as ``arch_hash`` (a canonical representative)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.spaces import NasBenchGraphSpace
 from adapters.types import BadInputError
 from benchmarks.suites._nasbench_graph import NBG_TASKS, nasbench_graph_table
 from benchmarks.suites._simple_hpo import HPOBENCH_TASKS, HPOLIB_TASKS, hpobench_table, hpolib_table
@@ -25,6 +26,9 @@ class SuiteBenchmark:
     source: str
     license: str
     _load: Callable[[str, Path | None], SuiteTable]
+    #: Why some configurations have no row (its space's ``untrained``); runs record them as failed trials
+    #: and carry a ``reason`` column. Empty where every configuration has a row.
+    untrained: str = ""
 
     def table(self, task: str, *, root: Path | None = None) -> SuiteTable:
         """One task's table (cached arrays built under ``root``, default ``$HPO2NAS_DATA``, on first use)."""
@@ -35,7 +39,7 @@ SUITE_BENCHMARKS: dict[str, SuiteBenchmark] = {
     b.name: b
     for b in (
         SuiteBenchmark("nasbench-graph", "nas", NBG_TASKS, "PyPI nas-bench-graph 1.4.0 (light/*.bench)", "Apache-2.0",
-                       nasbench_graph_table),
+                       nasbench_graph_table, untrained=NasBenchGraphSpace.untrained),
         SuiteBenchmark("transnas-micro", "nas", TRANSNAS_TASKS,
                        "TransNAS-Bench-101 micro via NASLib @7a5496e (shipped: benchmarks/data/transnas101_micro.npz)",
                        "MIT (TransNAS-Bench-101); NASLib Apache-2.0", transnas_table),

@@ -123,7 +123,14 @@ def load_run(folder: Path) -> _Run:
             skipped.append({"source": str(smac.resolve()), "reason": "SMAC's runhistory.json holds no trials"})
     name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(run.run_id))
     objective = run.record.get("store", {}).get("objective", {})
-    return _Run(folder, name, run.trials, smac_dirs, skipped, run.space, objective.get("name", "valid_acc"),
+    trials = run.trials
+    untrained = trials["index"].astype(int) < 0  # configurations without a row: DeepCAVE's config ids are rows
+    if untrained.any():
+        skipped.append({"source": str((folder / "trials.parquet").resolve()),
+                        "reason": f"{int(untrained.sum())} failed trials of configurations the source never trained "
+                                  "(index -1; their reason is in trials.parquet)"})
+        trials = trials.loc[~untrained].reset_index(drop=True)
+    return _Run(folder, name, trials, smac_dirs, skipped, run.space, objective.get("name", "valid_acc"),
                 objective.get("direction", "max") == "max")
 
 

@@ -76,7 +76,9 @@ def run_finals(trials: pd.DataFrame) -> pd.DataFrame:
             "valid_acc": finals["incumbent_valid_acc"].astype(float),
             "test_acc": pd.to_numeric(finals["incumbent_test_acc"], errors="coerce").astype(float),
             "trials": grouped.size(),
-            "distinct_cells": grouped["canonical_id"].nunique(),
+            # configurations without a row (canonical_id -1: failed, never trained) are no cell
+            "distinct_cells": ordered["canonical_id"].where(ordered["canonical_id"] >= 0).groupby(
+                [ordered["optimizer"], ordered["seed"]]).nunique(),
             "incumbent_index": finals["incumbent_index"].astype(int),
         }
     )

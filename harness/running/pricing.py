@@ -15,20 +15,31 @@ The rules:
 - on a ``schedule`` axis (12- or 200-epoch schedules, each its own training run) a pruned
   search trains each schedule up to the target in turn, from scratch, and pays every one it
   ran;
-- a pruned trial stops where the optimizer said so and pays up to there.
+- a pruned trial stops where the optimizer said so and pays up to there;
+- a configuration the source never trained (no row: NAS-Bench-Graph's all-skip cells, the space's
+  ``untrained``) is a failed trial, as HPOBench's NAS-Bench-101 treats an invalid spec: nothing
+  trained, so 0 s (nothing under a time budget), but the evaluation the optimizer spent on it
+  counts (one under ``evals``, the fidelity asked under ``full``).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.protocols import Benchmark
+from adapters.protocols import Benchmark, task_space
+from adapters.search_space import Config, InvalidConfigError, SearchSpace
 from adapters.types import SEED_MEAN, FidelitySpace, QueryResult
 
-__all__ = ["Price", "Outcome", "Pricing", "Report", "watch_schedules", "watch_epochs"]
+__all__ = ["Price", "Outcome", "Pricing", "Report", "UNTRAINED", "UNTRAINED_COLUMNS", "watch_schedules", "watch_epochs"]
+
+#: The ``index`` (and ``canonical_id``) a trial of a configuration without a row records: no row of the space.
+UNTRAINED = -1
+#: Extra trial columns of a run on a space with untrained configurations: why such a trial failed.
+UNTRAINED_COLUMNS = ("reason",)
 
 #: A pruning optimizer, as pricing sees it: told one fidelity's validation accuracy, says whether to stop.
 Report = Callable[[int, float], bool]
@@ -45,7 +56,7 @@ class Price:
 
     index: int
     target: int
-    first: QueryResult
+    first: QueryResult | None  # None: an untrained configuration, which queries nothing
     data_seed: Any
     start_fid: int
     start_cost: float
@@ -61,16 +72,18 @@ class Outcome:
 
     status: str
     fidelity: int
-    result: QueryResult  # the run observed (the target's query, or the schedule run it stopped after)
+    result: QueryResult | None  # the run observed (the target's query, or the schedule run it stopped after)
     valid_acc: float | None
     test_acc: float | None
     data_seed: Any
     cost_s: float
     fraction: float
+    reason: str = ""  # why it failed, where the table says (an untrained configuration)
 
     @property
     def told_acc(self) -> float:
-        """The accuracy an optimizer is told: a failed training (no accuracy; live only) is the worst, 0%,
+        """The accuracy an optimizer is told: a failed training (no accuracy: live, or a configuration the
+        table has no row for) is the worst, 0%,
         told with its status for the libraries that record failures."""
         return 0.0 if self.valid_acc is None else self.valid_acc
 
@@ -134,6 +147,33 @@ class Pricing:
             fraction = sum(run.fidelity for run in runs) / self.max_fid
         return Price(index, target, first, data_seed, start_fid, start_cost, runs, cost_s, fraction, extra_cost_s)
 
+    @functools.cached_property
+    def space(self) -> SearchSpace:
+        """The task's search space (looked up on first use: a test's bare table has none)."""
+        return task_space(self.benchmark, self.dataset)
+
+    @functools.cached_property
+    def untrained_reason(self) -> str:
+        """Why some configurations have no row (the task space's ``untrained``); empty where all have one."""
+        return getattr(self.space, "untrained", "")
+
+    def row(self, config: Config) -> int:
+        """The row of a configuration; :data:`UNTRAINED` for one the space declares the source never trained
+        (it becomes a failed trial, and the search goes on). Any other configuration without a row is an error."""
+        try:
+            return self.space.key(config)
+        except InvalidConfigError:
+            if not self.untrained_reason:
+                raise
+            return UNTRAINED
+
+    def untrained(self, target: int) -> tuple[Price, Outcome]:
+        """A configuration with no row: a failed trial that trained nothing (0 s) but spent one evaluation
+        at the fidelity asked."""
+        fraction = target / self.max_fid
+        price = Price(UNTRAINED, target, None, None, 0, 0.0, (), 0.0, fraction, 0.0)
+        return price, Outcome("failed", target, None, None, None, None, 0.0, fraction, self.untrained_reason)
+
     def completed(self, price: Price) -> Outcome:
         """The trial ran to its target."""
         first = price.first
@@ -181,8 +221,9 @@ class Pricing:
         return self.benchmark.best(self.dataset).valid_acc
 
     def columns(self, outcome: Outcome) -> dict[str, Any]:
-        """Trial columns beyond the table's own (none: a table measures nothing more)."""
-        return {}
+        """Trial columns beyond the table's own: why a trial failed, on a space with untrained configurations
+        (:data:`UNTRAINED_COLUMNS`); none otherwise (a table measures nothing more)."""
+        return {"reason": outcome.reason} if self.untrained_reason else {}
 
     def trained(self, price: Price, outcome: Outcome) -> None:
         """Remember how far the cell was trained, and on which seed, for a later promotion to continue

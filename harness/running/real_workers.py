@@ -46,6 +46,7 @@ from adapters.protocols import Benchmark, task_objective, task_space
 from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 from harness.running.devices import pin_worker
 from harness.running.live_pricing import pricing_for, trains
+from harness.running.pricing import UNTRAINED, Outcome, Price, Pricing
 from harness.running.refusals import refuse, search_axis
 from harness.running.run_config import RunConfig
 
@@ -240,12 +241,12 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                 with quiet_info():
                     trial = study.ask(distributions)
                 config = space.from_params(trial.params)
-                key = space.key(config)
+                key = pricing.row(config)
                 original = RetryHeartbeatStaleTrialCallback.retried_trial_number(storage.get_trial(trial._trial_id))
                 number = trial.number if original is None else original
                 # The data seed follows the trial's first number: a retry trains on the same seed.
                 seed = SEED_MEAN if run.data_seeds == "mean" else RandomSeed(run.seed * 1_000_003 + number)
-                price = pricing.price(key, pricing.max_fid, seed)
+                price, untrained = _priced(pricing, key, seed)
                 result, cost_s = price.first, float(price.cost_s)
                 charge = budget.cost(cost_s, price.fraction)
                 used = _charged(trials, trial.number)
@@ -254,11 +255,12 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
                     trial.set_user_attr("over_budget", True)
                     study.tell(trial, state=TrialState.FAIL)
                     continue
-                for key, value in (("sim_cost_s", cost_s), ("budget_charged", charge), ("cell_index", key),
-                                   ("native_key", space.native_key(key)), ("arch_str", space.to_str(config)),
-                                   ("data_seed", str(price.data_seed if result is None else result.seed)),
-                                   ("worker_pid", os.getpid())):
-                    trial.set_user_attr(key, value)
+                for name, value in _start_attrs(space, config, price, untrained, charge):
+                    trial.set_user_attr(name, value)
+                if untrained:  # told at once, inside the lock: nothing trains
+                    study.tell(trial, state=TrialState.FAIL)
+                    done += 1
+                    continue
         if trial is None:
             if not running:
                 return done
@@ -272,6 +274,25 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
         # a failed training (NaN loss, out of memory, no accuracy) is a FAIL, and the search goes on
         study.tell(trial, state=TrialState.FAIL) if result.valid_acc is None else study.tell(trial, float(score(result.valid_acc)))
         done += 1
+
+
+def _priced(pricing: Pricing, key: int, seed: Any) -> tuple[Price, Outcome | None]:
+    """A trial priced to the highest fidelity, and for a configuration the source never trained
+    (``UNTRAINED``) its outcome already: a failed trial, 0 s, one evaluation."""
+    if key == UNTRAINED:
+        return pricing.untrained(pricing.max_fid)
+    return pricing.price(key, pricing.max_fid, seed), None
+
+
+def _start_attrs(space: Any, config: Any, price: Price, untrained: Outcome | None, charge: float) -> list[tuple[str, Any]]:
+    """A started trial's user attributes: its simulated cost and charge, the cell and its keys, the data seed,
+    the worker; for an untrained configuration, its status and reason."""
+    result, key = price.first, price.index
+    attrs = [("sim_cost_s", float(price.cost_s)), ("budget_charged", charge), ("cell_index", key),
+             ("native_key", "" if untrained else space.native_key(key)), ("arch_str", space.to_str(config)),
+             ("data_seed", "" if untrained else str(price.data_seed if result is None else result.seed)),
+             ("worker_pid", os.getpid())]
+    return attrs + ([("status", "failed"), ("reason", untrained.reason)] if untrained else [])
 
 
 def _charged(trials: list[Any], but: int) -> float:

@@ -23,7 +23,9 @@ from adapters import NB201, SearchSpace
 from adapters.schema import read_json
 from adapters.types import BadInputError
 from benchmarks.registry import LIVE
+from benchmarks.suites import SUITE_BENCHMARKS
 from harness.running.live_pricing import LIVE_COLUMNS
+from harness.running.pricing import UNTRAINED_COLUMNS
 from harness.running.schemas import RUN_RECORD
 
 __all__ = [
@@ -75,8 +77,13 @@ def objective_columns(objectives: Any) -> tuple[str, ...]:
 
 
 def run_columns(config: dict[str, Any]) -> tuple[str, ...]:
-    """The extra trial columns of a run on a benchmark that trains (live): what each training measured."""
-    return LIVE_COLUMNS if config.get("benchmark") == LIVE else ()
+    """The extra trial columns of a run on a benchmark that trains (live): what each training measured; on a
+    benchmark with untrained configurations (NAS-Bench-Graph's all-skip cells): why a trial failed."""
+    name = config.get("benchmark")
+    if name == LIVE:
+        return LIVE_COLUMNS
+    suite = SUITE_BENCHMARKS.get(name)  # type: ignore[arg-type]
+    return UNTRAINED_COLUMNS if suite is not None and suite.untrained else ()
 
 
 def run_id_for(config: dict[str, Any]) -> str:

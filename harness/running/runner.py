@@ -31,8 +31,8 @@ from harness.running.folders import writable_folder
 from harness.running.objectives import ObjectiveReader
 from harness.running.expected import expected_trials
 from harness.running.live_pricing import pricing_for
-from harness.running.pricing import Outcome, Price, Report, watch_schedules
-from harness.running.records import is_complete, study_attrs
+from harness.running.pricing import UNTRAINED, Outcome, Price, Report, watch_schedules
+from harness.running.records import is_complete, objective_columns, study_attrs
 from harness.running.run_folder import RunFolder, run_lock
 from harness.running.results import RunResult
 from harness.running.refusals import refuse
@@ -186,30 +186,36 @@ class _TrialLoop:
             t0 = time.perf_counter()
             suggestion = self.optimizer.ask()
             ask_s = time.perf_counter() - t0
-        index = self.space.key(suggestion.config)
+        index = self.pricing.row(suggestion.config)
         target = suggestion.fidelity if suggestion.fidelity is not None else self.max_fid
         if target not in self.on_axis:
             raise RuntimeError(f"{self.optimizer.name} asked for fidelity {target}, not on the axis {self.axis_values}")
         recorded = self.recorded.get(trial)
         if recorded is not None and not restoring:
-            _check_replay(recorded, self.optimizer.name, trial, index, target)
+            _check_replay(recorded, self.optimizer.name, trial, index, target, self.space.to_str(suggestion.config))
         pricing = self.pricing
-        price = pricing.price(index, target, self.seed_policy, suggestion.extra_cost_s, suggestion.intermediate)
+        untrained = None
+        if index == UNTRAINED:  # a configuration the source never trained: a failed trial, nothing queried
+            price, untrained = pricing.untrained(target)
+        else:
+            price = pricing.price(index, target, self.seed_policy, suggestion.extra_cost_s, suggestion.intermediate)
         # Overhead: this ask plus the previous tell, both known before the trial starts.
         overhead_s = ask_s + self.last_tell_s if recorded is None else recorded["overhead_s"]
         planned = self.config.budget.cost(price.cost_s, price.fraction, overhead_s)
         if not self.simulator.fits(planned):
             return None
-        if restoring or suggestion.intermediate:
+        if untrained is not None:
+            outcome, wall_extra = untrained, 0.0
+        elif restoring or suggestion.intermediate:
             outcome, wall_extra = self._stop(suggestion, price, recorded if restoring else None)
         else:  # no pruner watches it: it runs to its target
             outcome, wall_extra = pricing.completed(price), 0.0
         if outcome.valid_acc is None and outcome.status != "failed":
             raise RuntimeError(f"cell {index} has no validation accuracy on {self.dataset} at fidelity {outcome.fidelity}")
-        if pricing.continue_promotions:
+        if pricing.continue_promotions and untrained is None:
             pricing.trained(price, outcome)
         values = (self.reader.observe(index, outcome.result, self.score(outcome.valid_acc), outcome.data_seed)
-                  if self.reader else ())
+                  if self.reader and untrained is None else ())
         busy_s = outcome.cost_s + (overhead_s if self.include_overhead else 0.0)  # how long it occupies the worker
         self.asked += 1
         now = self.simulator.now
@@ -221,7 +227,9 @@ class _TrialLoop:
         done = self.recorded[trial]
         # Only pruning optimizers restore (Optuna), and their suggestions are intermediate exactly
         # when they are multi-fidelity: on a schedule axis that decides which runs were charged.
-        return Suggestion(self.space.config(done["index"]), fidelity=done["fidelity_asked"], origin=done["origin"],
+        # the configuration it proposed (not its row's canonical one, nor a row at all where the source has none)
+        config = self.space.from_str(done["arch_str"])
+        return Suggestion(config, fidelity=done["fidelity_asked"], origin=done["origin"],
                           intermediate=bool(self.optimizer.multi_fidelity))
 
     def _stop(self, suggestion: Suggestion, price: Price, restored: dict[str, Any] | None) -> tuple[Outcome, float]:
@@ -248,8 +256,8 @@ class _TrialLoop:
         outcome = run.outcome
         if run.trial >= self.restored:
             t2 = time.perf_counter()
-            # a failed training is told the worst accuracy (told_acc: 0%); failures happen only where the
-            # objective is an accuracy (live training), so its score is the worst there too
+            # a failed training, or an untrained configuration, is told the worst accuracy (told_acc: 0%); failures
+            # happen only where the objective is an accuracy (live training, NAS-Bench-Graph), so its score is the worst
             self.optimizer.tell(run.suggestion, Observation(valid_acc=self.score(outcome.told_acc), fidelity=outcome.fidelity,
                                                             cost_s=outcome.cost_s, status=outcome.status,
                                                             values=run.values))
@@ -279,15 +287,15 @@ class _TrialLoop:
             "trial": run.trial,
             "worker": run.worker,
             "index": index,
-            "native_key": self.space.native_key(index),
+            "native_key": "" if index == UNTRAINED else self.space.native_key(index),
             "arch_str": self.space.to_str(run.suggestion.config),
-            "canonical_id": self.space.canonical_key(index),
+            "canonical_id": UNTRAINED if index == UNTRAINED else self.space.canonical_key(index),
             "fidelity": outcome.fidelity,
             "fidelity_asked": run.price.target,
             "continued_from": run.price.start_fid,
             "valid_acc": outcome.valid_acc,
             "test_acc": outcome.test_acc,
-            "data_seed": outcome.result.seed,
+            "data_seed": "" if outcome.result is None else outcome.result.seed,
             "cost_s": outcome.cost_s,
             "budget_charged": charged,
             "sim_start_s": run.start_s,
@@ -305,13 +313,16 @@ class _TrialLoop:
         extra = self.pricing.columns(outcome)  # a training's measurements; a resumed trial keeps its record's
         row.update(extra if run.recorded is None else {key: run.recorded[key] for key in extra})
         if self.reader:
-            row.update(self.reader.columns(index, run.values))
+            row.update(self.reader.columns(index, run.values) if index != UNTRAINED else
+                       dict.fromkeys(objective_columns(self.config.objectives)))
         return row
 
 
-def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int) -> None:
-    """Refuse a resume whose optimizer asks for something else than the record says it asked."""
-    if recorded["index"] != index or recorded["fidelity_asked"] != target:
+def _check_replay(recorded: dict[str, Any], name: str, trial: int, index: int, target: int, arch_str: str) -> None:
+    """Refuse a resume whose optimizer asks for something else than the record says it asked (for a
+    configuration without a row, the configuration itself)."""
+    if (recorded["index"] != index or recorded["fidelity_asked"] != target
+            or (index == UNTRAINED and recorded["arch_str"] != arch_str)):
         raise BadInputError(
             f"resume diverged at trial {trial}: {name} asked for cell {index} at {target}, the record has "
             f"cell {recorded['index']} at {recorded['fidelity_asked']}; the optimizer is not deterministic"
