@@ -32,9 +32,12 @@ def _real(url: str, processes: int, trials: int, name: str) -> float:
     """TPE trials per second of wall time with ``processes`` workers on one study."""
     import optuna
 
+    from harness.running.budget import Budget
     from harness.running.real_workers import StudySettings, create_study, run_processes
+    from harness.running.run_config import RunConfig
 
-    create_study(url, name, StudySettings(optimizer="optuna-tpe", dataset="cifar10-valid", budget=f"{trials}evals"))
+    run = RunConfig(optimizer="optuna-tpe", dataset="cifar10-valid", budget=Budget.parse(f"{trials}evals"), seed=0)
+    create_study(url, name, StudySettings(run=run))
     codes = run_processes(url, name, processes)
     assert not any(codes), codes
     study = optuna.load_study(study_name=name, storage=url if "://" in url else
