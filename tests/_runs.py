@@ -42,3 +42,24 @@ def make_trials(
                 frames.append(load_trials(execute_run(config, out / f"{optimizer}-s{seed}", root=root).folder))
         _CACHE[key] = pd.concat(frames, ignore_index=True)
     return _CACHE[key].copy()
+
+
+def resumed_after_stop(config: RunConfig, folder: Path, stop_at: int) -> list[dict]:
+    """Run ``config`` into ``folder``, stop it (as a kill would) after ``stop_at`` trials are told, resume it,
+    and return the resumed run's trials keyed for comparison (the measured wall times left out)."""
+
+    class Stopped(Exception):
+        pass
+
+    def stop(trials: int, used: float, incumbent: float | None) -> None:
+        if trials == stop_at:
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        execute_run(config, folder, progress=stop)
+    return comparable(execute_run(config, folder, resume=True).rows)
+
+
+def comparable(rows: list[dict]) -> list[dict]:
+    """Trial rows without what is measured on the machine (wall and overhead time), for equality checks."""
+    return [{k: v for k, v in row.items() if k not in ("wall_s", "overhead_s")} for row in rows]

@@ -16,6 +16,7 @@ from adapters import NB201, Cell
 from adapters.optimizers import OPTIMIZERS, OptimizerBase, make_optimizer
 from adapters.optimizers._base import Between
 from benchmarks import open_benchmark
+from _runs import comparable, resumed_after_stop
 from harness.running.budget import Budget
 from adapters.protocols import SearchProblem, optimizer_notes, optimizer_settings
 from harness.running.runner import RunConfig, execute_run
@@ -84,8 +85,6 @@ def test_short_run_is_deterministic(name, roots, tmp_path, monkeypatch):
     ]
 
 
-class _Interrupted(Exception):
-    """Stands for a kill mid-run: raised from the progress callback, after some trials were checkpointed."""
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -96,18 +95,10 @@ def test_resume_by_replay_gives_the_trials_of_an_unbroken_run(name, roots, tmp_p
     monkeypatch.setenv("HPO2NAS_DATA", str(roots[store]))
     config = RunConfig(optimizer=name, dataset="cifar10-valid", budget=Budget.parse(f"{SHORT + 2}evals"), seed=3,
                        store=store, checkpoint_every=2)
-
-    def stop_after_five(trials: int, used: float, incumbent: float | None) -> None:
-        if trials == 5:
-            raise _Interrupted
-
-    with pytest.raises(_Interrupted):
-        execute_run(config, tmp_path / "broken", progress=stop_after_five)
-    resumed = execute_run(config, tmp_path / "broken", resume=True).rows
+    resumed = resumed_after_stop(config, tmp_path / "broken", 5)
     unbroken = execute_run(config, tmp_path / "unbroken").rows
-    key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
     assert len(unbroken) == SHORT + 2
-    assert key(resumed) == key(unbroken)
+    assert resumed == comparable(unbroken)
 
 
 def _outside(limit: Between, integer: bool) -> list[float]:

@@ -15,7 +15,6 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -24,6 +23,7 @@ from adapters.optimizers import OPTIMIZERS, make_optimizer
 from adapters.types import SEED_MEAN, BadInputError
 from benchmarks.registry import open_named
 from benchmarks.suites import SUITE_BENCHMARKS
+from _runs import comparable, resumed_after_stop
 from harness.running.budget import Budget
 from harness.running.records import read_run
 from harness.running.refusals import refusals
@@ -332,8 +332,6 @@ def test_real_workers_search_a_suite_task_and_record_native_keys(tmp_path):
             assert trial.value == raw[trial.user_attrs["native_key"]]["val_acc"][int(trial.user_attrs["data_seed"])]
 
 
-class _Interrupted(Exception):
-    """Stands for a kill mid-run: raised from the progress callback, after some trials were checkpointed."""
 
 
 @pytest.mark.parametrize("benchmark, optimizer", [("hpolib", "optuna-tpe"), ("hpolib", "smac-hpo"),
@@ -342,17 +340,9 @@ def test_a_stopped_suite_run_resumes_to_the_trials_of_an_unbroken_one(benchmark,
     """Resume on a suite task (Optuna restores its stored study, whose values are the task's scores; the others
     replay) records exactly the trials of a run never stopped, HPOLib's minimised loss included."""
     config = _config(benchmark, optimizer, "14evals", checkpoint_every=3)
-
-    def stop_after_seven(trials: int, used: float, incumbent: float | None) -> None:
-        if trials == 7:
-            raise _Interrupted
-
-    with pytest.raises(_Interrupted):
-        execute_run(config, tmp_path / "broken", progress=stop_after_seven)
-    resumed = execute_run(config, tmp_path / "broken", resume=True).rows
+    resumed = resumed_after_stop(config, tmp_path / "broken", 7)
     unbroken = execute_run(config, tmp_path / "unbroken").rows
-    key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
-    assert len(unbroken) == 14 and key(resumed) == key(unbroken)
+    assert len(unbroken) == 14 and resumed == comparable(unbroken)
 
 
 def test_every_suite_benchmark_is_covered():
@@ -413,15 +403,7 @@ def test_nasbench_graph_all_skip_proposals_are_failed_trials_and_the_search_goes
     assert any(f"{len(failed)} failed trials of configurations the source never trained" in s["reason"]
                for s in manifest["skipped"])
 
-    def stop(trials_told: int, used: float, incumbent: float | None) -> None:
-        if trials_told == stop_at:
-            raise _Interrupted
-
-    with pytest.raises(_Interrupted):
-        execute_run(config, tmp_path / "broken", progress=stop)
-    resumed = execute_run(config, tmp_path / "broken", resume=True).rows
-    key = lambda trials: [{k: v for k, v in t.items() if k not in ("wall_s", "overhead_s")} for t in trials]  # noqa: E731
-    assert key(resumed) == key(rows)
+    assert resumed_after_stop(config, tmp_path / "broken", stop_at) == comparable(rows)
 
 
 def test_an_untrained_configuration_costs_nothing_in_time_and_one_evaluation():
