@@ -39,20 +39,18 @@ def open_named(name: str, *, store: str = "default", root: Path | None = None,
         workdir: a folder the benchmark may keep state in (a live run's checkpoints): the run folder.
     """
     options = dict(options or {})
-    if name == NB201:
-        from benchmarks import open_benchmark
-
-        if options:
-            raise BadInputError(f"benchmark nb201 takes no options, got {', '.join(sorted(options))}")
-        return open_benchmark(store, root=root)
-    if name in SUITE_BENCHMARKS:
-        from benchmarks.suites import SuiteRunBenchmark, open_suite
-
-        if options:
-            raise BadInputError(f"benchmark {name} takes no options, got {', '.join(sorted(options))}")
-        return SuiteRunBenchmark(open_suite(name), root=root)
+    if name not in RUNNABLE_BENCHMARKS:
+        raise BadInputError(f"unknown benchmark {name!r}; choose one of {', '.join(RUNNABLE_BENCHMARKS)}")
     if name == LIVE:
         from benchmarks.live import open_live
 
         return open_live(options, workdir)
-    raise BadInputError(f"unknown benchmark {name!r}; choose one of {', '.join(RUNNABLE_BENCHMARKS)}")
+    if options:  # only a benchmark that trains has settings beyond its name
+        raise BadInputError(f"benchmark {name} takes no options, got {', '.join(sorted(options))}")
+    if name == NB201:
+        from benchmarks import open_benchmark
+
+        return open_benchmark(store, root=root)
+    from benchmarks.suites import SuiteRunBenchmark, open_suite
+
+    return SuiteRunBenchmark(open_suite(name), root=root)

@@ -42,7 +42,7 @@ from typing import Any
 from adapters.bounds import check
 from adapters.optimizers import OptunaOptimizer, make_optimizer
 from adapters.optimizers.optuna_study import open_storage, quiet_info, storage_label
-from adapters.protocols import Benchmark, task_objective, task_space
+from adapters.protocols import task_objective, task_space
 from adapters.types import SEED_MEAN, BadInputError, RandomSeed
 from harness.running.devices import pin_worker
 from harness.running.live_pricing import pricing_for, trains
@@ -94,15 +94,6 @@ class StudySettings:
         return cls(run=RunConfig.from_dict(body["run"]), **{k: v for k, v in body.items() if k != "run"})
 
 
-def _open(run: RunConfig, workdir: str = "") -> Benchmark:
-    """The run's benchmark, as ``hpo2nas run`` opens it (NB201's store, a suite benchmark, or live training
-    keeping its checkpoints in ``workdir``)."""
-    from benchmarks.registry import open_named
-
-    return open_named(run.benchmark, store=run.store, options=run.benchmark_options,
-                      workdir=Path(workdir) if workdir else None)
-
-
 def _storage(url: str, settings: StudySettings | None = None, *, create: bool = True) -> Any:
     """The study's storage; for an RDB URL with the heartbeat and the retry callback.
 
@@ -152,6 +143,11 @@ def _budget_lock(storage: Any, url: str, study_id: int) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _workdir(settings: StudySettings) -> Path | None:
+    """Where a live study's trainings checkpoint (``--out``); None for a table."""
+    return Path(settings.workdir) if settings.workdir else None
+
+
 def create_study(url: str, name: str, settings: StudySettings) -> None:
     """Create the study with its settings; an existing study must hold the same settings."""
     import optuna
@@ -162,7 +158,7 @@ def create_study(url: str, name: str, settings: StudySettings) -> None:
     config = settings.run
     # Open the benchmark once here: it checks the dataset, and workers starting together then
     # find the default store built instead of racing to build it.
-    bench = _open(config, settings.workdir)
+    bench = config.open_benchmark(workdir=_workdir(settings))
     if resolve_dataset(config.dataset, bench.datasets) != config.dataset:
         raise BadInputError(f"give the dataset's full name {resolve_dataset(config.dataset, bench.datasets)!r}")
     refuse(make_optimizer(config.optimizer, dict(config.options)), bench, config)  # as `hpo2nas run` would
@@ -221,7 +217,7 @@ def run_worker(url: str, name: str, *, worker_seed: int | None = None) -> int:
         study = optuna.load_study(study_name=name, storage=storage, sampler=_sampler_for(settings, seed))
     run = settings.run
     budget = run.budget
-    bench = _open(run, settings.workdir)
+    bench = run.open_benchmark(workdir=_workdir(settings))
     space = task_space(bench, run.dataset)
     score = task_objective(bench, run.dataset).score  # the study maximises; a minimised metric is told negated
     # as the simulated runner prices: from the table, or (a benchmark that trains) by measuring the training
@@ -335,7 +331,7 @@ def study_summary(url: str, name: str) -> dict[str, Any]:
     with quiet_info():
         study = optuna.load_study(study_name=name, storage=_storage(url))
     settings = _settings(study, name, url)
-    objective = task_objective(_open(settings.run, settings.workdir), settings.run.dataset)
+    objective = task_objective(settings.run.open_benchmark(workdir=_workdir(settings)), settings.run.dataset)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: t.value, default=None)

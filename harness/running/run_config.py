@@ -9,12 +9,14 @@ a spec passes them through without copying them field by field.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from adapters import parse_objectives
 from adapters.bounds import check
+from adapters.protocols import Benchmark
 from adapters.types import BadInputError
-from benchmarks.registry import NB201, RUNNABLE_BENCHMARKS
+from benchmarks.registry import NB201, RUNNABLE_BENCHMARKS, open_named
 from harness.running.budget import Budget
 
 __all__ = ["RunConfig", "SPEC_SETTINGS", "DATA_SEEDS"]
@@ -78,6 +80,12 @@ class RunConfig:
             check(name, getattr(self, name))
         if self.search_fidelity is not None and self.search_fidelity < 1:
             raise BadInputError(f"search_fidelity must be a positive fidelity, got {self.search_fidelity}")
+
+    def open_benchmark(self, *, root: Path | None = None, workdir: Path | None = None) -> Benchmark:
+        """The benchmark this run searches, opened from its recorded name and options: ``hpo2nas run``,
+        a resume and real workers all reopen it this one way (``workdir``: where a live run checkpoints)."""
+        return open_named(self.benchmark, store=self.store, root=root, options=self.benchmark_options,
+                          workdir=workdir)
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> RunConfig:

@@ -355,10 +355,8 @@ def _execute_locked(
 ) -> RunResult:
     from adapters.optimizers import make_optimizer
     from benchmarks import resolve_dataset
-    from benchmarks.registry import open_named
 
-    benchmark = open_named(config.benchmark, store=config.store, root=root, options=config.benchmark_options,
-                           workdir=out)
+    benchmark = config.open_benchmark(root=root, workdir=out)
     dataset = resolve_dataset(config.dataset, benchmark.datasets)
     if dataset != config.dataset:
         config = RunConfig(**{**config.__dict__, "dataset": dataset})
