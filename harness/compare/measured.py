@@ -29,13 +29,10 @@ LIVE_RULE = (
 
 
 def open_spec_benchmark(spec: ExperimentSpec, root: Path | None) -> Any:
-    """The benchmark a spec searches: its NB201 store, or the benchmark it names with its options."""
-    from benchmarks import open_benchmark
-    from benchmarks.registry import NB201, open_named
+    """The benchmark a spec searches, with its options (``spec.output`` as the live benchmark's workdir:
+    for planning and refusals only, nothing is trained or written here; runs keep their own checkpoints)."""
+    from benchmarks.registry import open_named
 
-    if spec.benchmark == NB201:
-        return open_benchmark(spec.store, root=root)
-    # for planning and refusals only: nothing is trained or written here (runs keep their own checkpoints)
     return open_named(spec.benchmark, store=spec.store, root=root, options=spec.benchmark_options,
                       workdir=spec.output)
 
