@@ -112,43 +112,82 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
 
     Each is drawn for the focus (the ``focus_size`` best of ``order`` plus ``reference`` and
     ``baselines``); when that leaves optimizers out, once more for all of them (an appendix
-    figure, ``*_all_*``). ``split`` names the validation split the regret is measured on.
+    figure, ``*_all_*``). ``split`` names the validation split the regret is measured on. A
+    table that records no training time (NAS-Bench-Graph, TransNAS-Bench-101: every trial ends
+    at 0 s) has no time axis: its regret and ranks are drawn over evaluations alone.
     """
     shown = focus(order, focus_size, (reference, *baselines))
     partial = len(shown) < len(order)
-    grid = time_grid(trials)
-    by_time = step_curves(trials, "sim_end_s", grid)
+    timed = bool(trials["sim_end_s"].max() > 0)
     costs = full_training_grid(trials)
     by_cost = step_curves(trials, "full_trainings", costs)
     max_fidelity = trials["fidelity"].max()
+    grid = time_grid(trials) if timed else costs
+    by_time = step_curves(trials, "sim_end_s", grid) if timed else by_cost
     ranks = ranks_over_grid(by_time) if len(by_time) >= 2 else None
+    rank_name, rank_axis = ("rank_time", "simulated time (s)") if timed else ("rank_evals", "evaluations")
     sets = [("", shown, "")] + ([("_all", order, ", all optimizers")] if partial else [])
     styles = styles_for(order)
     for suffix, names, tag in sets:
-        figures.plot_regret_curves({n: by_time[n] for n in names}, grid, xlabel="simulated time (s)", log_x=True,
-                                   split=split, order=names, styles=styles,
-                                   path=out / f"regret_time{suffix}_{dataset}.png",
-                                   title=f"Incumbent regret over simulated time, {dataset}{tag}")
+        if timed:
+            figures.plot_regret_curves({n: by_time[n] for n in names}, grid, xlabel="simulated time (s)", log_x=True,
+                                       split=split, order=names, styles=styles,
+                                       path=out / f"regret_time{suffix}_{dataset}.png",
+                                       title=f"Incumbent regret over simulated time, {dataset}{tag}")
         figures.plot_regret_curves({n: by_cost[n] for n in names}, costs, log_x=True, split=split, order=names,
-                                   xlabel=f"full-training equivalents (epochs trained / {max_fidelity:g})",
-                                   title=f"Incumbent regret over training effort, {dataset}{tag}", styles=styles,
+                                   xlabel=(f"full-training equivalents (epochs trained / {max_fidelity:g})" if timed
+                                           else "evaluations"),
+                                   title=f"Incumbent regret over {'training effort' if timed else 'evaluations'}, "
+                                         f"{dataset}{tag}", styles=styles,
                                    path=out / f"regret_cost{suffix}_{dataset}.png")
         if ranks is not None:
-            figures.plot_ranks(ranks, grid, order=names, styles=styles, path=out / f"rank_time{suffix}_{dataset}.png",
-                               title=f"Average rank over simulated time, {dataset}{tag}")
+            figures.plot_ranks(ranks, grid, order=names, styles=styles, xlabel=rank_axis,
+                               path=out / f"{rank_name}{suffix}_{dataset}.png",
+                               title=f"Average rank over {rank_axis.split(' (')[0]}, {dataset}{tag}")
     which = (f"the {focus_size} best optimizers by final rank plus the reference ({reference})"
              + (f" and baselines ({', '.join(baselines)})" if baselines else "")
              + (f"; the appendix of this section shows all {len(order)}" if partial else ""))
-    blocks: list[Block] = [
-        Heading("Incumbent regret", 3),
-        Paragraph(
-            f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy on a log "
-            f"axis, drawn at {REGRET_FLOOR:g} where it is 0 (the optimum found). Each run is a step function of its "
-            "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
-            "from the lowest final regret down."
-        ),
+    blocks = [Heading("Incumbent regret", 3), Paragraph(
+        f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy on a log "
+        f"axis, drawn at {REGRET_FLOOR:g} where it is 0 (the optimum found). Each run is a step function of its "
+        "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
+        "from the lowest final regret down.")]
+    blocks += _effort_blocks(trials, dataset=dataset, timed=timed, start=float(grid[0]), max_fidelity=max_fidelity)
+    blocks.append(Heading(f"Average rank over {'time' if timed else 'evaluations'}", 3))
+    if ranks is None:
+        return blocks + [Paragraph("Not shown: ranks need at least 2 optimizers.")]
+    blocks += [
+        Paragraph(f"At each {'time' if timed else 'evaluation count'}, all {len(order)} optimizers are ranked per "
+                  "seed by incumbent regret (ties averaged), then ranks are averaged over the seeds every optimizer "
+                  "ran; the legend gives each final rank."),
+        Image(f"{rank_name}_{dataset}.png", f"Average rank over {rank_axis.split(' (')[0]} on {dataset}"),
+    ]
+    if partial:
+        blocks += [Heading(f"Appendix: all {len(order)} optimizers", 3)]
+        blocks += [Image(f"regret_time_all_{dataset}.png",
+                         f"Incumbent regret over simulated time on {dataset}, all optimizers")] if timed else []
+        blocks += [
+            Image(f"regret_cost_all_{dataset}.png",
+                  f"Incumbent regret over {'full-training equivalents' if timed else 'evaluations'} on {dataset}, "
+                  "all optimizers"),
+            Image(f"{rank_name}_all_{dataset}.png",
+                  f"Average rank over {rank_axis.split(' (')[0]} on {dataset}, all optimizers"),
+        ]
+    return blocks
+
+
+def _effort_blocks(trials: pd.DataFrame, *, dataset: str, timed: bool, start: float,
+                   max_fidelity: float) -> list[Block]:
+    """The regret figures' images and what their axes count: time and training effort, or evaluations alone."""
+    if not timed:
+        return [
+            Paragraph("This task's table records no training time, so its budget and these axes count evaluations "
+                      "(each a full training at the table's one fidelity)."),
+            Image(f"regret_cost_{dataset}.png", f"Incumbent regret over evaluations on {dataset}"),
+        ]
+    return [
         Image(f"regret_time_{dataset}.png", f"Incumbent regret over simulated time on {dataset}: the time grid starts "
-                                            f"at {grid[0]:.0f} s, when every run has finished its first trial"),
+                                            f"at {start:.0f} s, when every run has finished its first trial"),
         Paragraph(
             "The same over training effort: a trial at fidelity f costs f / "
             f"{max_fidelity:g} full trainings, so a 12-epoch trial counts 0.06 rather than one evaluation, and "
@@ -157,24 +196,7 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
                f" Every trial here ran at {max_fidelity:g} epochs, so this axis counts evaluations.")
         ),
         Image(f"regret_cost_{dataset}.png", f"Incumbent regret over full-training equivalents on {dataset}"),
-        Heading("Average rank over time", 3),
     ]
-    if ranks is None:
-        return blocks + [Paragraph("Not shown: ranks need at least 2 optimizers.")]
-    blocks += [
-        Paragraph(f"At each time, all {len(order)} optimizers are ranked per seed by incumbent regret (ties averaged), "
-                  "then ranks are averaged over the seeds every optimizer ran; the legend gives each final rank."),
-        Image(f"rank_time_{dataset}.png", f"Average rank over simulated time on {dataset}"),
-    ]
-    if partial:
-        blocks += [
-            Heading(f"Appendix: all {len(order)} optimizers", 3),
-            Image(f"regret_time_all_{dataset}.png", f"Incumbent regret over simulated time on {dataset}, all optimizers"),
-            Image(f"regret_cost_all_{dataset}.png",
-                  f"Incumbent regret over full-training equivalents on {dataset}, all optimizers"),
-            Image(f"rank_time_all_{dataset}.png", f"Average rank over simulated time on {dataset}, all optimizers"),
-        ]
-    return blocks
 
 
 def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: float, out: Path,

@@ -137,8 +137,9 @@ def plot_final_box(regret: Mapping[str, np.ndarray], *, split: str, title: str, 
 
 
 def plot_ranks(ranks: pd.DataFrame, grid: np.ndarray, *, title: str, path: Path,
-               order: Sequence[str] | None = None, styles: Mapping[str, LineStyle] | None = None) -> Path:
-    """Average rank (1 = best) of each optimizer over simulated time, best final rank first.
+               order: Sequence[str] | None = None, styles: Mapping[str, LineStyle] | None = None,
+               xlabel: str = "simulated time (s)") -> Path:
+    """Average rank (1 = best) of each optimizer over ``grid`` (simulated time), best final rank first.
 
     ``ranks`` holds every optimizer's rank among all of them; ``order`` may name a subset
     (the report's focus), which is drawn against the full rank axis.
@@ -158,7 +159,7 @@ def plot_ranks(ranks: pd.DataFrame, grid: np.ndarray, *, title: str, path: Path,
     plain_log_ticks(ax.xaxis)
     ax.set_xlim(grid[0], grid[-1])
     ax.set_ylim(len(ranks) + 0.3, 0.7)  # best rank at the top
-    finish_axes(ax, title=title, xlabel="simulated time (s)",
+    finish_axes(ax, title=title, xlabel=xlabel,
                 ylabel=f"average rank among {len(ranks)} (1 = lowest regret)")
     legend_outside(ax, handles, labels, "final rank")
     return save_figure(fig, path)
