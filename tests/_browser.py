@@ -217,8 +217,12 @@ class DevToolsBrowser:
             time.sleep(interval_s)
 
     def open(self, url: str, timeout_s: float = 60) -> None:
+        """Navigate and wait for the *new* document: the old one is marked first, because right after
+        ``Page.navigate`` the page that is leaving still reads as complete (and its timers still run)."""
+        self.evaluate("window.__leaving = true")
         self.call("Page.navigate", url=url)
-        assert self.wait_for("document.readyState === 'complete' && location.href !== 'about:blank'", timeout_s)
+        loaded = "!window.__leaving && document.readyState === 'complete' && location.href !== 'about:blank'"
+        assert self.wait_for(loaded, timeout_s), f"{url} did not load"
 
     def screenshot(self, path: Path) -> None:
         """The whole page, not only the window, as PNG."""

@@ -33,7 +33,7 @@ class Config(_DeepCAVEConfig):
         """DeepCAVE's pages, two of them adapted to hpo2nas runs (see :mod:`hpo2nas_deepcave.plugins`)."""
         from hpo2nas_deepcave.plugins import plugins
 
-        return plugins(super().PLUGINS)
+        return plugins(lambda: _DeepCAVEConfig.PLUGINS.fget(self))
 
     @property
     def CACHE_DIR(self) -> Path:  # noqa: N802 (DeepCAVE's name)

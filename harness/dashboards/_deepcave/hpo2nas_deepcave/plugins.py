@@ -11,20 +11,29 @@ static pages such as Footprint compute.
 * **Symbolic Explanations** fits formulas over numeric hyperparameters only. On a space without
   any (NB201's six categorical edges) DeepCAVE's page fails with an IndexError in its server log
   and shows empty selectors; here its run check refuses such runs with a notice that says why,
-  as DeepCAVE's Budget Correlation does for runs with one budget.
+  as DeepCAVE's Budget Correlation does for runs with one budget. DeepCAVE keeps one notice for
+  the whole server and the browser drops a reply that a newer poll overtakes, so on a busy machine
+  the notice can be lost: the page also states the rule above its inputs, where it always shows.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
+import dash_bootstrap_components as dbc
 import numpy as np
 from ConfigSpace import CategoricalHyperparameter
 from deepcave.constants import BORDER_CONFIG_ID, RANDOM_CONFIG_ID
 from deepcave.evaluators.footprint import Footprint
+from deepcave.plugins.hyperparameter import symbolic_explanations as _symbolic_page
 from deepcave.plugins.hyperparameter.symbolic_explanations import SymbolicExplanations as _SymbolicExplanations
 from deepcave.plugins.summary import footprint as _footprint_page
 from deepcave.runs import AbstractRun
+
+#: What Symbolic Explanations offers, stated on its page.
+SYMBOLIC_RULE = ("Only runs with a numeric hyperparameter can be selected: symbolic explanations fit formulas "
+                 "over numeric hyperparameters, and a run whose hyperparameters are all categorical "
+                 "(NB201's six edges) has none.")
 
 #: The most configurations (the run's own plus border and random ones) Footprint's MDS places
 #: (DeepCAVE's own limit: 4,000).
@@ -68,10 +77,27 @@ class SymbolicExplanations(_SymbolicExplanations):
                             "categorical: symbolic explanations fit formulas over numeric ones.")
         return False
 
+    @staticmethod
+    def get_input_layout(register: Callable) -> List[Any]:
+        """DeepCAVE's inputs, below the rule for which runs the page offers."""
+        rule = dbc.Alert(SYMBOLIC_RULE, color="info", id="symbolic-rule", className="mb-3")
+        return [rule, *_SymbolicExplanations.get_input_layout(register)]
 
-def plugins(default: Dict[str, List[Any]]) -> Dict[str, List[Any]]:
-    """DeepCAVE's sidebar, page for page, with Symbolic Explanations replaced by the class above."""
-    return {
-        group: [SymbolicExplanations() if type(page) is _SymbolicExplanations else page for page in pages]
-        for group, pages in default.items()
-    }
+
+def plugins(deepcave_pages: Callable[[], Dict[str, List[Any]]]) -> Dict[str, List[Any]]:
+    """DeepCAVE's sidebar (``deepcave_pages`` builds it), with Symbolic Explanations built from the class above.
+
+    A DeepCAVE page registers its Dash callbacks when it is built, so an instance of DeepCAVE's
+    own class swapped out afterwards would still answer the page (it offered every run). DeepCAVE
+    imports its page classes when it builds the list: it is built while that name is this class.
+    """
+    original = _symbolic_page.SymbolicExplanations
+    _symbolic_page.SymbolicExplanations = SymbolicExplanations
+    try:
+        pages = deepcave_pages()
+    finally:
+        _symbolic_page.SymbolicExplanations = original
+    built = [type(page) for group in pages.values() for page in group]
+    if SymbolicExplanations not in built or original in built:
+        raise RuntimeError("DeepCAVE no longer builds Symbolic Explanations from its module: see hpo2nas_deepcave/plugins.py")
+    return pages
