@@ -107,11 +107,14 @@ class TaskObjective:
         name: the source's metric (``valid_acc``, ``val_loss``, ``valid_neg_loss``...).
         maximize: its direction.
         split: the data split it is measured on.
+        percent: whether its values are percentages (NB201's accuracies): regrets are then in
+            percentage points; otherwise both are in the metric's own units (a fraction, a loss).
     """
 
     name: str
     maximize: bool = True
     split: str = ""
+    percent: bool = False
 
     def score(self, value: float | None) -> float | None:
         """The value as a score to maximise (the value itself when maximised: NB201's numbers pass unchanged)."""
@@ -126,7 +129,7 @@ class TaskObjective:
 
 
 #: NB201's objective: the validation accuracy (%), maximised.
-ACCURACY_OBJECTIVE = TaskObjective("valid_acc", True, "validation")
+ACCURACY_OBJECTIVE = TaskObjective("valid_acc", True, "validation", percent=True)
 
 
 def task_objective(benchmark: Benchmark, dataset: str) -> TaskObjective:

@@ -47,7 +47,8 @@ def nats_sss_table(dataset: str, *, store: str = "nats-sss", root: Path | None =
     n_seeds = objectives.shape[1]
     columns = [np.asarray(objectives[:, :, METRICS.index(m)], dtype=np.float64) for m in present]
     columns += [np.repeat(info[:, CELL_INFO.index(c), None].astype(np.float64), n_seeds, axis=1) for c in costs]
-    metrics = tuple(Metric(m, splits[m], _DIRECTIONS[m], f"{splits[m]} at {entry['fidelity']['kind']} {values[f]}", m)
+    metrics = tuple(Metric(m, splits[m], _DIRECTIONS[m], f"{splits[m]} at {entry['fidelity']['kind']} {values[f]}", m,
+                           percent=True)  # NATS-Bench's accuracies are percentages, as NB201's
                     for m in present)
     metrics += tuple(Metric(c, "none", _DIRECTIONS[c], _COSTS[c], c) for c in costs)
     return SuiteTable(

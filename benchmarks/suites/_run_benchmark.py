@@ -120,7 +120,7 @@ class SuiteRunBenchmark:
 
     def objective(self, dataset: str) -> TaskObjective:
         metric = self.task(dataset).table.objective
-        return TaskObjective(metric.name, metric.direction == "max", metric.split)
+        return TaskObjective(metric.name, metric.direction == "max", metric.split, percent=metric.percent)
 
     def fidelity_space(self, dataset: str) -> FidelitySpace:
         self.task(dataset)

@@ -36,6 +36,7 @@ class Metric:
         direction: ``max`` or ``min``: which way is better.
         meaning: what it is on this task, with its unit, as the source defines it.
         source_name: the source's own field name.
+        percent: whether the values are percentages (regrets then in percentage points).
     """
 
     name: str
@@ -43,6 +44,7 @@ class Metric:
     direction: Literal["max", "min"]
     meaning: str
     source_name: str
+    percent: bool = False
 
     def __post_init__(self) -> None:
         if self.direction not in ("max", "min"):

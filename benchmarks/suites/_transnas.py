@@ -21,7 +21,8 @@ from benchmarks.suites._table import Metric, SuiteTable
 
 __all__ = ["TRANSNAS_TASKS", "TRANSNAS_METRICS", "transnas_table", "shipped_path", "provenance"]
 
-#: task -> (metric name as TransNAS-Bench-101 names it, meaning). Every one is maximised.
+#: task -> (metric name as TransNAS-Bench-101 names it, meaning). Every one is maximised; the
+#: accuracies are percentages (their meaning says "(%)").
 TRANSNAS_METRICS: dict[str, tuple[str, str]] = {
     "class_scene": ("valid_top1", "top-1 accuracy (%) of scene classification"),
     "class_object": ("valid_top1", "top-1 accuracy (%) of object classification"),
@@ -57,6 +58,7 @@ def transnas_table(task: str, root: Path | None = None) -> SuiteTable:
     values = _arrays()[task].astype(np.float64)[:, None, None]
     return SuiteTable(
         benchmark="transnas-micro", task=task, space=TransNasMicroSpace(), values=values, seeds=(0,),
-        metrics=(Metric(name, "validation", "max", f"final-epoch validation {meaning}", "val_accuracy"),),
+        metrics=(Metric(name, "validation", "max", f"final-epoch validation {meaning}", "val_accuracy",
+                        percent="(%)" in meaning),),
         time_metric=None, seed_note="one value per cell: the source file gives no per-seed values",
     )

@@ -171,7 +171,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
         store_checksum=bench.checksum,
         space=bench.space,
         spaces={d: task_space(bench_of[d], d) for d in datasets},
-        minimised=frozenset(d for d in datasets if not task_objective(bench_of[d], d).maximize),
+        objectives={d: task_objective(bench_of[d], d) for d in datasets},
         budget=profile.budget_text(),
         budget_rule=rule,
         store_notes=tuple(sorted(store_notes)),

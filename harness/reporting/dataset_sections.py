@@ -20,16 +20,16 @@ from adapters import SearchSpace
 from adapters.search_space import labels
 from harness.reporting import figures, optuna_plots
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table
-from harness.reporting.formats import mean_std, p_text, short_split
+from harness.reporting.formats import Units, p_text, short_split, units_of
 from harness.reporting.origins import origin_shares
 from harness.reporting.plot_style import styles_for
 from harness.reporting.stats import (
-    REGRET_FLOOR,
     focus,
     friedman_nemenyi,
     full_training_grid,
     paired_margin,
     ranks_over_grid,
+    regret_floor,
     seed_matrix,
     step_curves,
     time_grid,
@@ -38,22 +38,24 @@ from harness.reporting.stats import (
 __all__ = ["summary_section", "origins_section", "curves_section", "final_section", "importance_section"]
 
 
-def _margin_cells(valid: pd.DataFrame, name: str, reference: str) -> tuple[str, str]:
+def _margin_cells(valid: pd.DataFrame, name: str, reference: str, units: Units) -> tuple[str, str]:
     """The margin over the reference optimizer and its p-value, as table cells."""
     if reference not in valid.columns:
         return "n/a", "n/a"
     if name == reference:
         return "reference", "—"
     margin = paired_margin(valid, name, reference)
-    mean = "n/a" if margin.mean is None else f"{margin.mean:+.3f} (n={margin.n})"
+    digits = "+.3f" if units.percent else "+.3g"
+    mean = "n/a" if margin.mean is None else f"{margin.mean:{digits}} (n={margin.n})"
     return mean, margin.reason or p_text(margin.p_value)
 
 
 def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str, splits: Mapping[str, str],
-                    reference: str, order: Sequence[str]) -> list[Block]:
+                    reference: str, order: Sequence[str], units: Units = units_of()) -> list[Block]:
     """The per-optimizer table in rank order, with a legend naming the split behind each column.
 
-    ``splits`` is the dataset's metric -> split text; margins are measured against ``reference``.
+    ``splits`` is the dataset's metric -> split text; margins are measured against ``reference``;
+    ``units`` name the objective and its regret (NB201's accuracy in %, regrets in pp).
     """
     valid_split = splits["valid_acc"]
     test_split = splits.get("test_acc")
@@ -62,16 +64,16 @@ def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str,
     rows = []
     for name in order:
         run = finals.xs(name, level="optimizer", drop_level=False)
-        margin, p = _margin_cells(valid, str(name), reference)
-        test = mean_std(run["test_acc"]) if test_split and run["test_acc"].notna().any() else "not available"
+        margin, p = _margin_cells(valid, str(name), reference, units)
+        test = units.text(run["test_acc"]) if test_split and run["test_acc"].notna().any() else "not available"
         rows.append(
             (
                 str(name),
                 str(len(run)),
                 f"{run['trials'].mean():.1f}",
-                mean_std(run["valid_acc"]),
+                units.text(run["valid_acc"]),
                 test,
-                mean_std(run["regret_valid"], 3),
+                units.text(run["regret_valid"], 3),
                 margin,
                 p,
                 f"{run['distinct_cells'].mean():.1f}",
@@ -79,42 +81,46 @@ def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str,
             )
         )
     valid_name = short_split(valid_split)
+    value, per = units.value.removesuffix(" %"), " (%)" if units.percent else ""
     test_note = (
-        f"test acc: the same cell's seed-mean {test_split}, where the store has it."
+        f"{units.test.removesuffix(' %')}: the same cell's seed-mean {test_split}, where the store has it."
         if test_split
-        else f"test acc: not available, the store has no test accuracy for {dataset}."
+        else f"{units.test.removesuffix(' %')}: not available, the store has no test value for {dataset}."
     )
     reference_note = (
-        f"margin: mean over common seeds of (final valid acc − {reference}'s), in pp of {valid_name}; "
+        f"margin: mean over common seeds of (final {value} − {reference}'s), in {units.regret} of {valid_name}; "
         "p: two-sided Wilcoxon signed-rank test on those paired differences."
         if reference in valid.columns
         else f"margin: not computed, the reference optimizer {reference!r} is not among the runs."
     )
     legend = (
-        f"Final values are each run's last incumbent (the cell with the best validation accuracy the optimizer "
-        f"observed). valid acc: the incumbent's seed-mean {valid_split}, mean ± std across seeds (%). "
-        f"{test_note} regret: optimum − valid acc (pp, {valid_name}). {reference_note} "
+        f"Final values are each run's last incumbent (the cell with the best validation {value} the optimizer "
+        f"observed). {value}: the incumbent's seed-mean {valid_split}, mean ± std across seeds{per}. "
+        f"{test_note} regret: the incumbent's distance to the optimum, never negative "
+        f"({units.regret}, {valid_name}). {reference_note} "
         "cells: distinct canonical cells (isomorphism classes) evaluated per run. "
         "ms/trial: the optimizer's own ask/tell wall time per trial (mean over all its trials). "
         "Rows are in rank order: mean rank of final regret over the seeds every optimizer ran (best first)."
     )
     headers = (
-        "optimizer", "seeds", "trials/run", f"valid acc % ({valid_name})",
-        f"test acc % ({short_split(test_split) if test_split else 'no test split'})", f"regret pp ({valid_name})",
-        f"margin vs {reference} (pp)", "p (Wilcoxon)", "cells/run", "ms/trial",
+        "optimizer", "seeds", "trials/run", f"{units.value} ({valid_name})",
+        f"{units.test} ({short_split(test_split) if test_split else 'no test split'})",
+        f"regret {units.regret} ({valid_name})", f"margin vs {reference} ({units.regret})", "p (Wilcoxon)",
+        "cells/run", "ms/trial",
     )
     return [Heading("Summary", 3), Paragraph(legend), Table(headers, tuple(rows))]
 
 
 def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path, order: list[str], focus_size: int,
-                   reference: str, baselines: Sequence[str]) -> list[Block]:
+                   reference: str, baselines: Sequence[str], units: Units = units_of()) -> list[Block]:
     """Regret over simulated time and over full-training equivalents, and average rank over time.
 
     Each is drawn for the focus (the ``focus_size`` best of ``order`` plus ``reference`` and
     ``baselines``); when that leaves optimizers out, once more for all of them (an appendix
     figure, ``*_all_*``). ``split`` names the validation split the regret is measured on. A
     table that records no training time (NAS-Bench-Graph, TransNAS-Bench-101: every trial ends
-    at 0 s) has no time axis: its regret and ranks are drawn over evaluations alone.
+    at 0 s) has no time axis: its regret and ranks are drawn over evaluations alone. ``units``
+    name the regret (pp of NB201's accuracy, or the objective's own units, on a floor that fits them).
     """
     shown = focus(order, focus_size, (reference, *baselines))
     partial = len(shown) < len(order)
@@ -128,17 +134,19 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
     rank_name, rank_axis = ("rank_time", "simulated time (s)") if timed else ("rank_evals", "evaluations")
     sets = [("", shown, "")] + ([("_all", order, ", all optimizers")] if partial else [])
     styles = styles_for(order)
+    floor = regret_floor(trials["regret_valid"], units.percent)
+    ylabel = f"incumbent regret ({units.regret}, {split})"
     for suffix, names, tag in sets:
         if timed:
             figures.plot_regret_curves({n: by_time[n] for n in names}, grid, xlabel="simulated time (s)", log_x=True,
-                                       split=split, order=names, styles=styles,
+                                       split=split, order=names, styles=styles, floor=floor, ylabel=ylabel,
                                        path=out / f"regret_time{suffix}_{dataset}.png",
                                        title=f"Incumbent regret over simulated time, {dataset}{tag}")
         figures.plot_regret_curves({n: by_cost[n] for n in names}, costs, log_x=True, split=split, order=names,
                                    xlabel=(f"full-training equivalents (epochs trained / {max_fidelity:g})" if timed
                                            else "evaluations"),
                                    title=f"Incumbent regret over {'training effort' if timed else 'evaluations'}, "
-                                         f"{dataset}{tag}", styles=styles,
+                                         f"{dataset}{tag}", styles=styles, floor=floor, ylabel=ylabel,
                                    path=out / f"regret_cost{suffix}_{dataset}.png")
         if ranks is not None:
             figures.plot_ranks(ranks, grid, order=names, styles=styles, xlabel=rank_axis,
@@ -148,8 +156,9 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
              + (f" and baselines ({', '.join(baselines)})" if baselines else "")
              + (f"; the appendix of this section shows all {len(order)}" if partial else ""))
     blocks = [Heading("Incumbent regret", 3), Paragraph(
-        f"Mean across seeds with a ±1 standard-error band; regret in pp of seed-mean {split} accuracy on a log "
-        f"axis, drawn at {REGRET_FLOOR:g} where it is 0 (the optimum found). Each run is a step function of its "
+        f"Mean across seeds with a ±1 standard-error band; regret in {units.regret} of the seed-mean {split} "
+        f"{units.value.removesuffix(' %')} on a log axis, drawn at {floor:g} where it is below (0: the optimum "
+        "found). Each run is a step function of its "
         "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
         "from the lowest final regret down.")]
     blocks += _effort_blocks(trials, dataset=dataset, timed=timed, start=float(grid[0]), max_fidelity=max_fidelity)
@@ -200,10 +209,11 @@ def _effort_blocks(trials: pd.DataFrame, *, dataset: str, timed: bool, start: fl
 
 
 def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: float, out: Path,
-                  order: list[str]) -> list[Block]:
+                  order: list[str], units: Units = units_of()) -> list[Block]:
     """Box plots of final regret (rank order) and the Friedman/Nemenyi critical-difference diagram at ``alpha``."""
     regret = {name: run["regret_valid"].to_numpy() for name, run in finals.groupby(level="optimizer")}
-    figures.plot_final_box(regret, split=split, order=order,
+    linear = 0.1 if units.percent else 10 * regret_floor(finals["regret_valid"], False)
+    figures.plot_final_box(regret, split=split, order=order, unit=units.regret, linear_below=linear,
                            title=f"Final incumbent regret, {dataset}", path=out / f"final_regret_{dataset}.png")
     matrix = seed_matrix(finals, "regret_valid")
     test = friedman_nemenyi(matrix, alpha)
@@ -212,7 +222,8 @@ def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: floa
         Heading("Final regret", 3),
         Image(f"final_regret_{dataset}.png",
               f"Final regret on {dataset}, one box per optimizer in rank order (best at the top), each seed a point; "
-              "the axis is linear below 0.1 pp and logarithmic above, so seeds that found the optimum sit at 0"),
+              f"the axis is linear below {linear:g} {units.regret} and logarithmic above, so seeds that found the "
+              "optimum sit at 0"),
         Heading("Critical-difference diagram", 3),
     ]
     if test.reason:
@@ -231,13 +242,13 @@ def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: floa
 
 
 def importance_section(importance: pd.Series, study: object, *, dataset: str, split: str, space: SearchSpace,
-                       out: Path) -> list[Block]:
+                       out: Path, units: Units = units_of()) -> list[Block]:
     """fANOVA and PED-ANOVA importance of the space's hyperparameters over every optimizer's trials pooled."""
     if importance.empty:
         return [Heading("Edge importance", 3),
                 Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
-                          "with fewer than two distinct accuracies.")]
-    ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out, space)
+                          "with fewer than two distinct values.")]
+    ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out, space, units)
     names = labels(space)
     rows = tuple((names[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
     return [
@@ -245,7 +256,7 @@ def importance_section(importance: pd.Series, study: object, *, dataset: str, sp
         Paragraph(
             f"fANOVA (optuna.importance, 16 trees of depth 8) and PED-ANOVA (Optuna's default: the top 10% of "
             f"trials against all, local) on {importance.name} pooled over every optimizer and seed: completed "
-            f"trials at the highest recorded fidelity, target the observed validation accuracy ({split}, one "
+            f"trials at the highest recorded fidelity, target the observed {units.value.removesuffix(' %')} ({split}, one "
             "training seed per trial). Both normalised to sum to 1; the figure orders the edges by fANOVA."
         ),
         Table(("edge (to<-from)", "fANOVA", "PED-ANOVA"), rows),

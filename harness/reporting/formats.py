@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["short_split", "mean_std", "p_text"]
+from adapters.protocols import ACCURACY_OBJECTIVE, TaskObjective
+
+__all__ = ["short_split", "mean_std", "mean_std_g", "p_text", "Units", "units_of"]
+
+
+@dataclass(frozen=True)
+class Units:
+    """How a report names one task's objective and its regret, and how many digits it shows.
+
+    NB201's accuracy is a percentage: ``valid acc %`` with regrets in ``pp`` and two decimals.
+    Any other objective keeps its own name and units (NAS-Bench-Graph's fraction, HPOLib's
+    loss), written in significant digits, since its regrets may be 1e-5.
+    """
+
+    value: str
+    test: str
+    regret: str
+    percent: bool
+
+    def text(self, values: pd.Series | np.ndarray, digits: int = 2) -> str:
+        """``mean ± std`` of ``values`` in this unit's digits."""
+        return mean_std(values, digits) if self.percent else mean_std_g(pd.Series(values, dtype=float))
+
+
+def units_of(objective: TaskObjective = ACCURACY_OBJECTIVE) -> Units:
+    """The :class:`Units` of a task's objective."""
+    if objective.percent:
+        name = "valid acc" if objective.name == "valid_acc" else objective.name
+        return Units(f"{name} %", "test acc %" if objective.name == "valid_acc" else "test %", "pp", True)
+    return Units(objective.name, "test value", objective.name, False)
 
 
 def short_split(text: str) -> str:
@@ -21,6 +52,14 @@ def mean_std(values: pd.Series | np.ndarray, digits: int = 2) -> str:
     if len(data) == 1:
         return f"{data.iloc[0]:.{digits}f}"
     return f"{data.mean():.{digits}f} ± {data.std(ddof=1):.{digits}f}"
+
+
+def mean_std_g(values: pd.Series) -> str:
+    """``mean ± std`` in significant digits, for values of any scale (HPOLib's MSE regrets are 1e-5)."""
+    data = pd.Series(values, dtype=float).dropna()
+    if data.empty:
+        return "n/a"
+    return f"{data.mean():.4g}" + ("" if len(data) == 1 else f" ± {data.std(ddof=1):.2g}")
 
 
 def p_text(value: float) -> str:

@@ -26,6 +26,7 @@ from adapters import NB201, SearchSpace
 from adapters.search_space import labels
 from harness.reporting import trial_figures
 from harness.reporting.document import Block, Heading, Image, Paragraph
+from harness.reporting.formats import Units, units_of
 
 __all__ = ["study_from_trials", "pooled_study", "optuna_section", "importance_figure"]
 
@@ -121,30 +122,34 @@ def _pair_means(final: pd.DataFrame, row: str, column: str,
     return (mean.loc[choices[row], choices[column]], counts.loc[choices[row], choices[column]])
 
 
-def _value_floor(values: pd.Series) -> float:
-    """A lower axis limit that keeps the informative range: the 2nd percentile, or the minimum if close."""
-    return float(min(values.quantile(0.02), values.max() - 1.0))
+def _value_floor(values: pd.Series, percent: bool) -> float:
+    """A lower axis limit that keeps the informative range: the 2nd percentile, or the minimum if close
+    (within 1 pp of the best for accuracies in %, within 1% of the values' span otherwise)."""
+    close = 1.0 if percent else 0.01 * float(values.max() - values.min())
+    return float(min(values.quantile(0.02), values.max() - close))
 
 
 def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ranking: Sequence[str],
-                   order: Sequence[str], space: SearchSpace = NB201) -> list[Block]:
+                   order: Sequence[str], space: SearchSpace = NB201, units: Units = units_of()) -> list[Block]:
     """The report's trial-history and search-space blocks for one dataset.
 
     ``ranking`` orders the edges by importance (the report's fANOVA); ``order`` is the report's rank order of the optimizers. The views are those
     of Optuna's plot_optimization_history, plot_edf and plot_contour, drawn in the report's
     style: the history panels share their axes and hold every trial (each fidelity and the
     pruned ones), and the contour, which would interpolate between unordered operations,
-    is a heat map of mean accuracy per pair of operations.
+    is a heat map of mean accuracy per pair of operations. ``units`` name the values drawn (a
+    minimised objective arrives negated, as the optimizers maximised it).
     """
     final = _final(trials)
     names = labels(space)
     blocks: list[Block] = [Heading("Trial histories and the search space", 3)]
     if final["valid_acc"].nunique() < 2 or len(ranking) < 2:
         return blocks + [Paragraph("Not drawn: fewer than two distinct completed accuracies at the highest fidelity.")]
-    target = f"observed valid acc % ({split})"
+    target = f"observed {units.value} ({split})"
     histories = _histories(trials)
     top = float(trials["fidelity"].max())
-    floor = _value_floor(final["valid_acc"].astype(float))
+    floor = _value_floor(final["valid_acc"].astype(float), units.percent)
+    floor_text = f"{floor:.1f}%" if units.percent else f"{floor:.4g}"
     history = trial_figures.plot_history_grid(
         histories, order=order, xlabel=f"full-training equivalents spent in the run (epochs / {top:g})",
         ylabel=target, y_low=floor, title=f"Every trial of every run, {dataset}",
@@ -158,28 +163,28 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
     heatmap = trial_figures.plot_pair_heatmap(
         mean, counts, ylabel=f"op on edge {names[first]}", xlabel=f"op on edge {names[second]}",
         colorbar=f"mean {target}", path=out / f"pair_heatmap_{dataset}.png",
-        title=f"Mean accuracy per pair of ops on the two\nmost important edges (fANOVA), {dataset}")
+        title=f"Mean {units.value.removesuffix(' %')} per pair of ops on the two\nmost important edges (fANOVA), {dataset}")
     return blocks + [
         Paragraph(
             f"From the trial records of every optimizer (the same {len(trials)} trials as above; completed trials at "
             f"the highest fidelity, {top:g} epochs, are the {len(final)} final values). Each value is the observed "
-            f"{split} accuracy of one training seed."
+            f"{split} {units.value.removesuffix(' %')} of one training seed."
         ),
         Image(history.name,
               f"Every trial per optimizer in rank order, on shared axes: coloured points are completed {top:g}-epoch "
               f"trials, grey ones lower-fidelity or pruned trials, lines each seed's best {top:g}-epoch value so far; "
-              f"the {n_below} values below {floor:.1f}% sit on the lower edge as triangles"),
+              f"the {n_below} values below {floor_text} sit on the lower edge as triangles"),
         Image(edf.name, f"Empirical distribution of each optimizer's completed {top:g}-epoch trial values (a curve "
-                        f"further right means better trials), from {floor:.1f}%"),
+                        f"further right means better trials), from {floor_text}"),
         Image(heatmap.name,
-              f"Mean observed accuracy of completed {top:g}-epoch trials per pair of operations on the two most "
+              f"Mean observed {units.value.removesuffix(' %')} of completed {top:g}-epoch trials per pair of operations on the two most "
               f"important edges by fANOVA ({names[first]} and {names[second]}), all optimizers pooled; "
               "operations in NB201's order on both axes, n = trials per pair, blank where none"),
     ]
 
 
 def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, split: str,
-                      out: Path, space: SearchSpace = NB201) -> tuple[dict[str, float], Image]:
+                      out: Path, space: SearchSpace = NB201, units: Units = units_of()) -> tuple[dict[str, float], Image]:
     """PED-ANOVA importance of each edge, and one figure of fANOVA and PED-ANOVA side by side.
 
     ``fanova`` is the report's fANOVA importance of ``study`` (``stats.edge_importance``: 16
@@ -191,6 +196,6 @@ def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, spl
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
     path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space),
-                                   title=f"Edge importance for valid acc ({split}), {dataset}",
+                                   title=f"Edge importance for {units.value.removesuffix(' %')} ({split}), {dataset}",
                                    path=out / f"importance_{dataset}.png")
     return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each edge on {dataset}, edges ordered by fANOVA")

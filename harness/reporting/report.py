@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from adapters import NB201, SearchSpace
+from adapters.protocols import ACCURACY_OBJECTIVE, TaskObjective
 from adapters.files import atomic_write_text
 from adapters.types import BadInputError
 from harness.reporting import optuna_plots
@@ -36,7 +37,7 @@ from harness.reporting.dataset_sections import (
     summary_section,
 )
 from harness.reporting.document import Block, Bullets, Heading, Paragraph, Table, to_html, to_latex, to_markdown
-from harness.reporting.formats import short_split
+from harness.reporting.formats import Units, short_split, units_of
 from harness.reporting.stats import edge_importance, final_order, run_finals
 
 __all__ = ["ReportContext", "write_report", "machine_facts"]
@@ -87,11 +88,16 @@ class ReportContext:
     store_notes: Sequence[str] = ()
     #: Per dataset, its own search space where the datasets differ (a spec over several benchmarks).
     spaces: Mapping[str, SearchSpace] = field(default_factory=dict)
-    #: Datasets whose objective is minimised (HPOLib's loss): the Optuna views read its negation, the score
-    #: the optimizers maximised, so that their "best" trials are the lowest losses.
-    minimised: frozenset[str] = frozenset()
+    #: Per dataset, its objective where it is not NB201's accuracy (in %): its name, direction and unit
+    #: name every number of its section. A minimised one (HPOLib's loss) is shown to the Optuna views
+    #: negated, the score the optimizers maximised, so that their "best" trials are the lowest losses.
+    objectives: Mapping[str, TaskObjective] = field(default_factory=dict)
     focus: int = 5
     baselines: Sequence[str] = ()
+
+
+    def objective(self, dataset: str) -> TaskObjective:
+        return self.objectives.get(dataset, ACCURACY_OBJECTIVE)
 
 
 def machine_facts() -> dict[str, str]:
@@ -118,9 +124,8 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
         f"Budget per run: {context.budget} (the rule below).",
         f"Datasets searched: {', '.join(context.datasets)}. Seeds: {', '.join(map(str, seeds))}.",
         "Splits: " + " | ".join(splits),
-        "Known optimum (regret 0), seed-mean validation accuracy: "
-        + ", ".join(f"{ds} {context.optimum[ds]:.3f}% ({short_split(context.splits[ds]['valid_acc'])})"
-                    for ds in context.datasets),
+        "Known optimum (regret 0), seed mean of each dataset's objective: "
+        + ", ".join(_optimum_text(context, ds) for ds in context.datasets),
         "Ran on: " + ("; ".join(f"{k}: {v}" for k, v in context.machine.items()) or "not recorded")
         + (f". Wall time: {context.wall_time_s:.1f} s." if context.wall_time_s is not None else "."),
     ]
@@ -142,25 +147,40 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
     ]
 
 
+def _optimum_text(context: ReportContext, dataset: str) -> str:
+    """``cifar10-valid 91.607% (x-valid)``; another objective with its name and direction."""
+    objective, split = context.objective(dataset), short_split(context.splits[dataset]["valid_acc"])
+    if objective.percent:
+        return f"{dataset} {context.optimum[dataset]:.3f}% ({split})"
+    return (f"{dataset} {objective.name} {context.optimum[dataset]:.6g} ({split}, "
+            f"{'maximised' if objective.maximize else 'minimised'})")
+
+
 def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str, out: Path) -> list[Block]:
     context = replace(context, space=context.spaces.get(dataset, context.space))
     finals = run_finals(trials)
     order = final_order(finals)
-    scored = trials.assign(valid_acc=-trials["valid_acc"]) if dataset in context.minimised else trials
+    objective = context.objective(dataset)
+    units = units_of(objective)
+    scored, score_units = trials, units
+    if not objective.maximize:
+        scored = trials.assign(valid_acc=-trials["valid_acc"])
+        score_units = Units(f"−{objective.name} (negated: higher is better)", units.test, units.regret, False)
     study = optuna_plots.pooled_study(scored, context.space)
     importance = edge_importance(study)
     split = short_split(context.splits[dataset]["valid_acc"])
     return [
         Heading(f"Results on {dataset}"),
         *summary_section(trials, finals, dataset=dataset, splits=context.splits[dataset],
-                         reference=context.reference, order=order),
+                         reference=context.reference, order=order, units=units),
         *origins_section(trials, order),
         *curves_section(trials, dataset=dataset, split=split, out=out, order=order, focus_size=context.focus,
-                        reference=context.reference, baselines=context.baselines),
-        *final_section(finals, dataset=dataset, split=split, alpha=context.alpha, out=out, order=order),
-        *importance_section(importance, study, dataset=dataset, split=split, space=context.space, out=out),
+                        reference=context.reference, baselines=context.baselines, units=units),
+        *final_section(finals, dataset=dataset, split=split, alpha=context.alpha, out=out, order=order, units=units),
+        *importance_section(importance, study, dataset=dataset, split=split, space=context.space, out=out,
+                            units=score_units),
         *optuna_plots.optuna_section(scored, dataset, split, out, ranking=list(importance.index), order=order,
-                                     space=context.space),
+                                     space=context.space, units=score_units),
     ]
 
 

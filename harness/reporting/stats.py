@@ -19,6 +19,7 @@ from adapters.types import BadInputError
 
 __all__ = [
     "REGRET_FLOOR",
+    "regret_floor",
     "TELL_ORDER",
     "in_tell_order",
     "RankTest",
@@ -40,6 +41,15 @@ __all__ = [
 
 #: Log axes cannot show a regret of 0 (the optimum found): values are clipped to this floor (pp).
 REGRET_FLOOR = 1e-3
+
+
+def regret_floor(regret: pd.Series, percent: bool) -> float:
+    """Where a log regret axis stops: :data:`REGRET_FLOOR` pp for accuracies in %, else the power of
+    ten below the smallest positive regret (HPOLib's MSE regrets reach 1e-6, which 1e-3 would hide)."""
+    positive = regret[np.isfinite(regret) & (regret > 0)]
+    if percent or positive.empty:
+        return REGRET_FLOOR
+    return float(10.0 ** np.floor(np.log10(positive.min())))
 
 
 #: The order the runner told results in: finish time, then worker id for trials that finish at one

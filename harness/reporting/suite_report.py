@@ -23,7 +23,7 @@ from adapters.types import BadInputError
 from harness.reporting import figures
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table
 from harness.reporting.plot_style import styles_for
-from harness.reporting.formats import short_split
+from harness.reporting.formats import mean_std_g, short_split
 from harness.reporting.stats import in_tell_order
 from harness.reporting.suite_figures import NORMALISED_FLOOR, plot_normalised_panels, plot_rank_shift
 from harness.reporting.suite_stats import (
@@ -124,14 +124,6 @@ def _g(value: float) -> str:
     return "n/a" if not np.isfinite(value) else f"{value:.4g}"
 
 
-def _mean_std_g(values: pd.Series) -> str:
-    """``mean ± std`` in significant digits: regrets span 1e-5 (HPOLib's MSE) to 1 (NB201's pp) across tasks."""
-    data = values.dropna()
-    if data.empty:
-        return "n/a"
-    return _g(float(data.mean())) + ("" if len(data) == 1 else f" ± {data.std(ddof=1):.2g}")
-
-
 def _tasks_table(data: SuiteData) -> list[Block]:
     rows = []
     for task, f in data.facts.items():
@@ -153,7 +145,7 @@ def _per_task_table(data: SuiteData, column: str, order: Sequence[str]) -> tuple
     rows = []
     for task in data.facts:
         runs = data.finals.xs(task, level="task")
-        rows.append((task, *(_mean_std_g(runs.xs(n, level="optimizer")[column]) if n in runs.index.get_level_values(0)
+        rows.append((task, *(mean_std_g(runs.xs(n, level="optimizer")[column]) if n in runs.index.get_level_values(0)
                              else "not run" for n in order)))
     return tuple(rows)
 
