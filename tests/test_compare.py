@@ -87,6 +87,7 @@ def test_compare_end_to_end_on_dask(tmp_path, flat_store):
     import shutil
 
     shutil.rmtree(runs[0])
+    assert "were complete from an earlier one" not in result.report.read_text()
     again = compare(spec, "quick")
     assert sorted(p.name for p in (again.out / "runs").iterdir()) == sorted(stamps)
     for r in runs[1:]:
@@ -97,6 +98,8 @@ def test_compare_end_to_end_on_dask(tmp_path, flat_store):
                                   trials.drop(columns=timing).sort_values(["run_id", "trial"]).reset_index(drop=True))
     if result.report is not None:
         assert result.report.exists() and "random" in result.report.read_text()
+        # the rerun's wall time is its own, and its report says so
+        assert "(this invocation; 5 of the 6 runs were complete from an earlier one)" in again.report.read_text()
 
 
 def test_compare_on_an_existing_cluster(tmp_path, flat_store):

@@ -77,7 +77,7 @@ def compare(
         store_path = Path(shared_store_path or data_root()) / spec.store
         # a benchmark that trains ships no store to the workers: they open it from the runs' recorded options
         shared = shared_store_path or (Path(data_root()) if trains(bench) else None)
-        warned = run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
+        grid = run_grid(runs, runs_dir, store_path=store_path, checksum=bench.checksum, scheduler=scheduler,
                           shared_store_path=shared, progress=progress, notice=notice)
         trials = collect_trials(runs, runs_dir)
         if trains(bench):  # no table: regret against the best accuracy the runs measured
@@ -88,14 +88,14 @@ def compare(
             atomic_write(staging / "trials.parquet", lambda tmp: trials.to_parquet(tmp, index=False))
             lead = _suite_lead(spec, profile, trials, staging, shared_store_path)
             written, paper_table = _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, staging,
-                                           time.perf_counter() - start, lead)
+                                           time.perf_counter() - start, lead, reused=grid.reused)
             report = out / written.name
         if spec.export_deepcave:
             from harness.exports.deepcave import export_deepcave
 
             export_deepcave(runs_dir, out / "deepcave", force=True, only={r.run_id for r in runs})
     return CompareResult(out=out, trials=trials, report=report, excluded=excluded, wall_s=time.perf_counter() - start,
-                         paper_table=paper_table, warnings=warned)
+                         paper_table=paper_table, warnings=grid.warned)
 
 
 def _suite_lead(spec: ExperimentSpec, profile, trials: pd.DataFrame, out: Path, root: Path | None) -> list:
@@ -114,7 +114,8 @@ def _suite_lead(spec: ExperimentSpec, profile, trials: pd.DataFrame, out: Path, 
     return suite_section(trials, facts, out)
 
 
-def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, out, wall_s, lead=()) -> tuple[Path, str]:
+def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, out, wall_s, lead=(),
+            reused: int = 0) -> tuple[Path, str]:
     """Hand the records to the report writer (it reads records and this context only).
 
     ``lead`` are sections placed before the per-dataset ones (a suite's results across tasks).
@@ -184,6 +185,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
         notes=notes,
         machine=machine_facts(),
         wall_time_s=wall_s,
+        reused_runs=(reused, len(runs)),
         reference=worker_label(spec.reference, min(spec.workers), spec.workers),
         extra=extra,
         lead=tuple(lead),

@@ -16,7 +16,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -124,6 +124,14 @@ def _write_run_files(folder: Path, files: dict[str, bytes]) -> None:
         raise
 
 
+class GridOutcome(NamedTuple):
+    """What :func:`run_grid` did: the runs' warnings (first line -> how many runs raised it), and
+    how many planned runs it found complete and reused (a resumed compare's report says so)."""
+
+    warned: dict[str, int]
+    reused: int
+
+
 def run_grid(
     runs: list[PlannedRun],
     runs_dir: Path,
@@ -135,14 +143,14 @@ def run_grid(
     n_workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     notice: Callable[[str], None] | None = None,
-) -> dict[str, int]:
+) -> GridOutcome:
     """Run every planned run not already complete in ``runs_dir``, on Dask.
 
     A run whose records are damaged (run.json or trials.parquet unreadable, or off their
     schema) is named through ``notice`` and run again; its folder is replaced only once the
     new run's files are complete. The caller holds ``runs_dir``'s compare lock, so staging
     folders a killed compare left there are removed first. Returns the warnings the runs raised
-    (first line -> how many runs raised it).
+    and how many runs were complete already.
     """
     for leftover in runs_dir.glob(f".*{TEMP_MARK}*"):  # a compare killed while swapping a run in (we hold the lock)
         shutil.rmtree(leftover, ignore_errors=True)
@@ -155,18 +163,17 @@ def run_grid(
     warned: dict[str, int] = {}
     if progress:
         progress(done, len(runs))
-    if not todo:
-        return warned
-    return _run_on_dask(todo, runs_dir, done, len(runs), warned, store_path=store_path, checksum=checksum,
-                        scheduler=scheduler, shared_store_path=shared_store_path, n_workers=n_workers,
-                        progress=progress)
+    if todo:
+        _run_on_dask(todo, runs_dir, done, len(runs), warned, store_path=store_path, checksum=checksum,
+                     scheduler=scheduler, shared_store_path=shared_store_path, n_workers=n_workers, progress=progress)
+    return GridOutcome(warned, done)
 
 
 def _run_on_dask(
     todo: list[PlannedRun], runs_dir: Path, done: int, total: int, warned: dict[str, int], *, store_path: Path,
     checksum: str, scheduler: str | None, shared_store_path: Path | None, n_workers: int | None,
     progress: Callable[[int, int], None] | None,
-) -> dict[str, int]:
+) -> None:
     """Run ``todo`` on a Dask cluster (``scheduler``'s, or a local one closed again however this ends);
     ``warned`` gathers the runs' warnings."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -211,7 +218,6 @@ def _run_on_dask(
         if cluster is not None:
             cluster.close()
             sweep_orphans(RUN_TEMP_PREFIX)  # the workers are gone: a run cut short left its folder
-    return warned
 
 
 def check_scheduler(address: str) -> str:

@@ -80,6 +80,9 @@ class ReportContext:
     notes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     machine: Mapping[str, str] = field(default_factory=dict)
     wall_time_s: float | None = None
+    #: (runs found complete from an earlier invocation, runs planned): a resumed compare's wall time
+    #: is only its own.
+    reused_runs: tuple[int, int] = (0, 0)
     reference: str = "random"
     alpha: float = 0.05
     extra: Sequence[Block] = ()
@@ -127,7 +130,9 @@ def _header(context: ReportContext, trials: pd.DataFrame) -> list[Block]:
         "Known optimum (regret 0), seed mean of each dataset's objective: "
         + ", ".join(_optimum_text(context, ds) for ds in context.datasets),
         "Ran on: " + ("; ".join(f"{k}: {v}" for k, v in context.machine.items()) or "not recorded")
-        + (f". Wall time: {context.wall_time_s:.1f} s." if context.wall_time_s is not None else "."),
+        + (f". Wall time: {context.wall_time_s:.1f} s" if context.wall_time_s is not None else "")
+        + (f" (this invocation; {context.reused_runs[0]:,} of the {context.reused_runs[1]:,} runs were complete "
+           "from an earlier one)." if context.reused_runs[0] else "."),
     ]
     ran = sorted(trials["optimizer"].unique())
     notes = [f"{name}: {'; '.join(context.notes[name])}" for name in ran if context.notes.get(name)]
