@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapters.types import BadInputError
@@ -98,3 +100,13 @@ def test_compare_reports_each_task_with_its_own_space_and_optimum(tmp_path):
     assert "edge_1_0" in jigsaw and "n_units_1" not in jigsaw
     assert "n_units_1" in naval and "edge_1_0" not in naval
     assert (trials.groupby("dataset")["regret_valid"].min() >= 0).all()
+
+
+def test_the_report_states_every_budget_of_a_profile_with_budgets_per_task():
+    """The default budget is named for the tasks that run on it, and only where some do."""
+    from harness.running.spec import load_spec
+
+    full = load_spec(Path(__file__).resolve().parents[1] / "experiments" / "suite.toml").profile("full")
+    text = full.budget_text([("nb201", "cifar10-valid"), ("hpolib", "naval_propulsion")])
+    assert text == "60full on nasbench-graph/proteins, 100full on transnas-micro, 200full on hpolib, 150full on the others"
+    assert "the others" not in full.budget_text([("hpolib", "naval_propulsion")])

@@ -173,7 +173,7 @@ def _report(spec, profile, bench, bench_of, trials, excluded, runs, runs_dir, ou
         space=bench.space,
         spaces={d: task_space(bench_of[d], d) for d in datasets},
         objectives={d: task_objective(bench_of[d], d) for d in datasets},
-        budget=profile.budget_text(),
+        budget=profile.budget_text({(r.config.benchmark, r.config.dataset) for r in runs}),
         budget_rule=rule,
         store_notes=tuple(sorted(store_notes)),
         focus=spec.focus,

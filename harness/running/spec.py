@@ -16,6 +16,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from harness.running.budget import Budget
@@ -74,11 +75,14 @@ class Profile:
     def seeds_for(self, label: str) -> tuple[int, ...]:
         return self.seeds[: self.runs[label]] if label in self.runs else self.seeds
 
-    def budget_text(self) -> str:
-        """The budget per run as the report states it (per dataset where they differ)."""
+    def budget_text(self, runs: Iterable[tuple[str, str]] = ()) -> str:
+        """The budget per run as the report states it: per dataset where they differ, and the profile's
+        own budget for the rest where any of ``runs`` ((benchmark, dataset) pairs) has it."""
         if not self.dataset_budgets:
             return str(self.budget)
-        return ", ".join(f"{budget} on {dataset}" for dataset, budget in self.dataset_budgets.items())
+        rest = any(self.budget_for(dataset, benchmark) is self.budget for benchmark, dataset in runs)
+        return ", ".join([*(f"{budget} on {dataset}" for dataset, budget in self.dataset_budgets.items()),
+                          *([f"{self.budget} on the others"] if rest else [])])
 
 
 @dataclass(frozen=True)
