@@ -75,6 +75,22 @@ def plot_normalised_panels(
     return save_figure(fig, path)
 
 
+def spread(values: Sequence[float], gap: float) -> list[float]:
+    """Label positions for sorted ``values``, at least ``gap`` apart: labels too close are grouped and
+    each group is centred on its values' mean, so a label moves only as far as its neighbours make it."""
+    groups: list[list[float]] = []
+
+    def ends(group: list[float]) -> tuple[float, float]:
+        centre, half = sum(group) / len(group), (len(group) - 1) * gap / 2
+        return centre - half, centre + half
+
+    for value in values:
+        groups.append([value])
+        while len(groups) > 1 and ends(groups[-1])[0] - ends(groups[-2])[1] < gap:
+            groups[-2:] = [groups[-2] + groups[-1]]
+    return [ends(group)[0] + i * gap for group in groups for i in range(len(group))]
+
+
 def plot_rank_shift(hpo: Mapping[str, float], nas: Mapping[str, float], *, styles: Mapping[str, LineStyle],
                     n_hpo: int, n_nas: int, title: str, path: Path) -> Path:
     """The headline as a slope chart: each optimizer's mean rank on HPO tasks (left) joined to NAS tasks (right).
@@ -87,15 +103,21 @@ def plot_rank_shift(hpo: Mapping[str, float], nas: Mapping[str, float], *, style
     ax = fig.add_subplot()
     for name in names:
         ax.plot([0, 1], [hpo[name], nas[name]], **styles[name].line_kwargs())
+    ranks = [*hpo.values(), *nas.values()]
+    gap = 0.075 * max(max(ranks) - min(ranks), 1.0)  # one line of small text on the figure's height
     for x, side, align in ((-0.04, hpo, "right"), (1.04, nas, "left")):  # tied optimizers share one label
         tied: dict[str, list[str]] = {}
         for name in names:
             tied.setdefault(f"{side[name]:.2f}", []).append(name)
-        for value, group in tied.items():
+        values = sorted(tied, key=float)
+        for value, y in zip(values, spread([float(v) for v in values], gap)):
+            group = tied[value]
             label = f"{', '.join(group)} {value}" if align == "right" else f"{value} {', '.join(group)}"
-            ax.text(x, float(value), label, ha=align, va="center", fontsize=FONT["small"])
+            ax.text(x + (-0.06 if align == "right" else 0.06), y, label, ha=align, va="center",
+                    fontsize=FONT["small"])
+            ax.plot([x, x + (-0.05 if align == "right" else 0.05)], [float(value), y], color="0.5", linewidth=0.6)
     ax.set_xticks([0, 1], [f"HPO tasks ({n_hpo})", f"NAS tasks ({n_nas})"])
-    ax.set_xlim(-0.9, 1.9)
+    ax.set_xlim(-0.95, 1.95)
     ax.invert_yaxis()
     finish_axes(ax, title=title, ylabel="mean rank (1 = best)", grid="y")
     return save_figure(fig, path)
