@@ -73,3 +73,12 @@ def test_an_optimizer_missing_a_task_is_reported_but_not_ranked(tmp_path):
     text = to_markdown(suite_section(trials, facts, tmp_path))
     assert "Not ranked (they did not run on every task" in text and "nas-star (no runs on hpobench/hpo0, nasbench/nas0)" in text
     assert "| hpobench/hpo0 | " in text and "not run" in text
+
+
+def test_slope_chart_labels_keep_their_order_and_move_only_when_too_close():
+    from harness.reporting.suite_figures import spread
+
+    assert spread([1.84, 2.79, 3.42], 0.3) == [1.84, 2.79, 3.42]  # far enough apart: unmoved
+    placed = spread([2.5, 2.67, 4.0, 4.58, 4.67, 5.0], 0.3)
+    assert placed[2] == 4.0 and all(b - a >= 0.3 - 1e-9 for a, b in zip(placed, placed[1:]))
+    assert abs(sum(placed[3:]) / 3 - (4.58 + 4.67 + 5.0) / 3) < 1e-9  # a group stays centred on its values
