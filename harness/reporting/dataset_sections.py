@@ -20,7 +20,7 @@ from adapters import SearchSpace
 from adapters.search_space import labels
 from harness.reporting import figures, optuna_plots
 from harness.reporting.document import Block, Heading, Image, Paragraph, Table
-from harness.reporting.formats import Units, p_text, short_split, units_of
+from harness.reporting.formats import CELL_TERMS, Terms, Units, p_text, short_split, terms_of, units_of
 from harness.reporting.origins import origin_shares
 from harness.reporting.plot_style import styles_for
 from harness.reporting.stats import (
@@ -51,7 +51,8 @@ def _margin_cells(valid: pd.DataFrame, name: str, reference: str, units: Units) 
 
 
 def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str, splits: Mapping[str, str],
-                    reference: str, order: Sequence[str], units: Units = units_of()) -> list[Block]:
+                    reference: str, order: Sequence[str], units: Units = units_of(),
+                    terms: Terms = CELL_TERMS) -> list[Block]:
     """The per-optimizer table in rank order, with a legend naming the split behind each column.
 
     ``splits`` is the dataset's metric -> split text; margins are measured against ``reference``;
@@ -98,7 +99,7 @@ def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str,
         f"observed). {value}: the incumbent's seed-mean {valid_split}, mean ± std across seeds{per}. "
         f"{test_note} regret: the incumbent's distance to the optimum, never negative "
         f"({units.regret}, {valid_name}). {reference_note} "
-        "cells: distinct canonical cells (isomorphism classes) evaluated per run. "
+        f"{terms.configs}: {terms.configs_note} evaluated per run. "
         "ms/trial: the optimizer's own ask/tell wall time per trial (mean over all its trials). "
         "Rows are in rank order: mean rank of final regret over the seeds every optimizer ran (best first)."
     )
@@ -106,7 +107,7 @@ def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str,
         "optimizer", "seeds", "trials/run", f"{units.value} ({valid_name})",
         f"{units.test} ({short_split(test_split) if test_split else 'no test split'})",
         f"regret {units.regret} ({valid_name})", f"margin vs {reference} ({units.regret})", "p (Wilcoxon)",
-        "cells/run", "ms/trial",
+        f"{terms.configs}/run", "ms/trial",
     )
     return [Heading("Summary", 3), Paragraph(legend), Table(headers, tuple(rows))]
 
@@ -244,22 +245,23 @@ def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: floa
 def importance_section(importance: pd.Series, study: object, *, dataset: str, split: str, space: SearchSpace,
                        out: Path, units: Units = units_of()) -> list[Block]:
     """fANOVA and PED-ANOVA importance of the space's hyperparameters over every optimizer's trials pooled."""
+    terms = terms_of(space.name)
     if importance.empty:
-        return [Heading("Edge importance", 3),
+        return [Heading(f"{terms.part.capitalize()} importance", 3),
                 Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "
                           "with fewer than two distinct values.")]
     ped, image = optuna_plots.importance_figure(study, importance, dataset, split, out, space, units)
     names = labels(space)
     rows = tuple((names[name], f"{value:.3f}", f"{ped[name]:.3f}") for name, value in importance.items())
     return [
-        Heading("Edge importance", 3),
+        Heading(f"{terms.part.capitalize()} importance", 3),
         Paragraph(
             f"fANOVA (optuna.importance, 16 trees of depth 8) and PED-ANOVA (Optuna's default: the top 10% of "
             f"trials against all, local) on {importance.name} pooled over every optimizer and seed: completed "
             f"trials at the highest recorded fidelity, target the observed {units.value.removesuffix(' %')} ({split}, one "
-            "training seed per trial). Both normalised to sum to 1; the figure orders the edges by fANOVA."
+            f"training seed per trial). Both normalised to sum to 1; the figure orders the {terms.part}s by fANOVA."
         ),
-        Table(("edge (to<-from)", "fANOVA", "PED-ANOVA"), rows),
+        Table((terms.part_header, "fANOVA", "PED-ANOVA"), rows),
         image,
     ]
 

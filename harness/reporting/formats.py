@@ -9,7 +9,7 @@ import pandas as pd
 
 from adapters.protocols import ACCURACY_OBJECTIVE, TaskObjective
 
-__all__ = ["short_split", "mean_std", "mean_std_g", "p_text", "Units", "units_of"]
+__all__ = ["short_split", "mean_std", "mean_std_g", "p_text", "Units", "units_of", "Terms", "terms_of"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,30 @@ def mean_std(values: pd.Series | np.ndarray, digits: int = 2) -> str:
     if len(data) == 1:
         return f"{data.iloc[0]:.{digits}f}"
     return f"{data.mean():.{digits}f} ± {data.std(ddof=1):.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a report calls a search space's parts: NB201's and TransNAS's cells have edges that
+    take operations; every other space has hyperparameters that take values."""
+
+    part: str
+    part_header: str
+    choice: str
+    configs: str
+    configs_note: str
+
+
+#: Spaces whose configurations are cells: six edges, each an operation.
+CELL_SPACES = frozenset({"nb201", "transnas-micro"})
+CELL_TERMS = Terms("edge", "edge (to<-from)", "op", "cells", "distinct canonical cells (isomorphism classes)")
+HYPERPARAMETER_TERMS = Terms("hyperparameter", "hyperparameter", "value", "configs",
+                             "distinct canonical configurations (the source's duplicates merged)")
+
+
+def terms_of(space_name: str) -> Terms:
+    """The :class:`Terms` of the search space named ``space_name``."""
+    return CELL_TERMS if space_name in CELL_SPACES else HYPERPARAMETER_TERMS
 
 
 def mean_std_g(values: pd.Series) -> str:

@@ -26,7 +26,7 @@ from adapters import NB201, SearchSpace
 from adapters.search_space import labels
 from harness.reporting import trial_figures
 from harness.reporting.document import Block, Heading, Image, Paragraph
-from harness.reporting.formats import Units, units_of
+from harness.reporting.formats import Units, terms_of, units_of
 
 __all__ = ["study_from_trials", "pooled_study", "optuna_section", "importance_figure"]
 
@@ -142,6 +142,7 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
     """
     final = _final(trials)
     names = labels(space)
+    terms = terms_of(space.name)
     blocks: list[Block] = [Heading("Trial histories and the search space", 3)]
     if final["valid_acc"].nunique() < 2 or len(ranking) < 2:
         return blocks + [Paragraph("Not drawn: fewer than two distinct completed accuracies at the highest fidelity.")]
@@ -161,9 +162,11 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
     first, second = ranking[0], ranking[1]
     mean, counts = _pair_means(final, first, second, space)
     heatmap = trial_figures.plot_pair_heatmap(
-        mean, counts, ylabel=f"op on edge {names[first]}", xlabel=f"op on edge {names[second]}",
+        mean, counts, ylabel=f"{terms.choice} of {terms.part} {names[first]}",
+        xlabel=f"{terms.choice} of {terms.part} {names[second]}",
         colorbar=f"mean {target}", path=out / f"pair_heatmap_{dataset}.png",
-        title=f"Mean {units.value.removesuffix(' %')} per pair of ops on the two\nmost important edges (fANOVA), {dataset}")
+        title=f"Mean {units.value.removesuffix(' %')} per pair of {terms.choice}s on the two\n"
+              f"most important {terms.part}s (fANOVA), {dataset}")
     return blocks + [
         Paragraph(
             f"From the trial records of every optimizer (the same {len(trials)} trials as above; completed trials at "
@@ -177,15 +180,16 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
         Image(edf.name, f"Empirical distribution of each optimizer's completed {top:g}-epoch trial values (a curve "
                         f"further right means better trials), from {floor_text}"),
         Image(heatmap.name,
-              f"Mean observed {units.value.removesuffix(' %')} of completed {top:g}-epoch trials per pair of operations on the two most "
-              f"important edges by fANOVA ({names[first]} and {names[second]}), all optimizers pooled; "
-              "operations in NB201's order on both axes, n = trials per pair, blank where none"),
+              f"Mean observed {units.value.removesuffix(' %')} of completed {top:g}-epoch trials per pair of "
+              f"{terms.choice}s on the two most important {terms.part}s by fANOVA ({names[first]} and {names[second]}), "
+              f"all optimizers pooled; {terms.choice}s in the space's order on both axes, n = trials per pair, "
+              "blank where none"),
     ]
 
 
 def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, split: str,
                       out: Path, space: SearchSpace = NB201, units: Units = units_of()) -> tuple[dict[str, float], Image]:
-    """PED-ANOVA importance of each edge, and one figure of fANOVA and PED-ANOVA side by side.
+    """PED-ANOVA importance of each edge (hyperparameter), and one figure of fANOVA and PED-ANOVA side by side.
 
     ``fanova`` is the report's fANOVA importance of ``study`` (``stats.edge_importance``: 16
     trees of depth 8; Optuna's default ranks the edges the same at a fraction of the time);
@@ -193,9 +197,11 @@ def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, spl
     """
     import optuna
 
+    terms = terms_of(space.name)
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
-    path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space),
-                                   title=f"Edge importance for {units.value.removesuffix(' %')} ({split}), {dataset}",
+    path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space), axis=terms.part_header,
+                                   title=f"{terms.part.capitalize()} importance for {units.value.removesuffix(' %')} ({split}), {dataset}",
                                    path=out / f"importance_{dataset}.png")
-    return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each edge on {dataset}, edges ordered by fANOVA")
+    return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each {terms.part} on {dataset}, "
+                                 f"{terms.part}s ordered by fANOVA")

@@ -37,7 +37,7 @@ from harness.reporting.dataset_sections import (
     summary_section,
 )
 from harness.reporting.document import Block, Bullets, Heading, Paragraph, Table, to_html, to_latex, to_markdown
-from harness.reporting.formats import Units, short_split, units_of
+from harness.reporting.formats import Units, short_split, terms_of, units_of
 from harness.reporting.stats import edge_importance, final_order, run_finals
 
 __all__ = ["ReportContext", "write_report", "machine_facts"]
@@ -177,7 +177,8 @@ def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str,
     return [
         Heading(f"Results on {dataset}"),
         *summary_section(trials, finals, dataset=dataset, splits=context.splits[dataset],
-                         reference=context.reference, order=order, units=units),
+                         reference=context.reference, order=order, units=units,
+                         terms=terms_of(context.space.name)),
         *origins_section(trials, order),
         *curves_section(trials, dataset=dataset, split=split, out=out, order=order, focus_size=context.focus,
                         reference=context.reference, baselines=context.baselines, units=units),

@@ -107,7 +107,7 @@ def plot_edf(values: Mapping[str, np.ndarray], *, order: Sequence[str], xlabel: 
 
 
 def plot_importance(importances: Mapping[str, Mapping[str, float]], labels: Mapping[str, str], *, title: str,
-                    path: Path) -> Path:
+                    path: Path, axis: str = "edge (to<-from)") -> Path:
     """One horizontal bar panel per importance method, sharing the edge axis (first method's order, top = most)."""
     methods = list(importances)
     first = importances[methods[0]]
@@ -123,7 +123,7 @@ def plot_importance(importances: Mapping[str, Mapping[str, float]], labels: Mapp
         ax.set_xlim(0, max(max(share) * 1.25, 0.05))
         finish_axes(ax, title=method, xlabel="importance (sums to 1)", grid="x")
     axes[0].set_yticks(positions, [labels.get(e, e) for e in edges])
-    axes[0].set_ylabel("edge (to<-from)", fontsize=FONT["text"])
+    axes[0].set_ylabel(axis, fontsize=FONT["text"])
     fig.suptitle(title, fontsize=FONT["title"])
     return save_figure(fig, path)
 
