@@ -161,7 +161,7 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
         f"{units.value.removesuffix(' %')} on a log axis, drawn at {floor:g} where it is below (0: the optimum "
         "found). Each run is a step function of its "
         "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
-        "from the lowest final regret down.")]
+        "in the report's rank order (mean rank of final regret over the seeds, best first).")]
     blocks += _effort_blocks(trials, dataset=dataset, timed=timed, start=float(grid[0]), max_fidelity=max_fidelity)
     blocks.append(Heading(f"Average rank over {'time' if timed else 'evaluations'}", 3))
     if ranks is None:

@@ -68,8 +68,10 @@ def plot_regret_curves(
     """Mean regret with a standard-error band per optimizer, on a log regret axis clipped at ``floor``.
 
     Without ``order`` the lines are ranked by their final mean (lowest first), which is the
-    legend's order. The default label is the incumbent's accuracy regret; ``ylabel`` names another regret.
+    legend's order; with it (the report's mean rank of final regret, which can differ from the
+    order of the means) the legend says so. The default label is the incumbent's accuracy regret; ``ylabel`` names another regret.
     """
+    legend_title = "in the report's rank order" if order is not None else "lowest final regret first"
     if order is None:
         order = sorted(curves, key=lambda n: (float(np.nanmean(curves[n].to_numpy(float)[:, -1])), n))
     names = _ordered(list(curves), order)
@@ -94,7 +96,7 @@ def plot_regret_curves(
     finish_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel or f"incumbent regret (pp, {split})")
     seeds = {len(curves[n]) for n in names}
     n_seeds = seeds.pop() if len(seeds) == 1 else None
-    legend_outside(ax, handles, names, "lowest final regret first"
+    legend_outside(ax, handles, names, legend_title
                    + (f"\n({n_seeds} seed{'s' if n_seeds != 1 else ''} each)" if n_seeds else ""))
     return save_figure(fig, path)
 
