@@ -278,8 +278,7 @@ def plot_fronts(
     order_exact = np.argsort(exact[:, 0])
     for ax, name in zip(axes, names):
         color = styles[name].color
-        ax.step(exact[order_exact, 0], exact[order_exact, 1], where="pre", color="black", linewidth=1.3,
-                label="exact front")
+        ax.step(exact[order_exact, 0], exact[order_exact, 1], where="pre", color="black", linewidth=1.3)
         ax.scatter(exact[:, 0], exact[:, 1], s=8, color="black", zorder=3)
         for points in found[name]:
             if len(points):
@@ -295,6 +294,12 @@ def plot_fronts(
         ax.tick_params(labelbottom=True)
     fig.supxlabel(xlabel, fontsize=FONT["text"])
     fig.supylabel(ylabel, fontsize=FONT["text"])
-    axes[0].legend(fontsize=FONT["small"], loc="lower right", frameon=False)
+    # The key sits off the data: in the first empty panel, or right of the panels when none is empty.
+    key = [Line2D([], [], color="black", linewidth=1.3, marker="o", markersize=3, label="exact front"),
+           Line2D([], [], color="0.45", linewidth=0.9, label="one seed's final front\n(in the panel's colour)")]
+    if len(axes) > len(names):
+        axes[len(names)].legend(handles=key, loc="center", frameon=False, fontsize=FONT["small"])
+    else:
+        fig.legend(handles=key, loc="outside right upper", frameon=False, fontsize=FONT["small"])
     fig.suptitle(title, fontsize=FONT["title"])
     return save_figure(fig, path)
