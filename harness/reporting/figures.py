@@ -64,6 +64,7 @@ def plot_regret_curves(
     ylabel: str | None = None,
     order: Sequence[str] | None = None,
     styles: Mapping[str, LineStyle] | None = None,
+    legend_title: str | None = None,
 ) -> Path:
     """Mean regret with a standard-error band per optimizer, on a log regret axis clipped at ``floor``.
 
@@ -71,7 +72,8 @@ def plot_regret_curves(
     legend's order; with it (the report's mean rank of final regret, which can differ from the
     order of the means) the legend says so. The default label is the incumbent's accuracy regret; ``ylabel`` names another regret.
     """
-    legend_title = "in the report's rank order" if order is not None else "lowest final regret first"
+    if legend_title is None:
+        legend_title = "in the report's rank order" if order is not None else "lowest final regret first"
     if order is None:
         order = sorted(curves, key=lambda n: (float(np.nanmean(curves[n].to_numpy(float)[:, -1])), n))
     names = _ordered(list(curves), order)

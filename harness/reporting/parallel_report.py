@@ -98,7 +98,7 @@ def parallel_section(trials: pd.DataFrame, base_of: Mapping[str, str], target: f
                   for k, v in step_curves(subset, "sim_end_s", grid).items()}
         name = f"parallel_regret_{base}.png"
         figures.plot_regret_curves(curves, grid, xlabel="simulated wall-clock (s)", log_x=True, split=split,
-                                   order=label_order(curves),
+                                   order=label_order(curves), legend_title="simulated workers",
                                    title=f"{base}: incumbent regret over simulated wall-clock", path=out / name)
         blocks.append(Image(name, f"{base}: regret over simulated wall-clock for each W"))
     return blocks
