@@ -111,6 +111,10 @@ _TRACES = "[...document.querySelectorAll('.js-plotly-plot')].map(p => (p.data ||
 _ROWS = "[...document.querySelectorAll('table')].map(t => t.rows.length - 1)"
 _NOTICES = "[...document.querySelectorAll('.alert')].map(a => a.innerText.trim()).filter(t => t).join(' | ')"
 _IDLE = "document.querySelectorAll('[data-dash-is-loading]').length === 0"
+#: What the pages over all runs say when the selection's budget lists differ.
+_UNEQUAL = "budgets of the runs are not equal"
+#: The notice a page must show on the spec's runs (Budget Correlation: of the last run it refused).
+_NOTICE = {"budget_correlation": " can not be selected because it has only one budget"}
 #: Choose the run whose name ends in ``%s`` in the page's run selector, as a user would; true once it is chosen.
 _CHOOSE_RUN = """(() => {
   const select = document.getElementById('%s-run-input');
@@ -207,6 +211,9 @@ def test_every_deepcave_page_works_on_a_shipped_spec(tmp_path, data_root):
             assert browser.wait_for(f"{links}.length > 0", 60), "DeepCAVE's sidebar lists no page"
             sidebar = browser.evaluate(f"{links}.map(a => a.getAttribute('href').split('/')[2])")
             assert sorted(set(sidebar)) == sorted(PAGES), sidebar
+            # Multi-fidelity runs at 12 and 200 epochs beside full-fidelity ones: the pages over all runs
+            # compare them at one budget and say so (docs/deepcave.md).
+            unequal = len(_budget_sets(export, runs)) > 1
             for page, kind in PAGES.items():
                 started = time.monotonic()
                 choice = run if kind == "run" else None
@@ -215,6 +222,14 @@ def test_every_deepcave_page_works_on_a_shipped_spec(tmp_path, data_root):
                     # DeepCAVE 1.4.1's result cache is a JSON file that concurrent callbacks read while
                     # another rewrites it; the loser fails (JSONDecodeError in the server log) and its
                     # graph stays empty until the page is loaded again.
+                    traces, rows, notices = _open_page(browser, base, page, choice)
+                expected = _NOTICE.get(page) or (_UNEQUAL if kind == "all" and unequal else None)
+                for _ in range(2):
+                    if not expected or expected in notices:
+                        break
+                    # DeepCAVE keeps one notice for the whole server and the browser drops a reply that a
+                    # newer poll overtakes, so on a busy machine a notice can be lost: loaded again, the
+                    # page sets it again, as a user's reload would.
                     traces, rows, notices = _open_page(browser, base, page, choice)
                 drawn[page] = traces
                 browser.screenshot(shots / f"{page}.png")
@@ -233,12 +248,9 @@ def test_every_deepcave_page_works_on_a_shipped_spec(tmp_path, data_root):
                 assert traces and all(n > 0 for n in traces), (page, traces, notices)
                 if kind == "all":
                     assert sum(traces) >= len(runs), (page, traces)
-                    # Both compare runs at one budget and say so when the selection's budget lists differ
-                    # (multi-fidelity runs at 12 and 200 epochs beside full-fidelity ones; docs/deepcave.md).
-                    unequal = len(_budget_sets(export, runs)) > 1
-                    assert ("budgets of the runs are not equal" in notices) == unequal, (page, notices)
+                    assert (_UNEQUAL in notices) == unequal, (page, notices)
                 if page == "budget_correlation":  # offers only runs with several budgets, and says so (of the last)
-                    refused = notices.split(" can not be selected because it has only one budget")[0]
+                    refused = notices.split(_NOTICE[page])[0]
                     assert refused in single, notices
                 if page in ("overview", "configurations"):
                     assert rows and max(rows) > 1, (page, rows)
