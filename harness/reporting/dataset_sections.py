@@ -82,11 +82,11 @@ def summary_section(trials: pd.DataFrame, finals: pd.DataFrame, *, dataset: str,
             )
         )
     valid_name = short_split(valid_split)
-    value, per = units.value.removesuffix(" %"), " (%)" if units.percent else ""
+    value, per = units.name, " (%)" if units.percent else ""
     test_note = (
-        f"{units.test.removesuffix(' %')}: the same cell's seed-mean {test_split}, where the store has it."
+        f"{units.test_name}: the same cell's seed-mean {test_split}, where the store has it."
         if test_split
-        else f"{units.test.removesuffix(' %')}: not available, the store has no test value for {dataset}."
+        else f"{units.test_name}: not available, the store has no test value for {dataset}."
     )
     reference_note = (
         f"margin: mean over common seeds of (final {value} − {reference}'s), in {units.regret} of {valid_name}; "
@@ -132,7 +132,8 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
     grid = time_grid(trials) if timed else costs
     by_time = step_curves(trials, "sim_end_s", grid) if timed else by_cost
     ranks = ranks_over_grid(by_time) if len(by_time) >= 2 else None
-    rank_name, rank_axis = ("rank_time", "simulated time (s)") if timed else ("rank_evals", "evaluations")
+    rank_name, rank_over, rank_axis = (("rank_time", "simulated time", "simulated time (s)") if timed
+                                       else ("rank_evals", "evaluations", "evaluations"))
     sets = [("", shown, "")] + ([("_all", order, ", all optimizers")] if partial else [])
     styles = styles_for(order)
     floor = regret_floor(trials["regret_valid"], units.percent)
@@ -152,13 +153,13 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
         if ranks is not None:
             figures.plot_ranks(ranks, grid, order=names, styles=styles, xlabel=rank_axis,
                                path=out / f"{rank_name}{suffix}_{dataset}.png",
-                               title=f"Average rank over {rank_axis.split(' (')[0]}, {dataset}{tag}")
+                               title=f"Average rank over {rank_over}, {dataset}{tag}")
     which = (f"the {focus_size} best optimizers by final rank plus the reference ({reference})"
              + (f" and baselines ({', '.join(baselines)})" if baselines else "")
              + (f"; the appendix of this section shows all {len(order)}" if partial else ""))
     blocks = [Heading("Incumbent regret", 3), Paragraph(
         f"Mean across seeds with a ±1 standard-error band; regret in {units.regret} of the seed-mean {split} "
-        f"{units.value.removesuffix(' %')} on a log axis, drawn at {floor:g} where it is below (0: the optimum "
+        f"{units.name} on a log axis, drawn at {floor:g} where it is below (0: the optimum "
         "found). Each run is a step function of its "
         "incumbent, held at its last value after the run ends. Shown: " + which + "; the legend lists them "
         "in the report's rank order (mean rank of final regret over the seeds, best first).")]
@@ -170,7 +171,7 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
         Paragraph(f"At each {'time' if timed else 'evaluation count'}, all {len(order)} optimizers are ranked per "
                   "seed by incumbent regret (ties averaged), then ranks are averaged over the seeds every optimizer "
                   "ran; the legend gives each final rank."),
-        Image(f"{rank_name}_{dataset}.png", f"Average rank over {rank_axis.split(' (')[0]} on {dataset}"),
+        Image(f"{rank_name}_{dataset}.png", f"Average rank over {rank_over} on {dataset}"),
     ]
     if partial:
         blocks += [Heading(f"Appendix: all {len(order)} optimizers", 3)]
@@ -181,7 +182,7 @@ def curves_section(trials: pd.DataFrame, *, dataset: str, split: str, out: Path,
                   f"Incumbent regret over {'full-training equivalents' if timed else 'evaluations'} on {dataset}, "
                   "all optimizers"),
             Image(f"{rank_name}_all_{dataset}.png",
-                  f"Average rank over {rank_axis.split(' (')[0]} on {dataset}, all optimizers"),
+                  f"Average rank over {rank_over} on {dataset}, all optimizers"),
         ]
     return blocks
 
@@ -258,7 +259,7 @@ def importance_section(importance: pd.Series, study: object, *, dataset: str, sp
         Paragraph(
             f"fANOVA (optuna.importance, 16 trees of depth 8) and PED-ANOVA (Optuna's default: the top 10% of "
             f"trials against all, local) on {importance.name} pooled over every optimizer and seed: completed "
-            f"trials at the highest recorded fidelity, target the observed {units.value.removesuffix(' %')} ({split}, one "
+            f"trials at the highest recorded fidelity, target the observed {units.name} ({split}, one "
             f"training seed per trial). Both normalised to sum to 1; the figure orders the {terms.part}s by fANOVA."
         ),
         Table((terms.part_header, "fANOVA", "PED-ANOVA"), rows),

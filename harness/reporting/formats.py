@@ -21,10 +21,20 @@ class Units:
     loss), written in significant digits, since its regrets may be 1e-5.
     """
 
-    value: str
-    test: str
+    name: str
+    test_name: str
     regret: str
     percent: bool
+
+    @property
+    def value(self) -> str:
+        """The objective's column header: ``valid acc %``, or its own name."""
+        return f"{self.name} %" if self.percent else self.name
+
+    @property
+    def test(self) -> str:
+        """The test column's header: ``test acc %``, or ``test value``."""
+        return f"{self.test_name} %" if self.percent else self.test_name
 
     def text(self, values: pd.Series | np.ndarray, digits: int = 2) -> str:
         """``mean ± std`` of ``values`` in this unit's digits."""
@@ -35,7 +45,7 @@ def units_of(objective: TaskObjective = ACCURACY_OBJECTIVE) -> Units:
     """The :class:`Units` of a task's objective."""
     if objective.percent:
         name = "valid acc" if objective.name == "valid_acc" else objective.name
-        return Units(f"{name} %", "test acc %" if objective.name == "valid_acc" else "test %", "pp", True)
+        return Units(name, "test acc" if objective.name == "valid_acc" else "test", "pp", True)
     return Units(objective.name, "test value", objective.name, False)
 
 

@@ -165,13 +165,13 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
         mean, counts, ylabel=f"{terms.choice} of {terms.part} {names[first]}",
         xlabel=f"{terms.choice} of {terms.part} {names[second]}",
         colorbar=f"mean {target}", path=out / f"pair_heatmap_{dataset}.png",
-        title=f"Mean {units.value.removesuffix(' %')} per pair of {terms.choice}s on the two\n"
+        title=f"Mean {units.name} per pair of {terms.choice}s on the two\n"
               f"most important {terms.part}s (fANOVA), {dataset}")
     return blocks + [
         Paragraph(
             f"From the trial records of every optimizer (the same {len(trials)} trials as above; completed trials at "
             f"the highest fidelity, {top:g} epochs, are the {len(final)} final values). Each value is the observed "
-            f"{split} {units.value.removesuffix(' %')} of one training seed."
+            f"{split} {units.name} of one training seed."
         ),
         Image(history.name,
               f"Every trial per optimizer in rank order, on shared axes: coloured points are completed {top:g}-epoch "
@@ -180,7 +180,7 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
         Image(edf.name, f"Empirical distribution of each optimizer's completed {top:g}-epoch trial values (a curve "
                         f"further right means better trials), from {floor_text}"),
         Image(heatmap.name,
-              f"Mean observed {units.value.removesuffix(' %')} of completed {top:g}-epoch trials per pair of "
+              f"Mean observed {units.name} of completed {top:g}-epoch trials per pair of "
               f"{terms.choice}s on the two most important {terms.part}s by fANOVA ({names[first]} and {names[second]}), "
               f"all optimizers pooled; {terms.choice}s in the space's order on both axes, n = trials per pair, "
               "blank where none"),
@@ -201,7 +201,7 @@ def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, spl
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
     path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space), axis=terms.part_header,
-                                   title=f"{terms.part.capitalize()} importance for {units.value.removesuffix(' %')} ({split}), {dataset}",
+                                   title=f"{terms.part.capitalize()} importance for {units.name} ({split}), {dataset}",
                                    path=out / f"importance_{dataset}.png")
     return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each {terms.part} on {dataset}, "
                                  f"{terms.part}s ordered by fANOVA")

@@ -37,7 +37,7 @@ from harness.reporting.dataset_sections import (
     summary_section,
 )
 from harness.reporting.document import Block, Bullets, Heading, Paragraph, Table, to_html, to_latex, to_markdown
-from harness.reporting.formats import Units, short_split, terms_of, units_of
+from harness.reporting.formats import short_split, terms_of, units_of
 from harness.reporting.stats import edge_importance, final_order, run_finals
 
 __all__ = ["ReportContext", "write_report", "machine_facts"]
@@ -170,7 +170,7 @@ def _dataset_section(trials: pd.DataFrame, context: ReportContext, dataset: str,
     scored, score_units = trials, units
     if not objective.maximize:
         scored = trials.assign(valid_acc=-trials["valid_acc"])
-        score_units = Units(f"−{objective.name} (negated: higher is better)", units.test, units.regret, False)
+        score_units = replace(units, name=f"−{objective.name} (negated: higher is better)", percent=False)
     study = optuna_plots.pooled_study(scored, context.space)
     importance = edge_importance(study)
     split = short_split(context.splits[dataset]["valid_acc"])
