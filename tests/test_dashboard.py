@@ -109,7 +109,8 @@ RUN_PREFIX = "smac-hb-"
 _TRACES = "[...document.querySelectorAll('.js-plotly-plot')].map(p => (p.data || []).length)"
 #: The number of data rows per table on the page.
 _ROWS = "[...document.querySelectorAll('table')].map(t => t.rows.length - 1)"
-_NOTICES = "[...document.querySelectorAll('.alert')].map(a => a.innerText.trim()).filter(t => t).join(' | ')"
+#: The notices on the page, DeepCAVE's and ours, less Symbolic Explanations' standing rule (its own id).
+_NOTICES = "[...document.querySelectorAll('.alert:not(#symbolic-rule)')].map(a => a.innerText.trim()).filter(t => t).join(' | ')"
 _IDLE = "document.querySelectorAll('[data-dash-is-loading]').length === 0"
 #: What the pages over all runs say when the selection's budget lists differ.
 _UNEQUAL = "budgets of the runs are not equal"
