@@ -260,6 +260,10 @@ def plot_transfer_scatter(
     return save_figure(fig, path)
 
 
+#: How the exact front is drawn: wide and light, beneath the seeds' fronts in every optimizer's colour.
+_EXACT_LINE = {"color": "0.62", "linewidth": 2.6}
+
+
 def plot_fronts(
     exact: np.ndarray,
     found: Mapping[str, Sequence[np.ndarray]],
@@ -270,7 +274,9 @@ def plot_fronts(
     path: Path,
     order: Sequence[str] | None = None,
 ) -> Path:
-    """One panel per optimizer: the exact front (black) and each seed's final front (a thin step line)."""
+    """One panel per optimizer: the exact front (a wide grey line beneath) and each seed's final front (a thin
+    step line in the optimizer's colour on top). The exact front is grey, not black, because black is the
+    palette's first optimizer colour."""
     names = _ordered(list(found), order)
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
@@ -280,8 +286,8 @@ def plot_fronts(
     order_exact = np.argsort(exact[:, 0])
     for ax, name in zip(axes, names):
         color = styles[name].color
-        ax.step(exact[order_exact, 0], exact[order_exact, 1], where="pre", color="black", linewidth=1.3)
-        ax.scatter(exact[:, 0], exact[:, 1], s=8, color="black", zorder=3)
+        ax.step(exact[order_exact, 0], exact[order_exact, 1], where="pre", zorder=1, **_EXACT_LINE)
+        ax.scatter(exact[:, 0], exact[:, 1], s=22, color=_EXACT_LINE["color"], zorder=1)
         for points in found[name]:
             if len(points):
                 sort = np.argsort(points[:, 0])
@@ -297,7 +303,7 @@ def plot_fronts(
     fig.supxlabel(xlabel, fontsize=FONT["text"])
     fig.supylabel(ylabel, fontsize=FONT["text"])
     # The key sits off the data: in the first empty panel, or right of the panels when none is empty.
-    key = [Line2D([], [], color="black", linewidth=1.3, marker="o", markersize=3, label="exact front"),
+    key = [Line2D([], [], marker="o", markersize=4.5, label="exact front", **_EXACT_LINE),
            Line2D([], [], color="0.45", linewidth=0.9, label="one seed's final front\n(in the panel's colour)")]
     if len(axes) > len(names):
         axes[len(names)].legend(handles=key, loc="center", frameon=False, fontsize=FONT["small"])
