@@ -427,7 +427,7 @@ def test_real_workers_tell_an_all_skip_proposal_fail_and_charge_one_evaluation(t
     import optuna
 
     from adapters.spaces import NasBenchGraphSpace
-    from harness.running.real_workers import StudySettings, create_study, run_worker
+    from harness.running.real_workers import StudySettings, create_study, run_worker, study_summary
 
     url = str(tmp_path / "study.log")
     run = RunConfig(optimizer="optuna-tpe", dataset="pubmed", budget=Budget.parse("20evals"), seed=4,
@@ -443,3 +443,5 @@ def test_real_workers_tell_an_all_skip_proposal_fail_and_charge_one_evaluation(t
                for t in untrained)
     assert all([t.params[f"op_{i}"] for i in range(1, 5)] == ["skip"] * 4 for t in untrained)
     assert sum(t.user_attrs.get("budget_charged", 0) for t in trials if t.state.name == "COMPLETE" or t in untrained) == 20
+    summary = study_summary(url, "nbg")  # the summary charges what the workers charged: the failures were paid
+    assert summary["budget_charged"] == 20 and summary["complete"] == 20 - len(untrained), summary

@@ -324,7 +324,8 @@ def run_processes(url: str, name: str, processes: int, *, timeout_s: float | Non
 
 
 def study_summary(url: str, name: str) -> dict[str, Any]:
-    """Trials by state, the budget charged by complete trials, and the best trial."""
+    """Trials by state, the budget charged (as the workers count it: failed trainings were paid too), and the
+    best trial."""
     import optuna
     from optuna.trial import TrialState
 
@@ -343,7 +344,7 @@ def study_summary(url: str, name: str) -> dict[str, Any]:
         "objective": objective.to_dict(),
         "states": {state.name: sum(t.state == state for t in trials) for state in TrialState
                    if any(t.state == state for t in trials)},
-        "budget_charged": sum(t.user_attrs["budget_charged"] for t in complete),
+        "budget_charged": _charged(trials, but=-1),
         "complete": len(complete),
         # the study's value is the objective's score; valid_acc is the objective itself (negated back where minimised)
         "best": None if best is None else {"cell_index": best.user_attrs["cell_index"],
