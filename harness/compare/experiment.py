@@ -17,13 +17,14 @@ from adapters.files import atomic_write
 from adapters.protocols import task_objective, task_space
 from adapters.types import BadInputError
 from harness.compare.grid import collect_trials, connect, run_grid
-from harness.compare.planning import open_benchmarks, plan_runs, worker_label
+from harness.compare.measured import LIVE_RULE, measured_optimum, with_measured_regret
+from harness.compare.planning import open_benchmarks, open_spec_benchmark, plan_runs, worker_label
 from harness.running.folders import staged_folder, writable_folder
+from harness.running.live_pricing import trains
 from harness.running.records import read_run_json
 from harness.running.run_folder import run_lock
 from harness.running.signals import sigterm_as_interrupt
 from harness.running.spec import ExperimentSpec
-from harness.compare.measured import LIVE_RULE, measured_optimum, open_spec_benchmark, trains, with_measured_regret
 
 __all__ = ["compare", "CompareResult"]
 

@@ -1,4 +1,4 @@
-"""A compare on a benchmark that trains (live): its benchmark, its optimum and its budget rule.
+"""A compare on a benchmark that trains (live): its optimum and its budget rule.
 
 Why apart from the table's compare: a table knows every cell's accuracy, so regret is measured
 against its optimum; a live benchmark knows only what the runs trained. Here regret is measured
@@ -8,15 +8,9 @@ in the report), and the budget rule says that time is measured, not looked up.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pandas as pd
 
-from harness.running.live_pricing import trains
-from harness.running.spec import ExperimentSpec
-
-__all__ = ["LIVE_RULE", "open_spec_benchmark", "measured_optimum", "with_measured_regret", "trains"]
+__all__ = ["LIVE_RULE", "measured_optimum", "with_measured_regret"]
 
 LIVE_RULE = (
     "Live training: every optimizer is charged by one rule, the measured seconds (training and validation) of the "
@@ -26,15 +20,6 @@ LIVE_RULE = (
     "There is no table: the optimum (regret 0) is the best validation accuracy any run of this compare measured, "
     "and incumbents are reported at what their training measured."
 )
-
-
-def open_spec_benchmark(spec: ExperimentSpec, root: Path | None) -> Any:
-    """The benchmark a spec searches, with its options (``spec.output`` as the live benchmark's workdir:
-    for planning and refusals only, nothing is trained or written here; runs keep their own checkpoints)."""
-    from benchmarks.registry import open_named
-
-    return open_named(spec.benchmark, store=spec.store, root=root, options=spec.benchmark_options,
-                      workdir=spec.output)
 
 
 def measured_optimum(trials: pd.DataFrame) -> dict[str, float]:

@@ -17,7 +17,7 @@ from harness.running.refusals import refusals
 from harness.running.run_config import SPEC_SETTINGS, RunConfig
 from harness.running.spec import ExperimentSpec, Profile, Task
 
-__all__ = ["PlannedRun", "open_benchmarks", "plan_runs", "resolved_tasks", "worker_label"]
+__all__ = ["PlannedRun", "open_spec_benchmark", "open_benchmarks", "plan_runs", "resolved_tasks", "worker_label"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,15 @@ def plan_runs(
             excluded.append((entry.label, f"not run on {where}: {reason}"))
         runs.extend(planned)
     return runs, excluded
+
+
+def open_spec_benchmark(spec: ExperimentSpec, root: Path | None) -> Benchmark:
+    """The benchmark a spec searches, with its options (``spec.output`` as the live benchmark's workdir:
+    for planning and refusals only, nothing is trained or written here; runs keep their own checkpoints)."""
+    from benchmarks.registry import open_named
+
+    return open_named(spec.benchmark, store=spec.store, root=root, options=spec.benchmark_options,
+                      workdir=spec.output)
 
 
 def open_benchmarks(spec: ExperimentSpec, profile: Profile, benchmark: Benchmark, *,

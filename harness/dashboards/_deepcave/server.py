@@ -38,6 +38,7 @@ dbc.icons.FONT_AWESOME = f"{STATIC}/fontawesome/css/all.min.css"
 
 from deepcave import app, config  # noqa: E402 (after the stylesheet URLs are set)
 from deepcave.layouts.main import MainLayout  # noqa: E402
+from hpo2nas_deepcave.atomic_cache import write_caches_whole  # noqa: E402
 
 
 @app.server.route(f"{STATIC}/<string:root>/<path:name>")
@@ -48,5 +49,6 @@ def _static(root: str, name: str):
 
 
 if __name__ == "__main__":
+    write_caches_whole()  # callbacks read the caches while another rewrites them
     app.layout = MainLayout(config.PLUGINS)()
     app.run_server(debug=False, port=config.DASH_PORT, host=config.DASH_ADDRESS)
