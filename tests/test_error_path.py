@@ -190,7 +190,8 @@ def test_compare_reports_worker_warnings_once_each(data_root, default_bench, tmp
 
 @pytest.mark.parametrize(("scheduler", "message"), [
     ("not a url", "--scheduler 'not a url' is not a Dask scheduler address"),
-    ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+    ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1: nothing listens there"),
+    ("tcp://127.0.0.1:port", "cannot reach the Dask scheduler at tcp://127.0.0.1:port: invalid literal"),
 ])
 def test_compare_scheduler_is_checked_in_one_line(data_root, default_bench, tmp_path, scheduler, message):
     """A malformed or unreachable --scheduler: one line, exit 2, and no output folder left behind."""

@@ -12,7 +12,9 @@ import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
+import urllib.parse
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -227,12 +229,32 @@ def check_scheduler(address: str) -> str:
     return address
 
 
+def _refused_at_once(address: str) -> None:
+    """BadInputError now where nothing listens at a tcp:// address: Dask would retry for its whole timeout
+    (15 s) before saying so. Any other outcome is left to Dask (a slow network, tls://, ucx://)."""
+    parts = urllib.parse.urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: Dask's own message says so
+        return
+    if parts.scheme != "tcp" or port is None:
+        return
+    try:
+        socket.create_connection((parts.hostname, port), timeout=5).close()
+    except ConnectionRefusedError:
+        raise BadInputError(f"cannot reach the Dask scheduler at {address}: nothing listens there "
+                            "(connection refused)") from None
+    except OSError:
+        return
+
+
 def connect(address: str):
     """A client of the scheduler at ``address``; an unreachable one is one line, not Dask's traceback."""
     from dask.distributed import Client
 
+    _refused_at_once(check_scheduler(address))
     try:
-        return Client(check_scheduler(address), timeout=15)
+        return Client(address, timeout=15)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BadInputError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
