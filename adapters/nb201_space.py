@@ -29,6 +29,7 @@ class NB201Space(FiniteSpace):
     hyperparameters = tuple(Hyperparameter(f"edge_{to}_{frm}", OPS, default=_DEFAULT_OP, label=f"{to}<-{frm}")
                             for to, frm in EDGES)
     size = NUM_CELLS
+    cell = True
 
     def key(self, config: Config) -> int:
         """The official index; a dict lookup on the hot path, the cell's own check for bad input."""

@@ -72,11 +72,14 @@ class SearchSpace(Protocol):
         name: the space's registry name (``nb201``, ``transnas-micro``...).
         hyperparameters: the hyperparameters, in configuration order.
         size: the number of table keys (rows), ``0..size-1``.
+        cell: whether each hyperparameter is an edge of a cell that takes an operation (NB201,
+            TransNAS micro), so reports speak of edges, operations and cells.
     """
 
     name: str
     hyperparameters: tuple[Hyperparameter, ...]
     size: int
+    cell: bool
 
     # --- the table ---------------------------------------------------------------------
     def key(self, config: Config) -> int:
@@ -149,6 +152,8 @@ class FiniteSpace:
     name: str
     hyperparameters: tuple[Hyperparameter, ...]
     size: int
+    #: Each hyperparameter is an edge of a cell that takes an operation (reports' words: edges, ops, cells).
+    cell: bool = False
     #: Why some configurations have no row (the source never trained them), or empty where every one has.
     #: The runner records a proposal of such a configuration as a failed trial with this reason.
     untrained: str = ""

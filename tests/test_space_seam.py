@@ -171,3 +171,22 @@ def test_the_guide_example_space_runs():
     assert space.hyperparameters == TOY.hyperparameters and space.size == TOY.size
     assert [space.key(space.config(k)) for k in range(space.size)] == list(range(space.size))
     assert [space.config(k) for k in range(space.size)] == [TOY.config(k) for k in range(TOY.size)]
+
+
+def test_report_words_follow_what_a_space_declares():
+    """Reports say edges/ops/cells for a space that declares itself a cell (whatever its name), and
+    hyperparameters/values/configs otherwise; of the shipped spaces NB201's and TransNAS micro's are cells."""
+    from adapters.nb201_space import NB201Space
+    from adapters.spaces import DigitKeyedSpace, NasBenchGraphSpace, NatsSizeSpace, TransNasMicroSpace
+    from harness.reporting.formats import terms_of
+
+    class MyCells(ToySpace):
+        name = "my-cells"
+        cell = True
+
+    assert (terms_of(TOY).part, terms_of(TOY).choice, terms_of(TOY).configs) == ("hyperparameter", "value", "configs")
+    assert (terms_of(MyCells()).part, terms_of(MyCells()).choice, terms_of(MyCells()).configs) == ("edge", "op", "cells")
+    declared = {cls.__name__: cls.cell for cls in (NB201Space, TransNasMicroSpace, NasBenchGraphSpace, NatsSizeSpace,
+                                                   DigitKeyedSpace)}
+    assert declared == {"NB201Space": True, "TransNasMicroSpace": True, "NasBenchGraphSpace": False,
+                        "NatsSizeSpace": False, "DigitKeyedSpace": False}

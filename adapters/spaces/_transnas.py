@@ -33,6 +33,7 @@ class TransNasMicroSpace(FiniteSpace):
     name = "transnas-micro"
     hyperparameters = tuple(Hyperparameter(f"edge_{to}_{frm}", TRANSNAS_OPS) for to, frm in TRANSNAS_EDGES)
     size = 4 ** len(TRANSNAS_EDGES)
+    cell = True
 
     def __init__(self) -> None:
         self._configs: tuple[Config, ...] = tuple(itertools.product(range(4), repeat=len(TRANSNAS_EDGES)))

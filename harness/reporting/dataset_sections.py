@@ -246,7 +246,7 @@ def final_section(finals: pd.DataFrame, *, dataset: str, split: str, alpha: floa
 def importance_section(importance: pd.Series, study: object, *, dataset: str, split: str, space: SearchSpace,
                        out: Path, units: Units = units_of()) -> list[Block]:
     """fANOVA and PED-ANOVA importance of the space's hyperparameters over every optimizer's trials pooled."""
-    terms = terms_of(space.name)
+    terms = terms_of(space)
     if importance.empty:
         return [Heading(f"{terms.part.capitalize()} importance", 3),
                 Paragraph(f"Cannot be computed: {importance.name} completed at the highest fidelity, "

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from adapters.protocols import ACCURACY_OBJECTIVE, TaskObjective
+from adapters.search_space import SearchSpace
 
 __all__ = ["short_split", "mean_std", "mean_std_g", "p_text", "Units", "units_of", "Terms", "terms_of"]
 
@@ -76,16 +77,14 @@ class Terms:
     configs_note: str
 
 
-#: Spaces whose configurations are cells: six edges, each an operation.
-CELL_SPACES = frozenset({"nb201", "transnas-micro"})
 CELL_TERMS = Terms("edge", "edge (to<-from)", "op", "cells", "distinct canonical cells (isomorphism classes)")
 HYPERPARAMETER_TERMS = Terms("hyperparameter", "hyperparameter", "value", "configs",
                              "distinct canonical configurations (the source's duplicates merged)")
 
 
-def terms_of(space_name: str) -> Terms:
-    """The :class:`Terms` of the search space named ``space_name``."""
-    return CELL_TERMS if space_name in CELL_SPACES else HYPERPARAMETER_TERMS
+def terms_of(space: SearchSpace) -> Terms:
+    """The :class:`Terms` of ``space``: a cell's edges and ops where it declares itself a cell."""
+    return CELL_TERMS if space.cell else HYPERPARAMETER_TERMS
 
 
 def mean_std_g(values: pd.Series) -> str:

@@ -142,7 +142,7 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
     """
     final = _final(trials)
     names = labels(space)
-    terms = terms_of(space.name)
+    terms = terms_of(space)
     blocks: list[Block] = [Heading("Trial histories and the search space", 3)]
     if final["valid_acc"].nunique() < 2 or len(ranking) < 2:
         return blocks + [Paragraph("Not drawn: fewer than two distinct completed accuracies at the highest fidelity.")]
@@ -197,7 +197,7 @@ def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, spl
     """
     import optuna
 
-    terms = terms_of(space.name)
+    terms = terms_of(space)
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
     path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space), axis=terms.part_header,
