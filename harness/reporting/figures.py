@@ -70,7 +70,8 @@ def plot_regret_curves(
 
     Without ``order`` the lines are ranked by their final mean (lowest first), which is the
     legend's order; with it (the report's mean rank of final regret, which can differ from the
-    order of the means) the legend says so. The default label is the incumbent's accuracy regret; ``ylabel`` names another regret.
+    order of the means) the legend says so. The default label is the incumbent's accuracy regret;
+    ``ylabel`` names another regret.
     """
     if legend_title is None:
         legend_title = "in the report's rank order" if order is not None else "lowest final regret first"

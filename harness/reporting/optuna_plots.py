@@ -181,14 +181,16 @@ def optuna_section(trials: pd.DataFrame, dataset: str, split: str, out: Path, ra
                         f"further right means better trials), from {floor_text}"),
         Image(heatmap.name,
               f"Mean observed {units.name} of completed {top:g}-epoch trials per pair of "
-              f"{terms.choice}s on the two most important {terms.part}s by fANOVA ({names[first]} and {names[second]}), "
+              f"{terms.choice}s on the two most important {terms.part}s by fANOVA ({names[first]} and "
+              f"{names[second]}), "
               f"all optimizers pooled; {terms.choice}s in the space's order on both axes, n = trials per pair, "
               "blank where none"),
     ]
 
 
 def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, split: str,
-                      out: Path, space: SearchSpace = NB201, units: Units = units_of()) -> tuple[dict[str, float], Image]:
+                      out: Path, space: SearchSpace = NB201,
+                      units: Units = units_of()) -> tuple[dict[str, float], Image]:
     """PED-ANOVA importance of each edge (hyperparameter), and one figure of fANOVA and PED-ANOVA side by side.
 
     ``fanova`` is the report's fANOVA importance of ``study`` (``stats.edge_importance``: 16
@@ -200,8 +202,10 @@ def importance_figure(study: Any, fanova: Mapping[str, float], dataset: str, spl
     terms = terms_of(space)
     ped = optuna.importance.get_param_importances(study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
                                                   normalize=True)
-    path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space), axis=terms.part_header,
-                                   title=f"{terms.part.capitalize()} importance for {units.name} ({split}), {dataset}",
-                                   path=out / f"importance_{dataset}.png")
+    path = trial_figures.plot_importance({"fANOVA": dict(fanova), "PED-ANOVA": ped}, labels(space),
+                                         axis=terms.part_header,
+                                         title=f"{terms.part.capitalize()} importance for {units.name} ({split}), "
+                                               f"{dataset}",
+                                         path=out / f"importance_{dataset}.png")
     return ped, Image(path.name, f"fANOVA and PED-ANOVA importance of each {terms.part} on {dataset}, "
                                  f"{terms.part}s ordered by fANOVA")

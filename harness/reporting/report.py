@@ -25,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from adapters import NB201, SearchSpace
-from adapters.protocols import ACCURACY_OBJECTIVE, TaskObjective
 from adapters.files import atomic_write_text
+from adapters.protocols import ACCURACY_OBJECTIVE, TaskObjective
 from adapters.types import BadInputError
 from harness.reporting import optuna_plots
 from harness.reporting.dataset_sections import (
@@ -98,8 +98,8 @@ class ReportContext:
     focus: int = 5
     baselines: Sequence[str] = ()
 
-
     def objective(self, dataset: str) -> TaskObjective:
+        """The dataset's objective (NB201's accuracy in % where ``objectives`` names none)."""
         return self.objectives.get(dataset, ACCURACY_OBJECTIVE)
 
 

@@ -14,9 +14,9 @@ gets the pair's benchmark and dataset.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from harness.running.budget import Budget

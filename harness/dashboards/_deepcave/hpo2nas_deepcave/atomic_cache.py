@@ -5,6 +5,8 @@ server's callbacks (threads) and the job worker (another process) read the same 
 one is being rewritten, and a reader that meets a half-written file fails with
 ``JSONDecodeError``: the page's graph stays empty until it is loaded again. Writing a
 temporary file beside it and renaming it over the old one makes every read see a whole file.
+(The project's own ``adapters.files.atomic_write`` is not importable here: this code runs in
+the isolated DeepCAVE environment, without the project on its path.)
 """
 
 from __future__ import annotations
